@@ -1,0 +1,132 @@
+/**
+ * The interfaces the SQL stack needs from whoever stores the data (DataFusion's TableProvider,
+ * in spirit). packages/engine implements them over storage + indexes + txn; `MemoryCatalog`
+ * (catalog/memory-catalog.ts) implements them in memory so the whole SQL stack is testable alone.
+ *
+ * Contract:
+ *  1. A `Catalog` object is bound to one session and its current transaction by the engine: the
+ *     SQL stack never sees transactions. Every read through it sees that transaction's snapshot;
+ *     every write is that transaction's write (rolled back with it).
+ *  2. `TableSource.scan` may ignore `predicates` (they are pruning hints: zone maps, indexes);
+ *     the executor always re-applies the full filter. It must honour `columns`.
+ *  3. Row ids returned by a scan stay valid for `delete` / `update` within the same statement.
+ *  4. Writes raise `DbError` with the SQLSTATE of the violation (23505, 23502, 40001, 40P01, ...).
+ *  5. Names arrive already case-folded as PostgreSQL does (unquoted identifiers lower-cased).
+ */
+import type { ColumnBatch, SqlType } from '@quiverdb/common';
+
+export interface QualifiedName {
+  /** undefined = the search path (schema `public`) */
+  readonly schema?: string;
+  readonly name: string;
+}
+
+export interface ColumnDef {
+  readonly name: string;
+  readonly type: SqlType;
+  readonly notNull: boolean;
+  /** SQL text of the DEFAULT expression, re-parsed by the SQL stack when used. */
+  readonly defaultSql?: string;
+}
+
+export interface IndexDef {
+  readonly name: string;
+  readonly table: string;
+  readonly schema?: string;
+  /** column positions in the table, in key order */
+  readonly columns: readonly number[];
+  readonly descending?: readonly boolean[];
+  readonly unique: boolean;
+  readonly primary: boolean;
+  /** 'btree' (default) or 'fractal' */
+  readonly method: 'btree' | 'fractal';
+}
+
+export interface TableDef {
+  readonly schema?: string;
+  readonly name: string;
+  readonly columns: readonly ColumnDef[];
+  /** column positions of the primary key, if any */
+  readonly primaryKey?: readonly number[];
+  /** UNIQUE constraints (column positions) */
+  readonly uniques?: readonly (readonly number[])[];
+  /** CHECK constraints as SQL text */
+  readonly checks?: readonly string[];
+}
+
+export interface ViewDef {
+  readonly schema?: string;
+  readonly name: string;
+  /** SQL text of the defining SELECT */
+  readonly sql: string;
+  /** explicit column names, if given */
+  readonly columnNames?: readonly string[];
+}
+
+/** A pruning hint pushed into a scan. Values are in the vector representation of the column type. */
+export type ScanPredicate =
+  | { readonly kind: 'cmp'; readonly column: number; readonly op: '=' | '<' | '<=' | '>' | '>='; readonly value: unknown }
+  | { readonly kind: 'between'; readonly column: number; readonly low: unknown; readonly high: unknown }
+  | { readonly kind: 'in'; readonly column: number; readonly values: readonly unknown[] }
+  | { readonly kind: 'isNull'; readonly column: number; readonly negated: boolean };
+
+export interface ScanRequest {
+  /** table column positions to read, in the order the batch columns come back */
+  readonly columns: readonly number[];
+  readonly predicates: readonly ScanPredicate[];
+  /** also return row ids (for UPDATE / DELETE / row locks) */
+  readonly withRowIds: boolean;
+  /** SELECT ... FOR UPDATE / FOR SHARE: lock returned rows (engine decides how) */
+  readonly lockMode?: 'update' | 'noKeyUpdate' | 'share' | 'keyShare';
+  readonly lockWait?: 'wait' | 'nowait' | 'skipLocked';
+  /** a limit the caller needs at most (early stop); rows may still be filtered after */
+  readonly limitHint?: number;
+}
+
+export interface ScanBatch {
+  readonly batch: ColumnBatch;
+  /** row ids, one per batch row, when `withRowIds` */
+  readonly rowIds?: Float64Array;
+}
+
+export interface TableStats {
+  readonly rowCount: number;
+  /** per column, when ANALYZE has run */
+  readonly columns?: readonly ({ readonly distinct: number; readonly nullFraction: number; readonly min?: unknown; readonly max?: unknown } | undefined)[];
+}
+
+export interface TableSource {
+  readonly def: TableDef;
+  stats(): TableStats;
+  scan(req: ScanRequest): AsyncIterable<ScanBatch>;
+  /** Insert rows (all table columns, table order, defaults already applied). Returns rows inserted. */
+  insert(batch: ColumnBatch): Promise<number>;
+  /** Delete rows by id. Returns how many were deleted (rows already gone to this txn are skipped). */
+  delete(rowIds: Float64Array): Promise<number>;
+  /** Replace whole rows: `batch` holds all table columns for each row id in order. */
+  update(rowIds: Float64Array, batch: ColumnBatch): Promise<number>;
+  /** Indexes on this table (for planning). */
+  indexes(): readonly IndexDef[];
+  /**
+   * Optional index access: rows whose index key (prefix) lies in [low, high]. Keys are arrays of
+   * values in vector representation; undefined bound = open. Returns row ids in index order.
+   */
+  indexLookup?(index: string, low: readonly unknown[] | undefined, high: readonly unknown[] | undefined,
+    opts: { lowInclusive: boolean; highInclusive: boolean; reverse?: boolean; limit?: number }): Promise<Float64Array>;
+  /** Fetch rows by id (after an index lookup). */
+  fetch?(rowIds: Float64Array, columns: readonly number[]): Promise<ColumnBatch>;
+}
+
+export interface Catalog {
+  getTable(name: QualifiedName): TableSource | undefined;
+  getView(name: QualifiedName): ViewDef | undefined;
+  createTable(def: TableDef, opts: { ifNotExists: boolean }): Promise<void>;
+  dropTable(name: QualifiedName, opts: { ifExists: boolean; cascade: boolean }): Promise<void>;
+  createView(def: ViewDef, opts: { orReplace: boolean }): Promise<void>;
+  dropView(name: QualifiedName, opts: { ifExists: boolean }): Promise<void>;
+  createIndex(def: IndexDef, opts: { ifNotExists: boolean }): Promise<void>;
+  dropIndex(name: QualifiedName, opts: { ifExists: boolean }): Promise<void>;
+  /** All tables and views visible to the session (for information_schema). */
+  listTables(): readonly TableDef[];
+  listViews(): readonly ViewDef[];
+}

@@ -1,0 +1,165 @@
+/**
+ * The storage contract the engine codes against. `openStore()` (store.ts) implements it.
+ *
+ * One database = one directory:
+ *   LOCK                          owner pid; a second process gets a DbError (55006), stale locks are taken over
+ *   MANIFEST-<n>, CURRENT         metadata root (atomic switch: write, fsync, rename CURRENT, fsync dir)
+ *   wal/<seq>.log                 write-ahead log segments
+ *   data/<table-id>/<seg-id>.parquet  immutable Parquet segments
+ *
+ * MVCC (see common/snapshot.ts): every row version has an insert stamp and a delete stamp.
+ * Storage never imports the transaction manager; it is handed `Snapshot` values and txn ids.
+ *
+ * Logging: a transaction's writes are buffered in memory (a redo list per txn) and reach the WAL
+ * only at commit, as one group of records ending in a commit record. Uncommitted data never reaches
+ * a checkpoint, so the WAL needs no undo records.
+ *
+ * Commit protocol (two steps so that commit timestamps are applied atomically w.r.t. readers):
+ *   await store.prepareCommit(txn)   // WAL records + commit record appended, fsync'ed (group commit)
+ *   store.finishCommit(txn, ts)      // synchronous: all of txn's stamps become `ts`
+ *
+ * Invariants:
+ *  1. After `prepareCommit` resolves, the txn survives any crash; before it is called, nothing of the
+ *     txn is durable.
+ *  2. A scan with snapshot S returns exactly the versions `isVisible(S, ins, del)` accepts.
+ *  3. Row ids are stable per table for the life of a version (checkpoints and compaction keep them).
+ *  4. `checkpoint()` leaves the directory recoverable at every instant (crash before the CURRENT
+ *     rename = the old checkpoint + the whole WAL; after = the new one + the WAL tail).
+ *
+ * Concurrency: single JS thread; methods that await may interleave with others. `prepareCommit`s
+ * that overlap share one fsync. `checkpoint()` may run while transactions read and write.
+ */
+import type { ColumnBatch, PhysicalType, Snapshot, TableId, Timestamp, TxnId } from '@quiverdb/common';
+
+export interface StoredColumn {
+  /** stable column id: never reused within a table, survives renames */
+  readonly id: number;
+  readonly name: string;
+  readonly type: PhysicalType;
+  readonly nullable: boolean;
+}
+
+export interface StoredTableSpec {
+  readonly id: TableId;
+  readonly columns: readonly StoredColumn[];
+}
+
+/** A pruning predicate on one column, values in the column's vector representation. */
+export type StoragePredicate =
+  | { readonly kind: 'cmp'; readonly column: number; readonly op: '=' | '<' | '<=' | '>' | '>='; readonly value: unknown }
+  | { readonly kind: 'between'; readonly column: number; readonly low: unknown; readonly high: unknown }
+  | { readonly kind: 'in'; readonly column: number; readonly values: readonly unknown[] }
+  | { readonly kind: 'isNull'; readonly column: number; readonly negated: boolean };
+
+export interface StorageScanOptions {
+  /** positions in the table's column list to return, in this order */
+  readonly columns: readonly number[];
+  /** row groups that cannot match are skipped (rows inside are NOT filtered: the caller filters) */
+  readonly predicates?: readonly StoragePredicate[];
+  readonly withRowIds?: boolean;
+  /** rows per batch, roughly (default 2048..65536) */
+  readonly batchSize?: number;
+}
+
+export interface StorageScanBatch {
+  readonly batch: ColumnBatch;
+  readonly rowIds?: Float64Array;
+}
+
+export interface ScanStats {
+  rowGroupsTotal: number;
+  rowGroupsSkipped: number;
+}
+
+/** What happened to each row asked to be deleted. */
+export type DeleteOutcome =
+  | { readonly kind: 'deleted' }
+  /** already deleted by this same transaction, or invisible to it: nothing done */
+  | { readonly kind: 'gone' }
+  /** another running transaction deleted (or updated) it: wait for `holder` then retry */
+  | { readonly kind: 'locked'; readonly holder: TxnId }
+  /** deleted by a transaction that committed at `commitTs` (>= the snapshot's startTs) */
+  | { readonly kind: 'concurrentlyDeleted'; readonly commitTs: Timestamp };
+
+export interface BufferPoolStats {
+  readonly limitBytes: number;
+  readonly bytesInUse: number;
+  readonly peakBytes: number;
+  readonly hits: number;
+  readonly misses: number;
+  readonly evictions: number;
+}
+
+export interface StoreStats {
+  readonly walBytes: number;
+  readonly walSyncs: number;
+  readonly checkpoints: number;
+  readonly bufferPool: BufferPoolStats;
+  readonly tables: readonly { readonly id: TableId; readonly segments: number; readonly rows: number; readonly deltaRows: number; readonly deletedRows: number; readonly bytes: number }[];
+}
+
+export interface Store {
+  /** Committed metadata entries (the catalog lives here), as recovered at open + committed since. */
+  metaEntries(): ReadonlyMap<string, string>;
+  /** Put (value) or delete (undefined) a metadata entry as part of `txn`; applied at commit. */
+  metaPut(txn: TxnId, key: string, value: string | undefined): void;
+
+  /** Create a table's storage as part of `txn` (dropped again if the txn rolls back). */
+  createTable(txn: TxnId, spec: StoredTableSpec): void;
+  /** Drop a table as part of `txn`; its files are removed after commit + checkpoint. */
+  dropTable(txn: TxnId, id: TableId): void;
+  /** Replace a table's column list (ADD/DROP/RENAME COLUMN): old segments are read through column ids. */
+  alterTable(txn: TxnId, spec: StoredTableSpec): void;
+  hasTable(id: TableId): boolean;
+
+  /** Append rows (all columns, table order) as `txn`'s; returns their row ids. */
+  insert(txn: TxnId, table: TableId, batch: ColumnBatch): Float64Array;
+  /** Delete rows (delete stamp = txn) if visible to `snapshot`; one outcome per row id. */
+  delete(txn: TxnId, snapshot: Snapshot, table: TableId, rowIds: Float64Array): DeleteOutcome[];
+  /** Stamps of a row version (for conflict checks and row locks). */
+  rowStamps(table: TableId, rowId: number): { insert: number; delete: number } | undefined;
+
+  scan(table: TableId, snapshot: Snapshot, opts: StorageScanOptions, stats?: ScanStats): AsyncIterable<StorageScanBatch>;
+  /** Rows by id (visible or not: the caller checked visibility), columns as in `scan`. */
+  fetch(table: TableId, rowIds: Float64Array, columns: readonly number[]): Promise<ColumnBatch>;
+  /** Committed row count estimate (segments + delta - deletes). */
+  rowCount(table: TableId): number;
+
+  /** Savepoint mark inside `txn`'s write list; `rollbackTo` undoes every write after it. */
+  savepoint(txn: TxnId): number;
+  rollbackTo(txn: TxnId, mark: number): void;
+  /** Make `txn`'s writes durable (WAL + fsync, shared with concurrent commits). */
+  prepareCommit(txn: TxnId): Promise<void>;
+  /** Synchronously stamp `txn`'s versions with `commitTs` and release its write list. */
+  finishCommit(txn: TxnId, commitTs: Timestamp): void;
+  /** Undo all of `txn`'s writes (never durable, so nothing to log). */
+  rollback(txn: TxnId): void;
+
+  /** Write committed delta rows and deletes as segments, switch the manifest, trim the WAL. */
+  checkpoint(): Promise<void>;
+  /** Merge small segments / rewrite delete-heavy ones (keeps row ids), remove unreferenced files. */
+  compact(table?: TableId): Promise<void>;
+  /**
+   * The oldest startTs any running snapshot may still use; versions deleted before it can be
+   * dropped by compaction. The engine sets it from the transaction manager.
+   */
+  setGcHorizon(ts: Timestamp): void;
+  stats(): StoreStats;
+  /** Highest commit timestamp recovered at open (the clock restarts above it). */
+  readonly recoveredCommitTs: Timestamp;
+  close(): Promise<void>;
+}
+
+export interface StoreOptions {
+  /** ':memory:' style stores use a MemEnv and never fsync */
+  readonly env: import('./env/env.js').Env;
+  readonly dir: string;
+  /** buffer pool budget in bytes (setting `memory_limit`) */
+  readonly memoryLimit?: number;
+  /** automatic checkpoint when the WAL grows past this many bytes (default 16 MiB) */
+  readonly checkpointWalBytes?: number;
+  /** rows per Parquet row group (default 122_880) */
+  readonly rowGroupSize?: number;
+  /** false: skip fsync (tests, ':memory:') */
+  readonly durable?: boolean;
+}
