@@ -1,9 +1,11 @@
 import { defineConfig } from 'tsup';
+// The CLI (src/main.ts) and the library entry (src/index.ts). The peer engines and `quiverdb`
+// stay external: they are resolved from node_modules at run time, never bundled.
 export default defineConfig({
-  entry: ['src/index.ts'],
+  entry: ['src/main.ts', 'src/index.ts'],
   format: ['esm'],
-  dts: true,
+  dts: { entry: 'src/index.ts' },
   clean: true,
   target: 'node20',
-  external: ['libpg-query'],
+  external: ['quiverdb', '@duckdb/node-api', 'better-sqlite3', '@electric-sql/pglite', 'alasql', 'libpg-query'],
 });

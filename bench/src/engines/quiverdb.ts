@@ -1,0 +1,112 @@
+/**
+ * QuiverDB through its public API only (ARCHITECTURE.md section 4): `Database.open`,
+ * `db.connect()`, `conn.query(sql, params)`, `DbError.code`.
+ *
+ * The module is imported by name at run time (`import('quiverdb')`) and typed here by the
+ * contract, so the bench typechecks and runs while the engine is still being written: if the
+ * engine cannot be loaded, every QuiverDB workload is reported `unsupported` with the reason.
+ * Loads with multi-row INSERT statements. There is no prepare in the contract: repeated
+ * statements go through `conn.query` with `$n` parameters (the engine may cache plans).
+ */
+import { join } from 'node:path';
+import { runTransaction, unpreparedStatement, type EngineAdapter, type OpenTarget, type Prepared, type Row, type Session, type TxnStep } from './adapter.js';
+import { createTableSql, multiRowInsert } from './dialect.js';
+import type { TableData, TableDef } from '../table-data.js';
+
+/** The slice of the `quiverdb` contract the bench uses. */
+export interface QuiverResult {
+  readonly columns: readonly { readonly name: string; readonly type: string }[];
+  readonly rows: unknown[][];
+  readonly rowCount: number;
+  readonly command: string;
+}
+export interface QuiverConnection {
+  query(sql: string, params?: unknown[]): Promise<QuiverResult>;
+  close(): Promise<void>;
+}
+export interface QuiverDatabase {
+  connect(): QuiverConnection | Promise<QuiverConnection>;
+  close(): Promise<void>;
+}
+export interface QuiverModule {
+  readonly Database: { open(path: string): Promise<QuiverDatabase> };
+}
+
+const MODULE_NAME = 'quiverdb';
+let modulePromise: Promise<QuiverModule> | undefined;
+
+/** Load the engine once; rejects with the import error when it is not there yet. */
+export function loadQuiver(): Promise<QuiverModule> {
+  modulePromise ??= (import(/* @vite-ignore */ MODULE_NAME) as Promise<QuiverModule>).then((m) => {
+    if (typeof m?.Database?.open !== 'function') throw new Error('quiverdb: the module has no Database.open yet');
+    return m;
+  });
+  return modulePromise;
+}
+
+/** Values per multi-row INSERT statement during loads. */
+const LOAD_VALUES_PER_STATEMENT = 16_000;
+
+class QuiverSession implements Session {
+  constructor(protected conn: QuiverConnection) {}
+
+  async query(sql: string, params: readonly unknown[] = []): Promise<Row[]> {
+    const r = await this.conn.query(sql, params.length > 0 ? [...params] : undefined);
+    return r.rows;
+  }
+
+  async exec(sql: string, params: readonly unknown[] = []): Promise<void> {
+    await this.conn.query(sql, params.length > 0 ? [...params] : undefined);
+  }
+
+  transaction(steps: readonly TxnStep[]): Promise<void> {
+    return runTransaction(this, steps);
+  }
+
+  async prepare(sql: string): Promise<Prepared> {
+    return unpreparedStatement(this, sql);
+  }
+
+  async close(): Promise<void> {
+    await this.conn.close();
+  }
+}
+
+export class QuiverAdapter extends QuiverSession implements EngineAdapter {
+  readonly name = 'quiverdb' as const;
+  readonly caps = { prepare: false, durable: true, transactions: true, connections: true };
+  readonly version = 'workspace';
+  #db: QuiverDatabase | undefined;
+
+  constructor() {
+    super(undefined as unknown as QuiverConnection);
+  }
+
+  async open(target: OpenTarget): Promise<void> {
+    const { Database } = await loadQuiver();
+    this.#db = await Database.open(target.kind === 'memory' ? ':memory:' : join(target.path, 'quiverdb'));
+    this.conn = await this.#db.connect();
+  }
+
+  async createTable(def: TableDef): Promise<void> {
+    await this.exec(createTableSql(def, 'postgres'));
+  }
+
+  async load(data: TableData): Promise<void> {
+    await this.createTable(data.def);
+    const batch = Math.max(1, Math.floor(LOAD_VALUES_PER_STATEMENT / data.def.columns.length));
+    for (let from = 0; from < data.rowCount; from += batch) {
+      await this.exec(multiRowInsert(data, from, Math.min(data.rowCount, from + batch), 'postgres'));
+    }
+  }
+
+  async connect(): Promise<Session> {
+    if (!this.#db) throw new Error('quiverdb: not open');
+    return new QuiverSession(await this.#db.connect());
+  }
+
+  override async close(): Promise<void> {
+    if (this.conn) await this.conn.close();
+    await this.#db?.close();
+  }
+}

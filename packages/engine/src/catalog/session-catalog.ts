@@ -1,0 +1,199 @@
+/**
+ * `SessionCatalog`: the query engine's `Catalog` for one statement of one transaction.
+ *
+ * Reads see the transaction's catalog view (committed catalog + its own DDL). DDL writes catalog
+ * entries through the transaction (`EngineTransaction.metaPut`), so it commits or rolls back with
+ * it, and creates / drops table storage as part of the same transaction.
+ *
+ * Locks: DDL takes ACCESS EXCLUSIVE on the catalog object (table id 0), which serializes DDL
+ * transactions (and so table-id allocation and name checks), and ACCESS EXCLUSIVE on a table it
+ * drops or changes, as PostgreSQL does.
+ */
+import { DbError, SqlState, physicalTypeOf, type TableId } from '@quiverdb/common';
+import type { Catalog, IndexDef, QualifiedName, TableDef, TableSource, ViewDef } from '@quiverdb/query';
+import type { Database } from '../database.js';
+import type { EngineTransaction } from '../transaction.js';
+import type { Settings } from '../settings.js';
+import { EngineTable } from '../table/engine-table.js';
+import { DEFAULT_SCHEMA, metaKey, tableDefOf, type IndexMeta, type TableMeta } from './catalog-state.js';
+
+const CATALOG_LOCK = 0 as TableId;
+
+export class SessionCatalog implements Catalog {
+  readonly #db: Database;
+  readonly #txn: EngineTransaction;
+
+  constructor(db: Database, txn: EngineTransaction, _settings: Settings) {
+    this.#db = db;
+    this.#txn = txn;
+  }
+
+  #state() {
+    return this.#txn.catalog(this.#db);
+  }
+
+  #schemaOf(n: QualifiedName): string {
+    const s = n.schema ?? DEFAULT_SCHEMA;
+    if (!this.#state().schemas.has(s)) throw new DbError(SqlState.UndefinedObject, `schema "${s}" does not exist`);
+    return s;
+  }
+
+  getTable(name: QualifiedName): TableSource | undefined {
+    const st = this.#state();
+    const meta = st.table(name.schema ?? DEFAULT_SCHEMA, name.name);
+    if (!meta) return undefined;
+    return new EngineTable(this.#db, this.#txn, meta, st.indexesOf(meta.id));
+  }
+
+  getView(name: QualifiedName): ViewDef | undefined {
+    return this.#state().view(name.schema ?? DEFAULT_SCHEMA, name.name);
+  }
+
+  listTables(): readonly TableDef[] {
+    return [...this.#state().tables.values()].map(tableDefOf);
+  }
+
+  listViews(): readonly ViewDef[] {
+    return [...this.#state().views.values()];
+  }
+
+  async #ddlLock(): Promise<void> {
+    await this.#txn.lockTable(this.#db, CATALOG_LOCK, 'ACCESS EXCLUSIVE');
+  }
+
+  #put(key: string, value: unknown): void {
+    this.#txn.metaPut(this.#db, key, value === undefined ? undefined : JSON.stringify(value));
+  }
+
+  async createTable(def: TableDef, opts: { ifNotExists: boolean }): Promise<void> {
+    await this.#ddlLock();
+    const schema = this.#schemaOf(def);
+    const st = this.#state();
+    if (st.table(schema, def.name) || st.view(schema, def.name)) {
+      if (opts.ifNotExists) return;
+      throw new DbError(SqlState.DuplicateTable, `relation "${def.name}" already exists`);
+    }
+    const names = new Set<string>();
+    for (const c of def.columns) {
+      if (names.has(c.name)) throw new DbError(SqlState.DuplicateColumn, `column "${c.name}" specified more than once`);
+      names.add(c.name);
+    }
+    const id = st.nextTableId as TableId;
+    this.#txn.metaPut(this.#db, metaKey.nextTableId, String(id + 1));
+    const pk = def.primaryKey;
+    const meta: TableMeta = {
+      id,
+      schema,
+      name: def.name,
+      columns: def.columns.map((c, i) => ({
+        id: i,
+        name: c.name,
+        type: c.type,
+        notNull: c.notNull || (pk?.includes(i) ?? false),
+        ...(c.defaultSql !== undefined ? { defaultSql: c.defaultSql } : {}),
+      })),
+      ...(pk ? { primaryKey: pk } : {}),
+      ...(def.uniques ? { uniques: def.uniques } : {}),
+      ...(def.checks ? { checks: def.checks } : {}),
+      nextColumnId: def.columns.length,
+    };
+    this.#db.store.createTable(this.#txn.id, {
+      id,
+      columns: meta.columns.map((c) => ({ id: c.id, name: c.name, type: physicalTypeOf(c.type), nullable: !c.notNull })),
+    });
+    this.#txn.wrote = true;
+    this.#put(metaKey.table(id), meta);
+    if (pk) this.#putIndex(schema, `${def.name}_pkey`, id, pk, true, true);
+    for (const u of def.uniques ?? []) {
+      const cols = u.map((c) => meta.columns[c]!.name).join('_');
+      let name = `${def.name}_${cols}_key`;
+      for (let n = 1; this.#state().index(schema, name); n++) name = `${def.name}_${cols}_key${n}`;
+      this.#putIndex(schema, name, id, u, true, false);
+    }
+  }
+
+  #putIndex(schema: string, name: string, tableId: TableId, columns: readonly number[], unique: boolean, primary: boolean,
+    descending: readonly boolean[] = columns.map(() => false), method: 'btree' | 'fractal' = 'btree'): IndexMeta {
+    if (this.#state().index(schema, name) || this.#state().table(schema, name)) {
+      throw new DbError(SqlState.DuplicateTable, `relation "${name}" already exists`);
+    }
+    const ix: IndexMeta = { schema, name, tableId, columns, descending, unique, primary, method };
+    this.#put(metaKey.index(schema, name), ix);
+    return ix;
+  }
+
+  async dropTable(name: QualifiedName, opts: { ifExists: boolean; cascade: boolean }): Promise<void> {
+    await this.#ddlLock();
+    const schema = name.schema ?? DEFAULT_SCHEMA;
+    const st = this.#state();
+    const meta = st.table(schema, name.name);
+    if (!meta) {
+      if (opts.ifExists) return;
+      if (st.view(schema, name.name)) throw new DbError(SqlState.WrongObjectType, `"${name.name}" is not a table`);
+      throw new DbError(SqlState.UndefinedTable, `table "${name.name}" does not exist`);
+    }
+    await this.#txn.lockTable(this.#db, meta.id, 'ACCESS EXCLUSIVE');
+    for (const ix of st.indexesOf(meta.id)) this.#put(metaKey.index(ix.schema, ix.name), undefined);
+    this.#put(metaKey.table(meta.id), undefined);
+    this.#db.store.dropTable(this.#txn.id, meta.id);
+    this.#txn.wrote = true;
+  }
+
+  async createView(def: ViewDef, opts: { orReplace: boolean }): Promise<void> {
+    await this.#ddlLock();
+    const schema = this.#schemaOf(def);
+    const st = this.#state();
+    if (st.table(schema, def.name)) throw new DbError(SqlState.DuplicateTable, `relation "${def.name}" already exists`);
+    if (st.view(schema, def.name) && !opts.orReplace) throw new DbError(SqlState.DuplicateTable, `relation "${def.name}" already exists`);
+    this.#put(metaKey.view(schema, def.name), { ...def, schema });
+  }
+
+  async dropView(name: QualifiedName, opts: { ifExists: boolean }): Promise<void> {
+    await this.#ddlLock();
+    const schema = name.schema ?? DEFAULT_SCHEMA;
+    const st = this.#state();
+    if (!st.view(schema, name.name)) {
+      if (opts.ifExists) return;
+      if (st.table(schema, name.name)) throw new DbError(SqlState.WrongObjectType, `"${name.name}" is not a view`);
+      throw new DbError(SqlState.UndefinedTable, `view "${name.name}" does not exist`);
+    }
+    this.#put(metaKey.view(schema, name.name), undefined);
+  }
+
+  async createIndex(def: IndexDef, opts: { ifNotExists: boolean }): Promise<void> {
+    await this.#ddlLock();
+    const schema = def.schema ?? DEFAULT_SCHEMA;
+    const st = this.#state();
+    const table = st.table(schema, def.table);
+    if (!table) throw new DbError(SqlState.UndefinedTable, `relation "${def.table}" does not exist`);
+    if (st.index(schema, def.name) || st.table(schema, def.name) || st.view(schema, def.name)) {
+      if (opts.ifNotExists) return;
+      throw new DbError(SqlState.DuplicateTable, `relation "${def.name}" already exists`);
+    }
+    // SHARE: no concurrent writers while the index is built from the table's rows.
+    await this.#txn.lockTable(this.#db, table.id, 'SHARE');
+    const ix = this.#putIndex(schema, def.name, table.id, def.columns, def.unique, false,
+      def.descending ?? def.columns.map(() => false), def.method);
+    const { duplicate } = await this.#db.indexes.build(this.#db.store, ix, table, this.#txn.id);
+    if (ix.unique) {
+      if (duplicate) {
+        throw new DbError(SqlState.UniqueViolation, `could not create unique index "${def.name}"`, { detail: 'Key is duplicated.' });
+      }
+    }
+  }
+
+  async dropIndex(name: QualifiedName, opts: { ifExists: boolean }): Promise<void> {
+    await this.#ddlLock();
+    const schema = name.schema ?? DEFAULT_SCHEMA;
+    const ix = this.#state().index(schema, name.name);
+    if (!ix) {
+      if (opts.ifExists) return;
+      throw new DbError(SqlState.UndefinedObject, `index "${name.name}" does not exist`);
+    }
+    if (ix.primary) {
+      throw new DbError(SqlState.DependentObjectsStillExist, `cannot drop index ${ix.name} because constraint ${ix.name} on table requires it`);
+    }
+    await this.#txn.lockTable(this.#db, ix.tableId, 'ACCESS EXCLUSIVE');
+    this.#put(metaKey.index(schema, name.name), undefined);
+  }
+}

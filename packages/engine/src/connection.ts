@@ -1,0 +1,299 @@
+/**
+ * `Connection`: one session — its settings, its transaction state, and the statement loop.
+ *
+ * Statement loop (PostgreSQL semantics):
+ *  - outside a transaction block every statement runs in its own transaction (autocommit);
+ *  - BEGIN opens a block; a failed statement inside it leaves the block aborted: every statement
+ *    but ROLLBACK / ROLLBACK TO / COMMIT (which then rolls back) fails with 25P02;
+ *  - each statement is atomic: it runs under an implicit savepoint and is undone alone on error;
+ *  - READ COMMITTED takes a snapshot per statement; a statement that hits a row a concurrent
+ *    transaction changed and committed is re-run with a fresh snapshot (the effect of PostgreSQL's
+ *    re-check of the newest version); REPEATABLE READ / SERIALIZABLE keep one snapshot (taken by
+ *    the first statement) and get 40001 instead.
+ *
+ * Invariants:
+ *  1. At most one statement of a connection runs at a time: `query` calls queue behind each other.
+ *  2. `#txn` is set exactly while a transaction (implicit or explicit) is open.
+ *
+ * Concurrency: statements of different connections interleave at awaits (lock waits, scans that
+ * yield between batches, the WAL fsync of a commit).
+ */
+import { DbError, InternalError, SqlState, T, type SqlType } from '@quiverdb/common';
+import {
+  executeStatement,
+  isEngineStatement,
+  parseSql,
+  statementTag,
+  type EngineStatement,
+  type SessionContext,
+  type Statement,
+} from '@quiverdb/query';
+import type { Database } from './database.js';
+import { Result } from './result.js';
+import { Settings } from './settings.js';
+import { SessionCatalog } from './catalog/session-catalog.js';
+import { EngineTransaction, RetryStatement, type IsolationLevel } from './transaction.js';
+
+const MAX_STATEMENT_RETRIES = 100;
+
+export class Connection {
+  readonly #db: Database;
+  readonly #onClose: () => void;
+  readonly settings = new Settings();
+  #txn: EngineTransaction | undefined;
+  #queue: Promise<unknown> = Promise.resolve();
+  #closed = false;
+
+  /** @internal use `db.connect()` */
+  constructor(db: Database, onClose: () => void) {
+    this.#db = db;
+    this.#onClose = onClose;
+  }
+
+  /** Run one or more `;`-separated statements; returns the last one's result. */
+  query(sql: string, params: readonly unknown[] = []): Promise<Result> {
+    const run = this.#queue.then(() => this.#run(sql, params));
+    this.#queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** 'I' idle, 'T' in a transaction block, 'E' in a failed transaction block (pgwire ReadyForQuery). */
+  transactionStatus(): 'I' | 'T' | 'E' {
+    if (!this.#txn || !this.#txn.explicit) return 'I';
+    return this.#txn.failed ? 'E' : 'T';
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#queue;
+    if (this.#txn) this.#rollback(this.#txn);
+    this.#onClose();
+  }
+
+  async #run(sql: string, params: readonly unknown[]): Promise<Result> {
+    if (this.#closed) throw new DbError(SqlState.ConnectionException, 'the connection is closed');
+    if (this.#db.closed) throw new DbError(SqlState.AdminShutdown, 'the database is closed');
+    let statements: Statement[];
+    try {
+      statements = parseSql(sql);
+    } catch (err) {
+      if (this.#txn?.explicit) this.#txn.failed = true;
+      throw err;
+    }
+    let last = Result.of('EMPTY');
+    for (const s of statements) last = await this.#runOne(s, params);
+    return last;
+  }
+
+  async #runOne(s: Statement, params: readonly unknown[]): Promise<Result> {
+    if (isEngineStatement(s)) return this.#runEngineStatement(s);
+    const txn = this.#txn;
+    if (txn?.failed) {
+      throw new DbError(SqlState.InFailedSqlTransaction, 'current transaction is aborted, commands ignored until end of transaction block');
+    }
+    const implicit = txn === undefined;
+    const t = txn ?? this.#begin(false, undefined, undefined);
+    try {
+      const result = await this.#runInTransaction(t, s, params);
+      if (implicit) await this.#commit(t);
+      return result;
+    } catch (err) {
+      if (implicit) {
+        if (this.#txn === t) this.#rollback(t);
+      } else {
+        t.failed = true;
+      }
+      throw toDbError(err);
+    }
+  }
+
+  async #runInTransaction(t: EngineTransaction, s: Statement, params: readonly unknown[]): Promise<Result> {
+    for (let attempt = 0; ; attempt++) {
+      const mark = t.statementStart(this.#db);
+      try {
+        if (t.readOnly && writes(s)) {
+          throw new DbError(SqlState.ReadOnlySqlTransaction, `cannot execute ${statementTag(s)} in a read-only transaction`);
+        }
+        const ctx: SessionContext = {
+          catalog: new SessionCatalog(this.#db, t, this.settings),
+          params,
+          settings: this.settings.snapshot(),
+          txnStartTime: t.startTime,
+        };
+        const r = await executeStatement(s, ctx);
+        t.statementEnd();
+        return new Result(r.command, r.rowCount, r);
+      } catch (err) {
+        t.rollbackStatement(this.#db, mark);
+        if (err instanceof RetryStatement && attempt < MAX_STATEMENT_RETRIES) continue;
+        if (err instanceof RetryStatement) {
+          throw new DbError(SqlState.SerializationFailure, 'could not serialize access due to concurrent update (retries exhausted)');
+        }
+        throw err;
+      }
+    }
+  }
+
+  #begin(explicit: boolean, isolation: IsolationLevel | undefined, readOnly: boolean | undefined): EngineTransaction {
+    const iso = isolation ?? (this.settings.get('default_transaction_isolation') as IsolationLevel);
+    const ro = readOnly ?? this.settings.get('default_transaction_read_only') === 'on';
+    const t = new EngineTransaction(this.#db, {
+      explicit,
+      isolation: iso,
+      readOnly: ro,
+      lockTimeoutMs: Number(this.settings.get('lock_timeout')),
+    });
+    this.#txn = t;
+    return t;
+  }
+
+  async #commit(t: EngineTransaction): Promise<void> {
+    try {
+      await t.commit(this.#db);
+    } catch (err) {
+      if (this.#txn === t) this.#rollback(t);
+      throw toDbError(err);
+    }
+    if (this.#txn === t) this.#txn = undefined;
+  }
+
+  #rollback(t: EngineTransaction): void {
+    t.rollback(this.#db);
+    if (this.#txn === t) this.#txn = undefined;
+  }
+
+  async #runEngineStatement(s: EngineStatement): Promise<Result> {
+    const t = this.#txn;
+    switch (s.kind) {
+      case 'begin':
+        if (t?.explicit) return Result.of('BEGIN'); // PostgreSQL: WARNING, already in a transaction
+        this.#begin(true, s.isolation, s.readOnly);
+        return Result.of('BEGIN');
+      case 'commit':
+        if (!t) return Result.of('COMMIT'); // WARNING: no transaction in progress
+        if (t.failed) {
+          this.#rollback(t);
+          return Result.of('ROLLBACK');
+        }
+        await this.#commit(t);
+        return Result.of('COMMIT');
+      case 'rollback':
+        if (t) this.#rollback(t);
+        return Result.of('ROLLBACK');
+      case 'savepoint':
+        this.#requireBlock('SAVEPOINT');
+        this.#requireNotFailed();
+        this.#txn!.savepoint(this.#db, s.name);
+        return Result.of('SAVEPOINT');
+      case 'release':
+        this.#requireBlock('RELEASE SAVEPOINT');
+        this.#requireNotFailed();
+        this.#txn!.release(s.name);
+        return Result.of('RELEASE');
+      case 'rollbackTo':
+        this.#requireBlock('ROLLBACK TO SAVEPOINT');
+        this.#txn!.rollbackToSavepoint(this.#db, s.name);
+        return Result.of('ROLLBACK');
+      case 'setTransaction':
+        if (!t?.explicit) {
+          throw new DbError(SqlState.NoActiveSqlTransaction, 'SET TRANSACTION can only be used in transaction blocks');
+        }
+        this.#requireNotFailed();
+        t.setCharacteristics(s.isolation, s.readOnly);
+        return Result.of('SET');
+      case 'set': {
+        this.#requireNotFailed();
+        const name = s.name.toLowerCase();
+        if (name === 'transaction_isolation') {
+          if (!t?.explicit) throw new DbError(SqlState.NoActiveSqlTransaction, 'SET TRANSACTION can only be used in transaction blocks');
+          t.setCharacteristics((s.value ?? 'read committed').toLowerCase() as IsolationLevel, undefined);
+          return Result.of('SET');
+        }
+        this.settings.set(name, s.value);
+        return Result.of('SET');
+      }
+      case 'reset':
+        this.#requireNotFailed();
+        this.settings.reset(s.name);
+        return Result.of('RESET');
+      case 'show': {
+        this.#requireNotFailed();
+        const name = s.name.toLowerCase();
+        let value: string;
+        if (name === 'transaction_isolation') value = t?.isolation ?? this.settings.get('default_transaction_isolation');
+        else if (name === 'transaction_read_only') value = (t?.readOnly ?? false) ? 'on' : 'off';
+        else if (name === 'all') {
+          const rows = [...this.settings.snapshot()].map(([k, v]) => [k, v]);
+          return Result.of('SHOW', [{ name: 'name', type: T.text }, { name: 'setting', type: T.text }], rows);
+        } else value = this.settings.get(name);
+        return Result.of('SHOW', [{ name, type: T.text }], [[value]]);
+      }
+      case 'checkpoint':
+        this.#requireNotFailed();
+        if (t?.explicit) throw new DbError(SqlState.ActiveSqlTransaction, 'CHECKPOINT cannot run inside a transaction block');
+        await this.#db.checkpoint();
+        return Result.of('CHECKPOINT');
+      case 'lock': {
+        if (!t?.explicit) throw new DbError(SqlState.NoActiveSqlTransaction, 'LOCK TABLE can only be used in transaction blocks');
+        this.#requireNotFailed();
+        try {
+          await t.lockTables(this.#db, s.tables, s.mode, s.nowait);
+        } catch (err) {
+          t.failed = true;
+          throw toDbError(err);
+        }
+        return Result.of('LOCK TABLE');
+      }
+      case 'vacuum':
+        this.#requireNotFailed();
+        if (t?.explicit) throw new DbError(SqlState.ActiveSqlTransaction, 'VACUUM cannot run inside a transaction block');
+        await this.#db.store.compact(s.table ? this.#tableIdOf(s.table.schema, s.table.name) : undefined);
+        return Result.of('VACUUM');
+      case 'analyze':
+        this.#requireNotFailed();
+        // Row counts and zone maps are maintained as data changes; per-column statistics are
+        // computed by the planner from them (see README "Statistics").
+        if (s.table) this.#tableIdOf(s.table.schema, s.table.name);
+        return Result.of('ANALYZE');
+    }
+  }
+
+  #tableIdOf(schema: string | undefined, name: string) {
+    const t = this.#db.committedCatalog.table(schema ?? 'public', name);
+    if (!t) throw new DbError(SqlState.UndefinedTable, `relation "${name}" does not exist`);
+    return t.id;
+  }
+
+  #requireBlock(what: string): void {
+    if (!this.#txn?.explicit) throw new DbError(SqlState.NoActiveSqlTransaction, `${what} can only be used in transaction blocks`);
+  }
+
+  #requireNotFailed(): void {
+    if (this.#txn?.failed) {
+      throw new DbError(SqlState.InFailedSqlTransaction, 'current transaction is aborted, commands ignored until end of transaction block');
+    }
+  }
+}
+
+function writes(s: Statement): boolean {
+  switch (s.kind) {
+    case 'select': return false;
+    case 'explain': return s.analyze && writes(s.statement);
+    default: return true;
+  }
+}
+
+function toDbError(err: unknown): DbError {
+  if (err instanceof DbError) return err;
+  if (err instanceof RangeError && /memory|allocation/i.test(err.message)) {
+    return new DbError(SqlState.OutOfMemory, err.message, { cause: err });
+  }
+  return new InternalError(err instanceof Error ? err.message : String(err), { cause: err });
+}
+
+export type { SqlType };

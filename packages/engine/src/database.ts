@@ -1,0 +1,140 @@
+/**
+ * `Database`: one open database directory (or ':memory:'), shared by many `Connection`s.
+ *
+ * This is the only place where storage, indexes, txn and query meet (ARCHITECTURE.md section 1):
+ *   Connection ──parse/execute──▶ @quiverdb/query ──Catalog/TableSource──▶ SessionCatalog / EngineTable
+ *        │                                                                     │
+ *        └── transactions ──▶ @quiverdb/txn (snapshots, locks, deadlocks, SSI)  └──▶ @quiverdb/storage (+ indexes)
+ *
+ * Invariants:
+ *  1. `committedCatalog` always equals `CatalogState.build(store.metaEntries())`.
+ *  2. Every open connection is in `#connections`; `close()` rolls back their transactions first.
+ *  3. Commit timestamps handed to storage come from the transaction manager's clock, which restarts
+ *     above `store.recoveredCommitTs` after recovery.
+ *
+ * Concurrency: one JS thread; connections interleave at awaits. A commit's durable step is async
+ * (group commit); its visibility step (`finishCommit` + catalog switch) is synchronous.
+ */
+import { DbError, SqlState } from '@quiverdb/common';
+import { initSql } from '@quiverdb/query';
+import { openStore, NodeEnv, MemEnv, type Store, type Env } from '@quiverdb/storage';
+import { TransactionManager } from '@quiverdb/txn';
+import { CatalogState } from './catalog/catalog-state.js';
+import { Connection } from './connection.js';
+import { IndexRegistry } from './table/index-registry.js';
+
+export interface DatabaseOptions {
+  /** buffer pool budget in bytes (setting `memory_limit`); default 256 MiB */
+  readonly memoryLimit?: number;
+  /** automatic checkpoint when the WAL grows past this many bytes */
+  readonly checkpointWalBytes?: number;
+  /** rows per Parquet row group */
+  readonly rowGroupSize?: number;
+  /** fsync on commit (default true for directories; ':memory:' never syncs) */
+  readonly durable?: boolean;
+  /** file-system implementation (tests pass MemEnv / FaultEnv) */
+  readonly env?: Env;
+}
+
+export class Database {
+  readonly path: string;
+  readonly store: Store;
+  readonly txns: TransactionManager;
+  readonly indexes: IndexRegistry;
+  #committedCatalog: CatalogState;
+  readonly #connections = new Set<Connection>();
+  #closed = false;
+  #gcTimer: NodeJS.Timeout | undefined;
+
+  private constructor(path: string, store: Store, txns: TransactionManager, indexes: IndexRegistry) {
+    this.path = path;
+    this.store = store;
+    this.txns = txns;
+    this.indexes = indexes;
+    this.#committedCatalog = CatalogState.build(store.metaEntries());
+  }
+
+  /** Open (creating when missing) a database directory, or ':memory:' for an in-memory one. */
+  static async open(path: string, options: DatabaseOptions = {}): Promise<Database> {
+    await initSql();
+    const memory = path === ':memory:' || path === '';
+    const env = options.env ?? (memory ? new MemEnv() : new NodeEnv());
+    const dir = memory ? '/db' : path;
+    const store = await openStore({
+      env,
+      dir,
+      durable: options.durable ?? !memory,
+      ...(options.memoryLimit !== undefined ? { memoryLimit: options.memoryLimit } : {}),
+      ...(options.checkpointWalBytes !== undefined ? { checkpointWalBytes: options.checkpointWalBytes } : {}),
+      ...(options.rowGroupSize !== undefined ? { rowGroupSize: options.rowGroupSize } : {}),
+    });
+    const txns = new TransactionManager();
+    txns.restoreClock(store.recoveredCommitTs);
+    const db = new Database(memory ? ':memory:' : path, store, txns, new IndexRegistry());
+    await db.indexes.rebuildAll(store, db.#committedCatalog);
+    db.#gcTimer = setInterval(() => db.#gcTick(), 5_000);
+    db.#gcTimer.unref();
+    return db;
+  }
+
+  /** A new session with its own transaction state. */
+  connect(): Connection {
+    this.#assertOpen();
+    const c = new Connection(this, () => this.#connections.delete(c));
+    this.#connections.add(c);
+    return c;
+  }
+
+  /** The committed catalog (what a new transaction starts from). */
+  get committedCatalog(): CatalogState {
+    return this.#committedCatalog;
+  }
+
+  /** Called synchronously inside a commit that changed the catalog. */
+  refreshCatalog(): void {
+    this.#committedCatalog = CatalogState.build(this.store.metaEntries());
+  }
+
+  /** Write everything committed as Parquet segments and trim the WAL. */
+  async checkpoint(): Promise<void> {
+    this.#assertOpen();
+    await this.store.checkpoint();
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Figures for /metrics and the system views. */
+  metrics(): Record<string, number> {
+    const s = this.store.stats();
+    return {
+      connections: this.#connections.size,
+      wal_bytes: s.walBytes,
+      wal_syncs: s.walSyncs,
+      checkpoints: s.checkpoints,
+      buffer_pool_bytes: s.bufferPool.bytesInUse,
+      buffer_pool_limit_bytes: s.bufferPool.limitBytes,
+      buffer_pool_hits: s.bufferPool.hits,
+      buffer_pool_misses: s.bufferPool.misses,
+      buffer_pool_evictions: s.bufferPool.evictions,
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    for (const c of [...this.#connections]) await c.close();
+    this.#closed = true;
+    if (this.#gcTimer) clearInterval(this.#gcTimer);
+    await this.store.close();
+  }
+
+  #gcTick(): void {
+    if (this.#closed) return;
+    this.store.setGcHorizon(this.txns.oldestActiveStartTs());
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new DbError(SqlState.ObjectNotInPrerequisiteState, 'the database is closed');
+  }
+}

@@ -1,0 +1,886 @@
+/**
+ * B+ tree over fixed-size pages of a `PageStore`: encoded keys (see key-encoding.ts) → row ids.
+ *
+ * Keys are byte strings compared with memcmp; inside the tree they are binary strings (see
+ * binary-string.ts) so that comparison is V8's one-byte string comparison.
+ *
+ * Unique and non-unique trees:
+ *  - unique: the stored key is the user key; inserting a present key returns
+ *    `{ inserted: false, existing }` (the engine raises 23505 after checking visibility).
+ *  - non-unique: the stored key is userKey ‖ rowIdSuffix(rowId) (8 bytes, big-endian), so
+ *    entries are unique and equal user keys are ordered by row id.
+ *
+ * Node format (DO NOT CHANGE: persisted):
+ *   node  := kind:u8 (1 leaf | 2 inner) | 0:u8 | count:u16 | 0:u32 | body
+ *   leaf  := (klen:u16 key:u8[klen] rowId:f64)^count
+ *   inner := child0:u32 (klen:u16 sep:u8[klen] child:u32)^count
+ * Child i of an inner node holds the keys k with sep[i-1] <= k < sep[i]. Separators between
+ * leaves are suffix-truncated: the shortest byte string s with lastLeft < s <= firstRight.
+ *
+ * Persistence (copy-on-write, LMDB style): pages reachable from the last durable meta page are
+ * never overwritten. A modified node is "dirty" and lives only in memory until `checkpoint()`,
+ * which writes every dirty node (post-order) to a fresh page, then the meta page (root page id,
+ * height, count — see page-codec.ts), then records it with `store.setRoot(name)`, and only then
+ * frees the pages of the previous version. A crash before `setRoot` leaves the previous version
+ * intact; the engine rebuilds later changes from the WAL. Leaves carry no sibling pointers on disk
+ * (a COW of one leaf would cascade through its neighbours); cursors walk a parent stack.
+ *
+ * Invariants (checked by `checkInvariants()`):
+ *  1. Keys strictly increase within a node and across the in-order leaf sequence.
+ *  2. Every key k in child i of an inner node satisfies sep[i-1] <= k < sep[i] (and the bounds
+ *     inherited from ancestors); an inner node with n separators has n + 1 children.
+ *  3. Every leaf is at depth `height`; the byte size of a node (its serialized size) is at most
+ *     `pageSize`, and at least `pageSize / 4` unless it is the root.
+ *  4. A clean node has a page and only clean children; a dirty node has no page (page 0).
+ *  5. Pages reachable from the root, retired pages and the meta page are pairwise distinct.
+ *  6. Non-unique trees: the last 8 key bytes of an entry encode its row id. `count` = entries.
+ *
+ * Concurrency: synchronous. Cursors are generators; a cursor that sees a mutation of the tree
+ * between two steps re-seeks from the last key it returned, so iterating while inserting or
+ * deleting is safe (it sees a consistent key order, like a B-link scan).
+ */
+import { DbError, InternalError, SqlState, invariant, pageId, rowId as asRowId, type PageId, type RowId } from '@quiverdb/common';
+import type { PageStore } from '../page/page-store.js';
+import { decodeMeta, encodeMeta, getBinary, lowerBound, putBinary, rowIdSuffix, checkRowId, shortestSeparator, upperBound } from '../page/page-codec.js';
+import { toBinary, fromBinary, binaryPrefixSuccessor } from '../key/binary-string.js';
+import { toBounds, type Bounds, type KeyRange } from '../key/key-range.js';
+
+export type { KeyRange } from '../key/key-range.js';
+
+const LEAF_HDR = 8;
+const INNER_HDR = 12;
+const KIND_LEAF = 1;
+const KIND_INNER = 2;
+
+interface Leaf {
+  leaf: true;
+  page: number;
+  dirty: boolean;
+  keys: string[];
+  vals: number[];
+  bytes: number;
+}
+
+interface Inner {
+  leaf: false;
+  page: number;
+  dirty: boolean;
+  keys: string[];
+  kids: (BNode | null)[];
+  kidPages: number[];
+  bytes: number;
+}
+
+type BNode = Leaf | Inner;
+
+const leafEntry = (k: string): number => 10 + k.length;
+const innerEntry = (k: string): number => 6 + k.length;
+
+export interface BTreeOptions {
+  unique: boolean;
+  /** Name of the root record in the PageStore (`setRoot`) updated at each checkpoint. */
+  name?: string;
+}
+
+export interface BTreeStats {
+  /** node pages written by checkpoints (meta pages included) */
+  pageWrites: number;
+  /** node pages read (loaded lazily) */
+  pageReads: number;
+  splits: number;
+  merges: number;
+  redistributions: number;
+  checkpoints: number;
+}
+
+export type InsertResult = { readonly inserted: true } | { readonly inserted: false; readonly existing: RowId };
+
+export interface IndexEntry {
+  /** the user key (without the row id suffix of non-unique trees) */
+  key: Uint8Array;
+  rowId: RowId;
+}
+
+const INSERTED: InsertResult = Object.freeze({ inserted: true });
+
+/**
+ * A persistent B+ tree index. Create with `BTree.create`, `BTree.build` (bulk, from sorted input)
+ * or `BTree.open` (from a meta page written by `checkpoint`).
+ *
+ * @example
+ *   const t = BTree.create(new MemPageStore(), { unique: true });
+ *   t.insert(encodeKey(spec, [42]), rowId(7));
+ *   t.get(encodeKey(spec, [42])); // 7
+ *   const meta = t.checkpoint();  // later: BTree.open(store, meta)
+ */
+export class BTree {
+  readonly store: PageStore;
+  readonly unique: boolean;
+  readonly name: string | undefined;
+  readonly stats: BTreeStats = { pageWrites: 0, pageReads: 0, splits: 0, merges: 0, redistributions: 0, checkpoints: 0 };
+  readonly maxKeyBytes: number;
+  #root: BNode;
+  #height = 0;
+  #count = 0;
+  #version = 0;
+  #seq = 0;
+  #metaPage = 0;
+  /** pages of replaced node versions: freed after the next durable checkpoint */
+  #retired: number[] = [];
+  readonly #pageSize: number;
+  readonly #minBytes: number;
+
+  private constructor(store: PageStore, opts: BTreeOptions, root: BNode) {
+    this.store = store;
+    this.unique = opts.unique;
+    this.name = opts.name;
+    this.#pageSize = store.pageSize;
+    this.#minBytes = Math.floor(store.pageSize / 4);
+    // entries <= pageSize / 8 keep both halves of any split or rebalance above pageSize / 4
+    this.maxKeyBytes = Math.floor(store.pageSize / 8) - 10 - (opts.unique ? 0 : 8);
+    invariant(this.maxKeyBytes >= 8, `page size ${store.pageSize} too small for a B+ tree`);
+    this.#root = root;
+  }
+
+  static create(store: PageStore, opts: BTreeOptions): BTree {
+    return new BTree(store, opts, { leaf: true, page: 0, dirty: true, keys: [], vals: [], bytes: LEAF_HDR });
+  }
+
+  /** Reopen a tree from the meta page id returned by `checkpoint()`. */
+  static open(store: PageStore, metaPage: PageId, opts: { name?: string } = {}): BTree {
+    const meta = decodeMeta(store.read(metaPage), 1);
+    const t = new BTree(store, { unique: (meta.flags & 1) !== 0, ...opts }, { leaf: true, page: 0, dirty: true, keys: [], vals: [], bytes: LEAF_HDR });
+    t.#root = t.#load(meta.root);
+    t.#height = meta.height;
+    t.#count = meta.count;
+    t.#seq = meta.seq;
+    t.#metaPage = metaPage;
+    return t;
+  }
+
+  /**
+   * Bulk build from entries sorted by key (then row id for non-unique trees), leaves filled to
+   * `fill` of a page. Throws 23505 on a duplicate key of a unique tree, 22023 when unsorted.
+   */
+  static build(store: PageStore, opts: BTreeOptions, entries: Iterable<{ key: Uint8Array; rowId: number }>, fill = 0.9): BTree {
+    const t = BTree.create(store, opts);
+    const target = Math.max(t.#minBytes * 2, Math.floor(store.pageSize * fill));
+    const keys: string[] = [];
+    const vals: number[] = [];
+    let prev: string | undefined;
+    for (const e of entries) {
+      const k = t.#storedKey(e.key, e.rowId);
+      if (prev !== undefined && k <= prev) {
+        if (k === prev) throw new DbError(SqlState.UniqueViolation, 'could not create unique index: duplicate key');
+        throw new DbError(SqlState.InvalidParameterValue, 'bulk build input is not sorted by key');
+      }
+      prev = k;
+      keys.push(k);
+      vals.push(e.rowId);
+    }
+    t.#count = keys.length;
+    if (keys.length === 0) return t;
+    // leaves
+    const leafGroups = packGroups(keys.length, (i) => leafEntry(keys[i]!), LEAF_HDR, target, store.pageSize, t.#minBytes, () => 0);
+    let level: BNode[] = leafGroups.map(([a, b]) => {
+      const ks = keys.slice(a, b);
+      let bytes = LEAF_HDR;
+      for (const k of ks) bytes += leafEntry(k);
+      return { leaf: true, page: 0, dirty: true, keys: ks, vals: vals.slice(a, b), bytes } satisfies Leaf;
+    });
+    let seps: string[] = [];
+    for (let i = 1; i < level.length; i++) {
+      const l = level[i - 1] as Leaf;
+      const r = level[i] as Leaf;
+      seps.push(shortestSeparator(l.keys[l.keys.length - 1]!, r.keys[0]!));
+    }
+    let height = 0;
+    while (level.length > 1) {
+      // item i = child level[i]; its separator (for i > 0) is seps[i - 1]
+      const lv = level;
+      const sp = seps;
+      const groups = packGroups(lv.length, (i) => (i === 0 ? 4 : innerEntry(sp[i - 1]!)), INNER_HDR - 4, target, store.pageSize, t.#minBytes, (i) => innerEntry(sp[i - 1]!) - 4);
+      const next: BNode[] = [];
+      const nextSeps: string[] = [];
+      for (const [a, b] of groups) {
+        if (a > 0) nextSeps.push(sp[a - 1]!);
+        const ks = sp.slice(a, b - 1);
+        let bytes = INNER_HDR;
+        for (const k of ks) bytes += innerEntry(k);
+        next.push({ leaf: false, page: 0, dirty: true, keys: ks, kids: lv.slice(a, b), kidPages: new Array<number>(b - a).fill(0), bytes });
+      }
+      level = next;
+      seps = nextSeps;
+      height++;
+    }
+    t.#root = level[0]!;
+    t.#height = height;
+    return t;
+  }
+
+  get size(): number {
+    return this.#count;
+  }
+
+  get height(): number {
+    return this.#height;
+  }
+
+  /** The meta page of the last checkpoint (0 before the first). */
+  get metaPage(): PageId {
+    return pageId(this.#metaPage);
+  }
+
+  // ---- keys ---------------------------------------------------------------------------------
+
+  #storedKey(key: Uint8Array, rowId: number): string {
+    if (key.length > this.maxKeyBytes) {
+      throw new DbError(SqlState.ProgramLimitExceeded, `index row size ${key.length} exceeds maximum ${this.maxKeyBytes} for this index`);
+    }
+    const k = toBinary(key);
+    if (this.unique) return k;
+    checkRowId(rowId);
+    return k + rowIdSuffix(rowId);
+  }
+
+  #userKey(stored: string): Uint8Array {
+    return fromBinary(this.unique ? stored : stored.slice(0, stored.length - 8));
+  }
+
+  // ---- nodes --------------------------------------------------------------------------------
+
+  #load(page: number): BNode {
+    this.stats.pageReads++;
+    const buf = this.store.read(pageId(page));
+    const v = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    const kind = buf[0];
+    const n = v.getUint16(2);
+    let p = 8;
+    if (kind === KIND_LEAF) {
+      const keys = new Array<string>(n);
+      const vals = new Array<number>(n);
+      for (let i = 0; i < n; i++) {
+        const len = v.getUint16(p);
+        keys[i] = getBinary(buf, p + 2, len);
+        vals[i] = v.getFloat64(p + 2 + len);
+        p += 10 + len;
+      }
+      return { leaf: true, page, dirty: false, keys, vals, bytes: p };
+    }
+    if (kind !== KIND_INNER) throw new DbError(SqlState.IndexCorrupted, `B+ tree page ${page} has kind ${kind}`);
+    const keys = new Array<string>(n);
+    const kidPages = new Array<number>(n + 1);
+    kidPages[0] = v.getUint32(8);
+    p = 12;
+    for (let i = 0; i < n; i++) {
+      const len = v.getUint16(p);
+      keys[i] = getBinary(buf, p + 2, len);
+      kidPages[i + 1] = v.getUint32(p + 2 + len);
+      p += 6 + len;
+    }
+    return { leaf: false, page, dirty: false, keys, kids: new Array<BNode | null>(n + 1).fill(null), kidPages, bytes: p };
+  }
+
+  #kid(n: Inner, i: number): BNode {
+    let k = n.kids[i];
+    if (k === null || k === undefined) {
+      k = this.#load(n.kidPages[i]!);
+      n.kids[i] = k;
+    }
+    return k;
+  }
+
+  #touch(n: BNode): void {
+    if (n.dirty) return;
+    n.dirty = true;
+    if (n.page !== 0) this.#retired.push(n.page);
+    n.page = 0;
+  }
+
+  #retire(n: BNode): void {
+    if (!n.dirty && n.page !== 0) this.#retired.push(n.page);
+    n.page = 0;
+  }
+
+  // ---- point operations ---------------------------------------------------------------------
+
+  /** The row id of `key` (unique), or of its first entry (non-unique); undefined if absent. */
+  get(key: Uint8Array): RowId | undefined {
+    const k = toBinary(key);
+    let n = this.#root;
+    while (!n.leaf) n = this.#kid(n, upperBound(n.keys, k));
+    if (this.unique) {
+      const i = lowerBound(n.keys, k);
+      return n.keys[i] === k ? asRowId(n.vals[i]!) : undefined;
+    }
+    for (const e of this.#iterate({ lo: k, hi: binaryPrefixSuccessor(k), empty: false }, false)) {
+      if (e.k.length === k.length + 8) return asRowId(e.v);
+    }
+    return undefined;
+  }
+
+  /** Every row id stored under `key` (one at most for unique trees), in row id order. */
+  getAll(key: Uint8Array): RowId[] {
+    if (this.unique) {
+      const r = this.get(key);
+      return r === undefined ? [] : [r];
+    }
+    const k = toBinary(key);
+    const out: RowId[] = [];
+    for (const e of this.#iterate({ lo: k, hi: binaryPrefixSuccessor(k), empty: false }, false)) {
+      if (e.k.length === k.length + 8) out.push(asRowId(e.v));
+    }
+    return out;
+  }
+
+  has(key: Uint8Array, rowId?: number): boolean {
+    if (this.unique) {
+      const r = this.get(key);
+      return r !== undefined && (rowId === undefined || r === rowId);
+    }
+    if (rowId === undefined) return this.get(key) !== undefined;
+    const k = this.#storedKey(key, rowId);
+    let n = this.#root;
+    while (!n.leaf) n = this.#kid(n, upperBound(n.keys, k));
+    return n.keys[lowerBound(n.keys, k)] === k;
+  }
+
+  /**
+   * Insert (key, rowId). Unique trees: a present key is not changed and the existing row id is
+   * returned. Non-unique trees: a present (key, rowId) pair likewise.
+   * Throws 54000 when the key exceeds `maxKeyBytes`.
+   */
+  insert(key: Uint8Array, rowId: RowId | number): InsertResult {
+    const k = this.#storedKey(key, rowId);
+    const path: Inner[] = [];
+    const idx: number[] = [];
+    let n = this.#root;
+    while (!n.leaf) {
+      const i = upperBound(n.keys, k);
+      path.push(n);
+      idx.push(i);
+      n = this.#kid(n, i);
+    }
+    const i = lowerBound(n.keys, k);
+    if (n.keys[i] === k) return { inserted: false, existing: asRowId(n.vals[i]!) };
+    for (const p of path) this.#touch(p);
+    this.#touch(n);
+    n.keys.splice(i, 0, k);
+    n.vals.splice(i, 0, rowId);
+    n.bytes += leafEntry(k);
+    this.#count++;
+    this.#version++;
+    if (n.bytes > this.#pageSize) this.#splitUp(n, path, idx);
+    return INSERTED;
+  }
+
+  /** Unique trees: point `key` at `rowId`, inserting it if absent. Returns the previous row id. */
+  set(key: Uint8Array, rowId: RowId | number): RowId | undefined {
+    invariant(this.unique, 'BTree.set is for unique trees');
+    const r = this.insert(key, rowId);
+    if (r.inserted) return undefined;
+    const k = toBinary(key);
+    let n = this.#root;
+    const path: BNode[] = [];
+    while (!n.leaf) {
+      path.push(n);
+      n = this.#kid(n, upperBound(n.keys, k));
+    }
+    for (const p of path) this.#touch(p);
+    this.#touch(n);
+    n.vals[lowerBound(n.keys, k)] = rowId;
+    this.#version++;
+    return r.existing;
+  }
+
+  #splitUp(n: BNode, path: Inner[], idx: number[]): void {
+    let node = n;
+    for (let level = path.length - 1; ; level--) {
+      if (node.bytes <= this.#pageSize) return;
+      this.stats.splits++;
+      const { sep, right } = node.leaf ? this.#splitLeaf(node) : this.#splitInner(node);
+      if (level < 0) {
+        this.#root = { leaf: false, page: 0, dirty: true, keys: [sep], kids: [node, right], kidPages: [0, 0], bytes: INNER_HDR + innerEntry(sep) };
+        this.#height++;
+        return;
+      }
+      const parent = path[level]!;
+      const i = idx[level]!;
+      parent.keys.splice(i, 0, sep);
+      parent.kids.splice(i + 1, 0, right);
+      parent.kidPages.splice(i + 1, 0, 0);
+      parent.bytes += innerEntry(sep);
+      node = parent;
+    }
+  }
+
+  #splitLeaf(n: Leaf): { sep: string; right: Leaf } {
+    const half = (n.bytes - LEAF_HDR) / 2;
+    let acc = 0;
+    let m = 0;
+    while (m < n.keys.length - 1 && acc + leafEntry(n.keys[m]!) / 2 < half) acc += leafEntry(n.keys[m++]!);
+    if (m === 0) m = 1;
+    const rk = n.keys.splice(m);
+    const rv = n.vals.splice(m);
+    let rb = LEAF_HDR;
+    for (const k of rk) rb += leafEntry(k);
+    n.bytes -= rb - LEAF_HDR;
+    const right: Leaf = { leaf: true, page: 0, dirty: true, keys: rk, vals: rv, bytes: rb };
+    return { sep: shortestSeparator(n.keys[n.keys.length - 1]!, rk[0]!), right };
+  }
+
+  #splitInner(n: Inner): { sep: string; right: Inner } {
+    const m = balancedInnerSplit(n.keys);
+    const sep = n.keys[m]!;
+    const rk = n.keys.splice(m + 1);
+    n.keys.pop();
+    const kids = n.kids.splice(m + 1);
+    const kidPages = n.kidPages.splice(m + 1);
+    let rb = INNER_HDR;
+    for (const k of rk) rb += innerEntry(k);
+    n.bytes -= rb - INNER_HDR + innerEntry(sep);
+    return { sep, right: { leaf: false, page: 0, dirty: true, keys: rk, kids, kidPages, bytes: rb } };
+  }
+
+  /** Delete (key, rowId). Unique trees delete only when the key points at `rowId`. */
+  delete(key: Uint8Array, rowId: RowId | number): boolean {
+    const k = this.#storedKey(key, rowId);
+    const path: Inner[] = [];
+    const idx: number[] = [];
+    let n = this.#root;
+    while (!n.leaf) {
+      const i = upperBound(n.keys, k);
+      path.push(n);
+      idx.push(i);
+      n = this.#kid(n, i);
+    }
+    const i = lowerBound(n.keys, k);
+    if (n.keys[i] !== k || (this.unique && n.vals[i] !== rowId)) return false;
+    for (const p of path) this.#touch(p);
+    this.#touch(n);
+    n.keys.splice(i, 1);
+    n.vals.splice(i, 1);
+    n.bytes -= leafEntry(k);
+    this.#count--;
+    this.#version++;
+    // rebalance bottom-up
+    let node: BNode = n;
+    for (let level = path.length - 1; level >= 0; level--) {
+      if (node.bytes >= this.#minBytes) break;
+      const parent = path[level]!;
+      this.#fix(parent, idx[level]!);
+      // a rebalance can lengthen the parent's separator past the page size
+      if (parent.bytes > this.#pageSize) {
+        this.#splitUp(parent, path.slice(0, level), idx.slice(0, level));
+        break;
+      }
+      node = parent;
+    }
+    const root = this.#root;
+    if (!root.leaf && root.keys.length === 0) {
+      this.#retire(root);
+      this.#root = this.#kid(root, 0);
+      this.#height--;
+    }
+    return true;
+  }
+
+  /** Child i of `p` is under-full: merge it with a sibling or borrow from one. */
+  #fix(p: Inner, i: number): void {
+    const j = i > 0 ? i - 1 : i; // pair (j, j + 1)
+    if (p.kids.length < 2) return;
+    const L = this.#kid(p, j);
+    const R = this.#kid(p, j + 1);
+    this.#touch(L);
+    this.#touch(R);
+    const sep = p.keys[j]!;
+    if (L.leaf && R.leaf) {
+      if (L.bytes + R.bytes - LEAF_HDR <= this.#pageSize) {
+        this.stats.merges++;
+        L.keys.push(...R.keys);
+        L.vals.push(...R.vals);
+        L.bytes += R.bytes - LEAF_HDR;
+        this.#removeKid(p, j);
+        return;
+      }
+      this.stats.redistributions++;
+      const keys = L.keys.concat(R.keys);
+      const vals = L.vals.concat(R.vals);
+      const total = L.bytes + R.bytes - 2 * LEAF_HDR;
+      let acc = 0;
+      let m = 0;
+      while (m < keys.length - 1 && acc + leafEntry(keys[m]!) / 2 < total / 2) acc += leafEntry(keys[m++]!);
+      if (m === 0) m = 1;
+      L.keys = keys.slice(0, m);
+      L.vals = vals.slice(0, m);
+      R.keys = keys.slice(m);
+      R.vals = vals.slice(m);
+      L.bytes = LEAF_HDR + acc;
+      R.bytes = LEAF_HDR + total - acc;
+      const ns = shortestSeparator(L.keys[L.keys.length - 1]!, R.keys[0]!);
+      p.bytes += ns.length - sep.length;
+      p.keys[j] = ns;
+      return;
+    }
+    invariant(!L.leaf && !R.leaf, 'siblings at different depths');
+    if (L.bytes + R.bytes - INNER_HDR + innerEntry(sep) <= this.#pageSize) {
+      this.stats.merges++;
+      L.keys.push(sep, ...R.keys);
+      L.kids.push(...R.kids);
+      L.kidPages.push(...R.kidPages);
+      L.bytes += R.bytes - INNER_HDR + innerEntry(sep);
+      this.#removeKid(p, j);
+      return;
+    }
+    this.stats.redistributions++;
+    const keys = [...L.keys, sep, ...R.keys];
+    const kids = L.kids.concat(R.kids);
+    const kidPages = L.kidPages.concat(R.kidPages);
+    const m = balancedInnerSplit(keys);
+    L.keys = keys.slice(0, m);
+    R.keys = keys.slice(m + 1);
+    L.kids = kids.slice(0, m + 1);
+    R.kids = kids.slice(m + 1);
+    L.kidPages = kidPages.slice(0, m + 1);
+    R.kidPages = kidPages.slice(m + 1);
+    L.bytes = INNER_HDR;
+    for (const k of L.keys) L.bytes += innerEntry(k);
+    R.bytes = INNER_HDR;
+    for (const k of R.keys) R.bytes += innerEntry(k);
+    const ns = keys[m]!;
+    p.bytes += ns.length - sep.length;
+    p.keys[j] = ns;
+  }
+
+  /** Remove separator j and child j + 1 (merged into child j). */
+  #removeKid(p: Inner, j: number): void {
+    const gone = p.kids[j + 1];
+    if (gone !== null && gone !== undefined) this.#retire(gone);
+    p.bytes -= innerEntry(p.keys[j]!);
+    p.keys.splice(j, 1);
+    p.kids.splice(j + 1, 1);
+    p.kidPages.splice(j + 1, 1);
+  }
+
+  // ---- cursors ------------------------------------------------------------------------------
+
+  /** Entries in key order (or reverse) within `range`. Safe against concurrent mutation. */
+  *scan(range: KeyRange = {}): Generator<IndexEntry> {
+    for (const e of this.#iterate(toBounds(range), range.reverse === true)) {
+      yield { key: this.#userKey(e.k), rowId: asRowId(e.v) };
+    }
+  }
+
+  /** Row ids within `range` in key order (or reverse), at most `limit`. */
+  rowIds(range: KeyRange = {}, limit = Infinity): RowId[] {
+    const out: RowId[] = [];
+    if (limit <= 0) return out;
+    for (const e of this.#iterate(toBounds(range), range.reverse === true)) {
+      out.push(asRowId(e.v));
+      if (out.length >= limit) break;
+    }
+    return out;
+  }
+
+  /** Entries whose key starts with `prefix` (a key of fewer columns). */
+  prefix(prefix: Uint8Array, reverse = false): Generator<IndexEntry> {
+    return this.scan({ gte: prefix, lte: prefix, reverse });
+  }
+
+  /**
+   * Yields stored entries within bounds. The yielded object is reused: copy before keeping it.
+   * The stack holds (inner node, child index) from the root to the current leaf.
+   */
+  *#iterate(b: Bounds, reverse: boolean): Generator<{ k: string; v: number }> {
+    if (b.empty) return;
+    const out = { k: '', v: 0 };
+    const nodes: Inner[] = [];
+    const pos: number[] = [];
+    let leaf: Leaf;
+    let i = 0;
+    let version = this.#version;
+    let last: string | undefined;
+    const seek = (): void => {
+      nodes.length = 0;
+      pos.length = 0;
+      let n = this.#root;
+      // forward: first key >= lo (or > last); reverse: last key < hi (or < last)
+      const target = last ?? (reverse ? b.hi : b.lo);
+      while (!n.leaf) {
+        const c = target === undefined ? (reverse ? n.keys.length : 0) : reverse ? lowerBound(n.keys, target) : upperBound(n.keys, target);
+        nodes.push(n);
+        pos.push(c);
+        n = this.#kid(n, c);
+      }
+      leaf = n;
+      if (target === undefined) i = reverse ? n.keys.length - 1 : 0;
+      else if (reverse) i = lowerBound(n.keys, target) - 1;
+      else i = last !== undefined ? upperBound(n.keys, target) : lowerBound(n.keys, target);
+    };
+    // move to the next (or previous) leaf; false at the end
+    const step = (): boolean => {
+      let d = nodes.length - 1;
+      while (d >= 0 && (reverse ? pos[d]! === 0 : pos[d]! === nodes[d]!.keys.length)) d--;
+      if (d < 0) return false;
+      pos[d] = pos[d]! + (reverse ? -1 : 1);
+      nodes.length = d + 1;
+      pos.length = d + 1;
+      let n = this.#kid(nodes[d]!, pos[d]!);
+      while (!n.leaf) {
+        const c = reverse ? n.keys.length : 0;
+        nodes.push(n);
+        pos.push(c);
+        n = this.#kid(n, c);
+      }
+      leaf = n;
+      i = reverse ? n.keys.length - 1 : 0;
+      return true;
+    };
+    seek();
+    for (;;) {
+      if (version !== this.#version) {
+        version = this.#version;
+        seek();
+      }
+      if (i < 0 || i >= leaf!.keys.length) {
+        if (!step()) return;
+        continue;
+      }
+      const k = leaf!.keys[i]!;
+      if (reverse ? b.lo !== undefined && k < b.lo : b.hi !== undefined && k >= b.hi) return;
+      out.k = k;
+      out.v = leaf!.vals[i]!;
+      last = k;
+      i += reverse ? -1 : 1;
+      yield out;
+    }
+  }
+
+  // ---- persistence --------------------------------------------------------------------------
+
+  /**
+   * Write every dirty node to fresh pages, then the meta page, then the root record; then free
+   * the pages of replaced versions. Returns the new meta page id (the tree's durable address).
+   */
+  checkpoint(): PageId {
+    const rootPage = this.#write(this.#root);
+    this.#seq++;
+    const meta = this.store.allocate();
+    this.store.write(meta, encodeMeta({ treeKind: 1, flags: this.unique ? 1 : 0, root: pageId(rootPage), height: this.#height, count: this.#count, seq: this.#seq, param: 0 }));
+    this.stats.pageWrites++;
+    if (this.name !== undefined) this.store.setRoot(this.name, meta);
+    if (this.#metaPage !== 0) this.#retired.push(this.#metaPage);
+    this.#metaPage = meta;
+    for (const p of this.#retired) this.store.free(pageId(p));
+    this.#retired = [];
+    this.stats.checkpoints++;
+    return meta;
+  }
+
+  #write(n: BNode): number {
+    if (!n.dirty) return n.page;
+    const buf = new Uint8Array(this.#pageSize);
+    const v = new DataView(buf.buffer);
+    let p: number;
+    if (n.leaf) {
+      buf[0] = KIND_LEAF;
+      v.setUint16(2, n.keys.length);
+      p = 8;
+      for (let i = 0; i < n.keys.length; i++) {
+        const k = n.keys[i]!;
+        v.setUint16(p, k.length);
+        p = putBinary(buf, p + 2, k);
+        v.setFloat64(p, n.vals[i]!);
+        p += 8;
+      }
+    } else {
+      for (let i = 0; i < n.kids.length; i++) {
+        const kid = n.kids[i];
+        if (kid !== null && kid !== undefined && kid.dirty) n.kidPages[i] = this.#write(kid);
+      }
+      buf[0] = KIND_INNER;
+      v.setUint16(2, n.keys.length);
+      v.setUint32(8, n.kidPages[0]!);
+      p = 12;
+      for (let i = 0; i < n.keys.length; i++) {
+        const k = n.keys[i]!;
+        v.setUint16(p, k.length);
+        p = putBinary(buf, p + 2, k);
+        v.setUint32(p, n.kidPages[i + 1]!);
+        p += 4;
+      }
+    }
+    invariant(p === n.bytes, () => `node byte size ${n.bytes} != serialized ${p}`);
+    const id = this.store.allocate();
+    this.store.write(id, buf);
+    this.stats.pageWrites++;
+    n.page = id;
+    n.dirty = false;
+    return id;
+  }
+
+  /** Drop clean nodes from memory (they are reloaded from their pages on demand). */
+  unloadClean(): void {
+    const walk = (n: BNode): void => {
+      if (n.leaf) return;
+      for (let i = 0; i < n.kids.length; i++) {
+        const k = n.kids[i];
+        if (k === null || k === undefined) continue;
+        if (!k.dirty) n.kids[i] = null;
+        else walk(k);
+      }
+    };
+    walk(this.#root);
+    this.#version++;
+  }
+
+  /** Free every page of the tree (DROP INDEX). The tree must not be used afterwards. */
+  drop(): void {
+    const walk = (page: number, n: BNode | null): void => {
+      const node = n ?? this.#load(page);
+      if (!node.leaf) for (let i = 0; i < node.kids.length; i++) walk(node.kidPages[i]!, node.kids[i] ?? null);
+      if (!node.dirty && node.page !== 0) this.store.free(pageId(node.page));
+    };
+    walk(this.#root.page, this.#root);
+    for (const p of this.#retired) this.store.free(pageId(p));
+    if (this.#metaPage !== 0) this.store.free(pageId(this.#metaPage));
+    this.#retired = [];
+    this.#metaPage = 0;
+    this.#root = { leaf: true, page: 0, dirty: true, keys: [], vals: [], bytes: LEAF_HDR };
+    this.#count = 0;
+    this.#height = 0;
+    this.#version++;
+  }
+
+  // ---- invariants ---------------------------------------------------------------------------
+
+  /**
+   * Walk the whole tree (loading every page) and throw InternalError on a broken invariant.
+   * Returns the number of pages the tree holds in the store (reachable + retired + meta).
+   */
+  checkInvariants(): { pages: number; leaves: number } {
+    const fail = (msg: string): never => {
+      throw new InternalError(`B+ tree invariant: ${msg}`);
+    };
+    const pages = new Set<number>();
+    const addPage = (p: number, what: string): void => {
+      if (p === 0) return;
+      if (pages.has(p)) fail(`page ${p} used twice (${what})`);
+      pages.add(p);
+    };
+    let count = 0;
+    let leaves = 0;
+    let prevLeafLast: string | undefined;
+    const walk = (n: BNode, lo: string | undefined, hi: string | undefined, depth: number, isRoot: boolean): void => {
+      if (n.dirty !== (n.page === 0)) fail(`dirty=${n.dirty} but page=${n.page}`);
+      addPage(n.page, 'node');
+      if (n.bytes > this.#pageSize) fail(`node of ${n.bytes} bytes > page size`);
+      if (!isRoot && n.bytes < this.#minBytes) fail(`non-root node of ${n.bytes} bytes < ${this.#minBytes}`);
+      for (let i = 0; i < n.keys.length; i++) {
+        const k = n.keys[i]!;
+        if (i > 0 && !(n.keys[i - 1]! < k)) fail('keys not strictly increasing in a node');
+        if (lo !== undefined && k < lo) fail('key below its lower separator');
+        if (hi !== undefined && k >= hi) fail('key not below its upper separator');
+      }
+      if (n.leaf) {
+        if (depth !== this.#height) fail(`leaf at depth ${depth}, height ${this.#height}`);
+        let b = LEAF_HDR;
+        for (let i = 0; i < n.keys.length; i++) {
+          const k = n.keys[i]!;
+          b += leafEntry(k);
+          if (!this.unique) {
+            if (k.slice(-8) !== rowIdSuffix(n.vals[i]!)) fail('row id suffix does not match the value');
+          }
+        }
+        if (b !== n.bytes) fail(`leaf bytes ${n.bytes} != ${b}`);
+        if (!isRoot && n.keys.length === 0) fail('empty non-root leaf');
+        if (n.keys.length > 0) {
+          if (prevLeafLast !== undefined && !(prevLeafLast < n.keys[0]!)) fail('leaf chain out of order');
+          prevLeafLast = n.keys[n.keys.length - 1]!;
+        }
+        count += n.keys.length;
+        leaves++;
+        return;
+      }
+      if (n.kids.length !== n.keys.length + 1 || n.kidPages.length !== n.kids.length) fail('inner node child count != separators + 1');
+      if (n.keys.length === 0) fail('inner node without separators');
+      let b = INNER_HDR;
+      for (const k of n.keys) b += innerEntry(k);
+      if (b !== n.bytes) fail(`inner bytes ${n.bytes} != ${b}`);
+      for (let i = 0; i < n.kids.length; i++) {
+        const kid = this.#kid(n, i);
+        if (!n.dirty && kid.dirty) fail('clean node with a dirty child');
+        if (!kid.dirty && kid.page !== n.kidPages[i]) fail('child page id mismatch');
+        walk(kid, i === 0 ? lo : n.keys[i - 1], i === n.keys.length ? hi : n.keys[i], depth + 1, false);
+      }
+    };
+    walk(this.#root, undefined, undefined, 0, true);
+    for (const p of this.#retired) addPage(p, 'retired');
+    addPage(this.#metaPage, 'meta');
+    if (count !== this.#count) fail(`count ${this.#count} != ${count} entries`);
+    return { pages: pages.size, leaves };
+  }
+}
+
+/** Index m of the separator to push up so that keys[0..m) and keys(m..] balance by bytes. */
+function balancedInnerSplit(keys: readonly string[]): number {
+  let total = 0;
+  for (const k of keys) total += innerEntry(k);
+  let left = 0;
+  let best = 1;
+  let bestDiff = Infinity;
+  for (let m = 0; m < keys.length - 1; m++) {
+    const e = innerEntry(keys[m]!);
+    if (m >= 1) {
+      const d = Math.abs(left - (total - left - e));
+      if (d < bestDiff) { bestDiff = d; best = m; }
+    }
+    left += e;
+  }
+  return best;
+}
+
+/**
+ * Pack items 0..n-1 into consecutive groups [a, b) of at most `target` bytes (header included),
+ * then fix an under-full last group by merging it with, or evening it against, the previous one.
+ * `firstAdjust(i)` is subtracted when item i starts a group (inner nodes: its separator moves up
+ * and only its child pointer stays).
+ */
+function packGroups(n: number, size: (i: number) => number, hdr: number, target: number, pageSize: number, minBytes: number, firstAdjust: (i: number) => number): [number, number][] {
+  const groups: [number, number][] = [];
+  const bytesOf = (a: number, b: number): number => {
+    let s = hdr;
+    for (let i = a; i < b; i++) s += size(i);
+    return s - (a > 0 ? firstAdjust(a) : 0);
+  };
+  let a = 0;
+  let cur = hdr;
+  for (let i = 0; i < n; i++) {
+    const s = size(i) - (i === a && a > 0 ? firstAdjust(i) : 0);
+    if (i > a + 1 && cur + s > target) {
+      groups.push([a, i]);
+      a = i;
+      cur = hdr + size(i) - (i > 0 ? firstAdjust(i) : 0);
+    } else cur += s;
+  }
+  groups.push([a, n]);
+  if (groups.length >= 2) {
+    const [la, lb] = groups[groups.length - 1]!;
+    if (bytesOf(la, lb) < minBytes || lb - la < 2) {
+      const [pa] = groups[groups.length - 2]!;
+      groups.length -= 2;
+      if (bytesOf(pa, lb) <= pageSize) groups.push([pa, lb]);
+      else {
+        // split [pa, lb) where both sides balance
+        let best = pa + 1;
+        let bestDiff = Infinity;
+        for (let m = pa + 2; m < lb - 1; m++) {
+          const d = Math.abs(bytesOf(pa, m) - bytesOf(m, lb));
+          if (d < bestDiff) { bestDiff = d; best = m; }
+        }
+        groups.push([pa, best], [best, lb]);
+      }
+    }
+  }
+  return groups;
+}

@@ -1,0 +1,588 @@
+/**
+ * SELECT binder: a libpg-query SelectStmt → a typed `Plan` (FROM → WHERE → joins → GROUP BY /
+ * aggregates → HAVING → window → projection → DISTINCT → ORDER BY → LIMIT), plus set
+ * operations, VALUES and WITH [RECURSIVE].
+ *
+ * Invariants:
+ *  1. The returned plan's `out` are exactly the statement's visible output columns.
+ *  2. After aggregation, every expression refers only to group keys and aggregate results
+ *     (otherwise 42803, as PostgreSQL).
+ */
+import { DbError, SqlState, T } from '@quiverdb/common';
+import type { SqlType } from '@quiverdb/common';
+import type { AggSpec, BExpr, OutCol, Plan, SortKey, WinSpec } from '../plan/plan.js';
+import { exprHas, mapExpr, splitAnd } from '../plan/plan.js';
+import type { PgNode } from '../sql/statement.js';
+import { parseRaw } from '../sql/parse.js';
+import { buildJoinTree, makeJoin } from '../optimizer/join-order.js';
+import type { Leaf } from '../optimizer/join-order.js';
+import { Scope } from './scope.js';
+import type { BindCtx, CteDef, Frame, ScopeCol } from './scope.js';
+import { bindCompare, bindExpr, finalizeUnknown } from './expr.js';
+import type { ExprOpts } from './expr.js';
+import { exprKey } from './expr-key.js';
+import { coerce, commonTypeOf } from './types.js';
+
+const NO_AGG: ExprOpts = { agg: false, win: false, what: 'WHERE' };
+
+function str(n: PgNode): string { return n.String?.sval ?? ''; }
+
+export interface BindOptions {
+  readonly disabledRules: ReadonlySet<string>;
+}
+let currentOpts: BindOptions = { disabledRules: new Set() };
+export function setBindOptions(o: BindOptions): void { currentOpts = o; }
+
+/** A subquery in an expression: new frame whose parent is `scope`. */
+export function bindSubquery(node: PgNode, scope: Scope): { plan: Plan; params: { id: number; e: BExpr }[] } {
+  const frame: Frame = { parent: scope, params: [] };
+  const plan = bindSelectStmt(node.SelectStmt ?? node, scope.bctx, frame, scope.ctes);
+  return { plan, params: frame.params };
+}
+
+/** PostgreSQL's FigureColname. */
+export function figureName(n: PgNode): string {
+  if (!n) return '?column?';
+  const [type] = Object.keys(n);
+  const x = n[type!];
+  switch (type) {
+    case 'ColumnRef': { const f = x.fields[x.fields.length - 1]; return f.String ? f.String.sval : '?column?'; }
+    case 'FuncCall': return str(x.funcname[x.funcname.length - 1]);
+    case 'TypeCast': {
+      const inner = figureName(x.arg);
+      if (inner !== '?column?') return inner;
+      const names = x.typeName.names;
+      const nm = str(names[names.length - 1]);
+      return ({ int4: 'int4', int8: 'int8', float8: 'float8', bool: 'bool', varchar: 'varchar', numeric: 'numeric' } as Record<string, string>)[nm] ?? nm;
+    }
+    case 'CaseExpr': return 'case';
+    case 'CoalesceExpr': return 'coalesce';
+    case 'MinMaxExpr': return x.op === 'IS_GREATEST' ? 'greatest' : 'least';
+    case 'A_Expr': if (x.kind === 'AEXPR_NULLIF') return 'nullif'; return '?column?';
+    case 'SubLink':
+      if (x.subLinkType === 'EXISTS_SUBLINK') return 'exists';
+      if (x.subLinkType === 'EXPR_SUBLINK') { const t = x.subselect.SelectStmt?.targetList?.[0]?.ResTarget; return t ? (t.name ?? figureName(t.val)) : '?column?'; }
+      return '?column?';
+    case 'SQLValueFunction': return ({ SVFOP_CURRENT_DATE: 'current_date', SVFOP_CURRENT_TIMESTAMP: 'current_timestamp' } as Record<string, string>)[x.op] ?? '?column?';
+    case 'A_Const': if (x.boolval !== undefined) return 'bool'; return '?column?';
+  }
+  return '?column?';
+}
+
+function aliasOf(a: PgNode): { name: string | undefined; cols: string[] | undefined } {
+  if (!a) return { name: undefined, cols: undefined };
+  return { name: a.aliasname, cols: a.colnames ? a.colnames.map(str) : undefined };
+}
+
+function renameOut(out: OutCol[], cols: string[] | undefined): OutCol[] {
+  if (!cols) return out;
+  if (cols.length > out.length) throw new DbError(SqlState.InvalidColumnReference, `table has ${out.length} columns available but ${cols.length} columns specified`);
+  return out.map((c, i) => (i < cols.length ? { name: cols[i]!, t: c.t } : c));
+}
+
+// ---------------------------------------------------------------------------------------------
+// FROM
+
+interface FromResult { leaves: Leaf[]; conds: BExpr[]; cols: ScopeCol[] }
+
+function bindTableRef(rv: PgNode, bctx: BindCtx, frame: Frame, ctes: Map<string, CteDef>, probe: Scope): { plan: Plan; rel: string } {
+  const { name: alias, cols: colAlias } = aliasOf(rv.alias);
+  const relname: string = rv.relname;
+  if (!rv.schemaname) {
+    const cte = ctes.get(relname) ?? probe.findCte(relname);
+    if (cte) {
+      let plan: Plan;
+      if (cte.work) plan = { k: 'workScan', out: cte.work.out, id: cte.work.id, est: 100 };
+      else plan = bindCte(cte, bctx, frame, ctes);
+      return { plan: { ...plan, out: renameOut(plan.out, colAlias) } as Plan, rel: alias ?? relname };
+    }
+  }
+  const qn = rv.schemaname ? { schema: rv.schemaname, name: relname } : { name: relname };
+  const table = bctx.catalog.getTable(qn);
+  if (table) {
+    const cols = table.def.columns.map((_c, i) => i);
+    const out = renameOut(table.def.columns.map((c) => ({ name: c.name, t: c.type })), colAlias);
+    return { plan: { k: 'scan', out, table, name: qn, label: relname + (alias ? ` ${alias}` : ''), cols, preds: [], filter: null, est: Math.max(1, table.stats().rowCount) }, rel: alias ?? relname };
+  }
+  const view = bctx.catalog.getView(qn);
+  if (view) {
+    if (bctx.viewStack.includes(relname)) throw new DbError(SqlState.InvalidRecursion, `infinite recursion detected in view "${relname}"`);
+    bctx.viewStack.push(relname);
+    try {
+      const parsed = parseRaw(view.sql);
+      const node = parsed[0]!.stmt;
+      const plan = bindSelectStmt(node.SelectStmt, bctx, { parent: null, params: [] }, new Map());
+      const out = renameOut(renameOut(plan.out, view.columnNames ? [...view.columnNames] : undefined), colAlias);
+      return { plan: { ...plan, out } as Plan, rel: alias ?? relname };
+    } finally { bctx.viewStack.pop(); }
+  }
+  throw new DbError(SqlState.UndefinedTable, `relation "${rv.schemaname ? rv.schemaname + '.' : ''}${relname}" does not exist`);
+}
+
+function bindCte(cte: CteDef, bctx: BindCtx, frame: Frame, ctes: Map<string, CteDef>): Plan {
+  const node = (cte.node as PgNode).SelectStmt ?? cte.node;
+  if (cte.recursive && node.op === 'SETOP_UNION') {
+    const anchor = bindSelectStmt(node.larg, bctx, frame, ctes);
+    const out = renameOut(anchor.out, cte.colNames ? [...cte.colNames] : undefined);
+    const id = bctx.nextId++;
+    cte.work = { id, out };
+    let step: Plan;
+    try { step = bindSelectStmt(node.rarg, bctx, frame, ctes); } finally { cte.work = undefined; }
+    if (step.out.length !== out.length) throw new DbError(SqlState.SyntaxError, 'each UNION query must have the same number of columns');
+    step = castPlan(step, out.map((c) => c.t));
+    return { k: 'recursive', out, id, anchor: { ...anchor, out } as Plan, step, all: !!node.all, est: anchor.est * 10 };
+  }
+  const plan = bindSelectStmt(node, bctx, frame, ctes);
+  return { ...plan, out: renameOut(plan.out, cte.colNames ? [...cte.colNames] : undefined) } as Plan;
+}
+
+function castPlan(p: Plan, types: SqlType[]): Plan {
+  if (p.out.every((c, i) => c.t.id === types[i]!.id)) return p;
+  return { k: 'project', out: p.out.map((c, i) => ({ name: c.name, t: types[i]! })), input: p,
+    exprs: p.out.map((c, i) => coerce({ k: 'col', t: c.t, i }, types[i]!)), est: p.est };
+}
+
+function bindFromList(items: PgNode[], bctx: BindCtx, frame: Frame, ctes: Map<string, CteDef>): FromResult {
+  const res: FromResult = { leaves: [], conds: [], cols: [] };
+  for (const it of items) addFromItem(it, res, bctx, frame, ctes);
+  return res;
+}
+
+function leafPlanOf(fr: FromResult): Plan {
+  return buildJoinTree(fr.leaves, fr.conds, joinOpts());
+}
+
+function joinOpts(): { noReorder: boolean; noPushdown: boolean } {
+  return { noReorder: currentOpts.disabledRules.has('join-reorder'), noPushdown: currentOpts.disabledRules.has('push-down-filter') };
+}
+
+function addLeaf(res: FromResult, plan: Plan, rel: string | null, dupNames?: Set<string>): void {
+  const base = res.cols.length;
+  plan.out.forEach((c, i) => res.cols.push({ rel, name: c.name, t: c.t, i: base + i, ...(dupNames?.has(c.name) ? { usingDup: true } : {}) }));
+  res.leaves.push({ plan, n: plan.out.length });
+}
+
+function usingNames(x: PgNode, left: ScopeCol[], right: ScopeCol[]): string[] {
+  if (x.usingClause) return x.usingClause.map(str);
+  if (x.isNatural) {
+    const rn = new Set(right.filter((c) => !c.usingDup).map((c) => c.name));
+    return [...new Set(left.filter((c) => !c.usingDup && rn.has(c.name)).map((c) => c.name))];
+  }
+  return [];
+}
+
+function findUsing(cols: ScopeCol[], name: string, side: string): ScopeCol {
+  const c = cols.filter((x) => x.name === name && !x.usingDup);
+  if (c.length === 0) throw new DbError(SqlState.UndefinedColumn, `column "${name}" specified in USING clause does not exist in ${side} table`);
+  if (c.length > 1) throw new DbError(SqlState.AmbiguousColumn, `common column name "${name}" appears more than once in ${side} table`);
+  return c[0]!;
+}
+
+function addFromItem(it: PgNode, res: FromResult, bctx: BindCtx, frame: Frame, ctes: Map<string, CteDef>): void {
+  const [type] = Object.keys(it);
+  const x = it[type!];
+  const probe = new Scope(res.cols, frame, bctx, ctes);
+  switch (type) {
+    case 'RangeVar': {
+      const { plan, rel } = bindTableRef(x, bctx, frame, ctes, probe);
+      addLeaf(res, plan, rel);
+      return;
+    }
+    case 'RangeSubselect': {
+      const plan = bindSelectStmt(x.subquery.SelectStmt, bctx, frame, ctes);
+      const { name, cols } = aliasOf(x.alias);
+      addLeaf(res, { ...plan, out: renameOut(plan.out, cols) } as Plan, name ?? null);
+      return;
+    }
+    case 'JoinExpr': {
+      const jt: string = x.jointype;
+      if (jt === 'JOIN_INNER' && !x.alias) {
+        const startL = res.cols.length;
+        addFromItem(x.larg, res, bctx, frame, ctes);
+        const startR = res.cols.length;
+        addFromItem(x.rarg, res, bctx, frame, ctes);
+        const scope = new Scope(res.cols, frame, bctx, ctes);
+        const names = usingNames(x, res.cols.slice(startL, startR), res.cols.slice(startR));
+        for (const nm of names) {
+          const l = findUsing(res.cols.slice(startL, startR), nm, 'left');
+          const r = findUsing(res.cols.slice(startR), nm, 'right');
+          res.conds.push(bindCompare(scope, '=', { k: 'col', t: l.t, i: l.i }, { k: 'col', t: r.t, i: r.i }));
+          res.cols[r.i] = { ...r, usingDup: true };
+        }
+        if (x.quals) res.conds.push(...splitAnd(bindBoolExpr(x.quals, scope, 'JOIN/ON')));
+        return;
+      }
+      const left = bindFromList([x.larg], bctx, frame, ctes);
+      const right = bindFromList([x.rarg], bctx, frame, ctes);
+      const lp = leafPlanOf(left), rp = leafPlanOf(right);
+      const nl = left.cols.length;
+      const cols: ScopeCol[] = [...left.cols, ...right.cols.map((c) => ({ ...c, i: c.i + nl }))];
+      const scope = new Scope(cols, frame, bctx, ctes);
+      const conds: BExpr[] = [];
+      const names = usingNames(x, left.cols, right.cols);
+      for (const nm of names) {
+        const l = findUsing(cols.slice(0, nl), nm, 'left');
+        const r = findUsing(cols.slice(nl), nm, 'right');
+        conds.push(bindCompare(scope, '=', { k: 'col', t: l.t, i: l.i }, { k: 'col', t: r.t, i: r.i }));
+        if (jt === 'JOIN_RIGHT') cols[l.i] = { ...l, usingDup: true }; else cols[r.i] = { ...r, usingDup: true };
+      }
+      if (x.quals) conds.push(...splitAnd(bindBoolExpr(x.quals, scope, 'JOIN/ON')));
+      const type2 = jt === 'JOIN_LEFT' ? 'left' : jt === 'JOIN_RIGHT' ? 'right' : jt === 'JOIN_FULL' ? 'full' : 'inner';
+      let plan = makeJoin(type2, lp, rp, conds);
+      const { name: alias, cols: colAlias } = aliasOf(x.alias);
+      if (alias) plan = { ...plan, out: renameOut(plan.out, colAlias) } as Plan;
+      const base = res.cols.length;
+      for (const c of cols) res.cols.push({ ...c, i: base + c.i, ...(alias ? { rel: alias } : {}) });
+      res.leaves.push({ plan, n: plan.out.length });
+      return;
+    }
+    case 'RangeFunction': {
+      const fc = x.functions?.[0]?.List?.items?.[0]?.FuncCall;
+      const fname = fc ? str(fc.funcname[fc.funcname.length - 1]) : '';
+      if (fname === 'generate_series') {
+        const scope = new Scope([], frame, bctx, ctes);
+        const args: BExpr[] = fc.args.map((a: PgNode) => bindExpr(a, scope, NO_AGG));
+        const t = commonTypeOf(args, 'generate_series');
+        const { name, cols } = aliasOf(x.alias);
+        const out = renameOut([{ name: 'generate_series', t }], cols);
+        addLeaf(res, { k: 'values', out, rows: [[{ k: 'fn', t, name: '__series', args: args.map((a) => coerce(a, t)) }]], est: 100 }, name ?? 'generate_series');
+        return;
+      }
+      throw new DbError(SqlState.FeatureNotSupported, `table function ${fname} is not supported`);
+    }
+  }
+  throw new DbError(SqlState.FeatureNotSupported, `FROM item ${type} is not supported`);
+}
+
+function bindBoolExpr(n: PgNode, scope: Scope, what: string): BExpr {
+  const e = bindExpr(n, scope, { agg: false, win: false, what });
+  if (e.k === 'const' && e.unknownLit) return coerce(e, T.boolean);
+  if (e.t.id !== 'BOOLEAN' && e.t.id !== 'NULL') throw new DbError(SqlState.DatatypeMismatch, `argument of ${what} must be type boolean`);
+  return e;
+}
+
+// ---------------------------------------------------------------------------------------------
+// SELECT
+
+export function bindSelectStmt(s: PgNode, bctx: BindCtx, frame: Frame, outerCtes: Map<string, CteDef>): Plan {
+  let ctes = outerCtes;
+  if (s.withClause) {
+    ctes = new Map(outerCtes);
+    for (const c of s.withClause.ctes) {
+      const cte = c.CommonTableExpr;
+      ctes.set(cte.ctename, { name: cte.ctename, node: cte.ctequery, colNames: cte.aliascolnames?.map(str), recursive: !!s.withClause.recursive });
+    }
+  }
+  let plan: Plan;
+  if (s.op && s.op !== 'SETOP_NONE') {
+    const l = bindSelectStmt(s.larg, bctx, frame, ctes);
+    const r = bindSelectStmt(s.rarg, bctx, frame, ctes);
+    const opname = s.op === 'SETOP_UNION' ? 'UNION' : s.op === 'SETOP_INTERSECT' ? 'INTERSECT' : 'EXCEPT';
+    if (l.out.length !== r.out.length) throw new DbError(SqlState.SyntaxError, `each ${opname} query must have the same number of columns`);
+    const types = l.out.map((c, i) => {
+      const t = commonTypeOf([{ k: 'col', t: c.t, i: 0 }, { k: 'col', t: r.out[i]!.t, i: 0 }], opname);
+      return t.id === 'NULL' ? T.text : t;
+    });
+    const lp = castPlan(l, types), rp = castPlan(r, types);
+    plan = { k: 'setop', out: l.out.map((c, i) => ({ name: c.name, t: types[i]! })), op: opname.toLowerCase() as 'union', all: !!s.all, left: lp, right: rp,
+      est: opname === 'UNION' ? l.est + r.est : l.est };
+    return finishOutputQuery(plan, s, bctx, frame, ctes);
+  }
+  if (s.valuesLists) {
+    const scope = new Scope([], frame, bctx, ctes);
+    const rows: BExpr[][] = s.valuesLists.map((l: PgNode) => l.List.items.map((i: PgNode) => bindExpr(i, scope, { agg: false, win: false, what: 'VALUES' })));
+    const n = rows[0]!.length;
+    if (rows.some((r) => r.length !== n)) throw new DbError(SqlState.SyntaxError, 'VALUES lists must all be the same length');
+    const types = Array.from({ length: n }, (_x, i) => commonTypeOf(rows.map((r) => r[i]!), 'VALUES'));
+    plan = { k: 'values', out: types.map((t, i) => ({ name: `column${i + 1}`, t })), rows: rows.map((r) => r.map((e, i) => coerce(finalizeUnknown(scope, e), types[i]!))), est: rows.length };
+    return finishOutputQuery(plan, s, bctx, frame, ctes);
+  }
+  return bindSelectCore(s, bctx, frame, ctes);
+}
+
+/** ORDER BY / LIMIT over an already-projected result (set operations, VALUES). */
+function finishOutputQuery(plan: Plan, s: PgNode, bctx: BindCtx, frame: Frame, ctes: Map<string, CteDef>): Plan {
+  if (s.sortClause) {
+    const scope = new Scope(plan.out.map((c, i) => ({ rel: null, name: c.name, t: c.t, i })), frame, bctx, ctes);
+    const keys: SortKey[] = s.sortClause.map((sb0: PgNode) => {
+      const sb = sb0.SortBy;
+      const desc = sb.sortby_dir === 'SORTBY_DESC';
+      const nullsFirst = sb.sortby_nulls === 'SORTBY_NULLS_FIRST' ? true : sb.sortby_nulls === 'SORTBY_NULLS_LAST' ? false : desc;
+      const ord = ordinalOf(sb.node);
+      if (ord !== undefined) {
+        if (ord < 1 || ord > plan.out.length) throw new DbError(SqlState.InvalidColumnReference, `ORDER BY position ${ord} is not in select list`);
+        return { e: { k: 'col', t: plan.out[ord - 1]!.t, i: ord - 1 } as BExpr, desc, nullsFirst };
+      }
+      return { e: finalizeUnknown(scope, bindExpr(sb.node, scope, { agg: false, win: false, what: 'ORDER BY' })), desc, nullsFirst };
+    });
+    plan = { k: 'sort', out: plan.out, input: plan, keys, limit: null, est: plan.est };
+  }
+  return addLimit(plan, s, bctx, frame, ctes);
+}
+
+function addLimit(plan: Plan, s: PgNode, bctx: BindCtx, frame: Frame, ctes: Map<string, CteDef>): Plan {
+  if (!s.limitCount && !s.limitOffset) return plan;
+  const scope = new Scope([], frame, bctx, ctes);
+  const lim = s.limitCount && !(s.limitCount.A_Const?.isnull) ? coerce(finalizeUnknown(scope, bindExpr(s.limitCount, scope, { agg: false, win: false, what: 'LIMIT' })), T.bigint) : null;
+  const off = s.limitOffset ? coerce(finalizeUnknown(scope, bindExpr(s.limitOffset, scope, { agg: false, win: false, what: 'OFFSET' })), T.bigint) : null;
+  let est = plan.est;
+  if (lim && lim.k === 'const' && typeof lim.v === 'bigint') est = Math.min(est, Number(lim.v));
+  if (plan.k === 'sort' && lim) {
+    // top-N: the sort only needs to keep offset + limit rows
+    plan = { ...plan, limit: off ? { k: 'op', t: T.bigint, op: '+', args: [lim, off] } : lim };
+  }
+  return { k: 'limit', out: plan.out, input: plan, limit: lim, offset: off, est };
+}
+
+function ordinalOf(n: PgNode): number | undefined {
+  if (n.A_Const && n.A_Const.ival !== undefined) return n.A_Const.ival.ival ?? 0;
+  return undefined;
+}
+
+interface Target { name: string; e: BExpr; node: PgNode }
+
+function expandTargets(s: PgNode, scope: Scope): Target[] {
+  const out: Target[] = [];
+  const opts: ExprOpts = { agg: true, win: true, what: 'SELECT' };
+  for (const t of s.targetList ?? []) {
+    const rt = t.ResTarget;
+    const v = rt.val;
+    if (v.ColumnRef && v.ColumnRef.fields.some((f: PgNode) => f.A_Star)) {
+      const fields: PgNode[] = v.ColumnRef.fields;
+      if (fields.length === 1) {
+        const cols = scope.cols.filter((c) => !c.usingDup);
+        if (scope.cols.length === 0) throw new DbError(SqlState.SyntaxError, 'SELECT * with no tables specified is not valid');
+        for (const c of cols) out.push({ name: c.name, e: { k: 'col', t: c.t, i: c.i }, node: v });
+      } else {
+        const rel = str(fields[fields.length - 2]);
+        const cols = scope.cols.filter((c) => c.rel === rel);
+        if (cols.length === 0) throw new DbError(SqlState.UndefinedTable, `missing FROM-clause entry for table "${rel}"`);
+        for (const c of cols) out.push({ name: c.name, e: { k: 'col', t: c.t, i: c.i }, node: v });
+      }
+      continue;
+    }
+    out.push({ name: rt.name ?? figureName(v), e: finalizeUnknown(scope, bindExpr(v, scope, opts)), node: v });
+  }
+  return out;
+}
+
+function hasAgg(e: BExpr): boolean { return exprHas(e, (x) => x.k === 'agg'); }
+
+function collect(e: BExpr, kind: 'agg' | 'win', acc: Map<string, BExpr>): void {
+  if (e.k === kind) { acc.set(exprKey(e), e); if (kind === 'win') return; return; }
+  if (e.k === 'subq') { for (const p of e.params) collect(p.e, kind, acc); if (e.arg) collect(e.arg, kind, acc); return; }
+  mapExpr(e, (x) => { collect(x, kind, acc); return x; });
+}
+
+function bindSelectCore(s: PgNode, bctx: BindCtx, frame: Frame, ctes: Map<string, CteDef>): Plan {
+  const from = bindFromList(s.fromClause ?? [], bctx, frame, ctes);
+  const scope = new Scope(from.cols, frame, bctx, ctes);
+  const where = s.whereClause ? bindBoolExpr(s.whereClause, scope, 'WHERE') : null;
+  let plan: Plan = buildJoinTree(from.leaves, [...from.conds, ...splitAnd(where)], joinOpts());
+
+  const targets = expandTargets(s, scope);
+  // GROUP BY
+  const groups: BExpr[] = [];
+  let sets: number[][] | null = null;
+  const groupOpts: ExprOpts = { agg: false, win: false, what: 'GROUP BY' };
+  const bindGroupItem = (g: PgNode): BExpr => {
+    const ord = ordinalOf(g);
+    if (ord !== undefined) {
+      const t = targets[ord - 1];
+      if (!t) throw new DbError(SqlState.InvalidColumnReference, `GROUP BY position ${ord} is not in select list`);
+      if (hasAgg(t.e)) throw new DbError(SqlState.GroupingError, 'aggregate functions are not allowed in GROUP BY');
+      return t.e;
+    }
+    if (g.ColumnRef && g.ColumnRef.fields.length === 1 && g.ColumnRef.fields[0].String) {
+      const nm = g.ColumnRef.fields[0].String.sval;
+      let inScope = true;
+      try { inScope = scope.resolve([nm]) !== undefined; } catch { inScope = true; }
+      if (!inScope) {
+        const t = targets.find((x) => x.name === nm);
+        if (t) return t.e;
+      }
+    }
+    return finalizeUnknown(scope, bindExpr(g, scope, groupOpts));
+  };
+  const groupIndex = (e: BExpr): number => {
+    const k = exprKey(e);
+    const i = groups.findIndex((g) => exprKey(g) === k);
+    if (i >= 0) return i;
+    groups.push(e);
+    return groups.length - 1;
+  };
+  const plainIdx: number[] = [];
+  const setLists: number[][][] = [];
+  for (const g of s.groupClause ?? []) {
+    if (g.GroupingSet) {
+      const gs = g.GroupingSet;
+      const items = (gs.content ?? []) as PgNode[];
+      const elems = (n: PgNode): number[] => (n.RowExpr ? n.RowExpr.args.map((a: PgNode) => groupIndex(bindGroupItem(a))) : n.GroupingSet ? [] : [groupIndex(bindGroupItem(n))]);
+      if (gs.kind === 'GROUPING_SET_EMPTY') { setLists.push([[]]); continue; }
+      if (gs.kind === 'GROUPING_SET_ROLLUP') {
+        const parts = items.map(elems);
+        const l: number[][] = [];
+        for (let i = parts.length; i >= 0; i--) l.push(parts.slice(0, i).flat());
+        setLists.push(l);
+      } else if (gs.kind === 'GROUPING_SET_CUBE') {
+        const parts = items.map(elems);
+        const l: number[][] = [];
+        for (let m = (1 << parts.length) - 1; m >= 0; m--) l.push(parts.filter((_p, i) => m & (1 << (parts.length - 1 - i))).flat());
+        setLists.push(l);
+      } else {
+        setLists.push(items.map((it) => (it.GroupingSet && it.GroupingSet.kind === 'GROUPING_SET_EMPTY' ? [] : it.GroupingSet ? [] : elems(it))));
+      }
+      continue;
+    }
+    plainIdx.push(groupIndex(bindGroupItem(g)));
+  }
+  if (setLists.length > 0) {
+    sets = [plainIdx];
+    for (const l of setLists) {
+      const next: number[][] = [];
+      for (const a of sets) for (const b of l) next.push([...new Set([...a, ...b])]);
+      sets = next;
+    }
+  }
+  const having = s.havingClause ? finalizeUnknown(scope, bindExpr(s.havingClause, scope, { agg: true, win: false, what: 'HAVING' })) : null;
+
+  // ORDER BY: output names / ordinals / input expressions
+  interface OrderItem { target?: number; e?: BExpr; desc: boolean; nullsFirst: boolean }
+  const orderItems: OrderItem[] = (s.sortClause ?? []).map((sb0: PgNode) => {
+    const sb = sb0.SortBy;
+    const desc = sb.sortby_dir === 'SORTBY_DESC';
+    const nullsFirst = sb.sortby_nulls === 'SORTBY_NULLS_FIRST' ? true : sb.sortby_nulls === 'SORTBY_NULLS_LAST' ? false : desc;
+    const ord = ordinalOf(sb.node);
+    if (ord !== undefined) {
+      if (ord < 1 || ord > targets.length) throw new DbError(SqlState.InvalidColumnReference, `ORDER BY position ${ord} is not in select list`);
+      return { target: ord - 1, desc, nullsFirst };
+    }
+    if (sb.node.ColumnRef && sb.node.ColumnRef.fields.length === 1 && sb.node.ColumnRef.fields[0].String) {
+      const nm = sb.node.ColumnRef.fields[0].String.sval;
+      const matches = targets.map((t, i) => (t.name === nm ? i : -1)).filter((i) => i >= 0);
+      if (matches.length > 1 && new Set(matches.map((i) => exprKey(targets[i]!.e))).size > 1) {
+        throw new DbError(SqlState.AmbiguousColumn, `ORDER BY "${nm}" is ambiguous`);
+      }
+      if (matches.length >= 1) return { target: matches[0]!, desc, nullsFirst };
+    }
+    const e = finalizeUnknown(scope, bindExpr(sb.node, scope, { agg: true, win: true, what: 'ORDER BY' }));
+    return { e, desc, nullsFirst };
+  });
+
+  let tExprs = targets.map((t) => t.e);
+  let hExpr = having;
+  let oExprs = orderItems.map((o) => o.e ?? null);
+  const aggregated = groups.length > 0 || sets !== null || tExprs.some(hasAgg) || (having !== null) || oExprs.some((e) => e !== null && hasAgg(e));
+  if (aggregated) {
+    const aggMap = new Map<string, BExpr>();
+    for (const e of [...tExprs, ...(hExpr ? [hExpr] : []), ...oExprs.filter((x): x is BExpr => x !== null)]) collect(e, 'agg', aggMap);
+    const aggKeys = [...aggMap.keys()];
+    const aggs: AggSpec[] = [...aggMap.values()].map((a) => {
+      const x = a as Extract<BExpr, { k: 'agg' }>;
+      return { name: x.name, args: x.args, distinct: x.distinct, star: x.star, filter: x.filter, order: x.order, t: x.t };
+    });
+    const gKeys = groups.map(exprKey);
+    const G = groups.length;
+    const rewrite = (e: BExpr): BExpr => {
+      const k = exprKey(e);
+      const gi = gKeys.indexOf(k);
+      if (gi >= 0) return { k: 'col', t: e.t, i: gi };
+      if (e.k === 'agg') return { k: 'col', t: e.t, i: G + aggKeys.indexOf(k) };
+      if (e.k === 'col') throw new DbError(SqlState.GroupingError, `column "${plan.out[e.i]?.name ?? '?'}" must appear in the GROUP BY clause or be used in an aggregate function`);
+      return mapExpr(e, rewrite);
+    };
+    tExprs = tExprs.map(rewrite);
+    hExpr = hExpr ? rewrite(hExpr) : null;
+    oExprs = oExprs.map((e) => (e ? rewrite(e) : null));
+    const out: OutCol[] = [...groups.map((g, i) => ({ name: `group${i}`, t: g.t })), ...aggs.map((a) => ({ name: a.name, t: a.t }))];
+    plan = { k: 'agg', out, input: plan, groups, aggs, sets, est: G === 0 ? 1 : Math.max(1, plan.est / 3) };
+    if (hExpr) plan = { k: 'filter', out: plan.out, input: plan, pred: hExpr, est: Math.max(1, plan.est / 3) };
+  }
+  // window functions
+  const winMap = new Map<string, BExpr>();
+  for (const e of [...tExprs, ...oExprs.filter((x): x is BExpr => x !== null)]) collect(e, 'win', winMap);
+  if (winMap.size > 0) {
+    const winKeys = [...winMap.keys()];
+    const funcs: WinSpec[] = [...winMap.values()].map((w) => {
+      const x = w as Extract<BExpr, { k: 'win' }>;
+      return { name: x.name, args: x.args, star: x.star, distinct: x.distinct, filter: x.filter, partition: x.partition, order: x.order, frame: x.frame, t: x.t };
+    });
+    const base = plan.out.length;
+    const rewriteW = (e: BExpr): BExpr => {
+      if (e.k === 'win') return { k: 'col', t: e.t, i: base + winKeys.indexOf(exprKey(e)) };
+      return mapExpr(e, rewriteW);
+    };
+    tExprs = tExprs.map(rewriteW);
+    oExprs = oExprs.map((e) => (e ? rewriteW(e) : null));
+    plan = { k: 'window', out: [...plan.out, ...funcs.map((f) => ({ name: f.name, t: f.t }))], input: plan, funcs, est: plan.est };
+  }
+  // projection (visible targets + hidden sort columns)
+  const projExprs = [...tExprs];
+  const projOut: OutCol[] = targets.map((t, i) => ({ name: t.name, t: tExprs[i]!.t }));
+  const distinct = !!s.distinctClause;
+  const distinctOn = distinct && s.distinctClause.length > 0 && Object.keys(s.distinctClause[0]).length > 0;
+  const sortKeys: SortKey[] = [];
+  orderItems.forEach((o, idx) => {
+    if (o.target !== undefined) { sortKeys.push({ e: { k: 'col', t: projOut[o.target]!.t, i: o.target }, desc: o.desc, nullsFirst: o.nullsFirst }); return; }
+    const e = oExprs[idx]!;
+    const k = exprKey(e);
+    const ti = projExprs.findIndex((p, i) => i < targets.length && exprKey(p) === k);
+    if (ti >= 0) { sortKeys.push({ e: { k: 'col', t: e.t, i: ti }, desc: o.desc, nullsFirst: o.nullsFirst }); return; }
+    if (distinct && !distinctOn) throw new DbError(SqlState.InvalidColumnReference, 'for SELECT DISTINCT, ORDER BY expressions must appear in select list');
+    projExprs.push(e);
+    projOut.push({ name: '?sort?', t: e.t });
+    sortKeys.push({ e: { k: 'col', t: e.t, i: projExprs.length - 1 }, desc: o.desc, nullsFirst: o.nullsFirst });
+  });
+  let onExprs: BExpr[] | null = null;
+  if (distinctOn) {
+    onExprs = s.distinctClause.map((d: PgNode) => {
+      const ord = ordinalOf(d);
+      if (ord !== undefined) return { k: 'col', t: projOut[ord - 1]!.t, i: ord - 1 } as BExpr;
+      let e = finalizeUnknown(scope, bindExpr(d, scope, { agg: true, win: false, what: 'DISTINCT ON' }));
+      if (aggregated) {
+        const k = exprKey(e);
+        const ti = targets.findIndex((t) => exprKey(t.e) === k);
+        if (ti >= 0) return { k: 'col', t: e.t, i: ti } as BExpr;
+      }
+      const k = exprKey(e);
+      const ti = projExprs.findIndex((p) => exprKey(p) === k);
+      if (ti >= 0) return { k: 'col', t: e.t, i: ti } as BExpr;
+      projExprs.push(e);
+      projOut.push({ name: '?on?', t: e.t });
+      e = { k: 'col', t: e.t, i: projExprs.length - 1 };
+      return e;
+    });
+  }
+  plan = { k: 'project', out: projOut, input: plan, exprs: projExprs, est: plan.est };
+  if (distinctOn && onExprs) {
+    // DISTINCT ON keeps the first row of each group in ORDER BY order
+    if (sortKeys.length > 0) plan = { k: 'sort', out: plan.out, input: plan, keys: sortKeys, limit: null, est: plan.est };
+    plan = { k: 'distinct', out: plan.out, input: plan, on: onExprs, est: plan.est };
+  } else if (distinct) {
+    plan = { k: 'distinct', out: plan.out, input: plan, on: null, est: Math.max(1, plan.est / 2) };
+  }
+  if (sortKeys.length > 0 && !distinctOn) plan = { k: 'sort', out: plan.out, input: plan, keys: sortKeys, limit: null, est: plan.est };
+  plan = addLimit(plan, s, bctx, frame, ctes);
+  if (projOut.length > targets.length) {
+    const vis = targets.length;
+    plan = { k: 'project', out: plan.out.slice(0, vis), input: plan, exprs: plan.out.slice(0, vis).map((c, i) => ({ k: 'col', t: c.t, i }) as BExpr), est: plan.est };
+  }
+  if (s.lockingClause) {
+    // FOR UPDATE / FOR SHARE: row locks are the engine's; scans are marked by the DML layer
+  }
+  return plan;
+}
+
+export { bindBoolExpr };
+
+/** FROM scope for UPDATE ... FROM / DELETE ... USING: the target relation first, then `items`. */
+export function bindDmlFrom(target: Plan, rel: string, items: PgNode[], bctx: BindCtx, frame: Frame): { leaves: Leaf[]; conds: BExpr[]; cols: ScopeCol[] } {
+  const res: FromResult = { leaves: [], conds: [], cols: [] };
+  addLeaf(res, target, rel);
+  for (const it of items) addFromItem(it, res, bctx, frame, new Map());
+  return res;
+}
+
+export function joinTreeFor(leaves: Leaf[], conds: BExpr[]): Plan {
+  return buildJoinTree(leaves, conds, joinOpts());
+}

@@ -1,0 +1,56 @@
+/**
+ * `Rel`: a materialized batch of rows in executor representation, column-major (one JS array of
+ * internal values per column; see types/values.ts). The unit every operator consumes and produces.
+ *
+ * Invariants:
+ *  1. Every column array has exactly `n` entries.
+ *  2. Operators never mutate a Rel they received (column arrays may be shared between Rels).
+ */
+export interface Rel {
+  readonly n: number;
+  readonly cols: unknown[][];
+}
+
+export const EMPTY_ROW: Rel = { n: 1, cols: [] };
+
+export function emptyRel(ncols: number): Rel {
+  return { n: 0, cols: Array.from({ length: ncols }, () => []) };
+}
+
+/** Rows `idx` of `r`, in that order. */
+export function gather(r: Rel, idx: ArrayLike<number>): Rel {
+  const m = idx.length;
+  const cols = r.cols.map((c) => {
+    const o = new Array<unknown>(m);
+    for (let i = 0; i < m; i++) o[i] = c[idx[i]!];
+    return o;
+  });
+  return { n: m, cols };
+}
+
+/** Rows where mask[i] === true. */
+export function filterRel(r: Rel, mask: readonly unknown[]): Rel {
+  const idx: number[] = [];
+  for (let i = 0; i < r.n; i++) if (mask[i] === true) idx.push(i);
+  if (idx.length === r.n) return r;
+  return gather(r, idx);
+}
+
+export function concatRels(rels: readonly Rel[], ncols: number): Rel {
+  if (rels.length === 1) return rels[0]!;
+  let n = 0;
+  for (const r of rels) n += r.n;
+  const cols: unknown[][] = [];
+  for (let c = 0; c < ncols; c++) {
+    const o = new Array<unknown>(n);
+    let p = 0;
+    for (const r of rels) { const src = r.cols[c]!; for (let i = 0; i < r.n; i++) o[p++] = src[i]; }
+    cols.push(o);
+  }
+  return { n, cols };
+}
+
+export function sliceRel(r: Rel, from: number, to: number): Rel {
+  if (from <= 0 && to >= r.n) return r;
+  return { n: Math.max(0, Math.min(to, r.n) - Math.max(from, 0)), cols: r.cols.map((c) => c.slice(Math.max(from, 0), Math.min(to, r.n))) };
+}

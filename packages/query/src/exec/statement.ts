@@ -1,0 +1,680 @@
+/**
+ * Statement execution: SELECT, INSERT (VALUES / SELECT / DEFAULT VALUES, ON CONFLICT, RETURNING),
+ * UPDATE [FROM], DELETE [USING], CREATE/DROP TABLE|VIEW|INDEX, CREATE TABLE AS, EXPLAIN [ANALYZE].
+ *
+ * Concurrency: a statement awaits the catalog (scans, writes); other sessions may run in
+ * between. Rows to write are fully materialized before the first write, so a statement never
+ * sees its own changes (INSERT INTO t SELECT FROM t).
+ *
+ * Invariants:
+ *  1. Batches handed to `TableSource.insert/update` hold every table column, in table order,
+ *     in the shared layout, after defaults, assignment casts, NOT NULL, length and CHECK checks.
+ */
+import { DbError, SqlState, T, typeName } from '@quiverdb/common';
+import type { ColumnBatch, SqlType } from '@quiverdb/common';
+import type { Catalog, ColumnDef, QualifiedName, TableDef, TableSource } from '../catalog/catalog.js';
+import type { BExpr, OutCol, Plan } from '../plan/plan.js';
+import { splitAnd } from '../plan/plan.js';
+import type { PgNode, SqlStatement, Statement } from '../sql/statement.js';
+import { isEngineStatement, statementTag } from '../sql/statement.js';
+import { parseRaw, rangeVarName } from '../sql/parse.js';
+import { Scope } from '../bind/scope.js';
+import type { BindCtx, Frame, ScopeCol } from '../bind/scope.js';
+import { bindExpr, finalizeUnknown } from '../bind/expr.js';
+import { bindBoolExpr, bindDmlFrom, bindSelectStmt, joinTreeFor, setBindOptions } from '../bind/select.js';
+import { coerce, typeFromName } from '../bind/types.js';
+import { castValue, keyOf, tupleKey, valuesToBatch, vectorToValues } from '../types/values.js';
+import { evalExpr } from './eval.js';
+import type { ExecCtx, OpStats } from './eval.js';
+import { execPlan } from './execute.js';
+import type { Rel } from './rel.js';
+import { EMPTY_ROW, concatRels, gather } from './rel.js';
+import { explainLines } from './explain.js';
+
+export interface SessionContext {
+  catalog: Catalog;
+  params: readonly unknown[];
+  settings: ReadonlyMap<string, string>;
+  /** transaction start time for now()/current_timestamp */
+  txnStartTime: Date;
+}
+
+export interface QueryResult {
+  command: string;
+  columns: { name: string; type: SqlType }[];
+  batches: ColumnBatch[];
+  /** rows returned, or affected by DML */
+  rowCount: number;
+}
+
+/** Internal rows of results (kept so resultRows need not decode the batches). */
+export const resultRels = new WeakMap<QueryResult, Rel>();
+
+const NOOPTS = { agg: false, win: false, what: 'this context' } as const;
+
+function disabledRules(settings: ReadonlyMap<string, string>): Set<string> {
+  const out = new Set<string>();
+  for (const [k, v] of settings) {
+    if (k.startsWith('disable_rule_') && /^(on|true|1|yes)$/i.test(v)) out.add(k.slice('disable_rule_'.length).replace(/_/g, '-'));
+  }
+  return out;
+}
+
+export function newBindCtx(s: SessionContext): BindCtx {
+  setBindOptions({ disabledRules: disabledRules(s.settings) });
+  return { catalog: s.catalog, paramTypes: [], nextId: 1, viewStack: [] };
+}
+
+export function newExecCtx(s: SessionContext, stats?: Map<Plan, OpStats>): ExecCtx {
+  return {
+    catalog: s.catalog, params: s.params, now: s.txnStartTime, corr: new Map(), subqCache: new Map(), work: new Map(),
+    settings: s.settings, ...(stats ? { stats } : {}), run: execPlan,
+  };
+}
+
+function outType(t: SqlType): SqlType { return t.id === 'NULL' ? T.text : t; }
+
+export function makeResult(command: string, out: readonly OutCol[], rel: Rel, rowCount?: number): QueryResult {
+  const columns = out.map((c) => ({ name: c.name, type: outType(c.t) }));
+  const batches = out.length === 0 && rel.n === 0 ? [] : [valuesToBatch(rel.cols, columns.map((c) => c.type), rel.n)];
+  const r: QueryResult = { command, columns, batches, rowCount: rowCount ?? rel.n };
+  resultRels.set(r, rel);
+  return r;
+}
+
+function noRows(command: string, rowCount = 0): QueryResult {
+  return { command, columns: [], batches: [], rowCount };
+}
+
+function unwrapSelect(node: PgNode): PgNode { return node.SelectStmt ?? node; }
+
+export function bindStatementPlan(s: Extract<SqlStatement, { kind: 'select' }>, bctx: BindCtx): Plan {
+  return bindSelectStmt(unwrapSelect(s.node), bctx, { parent: null, params: [] }, new Map());
+}
+
+export async function executeStatement(s: Statement, ctx: SessionContext): Promise<QueryResult> {
+  if (isEngineStatement(s)) throw new DbError(SqlState.InternalError, `internal error (this is a bug): ${s.kind} is executed by the engine`);
+  const bctx = newBindCtx(ctx);
+  switch (s.kind) {
+    case 'select': {
+      const plan = bindStatementPlan(s, bctx);
+      const rel = await execPlan(plan, newExecCtx(ctx));
+      return makeResult('SELECT', plan.out, rel);
+    }
+    case 'insert': return execInsert(s.node, ctx, bctx);
+    case 'update': return execUpdate(s.node, ctx, bctx);
+    case 'delete': return execDelete(s.node, ctx, bctx);
+    case 'createTable': return execCreateTable(s, ctx, bctx);
+    case 'createTableAs': {
+      const n = s.node;
+      const plan = bindSelectStmt(unwrapSelect(n.query), bctx, { parent: null, params: [] }, new Map());
+      const names: string[] | undefined = n.into.colNames?.map((c: PgNode) => c.String.sval);
+      const def: TableDef = { ...nameParts(rangeVarName(n.into.rel)), columns: plan.out.map((c, i) => ({ name: names?.[i] ?? c.name, type: outType(c.t), notNull: false })) };
+      await ctx.catalog.createTable(def, { ifNotExists: !!n.if_not_exists });
+      const table = ctx.catalog.getTable(rangeVarName(n.into.rel))!;
+      const rel = n.into.skipData ? { n: 0, cols: plan.out.map(() => []) } : await execPlan(plan, newExecCtx(ctx));
+      if (rel.n > 0) await table.insert(valuesToBatch(rel.cols, def.columns.map((c) => c.type), rel.n));
+      return noRows('SELECT', rel.n);
+    }
+    case 'dropTable':
+      for (const name of s.names) await ctx.catalog.dropTable(name, { ifExists: s.ifExists, cascade: s.cascade });
+      return noRows('DROP TABLE');
+    case 'createView': {
+      const n = s.node;
+      const name = rangeVarName(n.view);
+      const m = /^\s*create\s+(?:or\s+replace\s+)?(?:(?:temp|temporary)\s+)?(?:recursive\s+)?view\s+(?:"[^"]*"|[\w$.]+)\s*(?:\([^)]*\)\s*)?(?:with\s*\([^)]*\)\s*)?as\s+([\s\S]*)$/i.exec(s.sql);
+      if (!m) throw new DbError(SqlState.SyntaxError, 'cannot find the view query');
+      const sql = m[1]!.trim().replace(/;\s*$/, '');
+      // validate now (PostgreSQL binds views at creation)
+      const plan = bindSelectStmt(unwrapSelect(n.query), bctx, { parent: null, params: [] }, new Map());
+      const columnNames: string[] | undefined = n.aliases?.map((a: PgNode) => a.String.sval);
+      if (columnNames && columnNames.length > plan.out.length) throw new DbError(SqlState.SyntaxError, 'CREATE VIEW specifies more column names than columns');
+      if (!columnNames) {
+        const seen = new Set<string>();
+        for (const c of plan.out) { if (seen.has(c.name)) throw new DbError(SqlState.DuplicateColumn, `column "${c.name}" specified more than once`); seen.add(c.name); }
+      }
+      await ctx.catalog.createView({ ...nameParts(name), sql, ...(columnNames ? { columnNames } : {}) }, { orReplace: !!n.replace });
+      return noRows('CREATE VIEW');
+    }
+    case 'dropView':
+      for (const name of s.names) await ctx.catalog.dropView(name, { ifExists: s.ifExists });
+      return noRows('DROP VIEW');
+    case 'createIndex': {
+      const n = s.node;
+      const tname = rangeVarName(n.relation);
+      const table = ctx.catalog.getTable(tname);
+      if (!table) throw new DbError(SqlState.UndefinedTable, `relation "${tname.name}" does not exist`);
+      const cols: number[] = [];
+      const desc: boolean[] = [];
+      for (const p of n.indexParams) {
+        const e = p.IndexElem;
+        if (!e.name) throw new DbError(SqlState.FeatureNotSupported, 'expression indexes are not supported');
+        const i = table.def.columns.findIndex((c) => c.name === e.name);
+        if (i < 0) throw new DbError(SqlState.UndefinedColumn, `column "${e.name}" does not exist`);
+        cols.push(i);
+        desc.push(e.ordering === 'SORTBY_DESC');
+      }
+      const name = n.idxname ?? `${tname.name}_${cols.map((c) => table.def.columns[c]!.name).join('_')}_idx`;
+      await ctx.catalog.createIndex({ name, table: tname.name, ...(tname.schema ? { schema: tname.schema } : {}), columns: cols, descending: desc,
+        unique: !!n.unique, primary: !!n.primary, method: n.accessMethod === 'fractal' || n.accessMethod === 'betree' ? 'fractal' : 'btree' }, { ifNotExists: !!n.if_not_exists });
+      return noRows('CREATE INDEX');
+    }
+    case 'dropIndex':
+      for (const name of s.names) await ctx.catalog.dropIndex(name, { ifExists: s.ifExists });
+      return noRows('DROP INDEX');
+    case 'explain': return execExplain(s, ctx, bctx);
+  }
+}
+
+function nameParts(q: QualifiedName): { schema?: string; name: string } {
+  return q.schema ? { schema: q.schema, name: q.name } : { name: q.name };
+}
+
+// ---------------------------------------------------------------------------------------------
+// EXPLAIN
+
+async function execExplain(s: Extract<SqlStatement, { kind: 'explain' }>, ctx: SessionContext, bctx: BindCtx): Promise<QueryResult> {
+  const inner = s.statement;
+  if (inner.kind !== 'select') {
+    if (s.analyze) {
+      const t0 = performance.now();
+      const r = await executeStatement(inner, ctx);
+      const lines = [`${statementTag(inner)} (actual rows=${r.rowCount})`, `Execution Time: ${(performance.now() - t0).toFixed(3)} ms`];
+      return makeResult('EXPLAIN', [{ name: 'QUERY PLAN', t: T.text }], { n: lines.length, cols: [lines] });
+    }
+    const lines = [`${statementTag(inner)}`];
+    return makeResult('EXPLAIN', [{ name: 'QUERY PLAN', t: T.text }], { n: lines.length, cols: [lines] });
+  }
+  const plan = bindStatementPlan(inner, bctx);
+  let lines: string[];
+  if (s.analyze) {
+    const stats = new Map<Plan, OpStats>();
+    const t0 = performance.now();
+    await execPlan(plan, newExecCtx(ctx, stats));
+    lines = explainLines(plan, stats);
+    lines.push(`Execution Time: ${(performance.now() - t0).toFixed(3)} ms`);
+  } else lines = explainLines(plan);
+  return makeResult('EXPLAIN', [{ name: 'QUERY PLAN', t: T.text }], { n: lines.length, cols: [lines] });
+}
+
+// ---------------------------------------------------------------------------------------------
+// DML helpers
+
+function getTable(catalog: Catalog, rv: PgNode): { table: TableSource; name: QualifiedName } {
+  const name = rangeVarName(rv);
+  const table = catalog.getTable(name);
+  if (!table) {
+    if (catalog.getView(name)) throw new DbError(SqlState.ObjectNotInPrerequisiteState, `cannot change view "${name.name}"`);
+    throw new DbError(SqlState.UndefinedTable, `relation "${name.name}" does not exist`);
+  }
+  return { table, name };
+}
+
+/** All rows of a table with their row ids (last column). */
+async function readTable(table: TableSource): Promise<Rel> {
+  const def = table.def;
+  const cols = def.columns.map((_c, i) => i);
+  const parts: Rel[] = [];
+  for await (const sb of table.scan({ columns: cols, predicates: [], withRowIds: true })) {
+    const b = sb.batch;
+    const vals = b.columns.map((v, i) => vectorToValues(v, b.length, def.columns[i]!.type));
+    vals.push(Array.from(sb.rowIds ?? new Float64Array(b.length)));
+    parts.push({ n: b.length, cols: vals });
+  }
+  if (parts.length === 0) return { n: 0, cols: [...def.columns.map(() => []), []] };
+  return concatRels(parts, def.columns.length + 1);
+}
+
+function tableScopeCols(def: TableDef, rel: string): ScopeCol[] {
+  return def.columns.map((c, i) => ({ rel, name: c.name, t: c.type, i }));
+}
+
+/** Assignment of source values of type `from` to a column (PostgreSQL assignment cast + length check). */
+function assignColumn(vals: unknown[], from: SqlType, col: ColumnDef): unknown[] {
+  const t = col.type;
+  const out = new Array<unknown>(vals.length);
+  const sameRepr = from.id === t.id && t.id !== 'VARCHAR' && t.id !== 'NUMERIC';
+  for (let i = 0; i < vals.length; i++) {
+    let v = vals[i];
+    if (v !== null && !sameRepr) {
+      if (t.id === 'VARCHAR' && t.length !== undefined) {
+        const sv = castValue(v, from, T.text) as string;
+        if (sv.length > t.length) {
+          if (sv.slice(t.length).trim() !== '') throw new DbError(SqlState.StringDataRightTruncation, `value too long for type character varying(${t.length})`);
+          v = sv.slice(0, t.length);
+        } else v = sv;
+      } else v = castValue(v, from, t);
+    }
+    out[i] = v;
+  }
+  return out;
+}
+
+interface TableRules { defaults: (BExpr | null)[]; checks: BExpr[] }
+
+function tableRules(def: TableDef, bctx: BindCtx): TableRules {
+  const empty = new Scope([], { parent: null, params: [] }, bctx, new Map());
+  const defaults = def.columns.map((c) => {
+    if (c.defaultSql === undefined) return null;
+    const stmt = parseRaw(`SELECT ${c.defaultSql}`)[0]!.stmt;
+    const e = finalizeUnknown(empty, bindExpr(stmt.SelectStmt.targetList[0].ResTarget.val, empty, { ...NOOPTS, what: 'DEFAULT expressions' }));
+    return coerceAssign(e, c.type);
+  });
+  const scope = new Scope(tableScopeCols(def, def.name), { parent: null, params: [] }, bctx, new Map());
+  const checks = (def.checks ?? []).map((sql) => {
+    const stmt = parseRaw(`SELECT ${sql}`)[0]!.stmt;
+    return bindBoolExpr(stmt.SelectStmt.targetList[0].ResTarget.val, scope, 'CHECK');
+  });
+  return { defaults, checks };
+}
+
+function coerceAssign(e: BExpr, t: SqlType): BExpr {
+  if (e.k === 'const' || e.k === 'param') return coerce(e, t);
+  return e;
+}
+
+async function validateRows(def: TableDef, rules: TableRules, rel: Rel, ctx: ExecCtx): Promise<void> {
+  def.columns.forEach((c, i) => {
+    if (!c.notNull) return;
+    const col = rel.cols[i]!;
+    for (let r = 0; r < rel.n; r++) {
+      if (col[r] === null) throw new DbError(SqlState.NotNullViolation, `null value in column "${c.name}" of relation "${def.name}" violates not-null constraint`);
+    }
+  });
+  for (const chk of rules.checks) {
+    const v = await evalExpr(chk, rel, ctx);
+    for (let r = 0; r < rel.n; r++) {
+      if (v[r] === false) throw new DbError(SqlState.CheckViolation, `new row for relation "${def.name}" violates check constraint`);
+    }
+  }
+}
+
+async function writeInChunks(rel: Rel, types: SqlType[], f: (b: ColumnBatch, from: number, to: number) => Promise<number>): Promise<number> {
+  const CH = 65536;
+  let total = 0;
+  for (let from = 0; from < rel.n; from += CH) {
+    const to = Math.min(rel.n, from + CH);
+    const cols = rel.cols.map((c) => (from === 0 && to === rel.n ? c : c.slice(from, to)));
+    total += await f(valuesToBatch(cols, types, to - from), from, to);
+  }
+  return total;
+}
+
+async function returning(list: PgNode[] | undefined, def: TableDef, rel: string, rows: Rel, bctx: BindCtx, ctx: ExecCtx, command: string, count: number): Promise<QueryResult> {
+  if (!list || list.length === 0) return noRows(command, count);
+  const scope = new Scope(tableScopeCols(def, rel), { parent: null, params: [] }, bctx, new Map());
+  const out: OutCol[] = [];
+  const exprs: BExpr[] = [];
+  for (const t of list) {
+    const rt = t.ResTarget;
+    if (rt.val.ColumnRef && rt.val.ColumnRef.fields.some((f: PgNode) => f.A_Star)) {
+      def.columns.forEach((c, i) => { out.push({ name: c.name, t: c.type }); exprs.push({ k: 'col', t: c.type, i }); });
+      continue;
+    }
+    const e = finalizeUnknown(scope, bindExpr(rt.val, scope, { ...NOOPTS, what: 'RETURNING' }));
+    const { figureName } = await import('../bind/select.js');
+    out.push({ name: rt.name ?? figureName(rt.val), t: e.t });
+    exprs.push(e);
+  }
+  const cols: unknown[][] = [];
+  for (const e of exprs) cols.push(await evalExpr(e, rows, ctx));
+  return makeResult(command, out, { n: rows.n, cols }, count);
+}
+
+// ---------------------------------------------------------------------------------------------
+// INSERT
+
+async function execInsert(n: PgNode, sctx: SessionContext, bctx: BindCtx): Promise<QueryResult> {
+  const { table } = getTable(sctx.catalog, n.relation);
+  const def = table.def;
+  const relName = n.relation.alias?.aliasname ?? def.name;
+  const ctx = newExecCtx(sctx);
+  const targets: number[] = [];
+  if (n.cols) {
+    for (const c of n.cols) {
+      const name = c.ResTarget.name;
+      const i = def.columns.findIndex((d) => d.name === name);
+      if (i < 0) throw new DbError(SqlState.UndefinedColumn, `column "${name}" of relation "${def.name}" does not exist`);
+      if (targets.includes(i)) throw new DbError(SqlState.DuplicateColumn, `column "${name}" specified more than once`);
+      targets.push(i);
+    }
+  } else def.columns.forEach((_c, i) => targets.push(i));
+  const rules = tableRules(def, bctx);
+  const empty = new Scope([], { parent: null, params: [] }, bctx, new Map());
+  // source rows: values per target column, plus "use default" markers
+  let src: Rel;
+  const isDefault: boolean[][] = targets.map(() => []);
+  const sel = n.selectStmt ? unwrapSelect(n.selectStmt) : null;
+  if (!sel) {
+    src = { n: 1, cols: targets.map(() => [null]) };
+    targets.forEach((_t, j) => { isDefault[j]![0] = true; });
+  } else if (sel.valuesLists && !sel.sortClause && !sel.limitCount && !sel.withClause) {
+    const lists: PgNode[][] = sel.valuesLists.map((l: PgNode) => l.List.items);
+    const cols: unknown[][] = targets.map(() => new Array<unknown>(lists.length));
+    for (let r = 0; r < lists.length; r++) {
+      const items = lists[r]!;
+      if (items.length > targets.length) throw new DbError(SqlState.SyntaxError, 'INSERT has more expressions than target columns');
+      if (items.length < targets.length && n.cols) throw new DbError(SqlState.SyntaxError, 'INSERT has more target columns than expressions');
+      for (let j = 0; j < targets.length; j++) {
+        const item = items[j];
+        const col = def.columns[targets[j]!]!;
+        if (item === undefined || item.SetToDefault) { isDefault[j]![r] = true; cols[j]![r] = null; continue; }
+        let e = bindExpr(item, empty, { ...NOOPTS, what: 'VALUES' });
+        e = coerceAssign(e, col.type);
+        const v = (await evalExpr(e, EMPTY_ROW, ctx))[0];
+        cols[j]![r] = assignColumn([v], e.t, col)[0];
+      }
+    }
+    src = { n: lists.length, cols };
+  } else {
+    const plan = bindSelectStmt(sel, bctx, { parent: null, params: [] }, new Map());
+    if (plan.out.length > targets.length) throw new DbError(SqlState.SyntaxError, 'INSERT has more expressions than target columns');
+    const rel = await execPlan(plan, ctx);
+    const cols = targets.map((ti, j) => (j < plan.out.length ? assignColumn(rel.cols[j]!, plan.out[j]!.t, def.columns[ti]!) : new Array<unknown>(rel.n).fill(null)));
+    for (let j = plan.out.length; j < targets.length; j++) for (let r = 0; r < rel.n; r++) isDefault[j]![r] = true;
+    src = { n: rel.n, cols };
+  }
+  // full rows in table order
+  const full: unknown[][] = [];
+  const rowsRel: Rel = { n: src.n, cols: [] };
+  for (let ci = 0; ci < def.columns.length; ci++) {
+    const j = targets.indexOf(ci);
+    const dflt = rules.defaults[ci];
+    let col: unknown[];
+    if (j >= 0) {
+      col = src.cols[j]!.slice();
+      const marks = isDefault[j]!;
+      if (marks.length > 0) {
+        const dv = dflt ? assignColumn(await evalExpr(dflt, rowsRel, ctx), dflt.t, def.columns[ci]!) : null;
+        for (let r = 0; r < src.n; r++) if (marks[r]) col[r] = dv ? dv[r] : null;
+      }
+    } else if (dflt) col = assignColumn(await evalExpr(dflt, rowsRel, ctx), dflt.t, def.columns[ci]!);
+    else col = new Array<unknown>(src.n).fill(null);
+    full.push(col);
+  }
+  let rows: Rel = { n: src.n, cols: full };
+  await validateRows(def, rules, rows, ctx);
+  const types = def.columns.map((c) => c.type);
+  let updated: Rel | null = null;
+  let updatedCount = 0;
+  if (n.onConflictClause) {
+    const oc = n.onConflictClause;
+    const keySets: number[][] = [];
+    if (oc.infer?.indexElems) {
+      keySets.push(oc.infer.indexElems.map((e: PgNode) => {
+        const i = def.columns.findIndex((c) => c.name === e.IndexElem.name);
+        if (i < 0) throw new DbError(SqlState.UndefinedColumn, `column "${e.IndexElem.name}" does not exist`);
+        return i;
+      }));
+    } else {
+      if (def.primaryKey) keySets.push([...def.primaryKey]);
+      for (const u of def.uniques ?? []) keySets.push([...u]);
+      for (const ix of table.indexes()) if (ix.unique) keySets.push([...ix.columns]);
+    }
+    if (keySets.length === 0) throw new DbError(SqlState.InvalidColumnReference, 'there is no unique or exclusion constraint matching the ON CONFLICT specification');
+    const existing = await readTable(table);
+    const maps = keySets.map((ks) => {
+      const m = new Map<string, number>();
+      for (let r = 0; r < existing.n; r++) {
+        const vals = ks.map((c) => existing.cols[c]![r]);
+        if (vals.some((v) => v === null)) continue;
+        m.set(tupleKey(vals), r);
+      }
+      return m;
+    });
+    const insertIdx: number[] = [];
+    const conflictNew: number[] = [];
+    const conflictOld: number[] = [];
+    const touched = new Set<number>();
+    for (let r = 0; r < rows.n; r++) {
+      let hit = -1;
+      const keys = keySets.map((ks) => {
+        const vals = ks.map((c) => rows.cols[c]![r]);
+        return vals.some((v) => v === null) ? null : tupleKey(vals);
+      });
+      for (let k = 0; k < keySets.length && hit < 0; k++) { const key = keys[k]; if (key !== null) { const h = maps[k]!.get(key!); if (h !== undefined) hit = h; } }
+      if (hit < 0) {
+        insertIdx.push(r);
+        // later rows of the same statement conflict with this one
+        keys.forEach((key, k) => { if (key !== null) maps[k]!.set(key, -2 - r); });
+      } else if (hit <= -2) {
+        if (oc.action === 'ONCONFLICT_UPDATE') throw new DbError(SqlState.CardinalityViolation, 'ON CONFLICT DO UPDATE command cannot affect row a second time');
+      } else {
+        if (oc.action === 'ONCONFLICT_UPDATE') {
+          if (touched.has(hit)) throw new DbError(SqlState.CardinalityViolation, 'ON CONFLICT DO UPDATE command cannot affect row a second time');
+          touched.add(hit);
+          conflictNew.push(r); conflictOld.push(hit);
+        }
+      }
+    }
+    if (oc.action === 'ONCONFLICT_UPDATE' && conflictNew.length > 0) {
+      const nc = def.columns.length;
+      const oldRows = gather(existing, conflictOld);
+      const newRows = gather(rows, conflictNew);
+      const both: Rel = { n: oldRows.n, cols: [...oldRows.cols.slice(0, nc), ...newRows.cols] };
+      const cols: ScopeCol[] = [...tableScopeCols(def, relName), ...def.columns.map((c, i) => ({ rel: 'excluded', name: c.name, t: c.type, i: nc + i }))];
+      const scope = new Scope(cols, { parent: null, params: [] }, bctx, new Map());
+      let keep: Rel = both;
+      let keepIds = oldRows.cols[nc]!;
+      if (oc.whereClause) {
+        const m = await evalExpr(bindBoolExpr(oc.whereClause, scope, 'WHERE'), both, ctx);
+        const idx: number[] = [];
+        for (let i = 0; i < both.n; i++) if (m[i] === true) idx.push(i);
+        keep = gather(both, idx);
+        keepIds = idx.map((i) => oldRows.cols[nc]![i]);
+      }
+      const newCols = keep.cols.slice(0, nc).map((c) => c.slice());
+      for (const t of oc.targetList) {
+        const rt = t.ResTarget;
+        const ci = def.columns.findIndex((c) => c.name === rt.name);
+        if (ci < 0) throw new DbError(SqlState.UndefinedColumn, `column "${rt.name}" of relation "${def.name}" does not exist`);
+        const e = rt.val.SetToDefault ? (rules.defaults[ci] ?? { k: 'const', t: def.columns[ci]!.type, v: null } as BExpr) : coerceAssign(bindExpr(rt.val, scope, { ...NOOPTS, what: 'UPDATE' }), def.columns[ci]!.type);
+        newCols[ci] = assignColumn(await evalExpr(e, keep, ctx), e.t, def.columns[ci]!);
+      }
+      updated = { n: keep.n, cols: newCols };
+      await validateRows(def, rules, updated, ctx);
+      if (updated.n > 0) {
+        const ids = Float64Array.from(keepIds as number[]);
+        updatedCount = await writeInChunks(updated, types, (b, from, to) => table.update(ids.subarray(from, to), b));
+      }
+    }
+    rows = gather(rows, insertIdx);
+  }
+  let count = rows.n > 0 ? await writeInChunks(rows, types, (b) => table.insert(b)) : 0;
+  count += updatedCount;
+  const retRows = updated ? concatRels([rows, updated], def.columns.length) : rows;
+  return returning(n.returningClause?.exprs ?? n.returningList, def, relName, retRows, bctx, ctx, 'INSERT', count);
+}
+
+// ---------------------------------------------------------------------------------------------
+// UPDATE / DELETE
+
+async function targetRows(n: PgNode, fromItems: PgNode[] | undefined, sctx: SessionContext, bctx: BindCtx, ctx: ExecCtx):
+  Promise<{ table: TableSource; def: TableDef; rel: string; plan: Plan; scope: Scope; nc: number }> {
+  const { table } = getTable(sctx.catalog, n.relation);
+  const def = table.def;
+  const rel = n.relation.alias?.aliasname ?? def.name;
+  const data = await readTable(table);
+  const id = bctx.nextId++;
+  ctx.work.set(id, data);
+  const out: OutCol[] = [...def.columns.map((c) => ({ name: c.name, t: c.type })), { name: '__rowid', t: T.double }];
+  const frame: Frame = { parent: null, params: [] };
+  const from = bindDmlFrom({ k: 'workScan', out, id, est: Math.max(1, data.n) }, rel, fromItems ?? [], bctx, frame);
+  const scope = new Scope(from.cols, frame, bctx, new Map());
+  const where = n.whereClause ? bindBoolExpr(n.whereClause, scope, 'WHERE') : null;
+  const plan = joinTreeFor(from.leaves, [...from.conds, ...splitAnd(where)]);
+  return { table, def, rel, plan, scope, nc: def.columns.length };
+}
+
+function dedupeByRowId(r: Rel, idCol: number): Rel {
+  const seen = new Set<unknown>();
+  const idx: number[] = [];
+  const ids = r.cols[idCol]!;
+  for (let i = 0; i < r.n; i++) if (!seen.has(ids[i])) { seen.add(ids[i]); idx.push(i); }
+  return idx.length === r.n ? r : gather(r, idx);
+}
+
+async function execUpdate(n: PgNode, sctx: SessionContext, bctx: BindCtx): Promise<QueryResult> {
+  const ctx = newExecCtx(sctx);
+  const { table, def, rel, plan, scope, nc } = await targetRows(n, n.fromClause, sctx, bctx, ctx);
+  const rules = tableRules(def, bctx);
+  const sets = new Map<number, BExpr>();
+  for (const t of n.targetList) {
+    const rt = t.ResTarget;
+    if (rt.val?.MultiAssignRef) throw new DbError(SqlState.FeatureNotSupported, 'multiple-column UPDATE SET is not supported');
+    const ci = def.columns.findIndex((c) => c.name === rt.name);
+    if (ci < 0) throw new DbError(SqlState.UndefinedColumn, `column "${rt.name}" of relation "${def.name}" does not exist`);
+    if (sets.has(ci)) throw new DbError(SqlState.SyntaxError, `multiple assignments to same column "${rt.name}"`);
+    const e = rt.val.SetToDefault ? (rules.defaults[ci] ?? ({ k: 'const', t: def.columns[ci]!.type, v: null } as BExpr))
+      : coerceAssign(finalizeUnknown(scope, bindExpr(rt.val, scope, { ...NOOPTS, what: 'UPDATE' })), def.columns[ci]!.type);
+    sets.set(ci, e);
+  }
+  const exprs: BExpr[] = [{ k: 'col', t: T.double, i: nc }];
+  def.columns.forEach((c, i) => exprs.push(sets.get(i) ?? { k: 'col', t: c.type, i }));
+  let rows = await execPlan(plan, ctx);
+  rows = dedupeByRowId(rows, nc);
+  const cols: unknown[][] = [];
+  for (const e of exprs) cols.push(await evalExpr(e, rows, ctx));
+  const newRows: Rel = { n: rows.n, cols: def.columns.map((c, i) => assignColumn(cols[i + 1]!, exprs[i + 1]!.t, c)) };
+  await validateRows(def, rules, newRows, ctx);
+  const ids = Float64Array.from(cols[0]! as number[]);
+  const types = def.columns.map((c) => c.type);
+  const count = newRows.n > 0 ? await writeInChunks(newRows, types, (b, from, to) => table.update(ids.subarray(from, to), b)) : 0;
+  return returning(n.returningClause?.exprs ?? n.returningList, def, rel, newRows, bctx, ctx, 'UPDATE', count);
+}
+
+async function execDelete(n: PgNode, sctx: SessionContext, bctx: BindCtx): Promise<QueryResult> {
+  const ctx = newExecCtx(sctx);
+  const { table, def, rel, plan, nc } = await targetRows(n, n.usingClause, sctx, bctx, ctx);
+  let rows = await execPlan(plan, ctx);
+  rows = dedupeByRowId(rows, nc);
+  const ids = Float64Array.from(rows.cols[nc]! as number[]);
+  const count = ids.length > 0 ? await table.delete(ids) : 0;
+  const old: Rel = { n: rows.n, cols: rows.cols.slice(0, nc) };
+  return returning(n.returningClause?.exprs ?? n.returningList, def, rel, old, bctx, ctx, 'DELETE', count);
+}
+
+// ---------------------------------------------------------------------------------------------
+// CREATE TABLE
+
+/** Text of an expression starting at `start` up to a top-level ',' or ')' or `stop`. */
+function exprTextFrom(sql: string, start: number, stop: number): string {
+  let depth = 0;
+  let i = start;
+  for (; i < sql.length && i < stop; i++) {
+    const c = sql[i]!;
+    if (c === "'" || c === '"') {
+      const q = c;
+      i++;
+      while (i < sql.length && !(sql[i] === q && sql[i + 1] !== q)) { if (sql[i] === q) i++; i++; }
+      continue;
+    }
+    if (c === '(') depth++;
+    else if (c === ')') { if (depth === 0) break; depth--; }
+    else if (c === ',' && depth === 0) break;
+  }
+  return sql.slice(start, i).trim();
+}
+
+function checkText(sql: string, loc: number): string {
+  const open = sql.indexOf('(', loc);
+  let depth = 0;
+  for (let i = open; i < sql.length; i++) {
+    const c = sql[i]!;
+    if (c === "'") { i++; while (i < sql.length && sql[i] !== "'") i++; continue; }
+    if (c === '(') depth++;
+    else if (c === ')') { depth--; if (depth === 0) return sql.slice(open + 1, i).trim(); }
+  }
+  throw new DbError(SqlState.SyntaxError, 'cannot read CHECK expression');
+}
+
+async function execCreateTable(s: Extract<SqlStatement, { kind: 'createTable' }>, ctx: SessionContext, _bctx: BindCtx): Promise<QueryResult> {
+  // re-parse the statement's own text so locations are relative to it
+  const n = parseRaw(s.sql)[0]!.stmt.CreateStmt;
+  const sql = s.sql;
+  const name = rangeVarName(n.relation);
+  const columns: ColumnDef[] = [];
+  let primaryKey: number[] | undefined;
+  const uniques: number[][] = [];
+  const checks: string[] = [];
+  const elts: PgNode[] = n.tableElts ?? [];
+  const colIndex = (nm: string): number => {
+    const i = columns.findIndex((c) => c.name === nm);
+    if (i < 0) throw new DbError(SqlState.UndefinedColumn, `column "${nm}" named in key does not exist`);
+    return i;
+  };
+  const tableCons: PgNode[] = [];
+  for (let ei = 0; ei < elts.length; ei++) {
+    const el = elts[ei]!;
+    if (el.Constraint) { tableCons.push(el.Constraint); continue; }
+    if (!el.ColumnDef) throw new DbError(SqlState.FeatureNotSupported, 'unsupported table element');
+    const cd = el.ColumnDef;
+    if (columns.some((c) => c.name === cd.colname)) throw new DbError(SqlState.DuplicateColumn, `column "${cd.colname}" specified more than once`);
+    const type = typeFromName(cd.typeName);
+    let notNull = false;
+    let defaultSql: string | undefined;
+    const tn = (cd.typeName.names ?? []).map((x: PgNode) => x.String.sval as string);
+    const tlast = tn[tn.length - 1];
+    if (tlast === 'serial' || tlast === 'bigserial' || tlast === 'smallserial' || tlast === 'serial4' || tlast === 'serial8') {
+      throw new DbError(SqlState.FeatureNotSupported, 'serial columns are not supported');
+    }
+    const cons: PgNode[] = (cd.constraints ?? []).map((c: PgNode) => c.Constraint);
+    const idx = columns.length;
+    const nextEltLoc = ei + 1 < elts.length ? (elts[ei + 1]!.ColumnDef?.location ?? elts[ei + 1]!.Constraint?.location ?? sql.length) : sql.length;
+    for (let ci = 0; ci < cons.length; ci++) {
+      const c = cons[ci]!;
+      switch (c.contype) {
+        case 'CONSTR_NOTNULL': notNull = true; break;
+        case 'CONSTR_NULL': break;
+        case 'CONSTR_DEFAULT': {
+          let start = c.location;
+          const m = /^default\s*/i.exec(sql.slice(start));
+          if (m) start += m[0].length;
+          const stop = ci + 1 < cons.length ? cons[ci + 1]!.location : nextEltLoc;
+          defaultSql = exprTextFrom(sql, start, stop).replace(/\s+(not\s+null|null|primary\s+key|unique|check|references|constraint)\b[\s\S]*$/i, '');
+          break;
+        }
+        case 'CONSTR_PRIMARY':
+          if (primaryKey) throw new DbError(SqlState.InvalidTableDefinition, `multiple primary keys for table "${name.name}" are not allowed`);
+          primaryKey = [idx]; notNull = true; break;
+        case 'CONSTR_UNIQUE': uniques.push([idx]); break;
+        case 'CONSTR_CHECK': checks.push(checkText(sql, c.location)); break;
+        case 'CONSTR_FOREIGN': break;
+        default: throw new DbError(SqlState.FeatureNotSupported, `constraint ${c.contype} is not supported`);
+      }
+    }
+    columns.push({ name: cd.colname, type, notNull, ...(defaultSql !== undefined ? { defaultSql } : {}) });
+  }
+  for (const c of tableCons) {
+    switch (c.contype) {
+      case 'CONSTR_PRIMARY': {
+        if (primaryKey) throw new DbError(SqlState.InvalidTableDefinition, `multiple primary keys for table "${name.name}" are not allowed`);
+        const pk: number[] = c.keys.map((k: PgNode) => colIndex(k.String.sval));
+        primaryKey = pk;
+        for (const i of pk) columns[i] = { ...columns[i]!, notNull: true };
+        break;
+      }
+      case 'CONSTR_UNIQUE': uniques.push(c.keys.map((k: PgNode) => colIndex(k.String.sval))); break;
+      case 'CONSTR_CHECK': checks.push(checkText(sql, c.location)); break;
+      case 'CONSTR_FOREIGN': break;
+      default: throw new DbError(SqlState.FeatureNotSupported, `constraint ${c.contype} is not supported`);
+    }
+  }
+  if (columns.length === 0) throw new DbError(SqlState.FeatureNotSupported, 'tables without columns are not supported');
+  const def: TableDef = {
+    ...nameParts(name), columns,
+    ...(primaryKey ? { primaryKey } : {}),
+    ...(uniques.length ? { uniques } : {}),
+    ...(checks.length ? { checks } : {}),
+  };
+  // validate defaults and checks bind
+  tableRules(def, newBindCtx(ctx));
+  if (ctx.catalog.getTable(name) || ctx.catalog.getView(name)) {
+    if (n.if_not_exists) return noRows('CREATE TABLE');
+    throw new DbError(SqlState.DuplicateTable, `relation "${name.name}" already exists`);
+  }
+  await ctx.catalog.createTable(def, { ifNotExists: !!n.if_not_exists });
+  return noRows('CREATE TABLE');
+}
+
+export { typeName, keyOf };

@@ -1,0 +1,23 @@
+/**
+ * @quiverdb/query — QuiverDB's SQL engine.
+ *
+ *   SQL text ──libpg-query──▶ Statement ──bind/──▶ typed Plan ──optimizer/──▶ Plan ──exec/──▶ batches
+ *                 (sql/)                 (scopes, types,        (pushdown,         (vectorized
+ *                                         subqueries)            join order)         operators)
+ *
+ * Knows only @quiverdb/common, apache-arrow and libpg-query: it reaches data through the
+ * `Catalog` / `TableSource` interfaces (catalog/catalog.ts), which the engine implements over
+ * storage and `MemoryCatalog` implements in memory.
+ */
+export { initSql, parseSql } from './sql/parse.js';
+export { isEngineStatement, statementTag } from './sql/statement.js';
+export type { Statement, EngineStatement, SqlStatement, IsolationLevel, LockModeName } from './sql/statement.js';
+export { executeStatement } from './exec/statement.js';
+export type { QueryResult, SessionContext } from './exec/statement.js';
+export { resultRows, resultToArrow } from './exec/result.js';
+export { prepareStatement } from './exec/prepare.js';
+export type { Prepared } from './exec/prepare.js';
+export { MemoryCatalog, MemoryTable } from './catalog/memory-catalog.js';
+export type {
+  Catalog, TableSource, TableDef, ColumnDef, IndexDef, ViewDef, QualifiedName, ScanPredicate, ScanRequest, ScanBatch, TableStats,
+} from './catalog/catalog.js';

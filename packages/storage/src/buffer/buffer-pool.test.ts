@@ -1,0 +1,98 @@
+import { describe, expect, it } from 'vitest';
+import type { TableId, Timestamp, TxnId } from '@quiverdb/common';
+import { MemEnv } from '../env/mem-env.js';
+import { openStore } from '../store.js';
+import { Clock, randomRow, rng, rowsToBatch, SPEC } from '../test-support.js';
+import { BufferPool } from './buffer-pool.js';
+
+describe('BufferPool (2Q)', () => {
+  it('hits, misses, evictions, pins, budget', () => {
+    const p = new BufferPool<string>(100);
+    expect(p.get('a')).toBeUndefined();
+    expect(p.put('a', 'A', 40)).toBe('A');
+    expect(p.put('b', 'B', 40)).toBe('B');
+    p.unpin('a');
+    expect(p.put('c', 'C', 40)).toBe('C'); // evicts a (b is pinned)
+    expect(p.has('a')).toBe(false);
+    expect(p.put('d', 'D', 200)).toBeUndefined(); // larger than the budget: not cached
+    expect(p.put('e', 'E', 40)).toBeUndefined(); // everything pinned
+    p.checkInvariants();
+    expect(p.stats()).toMatchObject({ misses: 1, evictions: 1, bytesInUse: 80, peakBytes: 80 });
+  });
+
+  it('resists scans: a re-referenced hot set survives a long one-pass scan', () => {
+    const p = new BufferPool<number>(1000);
+    const touch = (k: string): void => {
+      if (p.get(k) === undefined) p.put(k, 1, 10);
+      p.unpin(k);
+    };
+    // hot keys: referenced, evicted once into the ghost list, referenced again -> Am
+    for (let round = 0; round < 3; round++) {
+      for (let i = 0; i < 30; i++) touch(`hot${i}`);
+      for (let i = 0; i < 100; i++) touch(`warm${round}-${i}`);
+    }
+    for (let i = 0; i < 30; i++) touch(`hot${i}`);
+    for (let i = 0; i < 10_000; i++) touch(`scan${i}`);
+    let hits = 0;
+    for (let i = 0; i < 30; i++) { if (p.get(`hot${i}`) !== undefined) { hits++; p.unpin(`hot${i}`); } }
+    expect(hits).toBe(30);
+    p.checkInvariants();
+    expect(p.stats().peakBytes).toBeLessThanOrEqual(1000);
+  });
+
+  it('random operations keep the invariants', () => {
+    const r = rng(3);
+    const p = new BufferPool<number>(500);
+    const pinned: string[] = [];
+    for (let i = 0; i < 5000; i++) {
+      const k = `k${Math.floor(r() * 80)}`;
+      if (r() < 0.5 && pinned.length > 0) p.unpin(pinned.splice(Math.floor(r() * pinned.length), 1)[0]!);
+      else if (p.get(k) !== undefined) pinned.push(k);
+      else if (p.put(k, i, 1 + Math.floor(r() * 60)) !== undefined) pinned.push(k);
+      if (pinned.length > 6) p.unpin(pinned.shift()!);
+      p.checkInvariants();
+    }
+  });
+});
+
+describe('Store scans through the buffer pool', () => {
+  it('a table 10x the budget scans within it; a repeated scan that fits is served from the pool', async () => {
+    const limit = 256 * 1024;
+    const s = await openStore({ env: new MemEnv(), dir: '/db', rowGroupSize: 2048, memoryLimit: limit });
+    const clock = new Clock();
+    const a = clock.begin();
+    s.createTable(a.txn, SPEC(7));
+    const r = rng(1);
+    const N = 60_000;
+    for (let i = 0; i < N; i += 10_000) s.insert(a.txn, 7 as TableId, rowsToBatch(Array.from({ length: 10_000 }, (_, j) => randomRow(r, i + j))));
+    await clock.commit(s, a.txn);
+    await s.checkpoint();
+    const snap = { txnId: 1 as TxnId, startTs: 1e9 as Timestamp };
+    let rows = 0;
+    let bytes = 0;
+    for await (const b of s.scan(7 as TableId, snap, { columns: [0, 1, 2, 3] })) {
+      rows += b.batch.length;
+      bytes += b.batch.length * (4 + 8 + 8 + 3) + (b.batch.columns[1]!.data as string[]).reduce((n, x) => n + 16 + x.length * 2, 0);
+    }
+    expect(rows).toBe(N);
+    expect(bytes).toBeGreaterThan(10 * limit);
+    const st = s.stats().bufferPool;
+    expect(st.peakBytes).toBeLessThanOrEqual(limit);
+    expect(st.evictions).toBeGreaterThan(0);
+    // one int column of 3 row groups fits: the second scan is all hits
+    const pred = [{ kind: 'cmp', column: 0, op: '<', value: 3 * 2048 } as const];
+    const scanSmall = async (): Promise<number> => {
+      let n = 0;
+      for await (const b of s.scan(7 as TableId, snap, { columns: [0], predicates: pred })) n += b.batch.length;
+      return n;
+    };
+    expect(await scanSmall()).toBe(3 * 2048);
+    const before = s.stats().bufferPool;
+    expect(await scanSmall()).toBe(3 * 2048);
+    const after = s.stats().bufferPool;
+    expect(after.misses).toBe(before.misses);
+    expect(after.hits - before.hits).toBe(3);
+    s.checkInvariants();
+    await s.close();
+  });
+});

@@ -1,0 +1,130 @@
+/**
+ * Buffer pool: one byte budget for decoded column chunks (and, later, index pages), with
+ * pin/unpin and a scan-resistant 2Q replacement policy.
+ *
+ * 2Q (Johnson & Shasha): a first reference puts an entry in A1in (FIFO, "probation"); a
+ * reference after its eviction from A1in (remembered in the ghost list A1out) puts it in Am (LRU,
+ * "hot"). A one-pass scan only ever cycles A1in, so it cannot flush the hot set. Victims come from
+ * A1in while it holds more than `a1Share` of the budget, else from Am (LRU end).
+ *
+ * Invariants (checked by `checkInvariants`):
+ *  1. bytesInUse == sum of entry bytes == a1Bytes + amBytes <= limitBytes.
+ *  2. Every entry is in exactly one of A1in / Am; pinned entries are never evicted.
+ *  3. An entry larger than the whole budget is never cached (`put` returns false).
+ *
+ * Concurrency: single thread; two loaders of one key may race: the second `put` keeps the first
+ * value (and pins it), so callers must use the value `put`/`get` hand back.
+ */
+import { invariant } from '@quiverdb/common';
+import type { BufferPoolStats } from '../api.js';
+
+interface Entry<V> {
+  readonly key: string;
+  readonly value: V;
+  readonly bytes: number;
+  pins: number;
+  hot: boolean;
+}
+
+export class BufferPool<V = unknown> {
+  private readonly a1 = new Map<string, Entry<V>>();
+  private readonly am = new Map<string, Entry<V>>();
+  private readonly ghost = new Map<string, true>();
+  private a1Bytes = 0;
+  private amBytes = 0;
+  bytesInUse = 0;
+  peakBytes = 0;
+  hits = 0;
+  misses = 0;
+  evictions = 0;
+  bypasses = 0;
+
+  constructor(public limitBytes: number, private readonly a1Share = 0.25, private readonly ghostMax = 4096) {}
+
+  /** Look up and pin. Counts a hit or a miss. */
+  get(key: string): V | undefined {
+    const e = this.a1.get(key) ?? this.am.get(key);
+    if (e === undefined) { this.misses++; return undefined; }
+    this.hits++;
+    e.pins++;
+    if (e.hot) { this.am.delete(key); this.am.set(key, e); }
+    return e.value;
+  }
+
+  has(key: string): boolean { return this.a1.has(key) || this.am.has(key); }
+
+  /**
+   * Insert pinned (pins = 1). Returns the cached value (an earlier racer's, if any), or
+   * undefined when it could not be cached (too big / everything pinned): the caller uses its own
+   * value unpooled and must not unpin.
+   */
+  put(key: string, value: V, bytes: number): V | undefined {
+    const old = this.a1.get(key) ?? this.am.get(key);
+    if (old !== undefined) { old.pins++; return old.value; }
+    if (bytes > this.limitBytes || !this.makeRoom(bytes)) { this.bypasses++; return undefined; }
+    const hot = this.ghost.delete(key);
+    const e: Entry<V> = { key, value, bytes, pins: 1, hot };
+    if (hot) { this.am.set(key, e); this.amBytes += bytes; } else { this.a1.set(key, e); this.a1Bytes += bytes; }
+    this.bytesInUse += bytes;
+    if (this.bytesInUse > this.peakBytes) this.peakBytes = this.bytesInUse;
+    return value;
+  }
+
+  unpin(key: string): void {
+    const e = this.a1.get(key) ?? this.am.get(key);
+    if (e === undefined) return;
+    invariant(e.pins > 0, `buffer pool: unpin of unpinned ${key}`);
+    e.pins--;
+  }
+
+  /** Drop every unpinned entry whose key starts with `prefix` (segment removed). */
+  dropPrefix(prefix: string): void {
+    for (const q of [this.a1, this.am]) {
+      for (const [k, e] of q) if (k.startsWith(prefix) && e.pins === 0) this.removeEntry(e);
+    }
+  }
+
+  private removeEntry(e: Entry<V>): void {
+    if (e.hot) { this.am.delete(e.key); this.amBytes -= e.bytes; } else { this.a1.delete(e.key); this.a1Bytes -= e.bytes; }
+    this.bytesInUse -= e.bytes;
+  }
+
+  private victim(q: Map<string, Entry<V>>): Entry<V> | undefined {
+    for (const e of q.values()) if (e.pins === 0) return e;
+    return undefined;
+  }
+
+  private makeRoom(bytes: number): boolean {
+    while (this.bytesInUse + bytes > this.limitBytes) {
+      const preferA1 = this.a1Bytes > this.limitBytes * this.a1Share || this.am.size === 0;
+      const v = (preferA1 ? this.victim(this.a1) ?? this.victim(this.am) : this.victim(this.am) ?? this.victim(this.a1));
+      if (v === undefined) return false;
+      this.removeEntry(v);
+      this.evictions++;
+      if (!v.hot) {
+        this.ghost.set(v.key, true);
+        if (this.ghost.size > this.ghostMax) this.ghost.delete(this.ghost.keys().next().value as string);
+      }
+    }
+    return true;
+  }
+
+  setLimit(bytes: number): void {
+    this.limitBytes = bytes;
+    this.makeRoom(0);
+  }
+
+  stats(): BufferPoolStats {
+    return { limitBytes: this.limitBytes, bytesInUse: this.bytesInUse, peakBytes: this.peakBytes, hits: this.hits, misses: this.misses, evictions: this.evictions };
+  }
+
+  checkInvariants(): void {
+    let a1 = 0;
+    let am = 0;
+    for (const e of this.a1.values()) { invariant(!e.hot && !this.am.has(e.key), 'a1 entry state'); a1 += e.bytes; }
+    for (const e of this.am.values()) { invariant(e.hot, 'am entry state'); am += e.bytes; }
+    invariant(a1 === this.a1Bytes && am === this.amBytes, 'queue byte counts');
+    invariant(a1 + am === this.bytesInUse, 'bytesInUse');
+    invariant(this.bytesInUse <= this.limitBytes || this.limitBytes < 0, 'over budget');
+  }
+}

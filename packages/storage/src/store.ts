@@ -1,0 +1,1142 @@
+/**
+ * `openStore`: the Store of api.ts over Env + WAL + delta + Parquet segments + buffer pool.
+ *
+ * Layout of a database directory: see api.ts. Write path: `insert`/`delete`/DDL/meta apply to
+ * memory at once with the txn id as stamp and are kept in the txn's write list (inserts already
+ * encoded as WAL payloads); `prepareCommit` appends the list + COMMIT to the WAL and awaits the
+ * group fsync; `finishCommit` re-stamps synchronously.
+ *
+ * Checkpoint (one at a time, also serializes compaction):
+ *  1. cut: close the commit gate, wait until no txn is between prepareCommit and finishCommit,
+ *     record cut LSN = WAL end, and capture (synchronously) the committed delta rows, the
+ *     committed deletes, the committed meta map; reopen the gate.
+ *  2. write one new segment per table with moved rows (fsync'ed file + dir).
+ *  3. write MANIFEST-<n>, switch CURRENT atomically (tmp + fsync + rename + dir fsync).
+ *  4. switch memory (synchronously): new segments get the moved rows' CURRENT stamps; the delta
+ *     is rebuilt without them; then trim the WAL before the cut and remove unreferenced files.
+ * A crash before the CURRENT rename recovers the old manifest + the whole WAL; after it, the new
+ * manifest + the WAL from the cut. Deletes replayed on rows already deleted (or compacted away)
+ * are no-ops, so replaying a delete the manifest already holds is harmless.
+ *
+ * Recovery (open): LOCK, CURRENT → manifest, WAL replay from its cut (records of a txn apply only
+ * with its COMMIT; replayed commits get timestamps maxCommitTs+1, +2, ... in log order), then
+ * removal of files the manifest does not reference.
+ *
+ * Concurrency: single JS thread. Scans capture the segment list and delta chunk list (with their
+ * lengths) when they start, so a checkpoint or compaction switching memory mid-scan does not
+ * change what they see; files they may still read are removed only once no older scan runs.
+ */
+import {
+  ABORTED,
+  DbError,
+  DataCorrupted,
+  InternalError,
+  invariant,
+  isUncommittedStamp,
+  isVisible,
+  NOT_DELETED,
+  SqlState,
+  TXN_ID_START,
+  type ColumnBatch,
+  type ColumnVector,
+  type PhysicalType,
+  type Snapshot,
+  type TableId,
+  type Timestamp,
+  type TxnId,
+} from '@quiverdb/common';
+import type {
+  DeleteOutcome,
+  ScanStats,
+  StorageScanBatch,
+  StorageScanOptions,
+  StoredColumn,
+  StoredTableSpec,
+  Store,
+  StoreOptions,
+  StoreStats,
+} from './api.js';
+import { BufferPool } from './buffer/buffer-pool.js';
+import type { Env } from './env/env.js';
+import { decodeManifest, decodeOffsets, emptyManifest, encodeManifest, encodeOffsets, segmentPath, type Manifest, type ManifestSegment, type ManifestTable } from './segment/manifest.js';
+import { encodeSegment, openParquet, readRowGroup, type SegmentCodec } from './segment/parquet-io.js';
+import { Segment, runsOf, type RowGroupMeta } from './segment/segment.js';
+import { canMatch, computeZone, zoneFromJson, zoneToJson, type Zone } from './segment/zone-map.js';
+import { gatherVector, nullVector, sliceVector, vectorBytes } from './table/column-ops.js';
+import type { DeltaChunk } from './table/delta.js';
+import { TableState, type RowLoc } from './table/table-state.js';
+import { decodeOp, encodeOp, RecordType, type WalOp } from './wal/records.js';
+import { Wal } from './wal/wal.js';
+
+type Write =
+  | { readonly k: 'insert'; readonly table: TableId; readonly firstRowId: number; readonly n: number; readonly rec: { type: RecordType; payload: Uint8Array } }
+  | { readonly k: 'delete'; readonly table: TableId; readonly rowIds: Float64Array }
+  | { readonly k: 'meta'; readonly key: string; readonly value: string | undefined }
+  | { readonly k: 'create'; readonly spec: StoredTableSpec }
+  | { readonly k: 'drop'; readonly table: TableId }
+  | { readonly k: 'alter'; readonly spec: StoredTableSpec; readonly prev: StoredTableSpec };
+
+interface TxnState {
+  writes: Write[];
+  /** between prepareCommit start and finishCommit / rollback */
+  preparing: boolean;
+}
+
+/** Store tuning not in StoreOptions (tests, benchmarks). */
+export interface StoreTuning {
+  codec?: SegmentCodec;
+  walSegmentBytes?: number;
+  /** compaction: merge segments smaller than this many rows */
+  smallSegmentRows?: number;
+  /** compaction: rewrite segments with at least this fraction of deleted rows */
+  deleteHeavyFraction?: number;
+}
+
+const VALID_TYPES = new Set<number>(Object.values(RecordType));
+const openDirs = new Map<string, true>();
+
+function lockKey(env: Env, dir: string): string {
+  return `${envIdentity(env)}|${dir}`;
+}
+const envIds = new WeakMap<Env, number>();
+let nextEnvId = 1;
+function envIdentity(env: Env): string {
+  let id = envIds.get(env);
+  if (id === undefined) { id = nextEnvId++; envIds.set(env, id); }
+  const scope = (env as { lockScope?: () => string }).lockScope?.() ?? '';
+  return `${id}:${scope}`;
+}
+
+class Deferred {
+  promise: Promise<void>;
+  resolve!: () => void;
+  constructor() { this.promise = new Promise<void>((r) => { this.resolve = r; }); }
+}
+
+export class QuiverStore implements Store {
+  private readonly tables = new Map<TableId, TableState>();
+  private readonly meta = new Map<string, string>();
+  private readonly txns = new Map<TxnId, TxnState>();
+  private readonly pool: BufferPool<ColumnVector>;
+  private wal!: Wal;
+  private manifest: Manifest = emptyManifest();
+  private preparingCount = 0;
+  private preparedIdle: Deferred | undefined;
+  private cutGate: Promise<void> | undefined;
+  private maintenance: Promise<void> = Promise.resolve();
+  private maintenanceRunning = false;
+  private checkpoints = 0;
+  private lastCutLsn = 0;
+  private maxCommitTs = 0;
+  private gcHorizon = 0;
+  private scanEpoch = 0;
+  private readonly activeScans = new Map<number, number>();
+  /** files no longer referenced, removable once no scan older than `epoch` runs */
+  private readonly obsolete: { path: string; epoch: number }[] = [];
+  private closed = false;
+  private backgroundError: unknown;
+  recoveredCommitTs: Timestamp = 0 as Timestamp;
+  readonly rowGroupSize: number;
+  private readonly checkpointWalBytes: number;
+  private readonly durable: boolean;
+  private readonly tuning: Required<StoreTuning>;
+
+  constructor(private readonly env: Env, private readonly dir: string, opts: StoreOptions, tuning: StoreTuning = {}) {
+    this.pool = new BufferPool<ColumnVector>(opts.memoryLimit ?? 256 << 20);
+    this.rowGroupSize = opts.rowGroupSize ?? 122_880;
+    this.checkpointWalBytes = opts.checkpointWalBytes ?? 16 << 20;
+    this.durable = opts.durable ?? true;
+    this.tuning = {
+      codec: tuning.codec ?? 'snappy',
+      walSegmentBytes: tuning.walSegmentBytes ?? 8 << 20,
+      smallSegmentRows: tuning.smallSegmentRows ?? Math.max(1, Math.floor(this.rowGroupSize / 2)),
+      deleteHeavyFraction: tuning.deleteHeavyFraction ?? 0.3,
+    };
+  }
+
+  private p(rel: string): string { return `${this.dir}/${rel}`; }
+
+  // ---------------------------------------------------------------- open / recovery
+
+  async open(): Promise<void> {
+    const env = this.env;
+    await env.mkdir(this.dir);
+    await this.takeLock();
+    const current = this.p('CURRENT');
+    if (await env.exists(current)) {
+      const name = new TextDecoder().decode(await env.readFile(current)).trim();
+      if (!/^MANIFEST-\d+$/.test(name)) throw new DataCorrupted(`CURRENT names no manifest: ${JSON.stringify(name)}`);
+      this.manifest = decodeManifest(await env.readFile(this.p(name)), name);
+    }
+    const m = this.manifest;
+    for (const k of m.meta) this.meta.set(k[0], k[1]);
+    for (const mt of m.tables) {
+      const t = new TableState(mt.spec, undefined);
+      t.nextRowId = mt.nextRowId;
+      const segs = mt.segments.map((ms) => this.segmentFromManifest(ms));
+      t.setSegments(segs);
+      t.liveRows = segs.reduce((n, s) => n + s.rows - s.deleted, 0);
+      this.tables.set(t.id, t);
+    }
+    this.maxCommitTs = m.maxCommitTs;
+    const { wal, records } = await Wal.open(env, this.p('wal'), m.walStartLsn, { durable: this.durable, segmentBytes: this.tuning.walSegmentBytes, validTypes: VALID_TYPES });
+    this.wal = wal;
+    this.lastCutLsn = m.walStartLsn;
+    this.replay(records);
+    this.recoveredCommitTs = this.maxCommitTs as Timestamp;
+    await this.removeUnreferenced(true);
+  }
+
+  private async takeLock(): Promise<void> {
+    const key = lockKey(this.env, this.dir);
+    const path = this.p('LOCK');
+    if (openDirs.has(key)) throw new DbError(SqlState.ObjectInUse, `database ${this.dir} is already open in this process`);
+    if (await this.env.exists(path)) {
+      const pid = Number(new TextDecoder().decode(await this.env.readFile(path)).trim());
+      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && this.env.processAlive(pid)) {
+        throw new DbError(SqlState.ObjectInUse, `database ${this.dir} is in use by process ${pid}`);
+      }
+    }
+    await this.env.writeFileDurable(path, new TextEncoder().encode(`${process.pid}\n`));
+    openDirs.set(key, true);
+  }
+
+  private segmentFromManifest(ms: ManifestSegment): Segment {
+    const seg = new Segment({
+      id: ms.id,
+      file: ms.file,
+      rows: ms.rows,
+      bytes: ms.bytes,
+      columns: ms.columns,
+      runs: ms.runs,
+      rowGroups: ms.rowGroups.map((g) => ({ offset: g.offset, rows: g.rows, zones: new Map(g.zones.map(([c, z]) => [c, zoneFromJson(z)])) })),
+    });
+    for (const off of decodeOffsets(ms.deletes)) seg.setDel(off, 0);
+    return seg;
+  }
+
+  private replay(records: { lsn: number; type: number; payload: Uint8Array }[]): void {
+    const pending = new Map<TxnId, WalOp[]>();
+    const deletes: { op: WalOp; ts: number }[] = [];
+    for (const r of records) {
+      const { txn, op } = decodeOp(r.type, r.payload);
+      if (op.t !== 'commit') {
+        let l = pending.get(txn);
+        if (l === undefined) { l = []; pending.set(txn, l); }
+        l.push(op);
+        continue;
+      }
+      const ops = pending.get(txn) ?? [];
+      pending.delete(txn);
+      const ts = ++this.maxCommitTs;
+      for (const o of ops) {
+        if (o.t === 'delete') deletes.push({ op: o, ts });
+        else this.applyCommitted(o, ts);
+      }
+    }
+    // Inserts replay in commit order, which need not be row-id order: sort the deltas, then
+    // apply the deletes (row lookup needs sorted deltas).
+    for (const t of this.tables.values()) if (!t.delta.isSorted()) t.delta.rebuild(() => true);
+    for (const d of deletes) this.applyCommitted(d.op, d.ts);
+  }
+
+  private applyCommitted(op: WalOp, ts: number): void {
+    switch (op.t) {
+      case 'create':
+        this.tables.set(op.spec.id, new TableState(op.spec, undefined));
+        return;
+      case 'drop':
+        this.tables.delete(op.table);
+        return;
+      // (a delete replayed after its table was dropped finds no table: ignored below)
+      case 'alter': {
+        const t = this.tables.get(op.spec.id);
+        if (t !== undefined) { t.setSpec(op.spec); t.committedSpec = op.spec; }
+        return;
+      }
+      case 'meta':
+        if (op.value === undefined) this.meta.delete(op.key); else this.meta.set(op.key, op.value);
+        return;
+      case 'insert': {
+        const t = this.tables.get(op.table);
+        if (t === undefined) throw new DataCorrupted(`WAL: insert into unknown table ${op.table}`);
+        t.delta.append(op.batch, op.colIds, op.firstRowId, ts);
+        t.nextRowId = Math.max(t.nextRowId, op.firstRowId + op.batch.length);
+        t.liveRows += op.batch.length;
+        return;
+      }
+      case 'delete': {
+        const t = this.tables.get(op.table);
+        if (t === undefined) return; // dropped later in the log
+        for (const id of op.rowIds) {
+          const loc = t.locate(id);
+          if (loc === undefined) continue; // compacted away already
+          if (t.stamps(loc).delete === NOT_DELETED) { t.setDel(loc, ts); t.liveRows--; }
+        }
+        return;
+      }
+      case 'commit':
+        return;
+    }
+  }
+
+  // ---------------------------------------------------------------- metadata & DDL
+
+  metaEntries(): ReadonlyMap<string, string> { return this.meta; }
+
+  private txn(id: TxnId): TxnState {
+    let s = this.txns.get(id);
+    if (s === undefined) { s = { writes: [], preparing: false }; this.txns.set(id, s); }
+    invariant(!s.preparing, () => `txn ${id} writes after prepareCommit`);
+    return s;
+  }
+
+  private table(id: TableId): TableState {
+    const t = this.tables.get(id);
+    if (t === undefined) throw new DbError(SqlState.UndefinedTable, `storage: no table ${id}`);
+    return t;
+  }
+
+  metaPut(txn: TxnId, key: string, value: string | undefined): void {
+    this.txn(txn).writes.push({ k: 'meta', key, value });
+  }
+
+  createTable(txn: TxnId, spec: StoredTableSpec): void {
+    if (this.tables.has(spec.id)) throw new DbError(SqlState.DuplicateTable, `storage: table ${spec.id} exists`);
+    this.txn(txn).writes.push({ k: 'create', spec });
+    this.tables.set(spec.id, new TableState(spec, txn));
+  }
+
+  dropTable(txn: TxnId, id: TableId): void {
+    const t = this.table(id);
+    this.txn(txn).writes.push({ k: 'drop', table: id });
+    t.droppedBy = txn;
+  }
+
+  alterTable(txn: TxnId, spec: StoredTableSpec): void {
+    const t = this.table(spec.id);
+    this.txn(txn).writes.push({ k: 'alter', spec, prev: t.spec });
+    t.setSpec(spec);
+  }
+
+  hasTable(id: TableId): boolean { return this.tables.has(id); }
+
+  // ---------------------------------------------------------------- writes
+
+  insert(txn: TxnId, tableId: TableId, batch: ColumnBatch): Float64Array {
+    const t = this.table(tableId);
+    const s = this.txn(txn);
+    const cols = t.spec.columns;
+    invariant(batch.columns.length === cols.length, () => `insert: ${batch.columns.length} columns for a table of ${cols.length}`);
+    const n = batch.length;
+    const first = t.nextRowId;
+    t.nextRowId += n;
+    const colIds = cols.map((c) => c.id);
+    const rec = encodeOp(txn, { t: 'insert', table: tableId, firstRowId: first, colIds, types: cols.map((c) => c.type), batch });
+    t.delta.append(batch, colIds, first, txn);
+    s.writes.push({ k: 'insert', table: tableId, firstRowId: first, n, rec });
+    const ids = new Float64Array(n);
+    for (let i = 0; i < n; i++) ids[i] = first + i;
+    return ids;
+  }
+
+  delete(txn: TxnId, snapshot: Snapshot, tableId: TableId, rowIds: Float64Array): DeleteOutcome[] {
+    const t = this.table(tableId);
+    const s = this.txn(txn);
+    const out: DeleteOutcome[] = new Array(rowIds.length);
+    const done: number[] = [];
+    for (let k = 0; k < rowIds.length; k++) {
+      const id = rowIds[k]!;
+      const loc = t.locate(id);
+      if (loc === undefined) { out[k] = GONE; continue; }
+      const { insert: ins, delete: del } = t.stamps(loc);
+      const inserted = ins < snapshot.startTs || ins === snapshot.txnId || ins === txn;
+      if (!inserted) out[k] = GONE;
+      else if (del === NOT_DELETED) { t.setDel(loc, txn); done.push(id); out[k] = DELETED; }
+      else if (del === txn || del === snapshot.txnId) out[k] = GONE;
+      else if (isUncommittedStamp(del)) out[k] = { kind: 'locked', holder: del as TxnId };
+      else if (del < snapshot.startTs) out[k] = GONE;
+      else out[k] = { kind: 'concurrentlyDeleted', commitTs: del as Timestamp };
+    }
+    if (done.length > 0) s.writes.push({ k: 'delete', table: tableId, rowIds: Float64Array.from(done) });
+    return out;
+  }
+
+  rowStamps(tableId: TableId, rowId: number): { insert: number; delete: number } | undefined {
+    const t = this.tables.get(tableId);
+    const loc = t?.locate(rowId);
+    return loc === undefined ? undefined : t!.stamps(loc);
+  }
+
+  savepoint(txn: TxnId): number {
+    return this.txns.get(txn)?.writes.length ?? 0;
+  }
+
+  rollbackTo(txn: TxnId, mark: number): void {
+    const s = this.txns.get(txn);
+    if (s === undefined) return;
+    invariant(!s.preparing, 'rollbackTo during commit');
+    for (let k = s.writes.length - 1; k >= mark; k--) this.undo(txn, s.writes[k]!);
+    s.writes.length = Math.min(s.writes.length, mark);
+  }
+
+  rollback(txn: TxnId): void {
+    const s = this.txns.get(txn);
+    if (s === undefined) return;
+    for (let k = s.writes.length - 1; k >= 0; k--) this.undo(txn, s.writes[k]!);
+    this.txns.delete(txn);
+    if (s.preparing) this.donePreparing();
+  }
+
+  private undo(txn: TxnId, w: Write): void {
+    switch (w.k) {
+      case 'insert': {
+        const t = this.tables.get(w.table);
+        t?.forInsertedRows(w.firstRowId, w.n, (c, i) => { c.ins[i] = ABORTED; });
+        return;
+      }
+      case 'delete': {
+        const t = this.tables.get(w.table);
+        if (t === undefined) return;
+        for (const id of w.rowIds) {
+          const loc = t.locate(id);
+          if (loc !== undefined && t.stamps(loc).delete === txn) t.setDel(loc, NOT_DELETED);
+        }
+        return;
+      }
+      case 'meta': return;
+      case 'create': {
+        const t = this.tables.get(w.spec.id);
+        if (t !== undefined && t.createdBy === txn) { this.tables.delete(w.spec.id); this.forgetTable(t); }
+        return;
+      }
+      case 'drop': {
+        const t = this.tables.get(w.table);
+        if (t !== undefined && t.droppedBy === txn) t.droppedBy = undefined;
+        return;
+      }
+      case 'alter': {
+        const t = this.tables.get(w.spec.id);
+        t?.setSpec(w.prev);
+        return;
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- commit
+
+  async prepareCommit(txn: TxnId): Promise<void> {
+    if (this.backgroundError !== undefined && this.wal.isFailed) throw this.backgroundError;
+    const s = this.txns.get(txn);
+    if (s === undefined || s.writes.length === 0) return;
+    while (this.cutGate !== undefined) await this.cutGate;
+    invariant(!s.preparing, `txn ${txn}: prepareCommit twice`);
+    s.preparing = true;
+    this.preparingCount++;
+    try {
+      for (const w of s.writes) {
+        const r = this.encodeWrite(txn, w);
+        this.wal.append(r.type, r.payload);
+      }
+      const c = encodeOp(txn, { t: 'commit' });
+      const lsn = this.wal.append(c.type, c.payload);
+      await this.wal.sync(lsn);
+    } catch (e) {
+      // not durable (or unknown): the txn must be rolled back by the caller; the WAL is failed
+      throw e instanceof DbError ? e : DbError.wrap('commit', e);
+    }
+  }
+
+  private encodeWrite(txn: TxnId, w: Write): { type: RecordType; payload: Uint8Array } {
+    switch (w.k) {
+      case 'insert': return w.rec;
+      case 'delete': return encodeOp(txn, { t: 'delete', table: w.table, rowIds: w.rowIds });
+      case 'meta': return encodeOp(txn, { t: 'meta', key: w.key, value: w.value });
+      case 'create': return encodeOp(txn, { t: 'create', spec: w.spec });
+      case 'drop': return encodeOp(txn, { t: 'drop', table: w.table });
+      case 'alter': return encodeOp(txn, { t: 'alter', spec: w.spec });
+    }
+  }
+
+  finishCommit(txn: TxnId, commitTs: Timestamp): void {
+    const s = this.txns.get(txn);
+    if (s === undefined) return;
+    invariant(commitTs < TXN_ID_START, 'commit timestamp in the txn id range');
+    for (const w of s.writes) {
+      switch (w.k) {
+        case 'insert': {
+          const t = this.tables.get(w.table);
+          if (t === undefined) break;
+          t.forInsertedRows(w.firstRowId, w.n, (c, i) => { c.ins[i] = commitTs; });
+          t.liveRows += w.n;
+          break;
+        }
+        case 'delete': {
+          const t = this.tables.get(w.table);
+          if (t === undefined) break;
+          for (const id of w.rowIds) {
+            const loc = t.locate(id);
+            if (loc !== undefined && t.stamps(loc).delete === txn) { t.setDel(loc, commitTs); t.liveRows--; }
+          }
+          break;
+        }
+        case 'meta':
+          if (w.value === undefined) this.meta.delete(w.key); else this.meta.set(w.key, w.value);
+          break;
+        case 'create': {
+          const t = this.tables.get(w.spec.id);
+          if (t !== undefined && t.createdBy === txn) { t.createdBy = undefined; t.committedSpec = t.spec; }
+          break;
+        }
+        case 'alter': {
+          const t = this.tables.get(w.spec.id);
+          if (t !== undefined) t.committedSpec = w.spec;
+          break;
+        }
+        case 'drop': {
+          const t = this.tables.get(w.table);
+          if (t !== undefined) { this.tables.delete(w.table); this.forgetTable(t); }
+          break;
+        }
+      }
+    }
+    if (commitTs > this.maxCommitTs) this.maxCommitTs = commitTs;
+    this.txns.delete(txn);
+    if (s.preparing) this.donePreparing();
+    this.maybeAutoCheckpoint();
+  }
+
+  private donePreparing(): void {
+    this.preparingCount--;
+    if (this.preparingCount === 0 && this.preparedIdle !== undefined) {
+      const d = this.preparedIdle;
+      this.preparedIdle = undefined;
+      d.resolve();
+    }
+  }
+
+  private forgetTable(t: TableState): void {
+    for (const s of t.segments) this.pool.dropPrefix(`s${s.meta.id}:`);
+  }
+
+  private maybeAutoCheckpoint(): void {
+    if (this.closed || this.maintenanceRunning || this.wal.isFailed) return;
+    if (this.wal.appendedLsn - this.lastCutLsn < this.checkpointWalBytes) return;
+    this.checkpoint().catch((e: unknown) => { this.backgroundError = e; });
+  }
+
+  // ---------------------------------------------------------------- reads
+
+  rowCount(tableId: TableId): number {
+    return Math.max(0, this.tables.get(tableId)?.liveRows ?? 0);
+  }
+
+  private poolKey(seg: Segment, rg: number, colId: number): string {
+    return `s${seg.meta.id}:${rg}:${colId}`;
+  }
+
+  private parquetOf(seg: Segment): Promise<import('parquet-wasm').ParquetFile> {
+    if (seg.file === undefined) {
+      seg.file = this.env.openBlob(this.p(seg.meta.file)).then(openParquet);
+      seg.file.catch(() => { seg.file = undefined; });
+    }
+    return seg.file;
+  }
+
+  /**
+   * Column chunks of row group `rg` for `cols` (by column id), pinned; `release` unpins.
+   * Columns the segment does not have read as NULL.
+   */
+  private async readChunk(seg: Segment, rg: number, cols: readonly StoredColumn[]): Promise<{ vectors: ColumnVector[]; release: () => void }> {
+    const g = seg.meta.rowGroups[rg]!;
+    const vectors: (ColumnVector | undefined)[] = new Array(cols.length);
+    const pinned: string[] = [];
+    const missing: { k: number; col: StoredColumn; name: string; type: PhysicalType }[] = [];
+    for (let k = 0; k < cols.length; k++) {
+      const c = cols[k]!;
+      const sc = seg.meta.columns.find((x) => x.id === c.id);
+      if (sc === undefined || sc.type !== c.type) { vectors[k] = nullVector(c.type, g.rows); continue; }
+      const key = this.poolKey(seg, rg, c.id);
+      const hit = this.pool.get(key);
+      if (hit !== undefined) { vectors[k] = hit; pinned.push(key); continue; }
+      if (!missing.some((m) => m.col.id === c.id)) missing.push({ k, col: c, name: sc.name, type: sc.type });
+    }
+    if (missing.length > 0) {
+      const pf = await this.parquetOf(seg);
+      const read = await readRowGroup(pf, rg, g.rows, missing.map((m) => ({ name: m.name, type: m.type })));
+      missing.forEach((m, j) => {
+        const v = read[j]!;
+        const key = this.poolKey(seg, rg, m.col.id);
+        const cached = this.pool.put(key, v, vectorBytes(v, g.rows));
+        if (cached !== undefined) pinned.push(key);
+        vectors[m.k] = cached ?? v;
+      });
+      for (let k = 0; k < cols.length; k++) {
+        if (vectors[k] === undefined) vectors[k] = vectors[cols.findIndex((c) => c.id === cols[k]!.id)];
+      }
+    }
+    let released = false;
+    return {
+      vectors: vectors as ColumnVector[],
+      release: () => {
+        if (released) return;
+        released = true;
+        for (const key of pinned) this.pool.unpin(key);
+      },
+    };
+  }
+
+  scan(tableId: TableId, snapshot: Snapshot, opts: StorageScanOptions, stats?: ScanStats): AsyncIterable<StorageScanBatch> {
+    return this.scanGen(tableId, snapshot, opts, stats);
+  }
+
+  private async *scanGen(tableId: TableId, snap: Snapshot, opts: StorageScanOptions, stats?: ScanStats): AsyncGenerator<StorageScanBatch> {
+    const t = this.table(tableId);
+    const spec = t.spec;
+    const cols = opts.columns.map((i) => {
+      const c = spec.columns[i];
+      if (c === undefined) throw new InternalError(`scan: no column position ${i} in table ${tableId}`);
+      return c;
+    });
+    const segs = t.segments.slice();
+    const chunks = t.delta.chunks.slice();
+    const lens = chunks.map((c) => c.length);
+    const batchSize = Math.max(1, opts.batchSize ?? 32768);
+    const preds = opts.predicates ?? [];
+    const epoch = ++this.scanEpoch;
+    this.activeScans.set(epoch, epoch);
+    try {
+      for (const seg of segs) {
+        for (let rg = 0; rg < seg.meta.rowGroups.length; rg++) {
+          const g = seg.meta.rowGroups[rg]!;
+          if (stats) stats.rowGroupsTotal++;
+          if (preds.length > 0 && !preds.every((p) => canMatch(this.zoneFor(seg, g, spec, p.column), p))) {
+            if (stats) stats.rowGroupsSkipped++;
+            continue;
+          }
+          const sel = segmentSelection(seg, g, snap);
+          if (sel !== null && sel.n === 0) continue;
+          const chunk = await this.readChunk(seg, rg, cols);
+          try {
+            let ids: Float64Array | undefined;
+            if (opts.withRowIds) { ids = new Float64Array(g.rows); seg.rowIds(g.offset, g.offset + g.rows, ids, 0); }
+            yield* emit(chunk.vectors, cols, g.rows, sel, ids, batchSize);
+          } finally {
+            chunk.release();
+          }
+        }
+      }
+      for (let ci = 0; ci < chunks.length; ci++) {
+        const c = chunks[ci]!;
+        const n = lens[ci]!;
+        const sel = new Uint32Array(n);
+        let m = 0;
+        for (let i = 0; i < n; i++) if (isVisible(snap, c.ins[i]!, c.del[i]!)) sel[m++] = i;
+        if (m === 0) continue;
+        const vectors = cols.map((col) => {
+          const cc = c.cols.get(col.id);
+          return cc === undefined || cc.type !== col.type ? nullVector(col.type, n) : { data: cc.data, validity: cc.validity };
+        });
+        yield* emit(vectors, cols, n, m === n ? null : { sel, n: m }, opts.withRowIds ? c.rowIds : undefined, batchSize);
+      }
+    } finally {
+      this.activeScans.delete(epoch);
+    }
+  }
+
+  private zoneFor(seg: Segment, g: RowGroupMeta, spec: StoredTableSpec, pos: number): Zone | undefined {
+    const c = spec.columns[pos];
+    if (c === undefined) return undefined;
+    const sc = seg.meta.columns.find((x) => x.id === c.id);
+    if (sc === undefined) return { nulls: g.rows, rows: g.rows }; // column added later: all NULL
+    return g.zones.get(c.id);
+  }
+
+  async fetch(tableId: TableId, rowIds: Float64Array, columns: readonly number[]): Promise<ColumnBatch> {
+    const t = this.table(tableId);
+    const cols = columns.map((i) => t.spec.columns[i]!);
+    const n = rowIds.length;
+    const out = cols.map((c) => nullVector(c.type, n));
+    const outValid = out.map((v) => v.validity!);
+    // group segment rows by (segment, row group)
+    const bySegRg = new Map<string, { seg: Segment; rg: number; at: number[]; offs: number[] }>();
+    for (let k = 0; k < n; k++) {
+      const loc = t.locate(rowIds[k]!);
+      if (loc === undefined) continue;
+      if (loc.where === 'delta') {
+        cols.forEach((c, j) => {
+          const cc = loc.chunk.cols.get(c.id);
+          if (cc === undefined) return;
+          (out[j]!.data as unknown[])[k] = (cc.data as unknown[])[loc.i];
+          outValid[j]![k] = cc.validity === null ? 1 : cc.validity[loc.i]!;
+        });
+      } else {
+        const rg = rowGroupOf(loc.seg, loc.off);
+        const key = `${loc.seg.meta.id}:${rg}`;
+        let e = bySegRg.get(key);
+        if (e === undefined) { e = { seg: loc.seg, rg, at: [], offs: [] }; bySegRg.set(key, e); }
+        e.at.push(k);
+        e.offs.push(loc.off - loc.seg.meta.rowGroups[rg]!.offset);
+      }
+    }
+    for (const e of bySegRg.values()) {
+      const chunk = await this.readChunk(e.seg, e.rg, cols);
+      try {
+        cols.forEach((_c, j) => {
+          const v = chunk.vectors[j]!;
+          for (let q = 0; q < e.at.length; q++) {
+            const k = e.at[q]!;
+            const o = e.offs[q]!;
+            (out[j]!.data as unknown[])[k] = (v.data as unknown[])[o];
+            outValid[j]![k] = v.validity === null ? 1 : v.validity[o]!;
+          }
+        });
+      } finally {
+        chunk.release();
+      }
+    }
+    return { length: n, columns: out.map((v) => ({ data: v.data, validity: v.validity!.every((x) => x === 1) ? null : v.validity })) };
+  }
+
+  // ---------------------------------------------------------------- checkpoint
+
+  /** Run `f` as the only maintenance task (checkpoint / compaction). */
+  private exclusive<T>(f: () => Promise<T>): Promise<T> {
+    const run = this.maintenance.then(async () => {
+      this.maintenanceRunning = true;
+      try { return await f(); } finally { this.maintenanceRunning = false; }
+    });
+    this.maintenance = run.then(() => undefined, () => undefined);
+    return run;
+  }
+
+  checkpoint(): Promise<void> {
+    return this.exclusive(() => this.doCheckpoint());
+  }
+
+  /** Close the commit gate and wait until every prepared txn finished: the cut. */
+  private async withCut<T>(f: () => T): Promise<T> {
+    const gate = new Deferred();
+    while (this.cutGate !== undefined) await this.cutGate;
+    this.cutGate = gate.promise;
+    try {
+      while (this.preparingCount > 0) {
+        if (this.preparedIdle === undefined) this.preparedIdle = new Deferred();
+        await this.preparedIdle.promise;
+      }
+      return f();
+    } finally {
+      this.cutGate = undefined;
+      gate.resolve();
+    }
+  }
+
+  private async doCheckpoint(): Promise<void> {
+    if (this.closed) return;
+    const cut = await this.withCut(() => this.captureCut());
+    // write the new segments
+    for (const w of cut.writes) {
+      await this.env.mkdir(this.p(`data/${w.table.id}`));
+      await this.env.writeFileDurable(this.p(w.meta.file), w.bytes);
+    }
+    await this.writeManifest(cut.manifest);
+    // switch memory
+    for (const w of cut.writes) {
+      const t = this.tables.get(w.table.id);
+      if (t !== w.table) continue; // dropped meanwhile
+      const seg = new Segment(w.meta);
+      seg.ins = w.ins;
+      seg.maxIns = w.ins.reduce((a, b) => Math.max(a, b), 0);
+      let off = 0;
+      for (const [c, mask] of w.masks) for (let i = 0; i < c.length; i++) if (mask[i] === 1) { seg.setDel(off, c.del[i]!); off++; }
+      invariant(off === w.meta.rows, 'checkpoint: moved row count changed');
+      t.delta.rebuild((c, i) => { const mask = w.masks.get(c); return mask === undefined || mask[i] !== 1; });
+      t.setSegments([...t.segments, seg]);
+      if (seg.maxIns < this.gcHorizon) seg.ins = null;
+    }
+    this.manifest = cut.manifest;
+    this.lastCutLsn = cut.manifest.walStartLsn;
+    this.checkpoints++;
+    this.wal.requestRotate();
+    await this.wal.trim(cut.manifest.walStartLsn);
+    await this.removeUnreferenced(false);
+  }
+
+  private captureCut(): { manifest: Manifest; writes: { table: TableState; meta: Segment['meta']; bytes: Uint8Array; ins: Float64Array; masks: Map<DeltaChunk, Uint8Array> }[] } {
+    const writes: { table: TableState; meta: Segment['meta']; bytes: Uint8Array; ins: Float64Array; masks: Map<DeltaChunk, Uint8Array> }[] = [];
+    const m: Manifest = {
+      version: 1,
+      seq: this.manifest.seq + 1,
+      walStartLsn: this.wal.appendedLsn,
+      maxCommitTs: this.maxCommitTs,
+      nextSegmentId: this.manifest.nextSegmentId,
+      meta: [...this.meta.entries()],
+      tables: [],
+    };
+    invariant(this.wal.appendedLsn === this.wal.durableLsn, 'checkpoint cut with non-durable WAL records');
+    for (const t of this.tables.values()) {
+      if (t.createdBy !== undefined) continue;
+      const spec = t.committedSpec;
+      const mt: ManifestTable = { spec, nextRowId: t.nextRowId, segments: t.segments.map((s) => manifestSegment(s)) };
+      // committed delta rows move to a new segment
+      const masks = new Map<DeltaChunk, Uint8Array>();
+      let n = 0;
+      for (const c of t.delta.chunks) {
+        const mask = new Uint8Array(c.length);
+        for (let i = 0; i < c.length; i++) if (c.ins[i]! < TXN_ID_START) { mask[i] = 1; n++; }
+        masks.set(c, mask);
+      }
+      if (n > 0) {
+        const id = m.nextSegmentId++;
+        const ids = new Float64Array(n);
+        const ins = new Float64Array(n);
+        const deleted: number[] = [];
+        const vectors: ColumnVector[] = spec.columns.map((col) => nullVector(col.type, n));
+        let o = 0;
+        for (const c of t.delta.chunks) {
+          const mask = masks.get(c)!;
+          const sel = new Uint32Array(c.length);
+          let k = 0;
+          for (let i = 0; i < c.length; i++) if (mask[i] === 1) {
+            sel[k++] = i;
+            ids[o + k - 1] = c.rowIds[i]!;
+            ins[o + k - 1] = c.ins[i]!;
+            if (c.del[i]! < TXN_ID_START) deleted.push(o + k - 1);
+          }
+          if (k === 0) continue;
+          spec.columns.forEach((col, j) => {
+            const cc = c.cols.get(col.id);
+            const dst = vectors[j]!;
+            if (cc === undefined || cc.type !== col.type) return; // stays NULL
+            const g = gatherVector({ data: cc.data, validity: cc.validity }, col.type, sel, k);
+            copyInto(dst, o, g, k);
+          });
+          o += k;
+        }
+        const rowGroups: RowGroupMeta[] = [];
+        for (let off = 0; off < n; off += this.rowGroupSize) {
+          const end = Math.min(n, off + this.rowGroupSize);
+          const zones = new Map<number, Zone>();
+          spec.columns.forEach((col, j) => zones.set(col.id, computeZone(vectors[j]!, col.type, off, end)));
+          rowGroups.push({ offset: off, rows: end - off, zones });
+        }
+        const bytes = encodeSegment(spec.columns.map((c) => ({ name: c.name, type: c.type })), vectors, n, this.rowGroupSize, this.tuning.codec);
+        const meta = { id, file: segmentPath(t.id, id), rows: n, bytes: bytes.length, columns: spec.columns, runs: runsOf(ids, n), rowGroups };
+        const ms = manifestSegment(new Segment(meta));
+        ms.deletes = encodeOffsets(Uint32Array.from(deleted));
+        mt.segments.push(ms);
+        writes.push({ table: t, meta, bytes, ins, masks });
+      }
+      m.tables.push(mt);
+    }
+    return { manifest: m, writes };
+  }
+
+  private async writeManifest(m: Manifest): Promise<void> {
+    const name = `MANIFEST-${String(m.seq).padStart(10, '0')}`;
+    await this.env.writeFileDurable(this.p(name), encodeManifest(m));
+    await this.env.writeFileDurable(this.p('CURRENT.tmp'), new TextEncoder().encode(`${name}\n`));
+    await this.env.rename(this.p('CURRENT.tmp'), this.p('CURRENT'));
+    await this.env.syncDir(this.dir);
+  }
+
+  /** Remove data files, manifests and table dirs the current manifest does not reference. */
+  private async removeUnreferenced(atOpen: boolean): Promise<void> {
+    const m = this.manifest;
+    const live = new Set<string>();
+    for (const t of m.tables) for (const s of t.segments) live.add(s.file);
+    const tableDirs = new Set(m.tables.map((t) => String(t.spec.id)));
+    // tables that exist in memory (created since) keep their dirs
+    for (const t of this.tables.values()) tableDirs.add(String(t.id));
+    const curName = `MANIFEST-${String(m.seq).padStart(10, '0')}`;
+    const oldest = this.activeScans.size === 0 ? Infinity : Math.min(...this.activeScans.keys());
+    for (const name of await this.env.list(this.dir)) {
+      if ((name.startsWith('MANIFEST-') && name !== curName) || name === 'CURRENT.tmp') await this.env.remove(this.p(name));
+    }
+    const doomed: string[] = [];
+    for (const td of await this.env.list(this.p('data'))) {
+      if (!tableDirs.has(td)) { doomed.push(`data/${td}`); continue; }
+      for (const f of await this.env.list(this.p(`data/${td}`))) {
+        const rel = `data/${td}/${f}`;
+        if (!live.has(rel)) doomed.push(rel);
+      }
+    }
+    for (const rel of doomed) {
+      if (!atOpen && !this.obsolete.some((o) => o.path === rel)) this.obsolete.push({ path: rel, epoch: this.scanEpoch });
+    }
+    const keep: { path: string; epoch: number }[] = [];
+    const removeNow = atOpen ? doomed : [];
+    for (const o of this.obsolete) (o.epoch < oldest ? removeNow.push(o.path) : keep.push(o));
+    this.obsolete.length = 0;
+    this.obsolete.push(...keep);
+    for (const rel of removeNow) await this.env.remove(this.p(rel));
+  }
+
+  // ---------------------------------------------------------------- compaction
+
+  compact(table?: TableId): Promise<void> {
+    return this.exclusive(() => this.doCompact(table));
+  }
+
+  /**
+   * Compaction of one table: the selected segments (all segments smaller than
+   * `smallSegmentRows` when there are two or more, plus every segment with at least
+   * `deleteHeavyFraction` deleted rows) are rewritten as one segment holding their rows in row-id
+   * order, minus the versions whose delete committed before the GC horizon (no snapshot can see
+   * them). Row ids of kept rows do not change. The new manifest is the current one with those
+   * segments replaced (same WAL start: deletes replayed on dropped rows are no-ops).
+   */
+  private async doCompact(only?: TableId): Promise<void> {
+    if (this.closed) return;
+    const m = this.manifest;
+    const plans: { t: TableState; old: Segment[]; meta: Segment['meta'] | undefined; bytes: Uint8Array | undefined; keep: { seg: Segment; off: number }[] }[] = [];
+    let nextSeg = m.nextSegmentId;
+    for (const t of this.tables.values()) {
+      if (only !== undefined && t.id !== only) continue;
+      const mt = m.tables.find((x) => x.spec.id === t.id);
+      if (mt === undefined || t.createdBy !== undefined) continue;
+      const inManifest = new Set(mt.segments.map((x) => x.id));
+      const segs = t.segments.filter((x) => inManifest.has(x.meta.id));
+      const small = segs.filter((x) => x.rows < this.tuning.smallSegmentRows);
+      const heavy = segs.filter((x) => x.rows > 0 && x.deleted / x.rows >= this.tuning.deleteHeavyFraction);
+      const chosen = [...new Set([...(small.length >= 2 ? small : []), ...heavy])];
+      if (chosen.length === 0) continue;
+      // rows kept: not deleted by a commit older than the horizon
+      const keep: { seg: Segment; off: number; id: number }[] = [];
+      const ids = new Float64Array(Math.max(...chosen.map((x) => x.rows)));
+      for (const seg of chosen) {
+        seg.rowIds(0, seg.rows, ids, 0);
+        for (let off = 0; off < seg.rows; off++) {
+          const d = seg.delAt(off);
+          if (d < TXN_ID_START && d < this.gcHorizon) continue;
+          keep.push({ seg, off, id: ids[off]! });
+        }
+      }
+      keep.sort((a, b) => a.id - b.id);
+      const spec = t.committedSpec;
+      const n = keep.length;
+      if (n === 0) { plans.push({ t, old: chosen, meta: undefined, bytes: undefined, keep: [] }); continue; }
+      const vectors: ColumnVector[] = spec.columns.map((c) => nullVector(c.type, n));
+      // gather column values segment by segment, row group by row group
+      const bySeg = new Map<Segment, { off: number; at: number }[]>();
+      keep.forEach((k, at) => {
+        let l = bySeg.get(k.seg);
+        if (l === undefined) { l = []; bySeg.set(k.seg, l); }
+        l.push({ off: k.off, at });
+      });
+      for (const [seg, list] of bySeg) {
+        list.sort((a, b) => a.off - b.off);
+        let q = 0;
+        for (let rg = 0; rg < seg.meta.rowGroups.length && q < list.length; rg++) {
+          const g = seg.meta.rowGroups[rg]!;
+          if (list[q]!.off >= g.offset + g.rows) continue;
+          const chunk = await this.readChunk(seg, rg, spec.columns);
+          try {
+            for (; q < list.length && list[q]!.off < g.offset + g.rows; q++) {
+              const { off, at } = list[q]!;
+              spec.columns.forEach((_c, j) => {
+                const v = chunk.vectors[j]!;
+                const o = off - g.offset;
+                (vectors[j]!.data as unknown[])[at] = (v.data as unknown[])[o];
+                vectors[j]!.validity![at] = v.validity === null ? 1 : v.validity[o]!;
+              });
+            }
+          } finally {
+            chunk.release();
+          }
+        }
+      }
+      const id = nextSeg++;
+      const rowIds = Float64Array.from(keep, (k) => k.id);
+      const rowGroups: RowGroupMeta[] = [];
+      for (let off = 0; off < n; off += this.rowGroupSize) {
+        const end = Math.min(n, off + this.rowGroupSize);
+        const zones = new Map<number, Zone>();
+        spec.columns.forEach((col, j) => zones.set(col.id, computeZone(vectors[j]!, col.type, off, end)));
+        rowGroups.push({ offset: off, rows: end - off, zones });
+      }
+      const bytes = encodeSegment(spec.columns.map((c) => ({ name: c.name, type: c.type })), vectors, n, this.rowGroupSize, this.tuning.codec);
+      const meta = { id, file: segmentPath(t.id, id), rows: n, bytes: bytes.length, columns: spec.columns, runs: runsOf(rowIds, n), rowGroups };
+      plans.push({ t, old: chosen, meta, bytes, keep });
+    }
+    if (plans.length === 0) return;
+    for (const pl of plans) {
+      if (pl.meta === undefined) continue;
+      await this.env.mkdir(this.p(`data/${pl.t.id}`));
+      await this.env.writeFileDurable(this.p(pl.meta.file), pl.bytes!);
+    }
+    // new manifest = current one with the compacted segments replaced (stamps as of now)
+    const newSegs = new Map<TableState, Segment | undefined>();
+    for (const pl of plans) {
+      if (pl.meta === undefined) { newSegs.set(pl.t, undefined); continue; }
+      const seg = new Segment(pl.meta);
+      newSegs.set(pl.t, seg);
+    }
+    const fillStamps = (): void => {
+      for (const pl of plans) {
+        const seg = newSegs.get(pl.t);
+        if (seg === undefined) continue;
+        const anyIns = pl.old.some((o) => o.ins !== null);
+        seg.ins = anyIns ? Float64Array.from(pl.keep, (k) => k.seg.insAt(k.off)) : null;
+        seg.maxIns = seg.ins === null ? 0 : seg.ins.reduce((a, b) => Math.max(a, b), 0);
+        seg.del = null;
+        seg.deleted = 0;
+        pl.keep.forEach((k, i) => seg.setDel(i, k.seg.delAt(k.off)));
+      }
+    };
+    fillStamps();
+    const nm: Manifest = { ...m, seq: m.seq + 1, nextSegmentId: nextSeg, tables: m.tables.map((mt) => {
+      const pl = plans.find((x) => x.t.id === mt.spec.id);
+      if (pl === undefined) return mt;
+      const gone = new Set(pl.old.map((o) => o.meta.id));
+      const segs = mt.segments.filter((x) => !gone.has(x.id));
+      const seg = newSegs.get(pl.t);
+      if (seg !== undefined) segs.push(manifestSegment(seg));
+      return { ...mt, segments: segs };
+    }) };
+    await this.writeManifest(nm);
+    // switch memory: stamps again (deletes may have happened while we wrote)
+    fillStamps();
+    for (const pl of plans) {
+      if (this.tables.get(pl.t.id) !== pl.t) continue;
+      const gone = new Set(pl.old);
+      const seg = newSegs.get(pl.t);
+      pl.t.setSegments([...pl.t.segments.filter((x) => !gone.has(x)), ...(seg === undefined ? [] : [seg])]);
+      for (const o of pl.old) this.pool.dropPrefix(`s${o.meta.id}:`);
+    }
+    this.manifest = nm;
+    await this.removeUnreferenced(false);
+  }
+
+  setGcHorizon(ts: Timestamp): void {
+    this.gcHorizon = ts;
+    for (const t of this.tables.values()) for (const s of t.segments) if (s.ins !== null && s.maxIns < ts) s.ins = null;
+  }
+
+  stats(): StoreStats {
+    return {
+      walBytes: this.wal.bytes,
+      walSyncs: this.wal.syncs,
+      checkpoints: this.checkpoints,
+      bufferPool: this.pool.stats(),
+      tables: [...this.tables.values()].map((t) => ({
+        id: t.id,
+        segments: t.segments.length,
+        rows: t.segments.reduce((n, s) => n + s.rows, 0) + t.delta.rows,
+        deltaRows: t.delta.rows,
+        deletedRows: t.segments.reduce((n, s) => n + s.deleted, 0),
+        bytes: t.segments.reduce((n, s) => n + s.meta.bytes, 0),
+      })),
+    };
+  }
+
+  /** The buffer pool (stats, limit changes, index pages later). */
+  get bufferPool(): BufferPool<ColumnVector> { return this.pool; }
+
+  checkInvariants(): void {
+    for (const t of this.tables.values()) t.checkInvariants();
+    this.pool.checkInvariants();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.maintenance;
+    this.closed = true;
+    await this.wal.close();
+    openDirs.delete(lockKey(this.env, this.dir));
+    try { await this.env.remove(this.p('LOCK')); } catch { /* best effort */ }
+  }
+
+  /** Forget this store without closing files (after a simulated crash in tests). */
+  abandon(): void {
+    this.closed = true;
+    openDirs.delete(lockKey(this.env, this.dir));
+  }
+}
+
+const GONE: DeleteOutcome = { kind: 'gone' };
+const DELETED: DeleteOutcome = { kind: 'deleted' };
+
+function manifestSegment(s: Segment): ManifestSegment {
+  const offs: number[] = [];
+  if (s.del !== null) for (let i = 0; i < s.rows; i++) if (s.del[i]! < TXN_ID_START) offs.push(i);
+  return {
+    id: s.meta.id,
+    file: s.meta.file,
+    rows: s.meta.rows,
+    bytes: s.meta.bytes,
+    columns: s.meta.columns,
+    runs: [...s.meta.runs],
+    rowGroups: s.meta.rowGroups.map((g) => ({ offset: g.offset, rows: g.rows, zones: [...g.zones].map(([c, z]) => [c, zoneToJson(z)] as [number, unknown]) })),
+    deletes: encodeOffsets(Uint32Array.from(offs)),
+  };
+}
+
+function rowGroupOf(seg: Segment, off: number): number {
+  const gs = seg.meta.rowGroups;
+  let lo = 0;
+  let hi = gs.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >>> 1;
+    if (gs[mid]!.offset <= off) lo = mid; else hi = mid - 1;
+  }
+  return lo;
+}
+
+function copyInto(dst: ColumnVector, at: number, src: ColumnVector, n: number): void {
+  const d = dst.data as unknown[];
+  const s = src.data as unknown[];
+  if (ArrayBuffer.isView(dst.data)) (dst.data as Float64Array).set((src.data as Float64Array).subarray(0, n), at);
+  else for (let i = 0; i < n; i++) d[at + i] = s[i];
+  const dv = dst.validity!;
+  if (src.validity === null) dv.fill(1, at, at + n);
+  else dv.set(src.validity.subarray(0, n), at);
+}
+
+/** Visible rows of row group `g` for `snap`: null = all. */
+function segmentSelection(seg: Segment, g: RowGroupMeta, snap: Snapshot): { sel: Uint32Array; n: number } | null {
+  const insAll = seg.ins === null || seg.maxIns < snap.startTs;
+  if (insAll && seg.del === null) return null;
+  const sel = new Uint32Array(g.rows);
+  let m = 0;
+  const ins = seg.ins;
+  const del = seg.del;
+  for (let i = 0; i < g.rows; i++) {
+    const o = g.offset + i;
+    if (isVisible(snap, insAll ? 0 : ins![o]!, del === null ? NOT_DELETED : del[o]!)) sel[m++] = i;
+  }
+  return m === g.rows ? null : { sel, n: m };
+}
+
+/** Yield `vectors` (n rows, optional selection) in batches of about `batchSize`. */
+function* emit(vectors: ColumnVector[], cols: readonly StoredColumn[], n: number, sel: { sel: Uint32Array; n: number } | null, ids: Float64Array | undefined, batchSize: number): Generator<StorageScanBatch> {
+  if (sel === null) {
+    for (let from = 0; from < n; from += batchSize) {
+      const to = Math.min(n, from + batchSize);
+      const batch: ColumnBatch = { length: to - from, columns: vectors.map((v) => sliceVector(v, from, to)) };
+      yield ids === undefined ? { batch } : { batch, rowIds: ids.slice(from, to) };
+    }
+    return;
+  }
+  for (let from = 0; from < sel.n; from += batchSize) {
+    const to = Math.min(sel.n, from + batchSize);
+    const part = sel.sel.subarray(from, to);
+    const len = to - from;
+    const batch: ColumnBatch = { length: len, columns: vectors.map((v, j) => gatherVector(v, cols[j]!.type, part, len)) };
+    if (ids === undefined) yield { batch };
+    else {
+      const r = new Float64Array(len);
+      for (let i = 0; i < len; i++) r[i] = ids[part[i]!]!;
+      yield { batch, rowIds: r };
+    }
+  }
+}
+
+/** Open (creating when missing) the store in `opts.dir`, recovering from the WAL. */
+export async function openStore(opts: StoreOptions, tuning?: StoreTuning): Promise<Store & QuiverStore> {
+  const s = new QuiverStore(opts.env, opts.dir, opts, tuning);
+  await s.open();
+  return s;
+}
+
+export type { RowLoc };

@@ -1,0 +1,176 @@
+/**
+ * In-memory delta of a table: appendable columnar chunks holding rows not yet in a segment,
+ * with their row ids and MVCC stamps.
+ *
+ * Invariants:
+ *  1. Row ids ascend across chunks and within each chunk (`sorted()` restores this after WAL
+ *     replay, which appends in commit order).
+ *  2. chunk.length <= chunk.cap; every column present has cap slots.
+ *  3. A chunk has the columns of the spec it was created under (by column id); a missing column
+ *     id reads as NULL.
+ *  4. Chunks are never shared between two Delta objects once `rebuild` ran: a scan that captured
+ *     the old chunk list keeps a consistent view.
+ */
+import { allocateData, NOT_DELETED, type ColumnBatch, type ColumnVector, type PhysicalType, type VectorData } from '@quiverdb/common';
+import type { StoredColumn } from '../api.js';
+import { copyData } from './column-ops.js';
+
+export const CHUNK_ROWS = 16384;
+
+export interface ChunkColumn {
+  readonly type: PhysicalType;
+  data: VectorData;
+  validity: Uint8Array | null;
+}
+
+export class DeltaChunk {
+  length = 0;
+  readonly rowIds: Float64Array;
+  readonly ins: Float64Array;
+  readonly del: Float64Array;
+  readonly cols = new Map<number, ChunkColumn>();
+  constructor(readonly cap: number, columns: readonly StoredColumn[]) {
+    this.rowIds = new Float64Array(cap);
+    this.ins = new Float64Array(cap);
+    this.del = new Float64Array(cap).fill(NOT_DELETED);
+    for (const c of columns) this.cols.set(c.id, { type: c.type, data: allocateData(c.type, cap), validity: null });
+  }
+  get firstRowId(): number { return this.rowIds[0]!; }
+  get lastRowId(): number { return this.rowIds[this.length - 1]!; }
+
+  /** Append rows [from, from+n) of `batch` (columns by `colIds`); returns rows taken. */
+  appendFrom(batch: ColumnBatch, colIds: readonly number[], from: number, n: number, firstRowId: number, insStamp: number): number {
+    const take = Math.min(n, this.cap - this.length);
+    const at = this.length;
+    for (let c = 0; c < colIds.length; c++) {
+      const col = this.cols.get(colIds[c]!);
+      if (col === undefined) continue;
+      const src: ColumnVector = batch.columns[c]!;
+      copyData(col.data, at, src.data, from, take);
+      if (src.validity !== null) {
+        if (col.validity === null) { col.validity = new Uint8Array(this.cap); col.validity.fill(1, 0, at); }
+        col.validity.set(src.validity.subarray(from, from + take), at);
+      } else if (col.validity !== null) {
+        col.validity.fill(1, at, at + take);
+      }
+    }
+    // columns of the chunk the batch does not carry: NULL
+    for (const [id, col] of this.cols) {
+      if (colIds.includes(id)) continue;
+      if (col.validity === null) { col.validity = new Uint8Array(this.cap); col.validity.fill(1, 0, at); }
+      col.validity.fill(0, at, at + take);
+    }
+    for (let i = 0; i < take; i++) this.rowIds[at + i] = firstRowId + i;
+    this.ins.fill(insStamp, at, at + take);
+    this.length += take;
+    return take;
+  }
+
+  /** Copy row `i` of `src` into this chunk at the end (same column ids, by id). */
+  appendRow(src: DeltaChunk, i: number): void {
+    const at = this.length;
+    for (const [id, col] of this.cols) {
+      const s = src.cols.get(id);
+      if (s === undefined) {
+        if (col.validity === null) { col.validity = new Uint8Array(this.cap); col.validity.fill(1, 0, at); }
+        col.validity[at] = 0;
+        continue;
+      }
+      copyData(col.data, at, s.data, i, 1);
+      const valid = s.validity === null ? 1 : s.validity[i]!;
+      if (col.validity === null && valid === 0) { col.validity = new Uint8Array(this.cap); col.validity.fill(1, 0, at); }
+      if (col.validity !== null) col.validity[at] = valid;
+    }
+    this.rowIds[at] = src.rowIds[i]!;
+    this.ins[at] = src.ins[i]!;
+    this.del[at] = src.del[i]!;
+    this.length++;
+  }
+
+  /** Binary search row id → index, or -1. */
+  indexOf(rowId: number): number {
+    let lo = 0;
+    let hi = this.length - 1;
+    const ids = this.rowIds;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      const v = ids[mid]!;
+      if (v === rowId) return mid;
+      if (v < rowId) lo = mid + 1; else hi = mid - 1;
+    }
+    return -1;
+  }
+}
+
+export class Delta {
+  chunks: DeltaChunk[] = [];
+  constructor(public columns: readonly StoredColumn[]) {}
+
+  get rows(): number {
+    let n = 0;
+    for (const c of this.chunks) n += c.length;
+    return n;
+  }
+
+  append(batch: ColumnBatch, colIds: readonly number[], firstRowId: number, insStamp: number): void {
+    let done = 0;
+    while (done < batch.length) {
+      let last = this.chunks[this.chunks.length - 1];
+      if (last === undefined || last.length === last.cap || !this.sameColumns(last)) {
+        last = new DeltaChunk(Math.min(CHUNK_ROWS, Math.max(1024, batch.length - done)), this.columns);
+        this.chunks.push(last);
+      }
+      done += last.appendFrom(batch, colIds, done, batch.length - done, firstRowId + done, insStamp);
+    }
+  }
+
+  private sameColumns(c: DeltaChunk): boolean {
+    if (c.cols.size !== this.columns.length) return false;
+    for (const col of this.columns) if (c.cols.get(col.id)?.type !== col.type) return false;
+    return true;
+  }
+
+  /** Locate a row id: chunk + index, or undefined. */
+  locate(rowId: number): { chunk: DeltaChunk; i: number } | undefined {
+    const cs = this.chunks;
+    let lo = 0;
+    let hi = cs.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      const c = cs[mid]!;
+      if (c.length === 0 || rowId < c.firstRowId) hi = mid - 1;
+      else if (rowId > c.lastRowId) lo = mid + 1;
+      else {
+        const i = c.indexOf(rowId);
+        return i < 0 ? undefined : { chunk: c, i };
+      }
+    }
+    return undefined;
+  }
+
+  isSorted(): boolean {
+    let prev = -1;
+    for (const c of this.chunks) for (let i = 0; i < c.length; i++) {
+      if (c.rowIds[i]! <= prev) return false;
+      prev = c.rowIds[i]!;
+    }
+    return true;
+  }
+
+  /** New chunk list holding the rows `keep` accepts, sorted by row id (old chunks untouched). */
+  rebuild(keep: (c: DeltaChunk, i: number) => boolean): void {
+    const refs: { c: DeltaChunk; i: number }[] = [];
+    for (const c of this.chunks) for (let i = 0; i < c.length; i++) if (keep(c, i)) refs.push({ c, i });
+    refs.sort((a, b) => a.c.rowIds[a.i]! - b.c.rowIds[b.i]!);
+    const out: DeltaChunk[] = [];
+    let cur: DeltaChunk | undefined;
+    for (const r of refs) {
+      if (cur === undefined || cur.length === cur.cap) {
+        cur = new DeltaChunk(Math.min(CHUNK_ROWS, Math.max(1024, refs.length)), this.columns);
+        out.push(cur);
+      }
+      cur.appendRow(r.c, r.i);
+    }
+    this.chunks = out;
+  }
+}

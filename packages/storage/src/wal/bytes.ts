@@ -1,0 +1,103 @@
+/**
+ * Little-endian binary writer / reader used by WAL payloads and the manifest.
+ *
+ * Invariants:
+ *  1. Every `put*` of ByteWriter has a matching `get*` of ByteReader that returns the same value.
+ *  2. ByteReader never reads past its end: a short buffer is a DataCorrupted (XX001) error.
+ */
+import { DataCorrupted } from '@quiverdb/common';
+
+const enc = new TextEncoder();
+const dec = new TextDecoder('utf-8', { fatal: false });
+
+export class ByteWriter {
+  private buf: Uint8Array;
+  private dv: DataView;
+  len = 0;
+  constructor(initial = 256) {
+    this.buf = new Uint8Array(initial);
+    this.dv = new DataView(this.buf.buffer);
+  }
+  private ensure(extra: number): void {
+    const need = this.len + extra;
+    if (need <= this.buf.length) return;
+    const next = new Uint8Array(Math.max(need, this.buf.length * 2));
+    next.set(this.buf.subarray(0, this.len));
+    this.buf = next;
+    this.dv = new DataView(next.buffer);
+  }
+  u8(v: number): void { this.ensure(1); this.buf[this.len++] = v; }
+  u32(v: number): void { this.ensure(4); this.dv.setUint32(this.len, v, true); this.len += 4; }
+  f64(v: number): void { this.ensure(8); this.dv.setFloat64(this.len, v, true); this.len += 8; }
+  /** length-prefixed raw bytes */
+  bytes(b: Uint8Array): void { this.u32(b.length); this.raw(b); }
+  raw(b: Uint8Array): void { this.ensure(b.length); this.buf.set(b, this.len); this.len += b.length; }
+  /** typed array contents, 8-byte aligned within the payload so the reader can view them */
+  typed(a: Int32Array | Float64Array | BigInt64Array | Uint8Array, n: number): void {
+    const bytesPer = a.BYTES_PER_ELEMENT;
+    this.u32(n);
+    const pad = (8 - (this.len % 8)) % 8;
+    this.ensure(pad + n * bytesPer);
+    this.len += pad;
+    this.buf.set(new Uint8Array(a.buffer, a.byteOffset, n * bytesPer), this.len);
+    this.len += n * bytesPer;
+  }
+  str(s: string): void {
+    const b = enc.encode(s);
+    this.bytes(b);
+  }
+  /** many strings: total byte length, then offsets, then one utf8 blob */
+  strings(ss: readonly string[], n: number): void {
+    const parts: Uint8Array[] = new Array(n);
+    let total = 0;
+    for (let i = 0; i < n; i++) { const b = enc.encode(ss[i]!); parts[i] = b; total += b.length; }
+    const offs = new Uint32Array(n + 1);
+    let o = 0;
+    for (let i = 0; i < n; i++) { offs[i] = o; o += parts[i]!.length; }
+    offs[n] = o;
+    this.u32(n);
+    this.ensure(4 * (n + 1) + total + 4);
+    for (let i = 0; i <= n; i++) this.u32(offs[i]!);
+    this.u32(total);
+    for (let i = 0; i < n; i++) this.raw(parts[i]!);
+  }
+  finish(): Uint8Array { return this.buf.subarray(0, this.len); }
+}
+
+export class ByteReader {
+  private readonly dv: DataView;
+  pos = 0;
+  constructor(private readonly buf: Uint8Array) {
+    this.dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  }
+  get remaining(): number { return this.buf.length - this.pos; }
+  private need(n: number): void {
+    if (this.pos + n > this.buf.length) throw new DataCorrupted(`record payload too short (${this.pos}+${n} > ${this.buf.length})`);
+  }
+  u8(): number { this.need(1); return this.buf[this.pos++]!; }
+  u32(): number { this.need(4); const v = this.dv.getUint32(this.pos, true); this.pos += 4; return v; }
+  f64(): number { this.need(8); const v = this.dv.getFloat64(this.pos, true); this.pos += 8; return v; }
+  bytes(): Uint8Array { const n = this.u32(); this.need(n); const b = this.buf.subarray(this.pos, this.pos + n); this.pos += n; return b; }
+  private typedBytes(bytesPer: number): { n: number; copy: Uint8Array } {
+    const n = this.u32();
+    this.pos += (8 - (this.pos % 8)) % 8;
+    this.need(n * bytesPer);
+    const copy = this.buf.slice(this.pos, this.pos + n * bytesPer);
+    this.pos += n * bytesPer;
+    return { n, copy };
+  }
+  i32s(): Int32Array { const { n, copy } = this.typedBytes(4); return new Int32Array(copy.buffer, 0, n); }
+  f64s(): Float64Array { const { n, copy } = this.typedBytes(8); return new Float64Array(copy.buffer, 0, n); }
+  i64s(): BigInt64Array { const { n, copy } = this.typedBytes(8); return new BigInt64Array(copy.buffer, 0, n); }
+  u8s(): Uint8Array { const { copy } = this.typedBytes(1); return copy; }
+  str(): string { return dec.decode(this.bytes()); }
+  strings(): string[] {
+    const n = this.u32();
+    const offs = new Uint32Array(n + 1);
+    for (let i = 0; i <= n; i++) offs[i] = this.u32();
+    const blob = this.bytes();
+    const out = new Array<string>(n);
+    for (let i = 0; i < n; i++) out[i] = dec.decode(blob.subarray(offs[i]!, offs[i + 1]!));
+    return out;
+  }
+}

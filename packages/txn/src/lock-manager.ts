@@ -1,0 +1,596 @@
+/**
+ * The lock manager: table locks in PostgreSQL's eight modes, row locks in the four FOR ... modes,
+ * transaction-id locks (how a writer waits for the transaction that wrote a row) and named object
+ * locks; re-entrant holds, upgrades, FIFO wait queues, NOWAIT / SKIP LOCKED / lock_timeout / abort
+ * signals, savepoint marks, a view of held and awaited locks, and deadlock handling over a
+ * wait-for graph.
+ *
+ * Granting rule (as PostgreSQL's lock.c / proc.c):
+ *   a request of transaction T in mode M on object O is granted iff
+ *     (a) M conflicts with no mode held on O by another transaction, and
+ *     (b) T holds nothing on O yet, and M conflicts with no request still waiting in O's queue
+ *         (first come, first served), or T already holds some mode on O (an upgrade: it is queued
+ *         ahead of all plain requests and skips the queue check, as PostgreSQL does to avoid
+ *         needless deadlocks).
+ *   Re-acquiring a mode already held just counts (re-entrant); each acquire is matched by one
+ *   release (explicit, `releaseSince` or `releaseAll`).
+ *
+ * Wait-for edges of a waiting request: every other holder whose held modes conflict with it, plus
+ * (plain requests only) every other request ahead of it in the queue in a conflicting mode.
+ *
+ * Deadlock handling (`deadlockPrevention`):
+ *   'detect' (default)  a cycle search runs whenever a wait adds an edge; the VICTIM is the
+ *                       transaction whose new wait closed the cycle: all its waits are rejected
+ *                       with 40P01, the others keep waiting. After `deadlockTimeoutMs` each still
+ *                       waiting request searches again (belt and braces); a cycle found by that
+ *                       re-check takes the youngest transaction on it (highest age) as victim.
+ *   'wait-die'          a requester may only wait for younger transactions; a younger requester
+ *                       "dies" (40P01) instead of waiting for an older one.
+ *   'wound-wait'        an older requester wounds every younger transaction it would wait for:
+ *                       their waits are rejected with 40P01, later acquires by them fail with
+ *                       40P01, and `onWound(txn)` tells the owner to abort them; a younger
+ *                       requester waits for older ones.
+ *   'no-wait'           every request that would wait fails at once with 40P01.
+ *   Age is `ageOf(txn)` (default: the txn id, smaller = older).
+ *
+ * Invariants (checked by `checkInvariants()`):
+ *  1. No two different transactions hold conflicting modes on one object.
+ *  2. No waiting request is grantable (no lost wake-ups): every release, cancel and grant
+ *     re-runs the grant loop of the object it touched.
+ *  3. Each transaction's acquisition log is exactly the multiset of its holds (counts included).
+ *  4. The wait-for graph equals the edges recomputed from the queues, and is acyclic between
+ *     calls (every new edge is searched for a cycle before the call returns).
+ *  5. Objects with neither holders nor waiters are dropped (the map stays small).
+ *
+ * Concurrency: single JS thread. Every method is synchronous and leaves the invariants true
+ * before it returns; `acquire` returns a promise that settles later (grant, timeout, signal,
+ * deadlock, wound, or the transaction ending). Settling happens in the call that caused it
+ * (release, cancel, ...), resolutions run as microtasks afterwards. `onWound` is called in a
+ * microtask, never re-entrantly.
+ */
+import type { TxnId } from '@quiverdb/common';
+import { DbError, DeadlockDetected, SqlState, invariant } from '@quiverdb/common';
+import { conflictsWithMask, modeBit, modesConflict, type LockMode } from './lock-mode.js';
+import { assertModeFitsTarget, describeTarget, lockKey, type LockTarget } from './lock-target.js';
+import { WaitForGraph } from './wait-for-graph.js';
+
+export type DeadlockPrevention = 'detect' | 'wait-die' | 'wound-wait' | 'no-wait';
+
+export interface LockManagerOptions {
+  deadlockPrevention?: DeadlockPrevention;
+  /** The re-check delay (PostgreSQL deadlock_timeout), ms. Default 1000. */
+  deadlockTimeoutMs?: number;
+  /** Age of a transaction for wait-die / wound-wait: smaller is older. Default: the id. */
+  ageOf?: (txn: TxnId) => number;
+  /** wound-wait: the transaction must be aborted by its owner. Called in a microtask. */
+  onWound?: (txn: TxnId) => void;
+}
+
+export interface AcquireOptions {
+  /** Fail with 55P03 at once instead of waiting. */
+  readonly nowait?: boolean;
+  /** Resolve `false` at once instead of waiting (SELECT ... SKIP LOCKED). */
+  readonly skipLocked?: boolean;
+  /** lock_timeout in ms: fail with 55P03 when not granted in time. 0 / undefined = no limit. */
+  readonly timeoutMs?: number;
+  /** Cancel the wait (statement cancel): rejects with the signal's DbError reason, or 57014. */
+  readonly signal?: AbortSignal;
+}
+
+/** One row of the lock view (pg_locks-like). */
+export interface LockInfo {
+  readonly txn: TxnId;
+  readonly target: LockTarget;
+  readonly mode: LockMode;
+  readonly granted: boolean;
+  /** re-entrant hold count (1 for waiters) */
+  readonly count: number;
+}
+
+interface Holder {
+  mask: number;
+  readonly counts: Map<LockMode, number>;
+}
+
+interface Waiter {
+  readonly txn: TxnId;
+  readonly mode: LockMode;
+  readonly obj: LockObject;
+  readonly resolve: (granted: boolean) => void;
+  readonly reject: (err: unknown) => void;
+  settled: boolean;
+  timers: ReturnType<typeof setTimeout>[];
+  cleanupSignal?: () => void;
+}
+
+interface LockObject {
+  readonly key: string;
+  readonly target: LockTarget;
+  readonly holders: Map<TxnId, Holder>;
+  queue: Waiter[];
+}
+
+interface TxnLocks {
+  /** every acquisition, in order: (object key, mode); releases remove the latest match */
+  readonly log: { key: string; mode: LockMode }[];
+  readonly waits: Set<Waiter>;
+}
+
+export class LockManager {
+  readonly #objects = new Map<string, LockObject>();
+  readonly #txns = new Map<TxnId, TxnLocks>();
+  readonly #graph = new WaitForGraph();
+  readonly #wounded = new Set<TxnId>();
+  /** transactions whose out-edges grew outside `acquire`; searched at the end of the call */
+  readonly #pendingChecks = new Set<TxnId>();
+  #prevention: DeadlockPrevention;
+  #deadlockTimeoutMs: number;
+  readonly #ageOf: (txn: TxnId) => number;
+  #onWound: ((txn: TxnId) => void) | undefined;
+  /** counters for metrics and tests */
+  readonly stats = { deadlocks: 0, preventionAborts: 0, wounds: 0, timeouts: 0, waits: 0 };
+
+  constructor(opts: LockManagerOptions = {}) {
+    this.#prevention = opts.deadlockPrevention ?? 'detect';
+    this.#deadlockTimeoutMs = opts.deadlockTimeoutMs ?? 1000;
+    this.#ageOf = opts.ageOf ?? ((t) => t);
+    this.#onWound = opts.onWound;
+  }
+
+  get deadlockPrevention(): DeadlockPrevention { return this.#prevention; }
+  set deadlockPrevention(p: DeadlockPrevention) { this.#prevention = p; }
+  get deadlockTimeoutMs(): number { return this.#deadlockTimeoutMs; }
+  set deadlockTimeoutMs(ms: number) { this.#deadlockTimeoutMs = ms; }
+  set onWound(cb: ((txn: TxnId) => void) | undefined) { this.#onWound = cb; }
+
+  /** The wait-for graph (read it; the manager owns its edges). */
+  get graph(): WaitForGraph { return this.#graph; }
+
+  /**
+   * Acquire `mode` on `target` for `txn`. Resolves `true` when granted, `false` only with
+   * `skipLocked` when it would have to wait; rejects with 55P03 (nowait, lock_timeout), 40P01
+   * (deadlock victim, prevention policy, wounded), 57014 (signal, transaction ended).
+   */
+  acquire(txn: TxnId, target: LockTarget, mode: LockMode, opts: AcquireOptions = {}): Promise<boolean> {
+    try {
+      const now = this.#tryGrant(txn, target, mode);
+      if (now.granted) return Promise.resolve(true);
+      if (opts.skipLocked) { this.#dropIfEmpty(now.obj); return Promise.resolve(false); }
+      if (opts.nowait) {
+        this.#dropIfEmpty(now.obj);
+        throw new DbError(SqlState.LockNotAvailable, `could not obtain lock on ${describeTarget(target)}`);
+      }
+      if (opts.signal?.aborted) { this.#dropIfEmpty(now.obj); throw cancelError(opts.signal); }
+      return this.#wait(txn, now.obj, mode, opts);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /** Grant at once or return false without queueing (never waits, never throws on conflict). */
+  tryAcquire(txn: TxnId, target: LockTarget, mode: LockMode): boolean {
+    const r = this.#tryGrant(txn, target, mode);
+    if (!r.granted) this.#dropIfEmpty(r.obj);
+    return r.granted;
+  }
+
+  /** Release one hold of `mode` on `target` (the most recent acquisition). Returns false if not held. */
+  release(txn: TxnId, target: LockTarget, mode: LockMode): boolean {
+    const key = lockKey(target);
+    const tl = this.#txns.get(txn);
+    if (!tl) return false;
+    let i = tl.log.length - 1;
+    while (i >= 0 && !(tl.log[i]!.key === key && tl.log[i]!.mode === mode)) i--;
+    if (i < 0) return false;
+    tl.log.splice(i, 1);
+    const obj = this.#objects.get(key)!;
+    this.#decrement(obj, txn, mode);
+    this.#wake(obj);
+    this.#runPendingChecks();
+    return true;
+  }
+
+  /** A savepoint mark: locks acquired after it are released by `releaseSince`. */
+  mark(txn: TxnId): number {
+    return this.#txns.get(txn)?.log.length ?? 0;
+  }
+
+  /** Release every acquisition made after `mark` (ROLLBACK TO SAVEPOINT). */
+  releaseSince(txn: TxnId, mark: number): void {
+    const tl = this.#txns.get(txn);
+    if (!tl || tl.log.length <= mark) return;
+    const undone = tl.log.splice(mark);
+    const touched = new Set<LockObject>();
+    for (let i = undone.length - 1; i >= 0; i--) {
+      const e = undone[i]!;
+      const obj = this.#objects.get(e.key)!;
+      this.#decrement(obj, txn, e.mode);
+      touched.add(obj);
+    }
+    for (const obj of touched) this.#wake(obj);
+    this.#runPendingChecks();
+  }
+
+  /** Release everything `txn` holds and cancel its waits (57014). Call at commit / abort. */
+  releaseAll(txn: TxnId): void {
+    const tl = this.#txns.get(txn);
+    if (tl) {
+      for (const w of [...tl.waits]) {
+        this.#dropWaiter(w, new DbError(SqlState.QueryCanceled, 'lock wait canceled: transaction ended'));
+      }
+      const touched = new Set<LockObject>();
+      for (const e of tl.log) {
+        const obj = this.#objects.get(e.key);
+        if (obj && obj.holders.delete(txn)) touched.add(obj);
+      }
+      tl.log.length = 0;
+      this.#txns.delete(txn);
+      for (const obj of touched) this.#wake(obj);
+    }
+    this.#wounded.delete(txn);
+    this.#graph.removeNode(txn);
+    this.#runPendingChecks();
+  }
+
+  /** Does `txn` hold `mode` (any mode when omitted) on `target`? */
+  holds(txn: TxnId, target: LockTarget, mode?: LockMode): boolean {
+    const h = this.#objects.get(lockKey(target))?.holders.get(txn);
+    if (!h) return false;
+    return mode === undefined || h.counts.has(mode);
+  }
+
+  /** Was `txn` wounded (wound-wait) and must be aborted? */
+  isWounded(txn: TxnId): boolean {
+    return this.#wounded.has(txn);
+  }
+
+  /** Transactions `txn` currently waits for. */
+  waitingFor(txn: TxnId): readonly TxnId[] {
+    return this.#graph.blockersOf(txn);
+  }
+
+  /** Held and awaited locks, holders first per object, then waiters in queue order. */
+  locks(): LockInfo[] {
+    const rows: LockInfo[] = [];
+    for (const obj of this.#objects.values()) {
+      for (const [txn, h] of obj.holders) {
+        for (const [mode, count] of h.counts) rows.push({ txn, target: obj.target, mode, granted: true, count });
+      }
+      for (const w of obj.queue) rows.push({ txn: w.txn, target: obj.target, mode: w.mode, granted: false, count: 1 });
+    }
+    return rows;
+  }
+
+  /** Search the whole graph now (what the deadlock_timeout re-check does); returns victims. */
+  detectDeadlocks(): TxnId[] {
+    const victims: TxnId[] = [];
+    for (;;) {
+      const cycle = this.#graph.findAnyCycle();
+      if (!cycle) return victims;
+      const victim = this.#youngest(cycle);
+      victims.push(victim);
+      this.#makeVictim(victim, cycle);
+    }
+  }
+
+  /** Executable twin of the invariants in the header. */
+  checkInvariants(): void {
+    this.#graph.checkInvariants();
+    const holdCounts = new Map<TxnId, Map<string, number>>();
+    for (const [key, obj] of this.#objects) {
+      invariant(obj.key === key, 'lock object key mismatch');
+      invariant(obj.holders.size > 0 || obj.queue.length > 0, `empty lock object ${key} kept`);
+      const holders = [...obj.holders];
+      for (const [txn, h] of holders) {
+        invariant(h.counts.size > 0, 'holder without modes');
+        let mask = 0;
+        for (const [mode, c] of h.counts) {
+          invariant(c > 0, 'non-positive hold count');
+          mask |= modeBit(mode);
+          const m = holdCounts.get(txn) ?? new Map<string, number>();
+          m.set(`${key}|${mode}`, c);
+          holdCounts.set(txn, m);
+        }
+        invariant(mask === h.mask, 'holder mask out of date');
+        for (const [txn2, h2] of holders) {
+          if (txn2 === txn) continue;
+          for (const mode of h.counts.keys()) {
+            invariant(!conflictsWithMask(mode, h2.mask), () => `conflicting holds on ${key}: ${txn} ${mode} vs ${txn2}`);
+          }
+        }
+      }
+      const ahead: Waiter[] = [];
+      for (const w of obj.queue) {
+        invariant(w.obj === obj && !w.settled, 'queued waiter settled or misplaced');
+        invariant(this.#txns.get(w.txn)?.waits.has(w) === true, 'waiter not registered with its txn');
+        invariant(!this.#grantable(obj, w.txn, w.mode, ahead), () => `waiter ${w.txn} ${w.mode} on ${key} is grantable (lost wake-up)`);
+        ahead.push(w);
+      }
+    }
+    for (const [txn, tl] of this.#txns) {
+      const fromLog = new Map<string, number>();
+      for (const e of tl.log) fromLog.set(`${e.key}|${e.mode}`, (fromLog.get(`${e.key}|${e.mode}`) ?? 0) + 1);
+      const held = holdCounts.get(txn) ?? new Map<string, number>();
+      invariant(fromLog.size === held.size, () => `txn ${txn}: log and holds differ`);
+      for (const [k, c] of fromLog) invariant(held.get(k) === c, () => `txn ${txn}: log count of ${k} differs`);
+      const expected = new Set<TxnId>();
+      for (const w of tl.waits) {
+        invariant(w.obj.queue.includes(w), 'registered waiter not queued');
+        for (const b of this.#blockersOf(w)) expected.add(b);
+      }
+      const actual = new Set(this.#graph.blockersOf(txn));
+      invariant(expected.size === actual.size && [...expected].every((b) => actual.has(b)), () => `txn ${txn}: wait-for edges out of date`);
+    }
+    for (const [w] of this.#graph.edges()) invariant(this.#txns.has(w), 'graph edge from a txn without lock state');
+    invariant(this.#graph.findAnyCycle() === undefined, 'a wait-for cycle survived the call that closed it');
+  }
+
+  // ---------------------------------------------------------------------------------------------
+
+  #tryGrant(txn: TxnId, target: LockTarget, mode: LockMode): { granted: boolean; obj: LockObject } {
+    assertModeFitsTarget(target, mode);
+    if (this.#wounded.has(txn)) throw woundedError(txn);
+    const key = lockKey(target);
+    let obj = this.#objects.get(key);
+    if (!obj) {
+      obj = { key, target, holders: new Map(), queue: [] };
+      this.#objects.set(key, obj);
+    }
+    const h = obj.holders.get(txn);
+    if (h?.counts.has(mode)) {
+      h.counts.set(mode, h.counts.get(mode)! + 1);
+      this.#logOf(txn).log.push({ key, mode });
+      return { granted: true, obj };
+    }
+    if (this.#grantable(obj, txn, mode, obj.queue)) {
+      this.#addHold(obj, txn, mode);
+      // an upgrade skips the queue: waiters may now also wait for this holder's new mode
+      if (obj.queue.length > 0) {
+        this.#refreshEdges(obj);
+        this.#runPendingChecks();
+      }
+      return { granted: true, obj };
+    }
+    return { granted: false, obj };
+  }
+
+  #wait(txn: TxnId, obj: LockObject, mode: LockMode, opts: AcquireOptions): Promise<boolean> {
+    let resolve!: (b: boolean) => void;
+    let reject!: (e: unknown) => void;
+    const promise = new Promise<boolean>((res, rej) => { resolve = res; reject = rej; });
+    const w: Waiter = { txn, mode, obj, resolve, reject, settled: false, timers: [] };
+    if (obj.holders.has(txn)) {
+      // upgrade: ahead of every plain request, behind earlier upgrades
+      let i = 0;
+      while (i < obj.queue.length && obj.holders.has(obj.queue[i]!.txn)) i++;
+      obj.queue.splice(i, 0, w);
+    } else {
+      obj.queue.push(w);
+    }
+    this.#logOf(txn).waits.add(w);
+    this.stats.waits++;
+    this.#refreshEdges(obj);
+    const blockers = this.#blockersOf(w);
+    const myAge = this.#ageOf(txn);
+
+    switch (this.#prevention) {
+      case 'no-wait':
+        this.stats.preventionAborts++;
+        this.#dropWaiter(w, new DeadlockDetected('could not wait for lock: deadlock_prevention = no-wait', { detail: `waiting for ${describeTarget(obj.target)}` }));
+        break;
+      case 'wait-die':
+        if (blockers.some((b) => this.#ageOf(b) < myAge)) {
+          this.stats.preventionAborts++;
+          this.#dropWaiter(w, new DeadlockDetected('transaction aborted by wait-die: it is younger than a lock holder', { detail: `waiting for ${describeTarget(obj.target)}` }));
+        }
+        break;
+      case 'wound-wait':
+        for (const b of blockers) if (this.#ageOf(b) > myAge) this.#wound(b);
+        break;
+      case 'detect': {
+        this.#pendingChecks.delete(txn);
+        const cycle = this.#graph.findCycleThrough(txn);
+        if (cycle) this.#makeVictim(txn, cycle);
+        break;
+      }
+    }
+    this.#runPendingChecks();
+    if (!w.settled) this.#armTimers(w, opts);
+    return promise;
+  }
+
+  #armTimers(w: Waiter, opts: AcquireOptions): void {
+    if (opts.timeoutMs !== undefined && opts.timeoutMs > 0) {
+      const t = setTimeout(() => {
+        if (w.settled) return;
+        this.stats.timeouts++;
+        this.#dropWaiter(w, new DbError(SqlState.LockNotAvailable, 'canceling statement due to lock timeout', { detail: `waiting for ${w.mode} on ${describeTarget(w.obj.target)}` }));
+        this.#runPendingChecks();
+      }, opts.timeoutMs);
+      t.unref?.();
+      w.timers.push(t);
+    }
+    if (this.#prevention === 'detect' && this.#deadlockTimeoutMs > 0) {
+      const recheck = (): void => {
+        if (w.settled) return;
+        const cycle = this.#graph.findCycleThrough(w.txn);
+        if (cycle) this.#makeVictim(this.#youngest(cycle), cycle);
+        this.#runPendingChecks();
+        if (!w.settled) {
+          const again = setTimeout(recheck, this.#deadlockTimeoutMs);
+          again.unref?.();
+          w.timers.push(again);
+        }
+      };
+      const t = setTimeout(recheck, this.#deadlockTimeoutMs);
+      t.unref?.();
+      w.timers.push(t);
+    }
+    const signal = opts.signal;
+    if (signal) {
+      const onAbort = (): void => {
+        if (w.settled) return;
+        this.#dropWaiter(w, cancelError(signal));
+        this.#runPendingChecks();
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      w.cleanupSignal = () => signal.removeEventListener('abort', onAbort);
+    }
+  }
+
+  #grantable(obj: LockObject, txn: TxnId, mode: LockMode, ahead: readonly Waiter[]): boolean {
+    for (const [t, h] of obj.holders) if (t !== txn && conflictsWithMask(mode, h.mask)) return false;
+    if (!obj.holders.has(txn)) {
+      for (const w of ahead) if (w.txn !== txn && modesConflict(mode, w.mode)) return false;
+    }
+    return true;
+  }
+
+  #blockersOf(w: Waiter): TxnId[] {
+    const out = new Set<TxnId>();
+    const obj = w.obj;
+    for (const [t, h] of obj.holders) if (t !== w.txn && conflictsWithMask(w.mode, h.mask)) out.add(t);
+    if (!obj.holders.has(w.txn)) {
+      for (const o of obj.queue) {
+        if (o === w) break;
+        if (o.txn !== w.txn && modesConflict(w.mode, o.mode)) out.add(o.txn);
+      }
+    }
+    return [...out];
+  }
+
+  #logOf(txn: TxnId): TxnLocks {
+    let tl = this.#txns.get(txn);
+    if (!tl) this.#txns.set(txn, (tl = { log: [], waits: new Set() }));
+    return tl;
+  }
+
+  #addHold(obj: LockObject, txn: TxnId, mode: LockMode): void {
+    let h = obj.holders.get(txn);
+    if (!h) obj.holders.set(txn, (h = { mask: 0, counts: new Map() }));
+    h.counts.set(mode, (h.counts.get(mode) ?? 0) + 1);
+    h.mask |= modeBit(mode);
+    this.#logOf(txn).log.push({ key: obj.key, mode });
+  }
+
+  #decrement(obj: LockObject, txn: TxnId, mode: LockMode): void {
+    const h = obj.holders.get(txn);
+    invariant(h !== undefined && h.counts.has(mode), 'release of a lock not held');
+    const c = h.counts.get(mode)! - 1;
+    if (c > 0) { h.counts.set(mode, c); return; }
+    h.counts.delete(mode);
+    h.mask &= ~modeBit(mode);
+    if (h.counts.size === 0) obj.holders.delete(txn);
+  }
+
+  /** Grant loop (invariant 2), then refresh edges of everything still waiting on `obj`. */
+  #wake(obj: LockObject): void {
+    const still: Waiter[] = [];
+    const granted: Waiter[] = [];
+    for (const w of obj.queue) {
+      if (this.#grantable(obj, w.txn, w.mode, still)) {
+        this.#addHold(obj, w.txn, w.mode);
+        granted.push(w);
+      } else {
+        still.push(w);
+      }
+    }
+    obj.queue = still;
+    for (const w of granted) {
+      this.#settle(w);
+      w.resolve(true);
+      this.#recomputeEdges(w.txn);
+    }
+    this.#refreshEdges(obj);
+    this.#dropIfEmpty(obj);
+  }
+
+  #refreshEdges(obj: LockObject): void {
+    const seen = new Set<TxnId>();
+    for (const w of obj.queue) {
+      if (seen.has(w.txn)) continue;
+      seen.add(w.txn);
+      this.#recomputeEdges(w.txn);
+    }
+  }
+
+  #recomputeEdges(txn: TxnId): void {
+    const tl = this.#txns.get(txn);
+    const blockers = new Set<TxnId>();
+    if (tl) for (const w of tl.waits) for (const b of this.#blockersOf(w)) blockers.add(b);
+    const added = this.#graph.setWaits(txn, blockers);
+    if (added.length > 0) this.#pendingChecks.add(txn);
+  }
+
+  /** Deadlock searches for edges that appeared outside `acquire` (grants changing blockers). */
+  #runPendingChecks(): void {
+    while (this.#pendingChecks.size > 0) {
+      const [txn] = this.#pendingChecks;
+      this.#pendingChecks.delete(txn!);
+      const cycle = this.#graph.findCycleThrough(txn!);
+      if (cycle) this.#makeVictim(txn!, cycle);
+    }
+  }
+
+  #makeVictim(victim: TxnId, cycle: readonly TxnId[]): void {
+    this.stats.deadlocks++;
+    const detail = cycle.map((t) => `transaction ${t}`).join(' waits for ') + ` waits for transaction ${cycle[0]}`;
+    const tl = this.#txns.get(victim);
+    if (!tl) return;
+    for (const w of [...tl.waits]) this.#dropWaiter(w, new DeadlockDetected('deadlock detected', { detail, hint: 'See the lock view for details; retry the transaction.' }));
+  }
+
+  #wound(txn: TxnId): void {
+    if (this.#wounded.has(txn)) return;
+    this.#wounded.add(txn);
+    this.stats.wounds++;
+    const tl = this.#txns.get(txn);
+    if (tl) for (const w of [...tl.waits]) this.#dropWaiter(w, woundedError(txn));
+    const cb = this.#onWound;
+    if (cb) queueMicrotask(() => cb(txn));
+  }
+
+  #youngest(cycle: readonly TxnId[]): TxnId {
+    let v = cycle[0]!;
+    for (const t of cycle) if (this.#ageOf(t) > this.#ageOf(v)) v = t;
+    return v;
+  }
+
+  /** Remove a waiter from its queue and reject it; re-runs the grant loop of its object. */
+  #dropWaiter(w: Waiter, err: unknown): void {
+    if (w.settled) return;
+    const obj = w.obj;
+    obj.queue = obj.queue.filter((x) => x !== w);
+    this.#settle(w);
+    w.reject(err);
+    this.#recomputeEdges(w.txn);
+    this.#pendingChecks.delete(w.txn);
+    this.#wake(obj);
+  }
+
+  #settle(w: Waiter): void {
+    w.settled = true;
+    for (const t of w.timers) clearTimeout(t);
+    w.timers = [];
+    w.cleanupSignal?.();
+    const tl = this.#txns.get(w.txn);
+    if (tl) {
+      tl.waits.delete(w);
+      if (tl.waits.size === 0 && tl.log.length === 0) this.#txns.delete(w.txn);
+    }
+  }
+
+  #dropIfEmpty(obj: LockObject): void {
+    if (obj.holders.size === 0 && obj.queue.length === 0 && this.#objects.get(obj.key) === obj) this.#objects.delete(obj.key);
+  }
+}
+
+function woundedError(txn: TxnId): DbError {
+  return new DeadlockDetected('transaction aborted by wound-wait: an older transaction needs its locks', { detail: `transaction ${txn} was wounded` });
+}
+
+function cancelError(signal: AbortSignal): DbError {
+  const r: unknown = signal.reason;
+  if (r instanceof DbError) return r;
+  return new DbError(SqlState.QueryCanceled, 'canceling statement due to user request');
+}

@@ -1,0 +1,179 @@
+import { describe, expect, it } from 'vitest';
+import { isDbError, isVisible, SqlState, TXN_ID_START, rowId, tableId, timestamp } from '@quiverdb/common';
+import { TransactionManager } from './transaction-manager.js';
+import { LockTarget } from './lock-target.js';
+
+const flush = () => new Promise<void>((r) => setImmediate(r));
+
+describe('TransactionManager: ids, isolation, snapshots', () => {
+  it('hands out increasing ids from TXN_ID_START and maps read uncommitted to read committed', () => {
+    const tm = new TransactionManager();
+    const a = tm.begin();
+    const b = tm.begin({ isolation: 'read uncommitted' });
+    const c = tm.begin({ isolation: 'serializable', readOnly: true });
+    expect(a.id).toBe(TXN_ID_START);
+    expect(b.id).toBeGreaterThan(a.id);
+    expect(a.isolation).toBe('read committed');
+    expect(b.isolation).toBe('read committed');
+    expect(c.isolation).toBe('serializable');
+    expect(c.readOnly).toBe(true);
+    tm.defaultIsolation = 'REPEATABLE  READ';
+    expect(tm.begin().isolation).toBe('repeatable read');
+    expect(() => tm.begin({ isolation: 'chaos' as never })).toThrow();
+    tm.checkInvariants();
+  });
+
+  it('read committed takes a snapshot per statement; repeatable read keeps the first', () => {
+    const tm = new TransactionManager();
+    const rc = tm.begin({ isolation: 'read committed' });
+    const rr = tm.begin({ isolation: 'repeatable read' });
+    const s1 = tm.statementSnapshot(rc);
+    const r1 = tm.statementSnapshot(rr);
+    const w = tm.begin();
+    tm.statementSnapshot(w);
+    const ts = tm.commit(w);
+    const s2 = tm.statementSnapshot(rc);
+    const r2 = tm.statementSnapshot(rr);
+    expect(isVisible(s1, ts, Number.MAX_VALUE)).toBe(false);
+    expect(isVisible(s2, ts, Number.MAX_VALUE)).toBe(true);
+    expect(r2).toBe(r1);
+    expect(isVisible(r2, ts, Number.MAX_VALUE)).toBe(false);
+    tm.checkInvariants();
+  });
+
+  it('a reserved but unfinished commit stays out of new snapshots until it finishes', () => {
+    const tm = new TransactionManager();
+    const a = tm.begin();
+    const b = tm.begin();
+    const tsA = tm.prepareCommit(a);
+    const tsB = tm.prepareCommit(b);
+    expect(tsB).toBeGreaterThan(tsA);
+    tm.commit(b); // B finishes first (its WAL write returned first)
+    const r = tm.begin({ isolation: 'repeatable read' });
+    const snap = tm.statementSnapshot(r);
+    expect(isVisible(snap, tsB, Number.MAX_VALUE)).toBe(false); // would be a hole otherwise
+    tm.commit(a);
+    expect(isVisible(tm.statementSnapshot(tm.begin()), tsB, Number.MAX_VALUE)).toBe(true);
+    tm.checkInvariants();
+  });
+
+  it('commit stamps before releasing locks and waking waiters', async () => {
+    const tm = new TransactionManager();
+    const a = tm.begin();
+    const b = tm.begin();
+    const order: string[] = [];
+    const wait = tm.waitForTxn(a.id, b).then(() => order.push('woken'));
+    await flush();
+    tm.commit(a, () => order.push('stamped'));
+    await wait;
+    expect(order).toEqual(['stamped', 'woken']);
+  });
+
+  it('the GC horizon is the oldest snapshot still in use', () => {
+    const tm = new TransactionManager();
+    const w = () => { const t = tm.begin(); tm.statementSnapshot(t); tm.commit(t); };
+    w(); w();
+    const old = tm.begin({ isolation: 'repeatable read' });
+    const s = tm.statementSnapshot(old);
+    w(); w();
+    expect(tm.oldestActiveStartTs()).toBe(s.startTs);
+    tm.commit(old);
+    expect(tm.oldestActiveStartTs()).toBe(tm.snapshotBoundary());
+    expect(tm.snapshotBoundary()).toBe(tm.currentTs() + 1);
+  });
+
+  it('restoreClock continues above the recovered timestamp', () => {
+    const tm = new TransactionManager({ recoveredTs: timestamp(41) });
+    const t = tm.begin();
+    expect(tm.commit(t)).toBe(42);
+    tm.restoreClock(timestamp(10)); // never goes back
+    expect(tm.currentTs()).toBe(42);
+  });
+});
+
+describe('TransactionManager: states, waits, savepoints', () => {
+  it('a failed transaction accepts only ROLLBACK / ROLLBACK TO (25P02)', () => {
+    const tm = new TransactionManager();
+    const t = tm.begin();
+    tm.savepoint(t, 'sp');
+    t.markFailed();
+    let err: unknown;
+    try { t.assertCanRun(); } catch (e) { err = e; }
+    expect(isDbError(err, SqlState.InFailedSqlTransaction)).toBe(true);
+    expect(() => tm.prepareCommit(t)).toThrow();
+    tm.rollbackToSavepoint(t, 'sp');
+    expect(t.state).toBe('active');
+    tm.abort(t);
+    expect(t.state).toBe('aborted');
+    tm.abort(t); // idempotent
+    tm.checkInvariants();
+  });
+
+  it('ROLLBACK TO releases locks taken after the savepoint, RELEASE keeps them', async () => {
+    const tm = new TransactionManager();
+    const t = tm.begin();
+    const tab = tableId(3);
+    await tm.lockTable(t, tab, 'ROW EXCLUSIVE');
+    tm.savepoint(t, 'a');
+    await tm.lockRow(t, tab, rowId(1), 'FOR UPDATE');
+    tm.savepoint(t, 'b');
+    await tm.lockRow(t, tab, rowId(2), 'FOR UPDATE');
+    tm.releaseSavepoint(t, 'b');
+    expect(tm.locks.holds(t.id, LockTarget.row(tab, rowId(2)))).toBe(true);
+    tm.rollbackToSavepoint(t, 'a');
+    expect(tm.locks.holds(t.id, LockTarget.row(tab, rowId(1)))).toBe(false);
+    expect(tm.locks.holds(t.id, LockTarget.row(tab, rowId(2)))).toBe(false);
+    expect(tm.locks.holds(t.id, LockTarget.table(tab))).toBe(true);
+    expect(() => tm.rollbackToSavepoint(t, 'b')).toThrow();
+    tm.checkInvariants();
+  });
+
+  it('waitForTxn settles when the holder ends, at once when it already ended', async () => {
+    const tm = new TransactionManager();
+    const a = tm.begin();
+    const b = tm.begin();
+    let done = false;
+    const p = tm.waitForTxn(a.id, b).then(() => { done = true; });
+    await flush();
+    expect(done).toBe(false);
+    expect(tm.locks.waitingFor(b.id)).toEqual([a.id]);
+    tm.abort(a);
+    await p;
+    expect(done).toBe(true);
+    await tm.waitForTxn(a.id, b);
+    tm.checkInvariants();
+    expect(tm.locks.locks().filter((l) => l.txn === b.id).map((l) => l.mode)).toEqual(['EXCLUSIVE']);
+  });
+
+  it('mutual waitForTxn is a deadlock: exactly one gets 40P01, the other proceeds', async () => {
+    const tm = new TransactionManager();
+    const a = tm.begin();
+    const b = tm.begin();
+    const pa = tm.waitForTxn(b.id, a).then(() => 'ok', (e: unknown) => e);
+    const pb = tm.waitForTxn(a.id, b).then(() => 'ok', (e: unknown) => e);
+    const rb = await pb;
+    expect(isDbError(rb, SqlState.DeadlockDetected)).toBe(true);
+    tm.abort(b);
+    expect(await pa).toBe('ok');
+  });
+
+  it('lock_timeout applies to waitForTxn (55P03)', async () => {
+    const tm = new TransactionManager();
+    const a = tm.begin();
+    const b = tm.begin();
+    await expect(tm.waitForTxn(a.id, b, { timeoutMs: 20 })).rejects.toMatchObject({ code: SqlState.LockNotAvailable });
+    tm.checkInvariants();
+  });
+
+  it('wound-wait tells the owner which transaction to abort', async () => {
+    const wounded: bigint[] = [];
+    const tm = new TransactionManager({ deadlockPrevention: 'wound-wait', onWound: (t) => { wounded.push(BigInt(t.id)); tm.abort(t); } });
+    const old = tm.begin();
+    const young = tm.begin();
+    await tm.lockRow(young, tableId(1), rowId(1), 'FOR UPDATE');
+    await tm.lockRow(old, tableId(1), rowId(1), 'FOR UPDATE');
+    expect(wounded).toEqual([BigInt(young.id)]);
+    expect(young.state).toBe('aborted');
+    tm.checkInvariants();
+  });
+});
