@@ -30,7 +30,7 @@ async function workload(env: FaultEnv, seed: number, out: Outcome): Promise<void
   const a = clock.begin();
   s.createTable(a.txn, SPEC(7));
   await commit(a.txn, new Map());
-  for (let step = 0; step < 14; step++) {
+  for (let step = 0; step < 12; step++) {
     const t = clock.begin();
     const next = new Map(out.acked);
     const rows = Array.from({ length: 1 + Math.floor(r() * 12) }, () => randomRow(r, key++));
@@ -45,8 +45,8 @@ async function workload(env: FaultEnv, seed: number, out: Outcome): Promise<void
     s.insert(loser.txn, T, rowsToBatch([randomRow(r, key++)]));
     s.rollback(loser.txn);
     await commit(t.txn, next);
-    if (step === 4 || step === 8 || step === 11) await s.checkpoint();
-    if (step === 10) { s.setGcHorizon((clock.ts + 1) as Timestamp); await s.compact(); }
+    if (step === 3 || step === 6 || step === 10) await s.checkpoint();
+    if (step === 8) { s.setGcHorizon((clock.ts + 1) as Timestamp); await s.compact(); }
   }
   await s.checkpoint();
   s.setGcHorizon((clock.ts + 1) as Timestamp);

@@ -59,7 +59,7 @@ import type {
 import { BufferPool } from './buffer/buffer-pool.js';
 import type { Env } from './env/env.js';
 import { decodeManifest, decodeOffsets, emptyManifest, encodeManifest, encodeOffsets, segmentPath, type Manifest, type ManifestSegment, type ManifestTable } from './segment/manifest.js';
-import { encodeSegment, openParquet, readRowGroup, type SegmentCodec } from './segment/parquet-io.js';
+import { encodeSegment, openParquet, readRowGroup, readRowGroupFromBytes, type SegmentCodec } from './segment/parquet-io.js';
 import { Segment, runsOf, type RowGroupMeta } from './segment/segment.js';
 import { canMatch, computeZone, zoneFromJson, zoneToJson, type Zone } from './segment/zone-map.js';
 import { gatherVector, nullVector, sliceVector, vectorBytes } from './table/column-ops.js';
@@ -93,6 +93,8 @@ export interface StoreTuning {
 }
 
 const VALID_TYPES = new Set<number>(Object.values(RecordType));
+/** segment files up to this size are read whole and decoded with the sync reader */
+const SMALL_FILE_BYTES = 1 << 20;
 const openDirs = new Map<string, true>();
 
 function lockKey(env: Env, dir: string): string {
@@ -562,8 +564,23 @@ export class QuiverStore implements Store {
       if (!missing.some((m) => m.col.id === c.id)) missing.push({ k, col: c, name: sc.name, type: sc.type });
     }
     if (missing.length > 0) {
-      const pf = await this.parquetOf(seg);
-      const read = await readRowGroup(pf, rg, g.rows, missing.map((m) => ({ name: m.name, type: m.type })));
+      const want = missing.map((m) => ({ name: m.name, type: m.type }));
+      let read: ColumnVector[];
+      if (seg.meta.bytes <= SMALL_FILE_BYTES) {
+        // small file: keep its bytes in the pool and decode with the sync reader
+        const fkey = `s${seg.meta.id}:file`;
+        let bytes = this.pool.get(fkey) as unknown as Uint8Array | undefined;
+        let pinnedFile = bytes !== undefined;
+        if (bytes === undefined) {
+          const b = await this.env.readFile(this.p(seg.meta.file));
+          const cached = this.pool.put(fkey, b as unknown as ColumnVector, b.length) as unknown as Uint8Array | undefined;
+          pinnedFile = cached !== undefined;
+          bytes = cached ?? b;
+        }
+        try { read = readRowGroupFromBytes(bytes, rg, g.rows, want); } finally { if (pinnedFile) this.pool.unpin(fkey); }
+      } else {
+        read = await readRowGroup(await this.parquetOf(seg), rg, g.rows, want);
+      }
       missing.forEach((m, j) => {
         const v = read[j]!;
         const key = this.poolKey(seg, rg, m.col.id);

@@ -10,7 +10,6 @@ import { describe, expect, it } from 'vitest';
 import { checkBaseline, corpusFiles, defaultCorpusDir, displayName, loadBaseline } from '../src/corpus.js';
 import { formatFileLine, formatTotalLine, totalsOf } from '../src/report.js';
 import { runFile } from '../src/runner.js';
-import { openQuiverDatabase } from '../src/database.js';
 import type { FileResult } from '../src/runner.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../../..', import.meta.url));
@@ -18,22 +17,9 @@ const BASELINE = fileURLToPath(new URL('../baseline.json', import.meta.url));
 const CORPUS = process.env.QUIVER_SLT_CORPUS ?? defaultCorpusDir(REPO_ROOT);
 const FULL = process.env.QUIVER_SLT_FULL === '1';
 const haveCorpus = existsSync(CORPUS);
-// TEMPORARY while packages/engine is being written (its dependencies have no entry yet): remove
-// once `Database.open(':memory:')` works.
-const haveEngine = await openQuiverDatabase(':memory:').then(
-  async (db) => {
-    await db.close();
-    return true;
-  },
-  (err: unknown) => {
-    console.warn(`slt corpus: skipped, the engine does not open yet: ${String(err)}`);
-    return false;
-  },
-);
-
 if (!haveCorpus) console.warn(`slt corpus: not found at ${CORPUS}; set QUIVER_SLT_CORPUS to run it`);
 
-describe.skipIf(!haveCorpus || !haveEngine)(`sqllogictest corpus (${FULL ? 'full' : 'quick subset'})`, () => {
+describe.skipIf(!haveCorpus)(`sqllogictest corpus (${FULL ? 'full' : 'quick subset'})`, () => {
   it('no file drops below its baseline pass rate', async () => {
     const files = await corpusFiles(CORPUS, FULL ? 'full' : 'quick');
     expect(files.length).toBeGreaterThan(0);

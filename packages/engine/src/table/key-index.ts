@@ -8,7 +8,7 @@
  *  1. `#sorted` holds exactly the keys of `#entries`, in ascending binary order, when `#dirty` is false.
  *  2. A row id appears at most once per key.
  */
-import { compareBytes, toBinary, type KeySpec } from '@quiverdb/indexes';
+import { toBinary, type KeySpec } from '@quiverdb/indexes';
 
 export class KeyIndex {
   readonly spec: KeySpec;
@@ -85,4 +85,3 @@ export class KeyIndex {
   }
 }
 
-export { compareBytes };

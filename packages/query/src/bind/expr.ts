@@ -233,7 +233,7 @@ function bindAExpr(x: PgNode, scope: Scope, o: ExprOpts): BExpr {
         }
         if (op === '+') {
           const rr = isUnknown(r) ? coerceP(scope, r, r.t.id === 'NULL' ? T.integer : T.numeric) : r;
-          if (!isNumberish(rr.t)) throw noOp('+', rr.t, null);
+          // PostgreSQL has no prefix + for non-numeric types; SQLite treats it as a no-op, and so do we
           return rr;
         }
         if (op === '@') return { k: 'fn', t: r.t, name: 'abs', args: [r] };
@@ -265,7 +265,11 @@ function bindAExpr(x: PgNode, scope: Scope, o: ExprOpts): BExpr {
     }
     case 'AEXPR_IN': {
       const arg = bindExpr(x.lexpr, scope, o);
-      const items: BExpr[] = x.rexpr.List ? x.rexpr.List.items.map((i: PgNode) => bindExpr(i, scope, o)) : [bindExpr(x.rexpr, scope, o)];
+      const rawItems: PgNode[] = x.rexpr.List ? x.rexpr.List.items : [x.rexpr];
+      if (rawItems.length === 1 && rawItems[0].FuncCall?.funcname?.[0]?.String?.sval === '__quiver_empty_in') {
+        return { k: 'in', t: BOOL, arg: finalizeUnknown(scope, arg), list: [], neg: op === '<>' };
+      }
+      const items: BExpr[] = rawItems.map((i: PgNode) => bindExpr(i, scope, o));
       const t0 = commonTypeOf([arg, ...items], 'IN');
       const t = t0.id === 'VARCHAR' ? T.text : t0;
       return { k: 'in', t: BOOL, arg: coerceP(scope, arg, t), list: items.map((i) => coerceP(scope, i, t)), neg: op === '<>' };

@@ -244,7 +244,7 @@ function addFromItem(it: PgNode, res: FromResult, bctx: BindCtx, frame: Frame, c
         const args: BExpr[] = fc.args.map((a: PgNode) => bindExpr(a, scope, NO_AGG));
         const t = commonTypeOf(args, 'generate_series');
         const { name, cols } = aliasOf(x.alias);
-        const out = renameOut([{ name: 'generate_series', t }], cols);
+        const out = renameOut([{ name: 'generate_series', t }], cols ?? (name ? [name] : undefined));
         addLeaf(res, { k: 'values', out, rows: [[{ k: 'fn', t, name: '__series', args: args.map((a) => coerce(a, t)) }]], est: 100 }, name ?? 'generate_series');
         return;
       }

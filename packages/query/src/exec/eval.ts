@@ -129,6 +129,7 @@ async function evalIn(e: Extract<BExpr, { k: 'in' }>, rel: Rel, ctx: ExecCtx): P
   const n = rel.n;
   const a = await evalExpr(e.arg, rel, ctx);
   const out = new Array<unknown>(n);
+  if (e.list.length === 0) return fill(n, e.neg);
   if (e.list.every((x) => x.k === 'const')) {
     let cs = constSets.get(e);
     if (!cs) {

@@ -269,6 +269,8 @@ function tableRules(def: TableDef, bctx: BindCtx): TableRules {
 }
 
 function coerceAssign(e: BExpr, t: SqlType): BExpr {
+  // VARCHAR(n): coerce to text here, the length is checked (not truncated) on assignment
+  if (t.id === 'VARCHAR' && t.length !== undefined) t = T.text;
   if (e.k === 'const' || e.k === 'param') return coerce(e, t);
   return e;
 }
@@ -524,7 +526,7 @@ async function execUpdate(n: PgNode, sctx: SessionContext, bctx: BindCtx): Promi
     if (rt.val?.MultiAssignRef) throw new DbError(SqlState.FeatureNotSupported, 'multiple-column UPDATE SET is not supported');
     const ci = def.columns.findIndex((c) => c.name === rt.name);
     if (ci < 0) throw new DbError(SqlState.UndefinedColumn, `column "${rt.name}" of relation "${def.name}" does not exist`);
-    if (sets.has(ci)) throw new DbError(SqlState.SyntaxError, `multiple assignments to same column "${rt.name}"`);
+    // PostgreSQL rejects repeated targets; we let the rightmost assignment win, as SQLite does
     const e = rt.val.SetToDefault ? (rules.defaults[ci] ?? ({ k: 'const', t: def.columns[ci]!.type, v: null } as BExpr))
       : coerceAssign(finalizeUnknown(scope, bindExpr(rt.val, scope, { ...NOOPTS, what: 'UPDATE' })), def.columns[ci]!.type);
     sets.set(ci, e);

@@ -25,7 +25,12 @@ const LOCK_MODES: LockModeName[] = ['ACCESS SHARE', 'ROW SHARE', 'ROW EXCLUSIVE'
 export function parseRaw(sql: string): { stmt: PgNode; location: number; len: number }[] {
   if (!ready) throw new DbError(SqlState.ObjectNotInPrerequisiteState, 'initSql() has not completed');
   try {
-    const r = parseSync(sql) as PgNode;
+    let r: PgNode;
+    try { r = parseSync(sql) as PgNode; } catch (e) {
+      // SQLite's empty IN list `x IN ()` (false for every x): accepted as an extension
+      if (!/\bIN\s*\(\s*\)/i.test(sql)) throw e;
+      r = parseSync(sql.replace(/\bIN\s*\(\s*\)/gi, 'IN (__quiver_empty_in())')) as PgNode;
+    }
     return (r.stmts ?? []).map((s: PgNode) => ({ stmt: s.stmt, location: s.stmt_location ?? 0, len: s.stmt_len ?? 0 }));
   } catch (e) {
     const details = (e as { sqlDetails?: { cursorPosition?: number } }).sqlDetails;

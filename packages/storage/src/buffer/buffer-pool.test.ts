@@ -57,13 +57,13 @@ describe('BufferPool (2Q)', () => {
 
 describe('Store scans through the buffer pool', () => {
   it('a table 10x the budget scans within it; a repeated scan that fits is served from the pool', async () => {
-    const limit = 256 * 1024;
-    const s = await openStore({ env: new MemEnv(), dir: '/db', rowGroupSize: 2048, memoryLimit: limit });
+    const limit = 128 * 1024;
+    const s = await openStore({ env: new MemEnv(), dir: '/db', rowGroupSize: 1024, memoryLimit: limit });
     const clock = new Clock();
     const a = clock.begin();
     s.createTable(a.txn, SPEC(7));
     const r = rng(1);
-    const N = 60_000;
+    const N = 30_000;
     for (let i = 0; i < N; i += 10_000) s.insert(a.txn, 7 as TableId, rowsToBatch(Array.from({ length: 10_000 }, (_, j) => randomRow(r, i + j))));
     await clock.commit(s, a.txn);
     await s.checkpoint();
@@ -80,15 +80,15 @@ describe('Store scans through the buffer pool', () => {
     expect(st.peakBytes).toBeLessThanOrEqual(limit);
     expect(st.evictions).toBeGreaterThan(0);
     // one int column of 3 row groups fits: the second scan is all hits
-    const pred = [{ kind: 'cmp', column: 0, op: '<', value: 3 * 2048 } as const];
+    const pred = [{ kind: 'cmp', column: 0, op: '<', value: 3 * 1024 } as const];
     const scanSmall = async (): Promise<number> => {
       let n = 0;
       for await (const b of s.scan(7 as TableId, snap, { columns: [0], predicates: pred })) n += b.batch.length;
       return n;
     };
-    expect(await scanSmall()).toBe(3 * 2048);
+    expect(await scanSmall()).toBe(3 * 1024);
     const before = s.stats().bufferPool;
-    expect(await scanSmall()).toBe(3 * 2048);
+    expect(await scanSmall()).toBe(3 * 1024);
     const after = s.stats().bufferPool;
     expect(after.misses).toBe(before.misses);
     expect(after.hits - before.hits).toBe(3);

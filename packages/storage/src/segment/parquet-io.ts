@@ -213,6 +213,20 @@ export async function openParquet(blob: Blob): Promise<pw.ParquetFile> {
   return pw.ParquetFile.fromFile(blob);
 }
 
+/**
+ * Decode row group `rg` of a whole file held in memory (sync `readParquet`: it decodes every
+ * column, so this is for small files, where it beats the async reader's fixed cost by ~100x).
+ */
+export function readRowGroupFromBytes(bytes: Uint8Array, rg: number, rows: number, cols: readonly SegmentColumn[]): ColumnVector[] {
+  const wt = pw.readParquet(bytes, { rowGroups: [rg], batchSize: Math.max(1, rows) });
+  const t = arrow.tableFromIPC(wt.intoIPCStream());
+  return cols.map((c) => {
+    const v = t.getChild(c.name);
+    if (v === null) throw new Error(`segment has no column ${c.name}`);
+    return fromArrow(c.type, v, rows);
+  });
+}
+
 /** Decode the columns `cols` of row group `rg` (only those column chunks are read). */
 export async function readRowGroup(pf: pw.ParquetFile, rg: number, rows: number, cols: readonly SegmentColumn[]): Promise<ColumnVector[]> {
   const wt = await pf.read({ rowGroups: [rg], columns: cols.map((c) => c.name), batchSize: Math.max(1, rows) });
