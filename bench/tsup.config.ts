@@ -1,8 +1,8 @@
 import { defineConfig } from 'tsup';
-// The CLI (src/main.ts) and the library entry (src/index.ts). The peer engines and `quiverdb`
+// The CLI (src/main.ts), the TPC-H worker (src/tpch-worker.ts) and the library entry (src/index.ts). The peer engines and `quiverdb`
 // stay external: they are resolved from node_modules at run time, never bundled.
 export default defineConfig({
-  entry: ['src/main.ts', 'src/index.ts'],
+  entry: ['src/main.ts', 'src/index.ts', 'src/tpch-worker.ts'],
   format: ['esm'],
   dts: { entry: 'src/index.ts' },
   clean: true,

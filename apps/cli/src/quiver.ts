@@ -4,6 +4,12 @@
  */
 import { main } from './main.js';
 
+// `quiver ... | head`: a closed pipe ends the program quietly instead of with a stack trace.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
+
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;

@@ -43,6 +43,9 @@ function loadHistory(path: string): string[] {
   }
 }
 
+const LIST_TABLES =
+  "SELECT table_name AS name FROM information_schema.tables WHERE table_schema NOT IN ('information_schema', 'pg_catalog') ORDER BY 1";
+
 function quoteLiteral(s: string): string {
   return `'${s.replace(/'/g, "''")}'`;
 }
@@ -130,15 +133,11 @@ async function metaCommand(session: Session, cmd: string, opts: ReplOptions): Pr
       opts.output.write(REPL_HELP);
       return false;
     case '\\dt':
-      await session.runStatement(
-        "SELECT table_name AS name FROM information_schema.tables WHERE table_schema NOT IN ('information_schema', 'pg_catalog') ORDER BY 1",
-      );
+      await session.runStatement(LIST_TABLES);
       return false;
     case '\\d':
       if (args[0] === undefined) {
-        await session.runStatement(
-          "SELECT table_name AS name FROM information_schema.tables WHERE table_schema NOT IN ('information_schema', 'pg_catalog') ORDER BY 1",
-        );
+        await session.runStatement(LIST_TABLES);
       } else {
         await session.runStatement(
           `SELECT column_name AS column, data_type AS type, is_nullable AS nullable FROM information_schema.columns WHERE table_name = ${quoteLiteral(args[0])} ORDER BY ordinal_position`,

@@ -4,11 +4,13 @@
  * checkpoint) and the data still there after a restart.
  */
 import { afterAll, describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pg, postQuery, ServerProcess } from './helpers.js';
 
+const psqlAvailable = spawnSync('psql', ['--version']).status === 0;
 const dirs: string[] = [];
 const procs: ServerProcess[] = [];
 function tempDir(): string {
@@ -105,5 +107,22 @@ describe('quiver-server', () => {
     expect((await postQuery(httpPort, 'SELECT a FROM t')).body.rows).toEqual([[1]]);
     again.kill('SIGTERM');
     expect((await again.exited).code).toBe(0);
+  });
+
+  it.skipIf(!psqlAvailable)('serves psql', async () => {
+    const server = start(['--data', ':memory:', '--http-port', 'off', '--pg-port', '0']);
+    const { pgPort } = await server.ready();
+    const psql = (...args: string[]) => new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
+      const r = spawnSync('psql', ['-h', '127.0.0.1', '-p', String(pgPort), '-U', 'e2e', '-d', 'quiver', '-X', '-A', '-t', ...args], { encoding: 'utf8', env: { ...process.env, PGCONNECT_TIMEOUT: '5' } });
+      resolve({ status: r.status, stdout: r.stdout, stderr: r.stderr });
+    });
+    const ok = await psql('-c', 'CREATE TABLE p (a INTEGER, b TEXT, c DOUBLE PRECISION, d BOOLEAN)', '-c', "INSERT INTO p VALUES (1, 'x', 1e20, true), (2, NULL, 0.5, false)", '-c', 'SELECT a, b, c, d FROM p ORDER BY a');
+    expect(ok.status).toBe(0);
+    expect(ok.stdout.trim().split('\n')).toEqual(['CREATE TABLE', 'INSERT 0 2', '1|x|1e+20|t', '2||0.5|f']);
+    const bad = await psql('-v', 'ON_ERROR_STOP=1', '-c', 'SELECT * FROM nope');
+    expect(bad.status).not.toBe(0);
+    expect(bad.stderr).toMatch(/relation "nope" does not exist/);
+    server.kill('SIGTERM');
+    expect((await server.exited).code).toBe(0);
   });
 });

@@ -42,11 +42,16 @@ export interface Session {
    * better-sqlite3 way), the others await each statement, so transactions of several sessions
    * interleave.
    */
-  transaction(steps: readonly TxnStep[]): Promise<void>;
+  transaction(steps: readonly TxnStep[], opts?: TxnOptions): Promise<void>;
   close(): Promise<void>;
 }
 
 export type TxnStep = readonly [sql: string, params: readonly unknown[]];
+
+export interface TxnOptions {
+  /** `performance.now()` value after which the transaction is rolled back with `QueryTimeout`. */
+  readonly deadline?: number;
+}
 
 export interface EngineCaps {
   /** Real statement preparation (plan once, bind many). */
@@ -76,11 +81,15 @@ export interface EngineAdapter extends Session {
 }
 
 /** The default `Session.transaction`: BEGIN, prepared steps, COMMIT. */
-export async function runTransaction(session: Session, steps: readonly TxnStep[]): Promise<void> {
+export async function runTransaction(session: Session, steps: readonly TxnStep[], opts: TxnOptions = {}): Promise<void> {
   const prepared = new Map<string, Prepared>();
+  const started = performance.now();
   await session.exec('BEGIN');
   try {
-    for (const [sql, params] of steps) {
+    for (const [i, [sql, params]] of steps.entries()) {
+      if (opts.deadline !== undefined && (i & 15) === 15 && performance.now() > opts.deadline) {
+        throw new QueryTimeout(opts.deadline - started);
+      }
       let p = prepared.get(sql);
       if (!p) {
         p = await session.prepare(sql);
@@ -102,6 +111,14 @@ export class WrongAnswer extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'WrongAnswer';
+  }
+}
+
+/** A query stopped at its time limit (TPC-H phase, worker hosts only): reported `timeout`. */
+export class QueryTimeout extends Error {
+  constructor(ms: number) {
+    super(`stopped after the ${Math.round(ms / 1000)} s time limit`);
+    this.name = 'QueryTimeout';
   }
 }
 

@@ -6,7 +6,7 @@ import { DuckDBConnection, DuckDBInstance, dateValue, type DuckDBValue } from '@
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import type { TableData, TableDef } from '../table-data.js';
-import { runTransaction, type EngineAdapter, type OpenTarget, type Prepared, type Row, type Session, type TxnStep } from './adapter.js';
+import { runTransaction, type EngineAdapter, type OpenTarget, type Prepared, type Row, type Session, type TxnOptions, type TxnStep } from './adapter.js';
 import { createTableSql } from './dialect.js';
 
 function version(): string {
@@ -29,8 +29,8 @@ class DuckSession implements Session {
     await this.conn.run(sql, params && params.length > 0 ? (params as DuckDBValue[]) : undefined);
   }
 
-  transaction(steps: readonly TxnStep[]): Promise<void> {
-    return runTransaction(this, steps);
+  transaction(steps: readonly TxnStep[], opts?: TxnOptions): Promise<void> {
+    return runTransaction(this, steps, opts);
   }
 
   async prepare(sql: string): Promise<Prepared> {

@@ -8,7 +8,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { daysToDate, type TableData, type TableDef } from '../table-data.js';
-import { NotApplicable, runTransaction, unpreparedStatement, type EngineAdapter, type OpenTarget, type Prepared, type Row, type Session, type TxnStep } from './adapter.js';
+import { NotApplicable, runTransaction, unpreparedStatement, type EngineAdapter, type OpenTarget, type Prepared, type Row, type Session, type TxnOptions, type TxnStep } from './adapter.js';
 import { createTableSql } from './dialect.js';
 
 function version(): string {
@@ -56,8 +56,8 @@ export class PgliteAdapter implements EngineAdapter {
     else await this.#db.query(sql, params as unknown[]);
   }
 
-  transaction(steps: readonly TxnStep[]): Promise<void> {
-    return runTransaction(this, steps);
+  transaction(steps: readonly TxnStep[], opts?: TxnOptions): Promise<void> {
+    return runTransaction(this, steps, opts);
   }
 
   async prepare(sql: string): Promise<Prepared> {

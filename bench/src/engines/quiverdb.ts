@@ -9,7 +9,7 @@
  * statements go through `conn.query` with `$n` parameters (the engine may cache plans).
  */
 import { join } from 'node:path';
-import { runTransaction, unpreparedStatement, type EngineAdapter, type OpenTarget, type Prepared, type Row, type Session, type TxnStep } from './adapter.js';
+import { runTransaction, unpreparedStatement, type EngineAdapter, type OpenTarget, type Prepared, type Row, type Session, type TxnOptions, type TxnStep } from './adapter.js';
 import { createTableSql, multiRowInsert } from './dialect.js';
 import type { TableData, TableDef } from '../table-data.js';
 
@@ -59,8 +59,8 @@ class QuiverSession implements Session {
     await this.conn.query(sql, params.length > 0 ? [...params] : undefined);
   }
 
-  transaction(steps: readonly TxnStep[]): Promise<void> {
-    return runTransaction(this, steps);
+  transaction(steps: readonly TxnStep[], opts?: TxnOptions): Promise<void> {
+    return runTransaction(this, steps, opts);
   }
 
   async prepare(sql: string): Promise<Prepared> {

@@ -15,6 +15,9 @@ export interface BenchOptions {
   readonly runs: number;
   /** A run longer than this ends that engine's further runs of the workload. */
   readonly budgetMs: number;
+  /** Run each engine's TPC-H phase in a worker thread, so a query can be stopped at `queryTimeoutMs`. */
+  readonly isolate: boolean;
+  readonly queryTimeoutMs: number;
   readonly kvRows: number;
   readonly pointLookups: number;
   readonly rangeScans: number;
@@ -30,12 +33,12 @@ export interface BenchOptions {
 export function defaultOptions(quick: boolean, overrides: Partial<BenchOptions> = {}): BenchOptions {
   const base: Omit<BenchOptions, 'tmpDir' | 'groups' | 'engines'> = quick
     ? {
-      quick, sf: 0.01, seed: 20_260_101, warmup: 1, runs: 3, budgetMs: 5_000,
+      quick, sf: 0.01, seed: 20_260_101, warmup: 1, runs: 3, budgetMs: 5_000, isolate: true, queryTimeoutMs: 15_000,
       kvRows: 20_000, pointLookups: 200, rangeScans: 50, durableInserts: 30, bulkRows: 5_000, updates: 1_000,
       txnsPerRun: 48, connections: [1, 4, 16],
     }
     : {
-      quick, sf: 0.1, seed: 20_260_101, warmup: 1, runs: 5, budgetMs: 60_000,
+      quick, sf: 0.1, seed: 20_260_101, warmup: 1, runs: 5, budgetMs: 60_000, isolate: true, queryTimeoutMs: 300_000,
       kvRows: 1_000_000, pointLookups: 2_000, rangeScans: 500, durableInserts: 200, bulkRows: 100_000, updates: 10_000,
       txnsPerRun: 320, connections: [1, 4, 16],
     };

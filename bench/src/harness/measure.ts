@@ -7,7 +7,7 @@
  * failure of an engine ends its runs; a run longer than `budgetMs` ends its further runs (the
  * samples so far are kept and a note says so).
  */
-import { errorCode, errorMessage, NotApplicable, WrongAnswer, type EngineName } from '../engines/adapter.js';
+import { errorCode, errorMessage, NotApplicable, QueryTimeout, WrongAnswer, type EngineName } from '../engines/adapter.js';
 import { computeStats, type Measurement, type Status } from './results.js';
 
 export interface RunOutcome {
@@ -21,6 +21,7 @@ export function classifyFailure(engine: EngineName, err: unknown): { status: Sta
   const message = errorMessage(err);
   if (err instanceof NotApplicable) return { status: 'n/a', message };
   if (err instanceof WrongAnswer) return { status: 'error', message };
+  if (err instanceof QueryTimeout) return { status: 'timeout', message };
   return { status: engine === 'quiverdb' ? 'unsupported' : 'error', ...(code ? { code } : {}), message };
 }
 

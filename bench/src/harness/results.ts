@@ -6,12 +6,13 @@
  *   ok           measured; `samples` holds one value per timed run
  *   unsupported  QuiverDB could not run it (yet): `error` holds its SQLSTATE and message
  *   error        a peer engine failed, or an engine's answer differed from the reference
+ *   timeout      stopped at the time limit (TPC-H queries in the built CLI)
  *   n/a          the engine has no such feature by design (e.g. PGlite: one connection)
  * Every time is "lower is better"; `throughput` is derived from the median for display.
  */
 import type { EngineName } from '../engines/adapter.js';
 
-export type Status = 'ok' | 'unsupported' | 'error' | 'n/a';
+export type Status = 'ok' | 'unsupported' | 'error' | 'timeout' | 'n/a';
 
 export interface Stats {
   readonly median: number;

@@ -37,6 +37,7 @@ function cell(m: Measurement | undefined, base: Measurement | undefined): string
     case 'n/a': return 'n/a';
     case 'unsupported': return `unsupported${m.error?.code ? ` (${m.error.code})` : ''}`;
     case 'error': return `**error**${m.error?.code ? ` (${m.error.code})` : ''}`;
+    case 'timeout': return 'timeout';
     case 'ok': break;
   }
   const s = m.stats!;
@@ -111,7 +112,7 @@ export function renderMarkdown(report: BenchReport): string {
     for (const m of report.memory) lines.push(`| ${m.phase} | ${m.engine} | ${m.rssMb} | ${m.deltaMb >= 0 ? '+' : ''}${m.deltaMb} |`);
     if (meta.peakRssMb) lines.push(`\nPeak rss of the run: ${meta.peakRssMb} MB. Duration: ${meta.durationS ?? '?'} s.`);
   }
-  const failures = report.measurements.filter((m) => m.status === 'error' || m.status === 'unsupported' || m.status === 'n/a');
+  const failures = report.measurements.filter((m) => m.status !== 'ok');
   if (failures.length) {
     lines.push('');
     lines.push('## Not measured');

@@ -33,6 +33,21 @@ interface Live {
 const RANGE = 100;
 const BULK_STATEMENT_ROWS = 1000;
 
+/**
+ * `count` calls of `body`, timed. If the calls pass `budgetMs`, the loop stops early and the
+ * time is scaled to `count` calls (the per-call rate is what is reported).
+ */
+async function timedLoop(count: number, budgetMs: number, body: (i: number) => Promise<unknown>): Promise<number> {
+  const start = now();
+  let i = 0;
+  while (i < count) {
+    await body(i++);
+    if ((i & 15) === 0 && now() - start > budgetMs) break;
+  }
+  const ms = now() - start;
+  return i < count ? (ms * count) / i : ms;
+}
+
 function isRetryable(err: unknown): boolean {
   const code = errorCode(err);
   if (code === '40001' || code === '40P01' || code === '55P03') return true;
@@ -79,7 +94,7 @@ export async function runOltp(ctx: BenchContext): Promise<void> {
   const report = (group: string, workload: string, outcomes: Map<EngineName, RunOutcome>, extra: Parameters<typeof toMeasurement>[2] = {}): void => {
     for (const [name, err] of dead) ctx.add(failed({ group, workload, engine: name }, err, extra.unit));
     for (const e of live) ctx.add(toMeasurement({ group, workload, engine: e.name }, outcomes.get(e.name)!, extra));
-    ctx.log(`${group} ${workload}: ${live.map((e) => summary(outcomes.get(e.name)!, extra.scale ?? 1)).join(', ')}`);
+    ctx.log(`${group} ${workload}: ${live.map((e) => `${e.name} ${summary(outcomes.get(e.name)!, extra.scale ?? 1)}`).join(', ')} ${extra.unit ?? 'ms'}`);
     function summary(o: RunOutcome, scale: number): string {
       if (o.failure) return `${o.failure.status}`;
       const s = [...o.samples].sort((a, b) => a - b);
@@ -95,9 +110,7 @@ export async function runOltp(ctx: BenchContext): Promise<void> {
       try {
         const first = await stmt.query([ids[0]]);
         if (first.length !== 1 || first[0]![0] !== kvKey(ids[0]!)) throw new WrongAnswer(`point lookup of ${ids[0]}: ${JSON.stringify(first)}`);
-        const start = now();
-        for (const id of ids) await stmt.query([id]);
-        return now() - start;
+        return await timedLoop(ids.length, opts.budgetMs, (i) => stmt.query([ids[i]]));
       } finally {
         await stmt.close();
       }
@@ -112,9 +125,7 @@ export async function runOltp(ctx: BenchContext): Promise<void> {
       try {
         const first = await stmt.query([starts[0], starts[0]! + RANGE]);
         if (first.length !== RANGE) throw new WrongAnswer(`range scan from ${starts[0]}: ${first.length} rows`);
-        const start = now();
-        for (const s of starts) await stmt.query([s, s + RANGE]);
-        return now() - start;
+        return await timedLoop(starts.length, opts.budgetMs, (i) => stmt.query([starts[i], starts[i]! + RANGE]));
       } finally {
         await stmt.close();
       }
@@ -156,9 +167,7 @@ export async function runOltp(ctx: BenchContext): Promise<void> {
       try {
         const first = e.nextId;
         e.nextId += opts.durableInserts;
-        const start = now();
-        for (let id = first; id < first + opts.durableInserts; id++) await stmt.query([id, kvKey(id), id / 7, id % 100]);
-        return now() - start;
+        return await timedLoop(opts.durableInserts, opts.budgetMs, (i) => stmt.query([first + i, kvKey(first + i), (first + i) / 7, (first + i) % 100]));
       } finally {
         await stmt.close();
       }
@@ -196,7 +205,7 @@ export async function runOltp(ctx: BenchContext): Promise<void> {
       const rng = Rng.derive(opts.seed, `update:${it}`);
       const steps = Array.from({ length: opts.updates }, () => ['UPDATE kv SET v = v + 1 WHERE id = $1', [rng.int(1, n)]] as const);
       const start = now();
-      await e.adapter.transaction(steps);
+      await e.adapter.transaction(steps, { deadline: start + opts.budgetMs });
       return now() - start;
     });
     report('oltp', `${opts.updates.toLocaleString('en-US')} updates by key (1 txn)`, upd, { ops: opts.updates, throughputUnit: 'updates/s' });
@@ -231,8 +240,10 @@ export async function runOltp(ctx: BenchContext): Promise<void> {
         });
         let next = 0;
         let retried = 0;
+        const start = now();
+        const deadline = start + opts.budgetMs;
         const worker = async (s: Session): Promise<void> => {
-          while (next < pairs.length) {
+          while (next < pairs.length && now() < deadline) {
             const [a, b] = pairs[next++]!;
             for (let attempt = 0; ; attempt++) {
               try {
@@ -249,11 +260,11 @@ export async function runOltp(ctx: BenchContext): Promise<void> {
             }
           }
         };
-        const start = now();
         await Promise.all(list.map(worker));
         const ms = now() - start;
         retries.set(e.name, (retries.get(e.name) ?? 0) + retried);
-        return ms;
+        // Stopped at the budget: scale to the full count (the rate is what is reported).
+        return next < pairs.length ? (ms * pairs.length) / Math.max(1, next) : ms;
       });
       const workload = `short read-write txns, ${c} connection${c === 1 ? '' : 's'}`;
       for (const [name, err] of dead) ctx.add(failed({ group: 'concurrency', workload, engine: name }, err));

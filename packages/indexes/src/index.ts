@@ -18,8 +18,13 @@ export type { KeyColumn, KeyColumnType, KeySpec, KeyValue } from './key/key-enco
 export { compareBytes, prefixSuccessor, toBinary, fromBinary } from './key/binary-string.js';
 export type { KeyRange } from './key/key-range.js';
 export { BTree } from './btree/btree.js';
-export type { BTreeOptions, BTreeStats, InsertResult, IndexEntry } from './btree/btree.js';
+export type { BTreeOptions, BTreeStats, InsertResult, IndexEntry, OrderedIndex } from './btree/btree.js';
 export { BeTree } from './betree/betree.js';
 export type { BeTreeOptions, BeTreeStats, BeEntry, MergeFn } from './betree/betree.js';
+export { FractalIndex } from './betree/fractal-index.js';
+export type { FractalIndexOptions } from './betree/fractal-index.js';
+export { MetaStore } from './betree/meta-store.js';
 export { MemPageStore } from './page/mem-page-store.js';
+export { FilePageStore, MemBlockFile } from './page/file-page-store.js';
+export type { BlockFile, WriteGroup } from './page/file-page-store.js';
 export type { PageStore, PageStoreStats } from './page/page-store.js';

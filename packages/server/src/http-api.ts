@@ -9,6 +9,7 @@
  *                       409 (40001 / 40P01), 500 (XX*, 58*), 503 (57P01, 53*)
  *   POST /v1/sessions → 201 {session}: a Connection kept for multi-request transactions; send
  *                       its id in the `quiver-session` header of /v1/query.
+ *                       Responses on a session carry `quiver-transaction-status: I | T | E`.
  *   DELETE /v1/sessions/:id → 204 (closes the Connection: an open transaction rolls back)
  *   GET /health       → {status: 'ok'}
  *   GET /metrics      → Prometheus text (metrics.ts)
@@ -168,9 +169,11 @@ export function createHttpApi(db: ServerDatabase, opts: HttpApiOptions): Fastify
     }
     const sessionId = req.headers['quiver-session'];
     let outcome: { result?: QueryResult; error?: ErrorInfo };
+    let session: HttpSession | undefined;
     if (typeof sessionId === 'string' && sessionId.length > 0) {
       const s = sessions.get(sessionId);
       if (s === undefined) return sendError(reply, { code: '08003', message: `no session ${sessionId}` }, 404);
+      session = s;
       s.busy++;
       const p = s.tail.then(() => run(s.conn, body.sql, body.params));
       s.tail = p.catch(() => undefined);
@@ -199,6 +202,8 @@ export function createHttpApi(db: ServerDatabase, opts: HttpApiOptions): Fastify
         metrics.connectionClosed('http');
       }
     }
+    const txStatus = session?.conn.transactionStatus?.();
+    if (txStatus !== undefined) reply.header('quiver-transaction-status', txStatus);
     if (outcome.error !== undefined || outcome.result === undefined) {
       return sendError(reply, outcome.error ?? { code: 'XX000', message: 'internal error (this is a bug): no result' });
     }

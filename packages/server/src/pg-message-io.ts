@@ -84,12 +84,11 @@ export class PgWriter {
 
   /** int32 length + UTF-8 bytes (a DataRow field) */
   lengthPrefixedString(s: string): this {
-    const len = Buffer.byteLength(s, 'utf8');
-    this.ensure(len + 4);
-    this.buf.writeInt32BE(len, this.pos);
-    this.pos += 4;
-    this.buf.write(s, this.pos, 'utf8');
-    this.pos += len;
+    // one pass: reserve the UTF-8 worst case (3 bytes per UTF-16 unit), write, then patch the length
+    this.ensure(s.length * 3 + 4);
+    const n = this.buf.write(s, this.pos + 4, 'utf8');
+    this.buf.writeInt32BE(n, this.pos);
+    this.pos += 4 + n;
     return this;
   }
 

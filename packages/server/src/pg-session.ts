@@ -9,6 +9,8 @@
  *             A 3.x minor version > 0 first gets NegotiateProtocolVersion (we speak 3.0).
  *   simple    Query → per statement: [RowDescription, DataRow*] CommandComplete | ErrorResponse
  *             (stops the string) ; EmptyQueryResponse for an empty string; then ReadyForQuery.
+ *             Several statements outside a transaction block run in one implicit transaction
+ *             (as in PostgreSQL), unless the string contains transaction control itself.
  *   extended  Parse/Bind/Describe/Execute/Close/Flush/Sync. After an ErrorResponse every
  *             message up to the next Sync is skipped. Execute with a row limit returns
  *             PortalSuspended and continues on the next Execute.
@@ -99,6 +101,8 @@ interface Portal {
 type State = 'startup' | 'authenticating' | 'ready' | 'closed';
 
 const ROW_KEYWORDS = new Set(['SELECT', 'VALUES', 'WITH', 'TABLE', 'SHOW', 'EXPLAIN']);
+/** statements that manage transactions: a Query string containing one gets no implicit block */
+const TXN_CONTROL = new Set(['BEGIN', 'START', 'COMMIT', 'END', 'ROLLBACK', 'ABORT', 'SAVEPOINT', 'RELEASE', 'PREPARE', 'SET', 'VACUUM', 'CHECKPOINT']);
 
 export class PgSession {
   readonly processId: number;
@@ -440,6 +444,11 @@ export class PgSession {
     }
     // a portal-less statement sequence drops the unnamed portal, as PostgreSQL does
     this.portals.delete('');
+    // Several statements outside a transaction block run as one implicit transaction, as in
+    // PostgreSQL — unless the string manages transactions itself.
+    const implicit = pieces.length > 1 && this.status() === 'I' && !pieces.some((p) => TXN_CONTROL.has(firstKeyword(p.text)));
+    if (implicit) await this.control('BEGIN');
+    let failed = false;
     for (const piece of pieces) {
       const statusBefore = this.status();
       let result: QueryResult;
@@ -447,6 +456,7 @@ export class PgSession {
         result = await this.run(piece.text, []);
       } catch (err) {
         this.writeError(errorInfo(err), 'ERROR', piece.start);
+        failed = true;
         break;
       }
       if (returnsRows(result)) {
@@ -457,7 +467,29 @@ export class PgSession {
       this.out.begin('C').cstring(commandTag(result, statusBefore)).end();
       await this.maybeFlush();
     }
+    if (implicit) {
+      try {
+        await this.control(failed ? 'ROLLBACK' : 'COMMIT');
+      } catch (err) {
+        this.writeError(errorInfo(err));
+        if (this.status() !== 'I') await this.control('ROLLBACK').catch(() => undefined);
+      }
+    }
     this.readyForQuery();
+  }
+
+  /** BEGIN / COMMIT / ROLLBACK the server issues itself (not counted as client statements). */
+  private async control(sql: 'BEGIN' | 'COMMIT' | 'ROLLBACK'): Promise<void> {
+    try {
+      const r = await this.connection().query(sql, []);
+      this.trackedStatus = sql === 'BEGIN' ? 'T' : 'I';
+      if (sql === 'COMMIT' && r.command.toUpperCase() === 'ROLLBACK') {
+        throw new ProtocolError('40001', 'the implicit transaction of the query string was rolled back');
+      }
+    } catch (err) {
+      if (sql !== 'BEGIN') this.trackedStatus = 'I';
+      throw err;
+    }
   }
 
   // ---- extended protocol --------------------------------------------------------------------

@@ -43,6 +43,9 @@ function shortest(v: number): { digits: string; exp: number } {
 }
 
 export function formatFloat8(v: number): string {
+  // fast path: where PostgreSQL prints fixed-point, JS's String() prints the same shortest digits
+  const a = v < 0 ? -v : v;
+  if (a >= 1e-4 && a < 1e15) return String(v);
   const special = specialFloat(v);
   if (special !== null) return special;
   const { digits, exp } = shortest(v);
@@ -50,6 +53,9 @@ export function formatFloat8(v: number): string {
 }
 
 export function formatFloat4(v: number): string {
+  const a = v < 0 ? -v : v;
+  // fast path: integers below 1e6 print as themselves
+  if (a < 1e6 && Number.isInteger(v) && v !== 0) return String(v);
   const special = specialFloat(v);
   if (special !== null) return special;
   const f = Math.fround(v);

@@ -7,6 +7,7 @@ import pg from 'pg';
 import { tableFromIPC } from 'apache-arrow';
 import { Database } from 'quiverdb';
 import { createServer, type QuiverServer } from '../src/index.js';
+import { RawPgClient } from './raw-pg-client.js';
 
 let db: Database;
 let server: QuiverServer;
@@ -79,6 +80,9 @@ describe('pgwire over the real engine', () => {
       expect(rs.map((r) => r.command)).toEqual(['CREATE', 'INSERT', 'SELECT']);
       expect(rs[1]!.rowCount).toBe(3);
       expect(rs[2]!.rows).toEqual([{ a: 3 }, { a: 2 }]);
+      // one implicit transaction: the INSERT before the failing statement is rolled back
+      await expect(c.query('INSERT INTO ms VALUES (9); SELECT 1/0')).rejects.toMatchObject({ code: '22012' });
+      expect((await c.query('SELECT a FROM ms WHERE a = 9')).rowCount).toBe(0);
     } finally {
       await c.end();
     }
@@ -109,6 +113,73 @@ describe('pgwire over the real engine', () => {
       expect(results.map((r) => r.rows[0].n)).toEqual([10, 20, 10, 20]);
     } finally {
       await Promise.all([a.end(), b.end()]);
+    }
+  });
+});
+
+describe('pgwire details over the real engine', () => {
+  it('sends binary results the pg client decodes to the same values as text', async () => {
+    const c = await client();
+    try {
+      await c.query('CREATE TABLE bin (i INTEGER, b BIGINT, d DOUBLE PRECISION, r REAL, ok BOOLEAN, t TEXT, n NUMERIC(10,2), day DATE, ts TIMESTAMP, s SMALLINT)');
+      await c.query("INSERT INTO bin VALUES (-7, 9007199254740993, -0.25, 1.5, true, 'héllo', 12.5, '2024-02-29', '2024-02-29 13:45:01.25', 3), (NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)");
+      const sql = 'SELECT i, b, d, r, ok, t, n, day, ts, s FROM bin ORDER BY i';
+      const asText = await c.query({ text: sql, ...rawText });
+      const asBinary = await c.query({ text: sql, values: [], binary: true, rowMode: 'array' } as pg.QueryArrayConfig);
+      expect(asText.rows[0]).toEqual(['-7', '9007199254740993', '-0.25', '1.5', 't', 'héllo', '12.50', '2024-02-29', '2024-02-29 13:45:01.25', '3']);
+      const row = asBinary.rows[0] as unknown[];
+      expect(row.slice(0, 7)).toEqual([-7, '9007199254740993', -0.25, 1.5, true, 'héllo', '12.50']);
+      expect(row[9]).toBe(3);
+      const day = row[7] as Date;
+      expect([day.getFullYear(), day.getMonth() + 1, day.getDate()]).toEqual([2024, 2, 29]);
+      expect(asBinary.rows[1]).toEqual([null, null, null, null, null, null, null, null, null, null]);
+    } finally {
+      await c.end();
+    }
+  });
+
+  it('reuses a named prepared statement', async () => {
+    const c = await client();
+    try {
+      await c.query('CREATE TABLE prep (a INTEGER, b TEXT)');
+      for (let i = 0; i < 3; i++) await c.query({ name: 'ins', text: 'INSERT INTO prep VALUES ($1, $2)', values: [i, `v${i}`] });
+      const r = await c.query({ name: 'sel', text: 'SELECT b FROM prep WHERE a >= $1 ORDER BY a', values: [1] });
+      const again = await c.query({ name: 'sel', text: 'SELECT b FROM prep WHERE a >= $1 ORDER BY a', values: [2] });
+      expect(r.rows).toEqual([{ b: 'v1' }, { b: 'v2' }]);
+      expect(again.rows).toEqual([{ b: 'v2' }]);
+    } finally {
+      await c.end();
+    }
+  });
+
+  it('describes a prepared statement without running it, and pages a portal', async () => {
+    const setup = await client();
+    await setup.query('CREATE TABLE pages (a INTEGER, b TEXT)');
+    await setup.query("INSERT INTO pages VALUES (1, 'x'), (2, 'y'), (3, 'z')");
+    await setup.end();
+    const c = await RawPgClient.connect(pgPort);
+    c.parse('s', 'SELECT a, b FROM pages WHERE a >= $1 ORDER BY a', [23]);
+    c.describe('S', 's');
+    c.bind('p', 's', [{ text: '1' }], []);
+    c.execute('p', 2);
+    c.execute('p', 2);
+    c.sync();
+    const msgs = await c.untilReady();
+    expect(msgs.map((m) => m.type).join('')).toBe('1tT2DDsDCZ');
+    expect(msgs[1]!.paramOids).toEqual([23]);
+    expect(msgs[2]!.columns!.map((x) => [x.name, x.oid])).toEqual([['a', 23], ['b', 25]]);
+    expect(msgs.filter((m) => m.type === 'D').map((m) => m.fields)).toEqual([['1', 'x'], ['2', 'y'], ['3', 'z']]);
+    c.close();
+  });
+
+  it('prints REAL, NUMERIC and INTERVAL as PostgreSQL does', async () => {
+    const c = await client();
+    try {
+      const r = await c.query({ text: "SELECT 0.1::real AS r, 1e300::float8 AS f, 12.50::numeric AS n, interval '1 day' AS i", ...rawText });
+      expect(r.rows).toEqual([['0.1', '1e+300', '12.50', '1 day']]);
+      expect(r.fields.map((f) => f.dataTypeID)).toEqual([700, 701, 1700, 1186]);
+    } finally {
+      await c.end();
     }
   });
 });

@@ -106,7 +106,9 @@ describe('sessions', () => {
     expect(created.statusCode).toBe(201);
     const id = created.json().session as string;
     const h = { 'quiver-session': id };
-    expect((await query('BEGIN', [], h)).statusCode).toBe(200);
+    const begin = await query('BEGIN', [], h);
+    expect(begin.statusCode).toBe(200);
+    expect(begin.headers['quiver-transaction-status']).toBe('T');
     expect((await query('INSERT INTO sess VALUES (1)', [], h)).json().rowCount).toBe(1);
     expect((await query('SELECT * FROM sess', [], h)).json().rowCount).toBe(1);
     const del = await server.http.inject({ method: 'DELETE', url: `/v1/sessions/${id}` });

@@ -77,6 +77,24 @@ describe('pg client', () => {
     }
   });
 
+  it('runs the statements of one Query string as one implicit transaction', async () => {
+    const c = await client();
+    try {
+      await c.query('CREATE TABLE atom (a INTEGER)');
+      await expect(c.query("INSERT INTO atom VALUES (1); SELECT fail('22012')")).rejects.toMatchObject({ code: '22012' });
+      expect((await c.query('SELECT * FROM atom')).rowCount).toBe(0);
+      expect(txStatus(c)).toBe('I');
+      // a string with its own transaction control gets no implicit block
+      await expect(c.query("BEGIN; INSERT INTO atom VALUES (2); COMMIT; SELECT fail('22012')")).rejects.toMatchObject({ code: '22012' });
+      expect((await c.query('SELECT * FROM atom')).rows).toEqual([{ a: 2 }]);
+      const ok = (await c.query('INSERT INTO atom VALUES (3); SELECT * FROM atom ORDER BY a')) as unknown as pg.QueryResult[];
+      expect(ok[1]!.rows).toEqual([{ a: 2 }, { a: 3 }]);
+      expect(txStatus(c)).toBe('I');
+    } finally {
+      await c.end();
+    }
+  });
+
   it('reports errors with SQLSTATE and position, and the session stays usable', async () => {
     const c = await client();
     try {

@@ -444,7 +444,10 @@ export class QuiverStore implements Store {
       const lsn = this.wal.append(c.type, c.payload);
       await this.wal.sync(lsn);
     } catch (e) {
-      // not durable (or unknown): the txn must be rolled back by the caller; the WAL is failed
+      // not acknowledged (its records may or may not have reached the disk): the WAL is failed,
+      // the database takes no more commits; the caller rolls the txn back
+      s.preparing = false;
+      this.donePreparing();
       throw e instanceof DbError ? e : DbError.wrap('commit', e);
     }
   }
@@ -524,7 +527,9 @@ export class QuiverStore implements Store {
   private maybeAutoCheckpoint(): void {
     if (this.closed || this.maintenanceRunning || this.wal.isFailed) return;
     if (this.wal.appendedLsn - this.lastCutLsn < this.checkpointWalBytes) return;
-    this.checkpoint().catch((e: unknown) => { this.backgroundError = e; });
+    this.checkpoint()
+      .then(() => (this.needsCompaction() ? this.compact() : undefined))
+      .catch((e: unknown) => { this.backgroundError = e; });
   }
 
   // ---------------------------------------------------------------- reads
@@ -751,25 +756,39 @@ export class QuiverStore implements Store {
   private async doCheckpoint(): Promise<void> {
     if (this.closed) return;
     const cut = await this.withCut(() => this.captureCut());
-    // write the new segments
+    if (cut === undefined) return;
+    // encode (zone maps + Parquet) and write the new segments; commits run meanwhile
+    const metas = new Map<CutWrite, Segment['meta']>();
     for (const w of cut.writes) {
+      await yieldToEventLoop();
+      const { meta, bytes } = this.buildSegment(w.table.id, w.id, w.spec, w.vectors, w.n, w.ids);
+      const ms = manifestSegment(new Segment(meta));
+      ms.deletes = encodeOffsets(Uint32Array.from(w.deleted));
+      w.mt.segments.push(ms);
+      metas.set(w, meta);
       await this.env.mkdir(this.p(`data/${w.table.id}`));
-      await this.env.writeFileDurable(this.p(w.meta.file), w.bytes);
+      await this.env.writeFileDurable(this.p(meta.file), bytes);
     }
     await this.writeManifest(cut.manifest);
     // switch memory
     for (const w of cut.writes) {
       const t = this.tables.get(w.table.id);
       if (t !== w.table) continue; // dropped meanwhile
-      const seg = new Segment(w.meta);
+      const seg = new Segment(metas.get(w)!);
       seg.ins = w.ins;
       seg.maxIns = w.ins.reduce((a, b) => Math.max(a, b), 0);
       let off = 0;
       for (const [c, mask] of w.masks) for (let i = 0; i < c.length; i++) if (mask[i] === 1) { seg.setDel(off, c.del[i]!); off++; }
-      invariant(off === w.meta.rows, 'checkpoint: moved row count changed');
-      t.delta.rebuild((c, i) => { const mask = w.masks.get(c); return mask === undefined || mask[i] !== 1; });
+      invariant(off === w.n, 'checkpoint: moved row count changed');
+      // the delta keeps what did not move, minus rolled back rows
+      t.delta.rebuild((c, i) => { const mask = w.masks.get(c); return (mask === undefined || mask[i] !== 1) && c.ins[i] !== ABORTED; });
       t.setSegments([...t.segments, seg]);
       if (seg.maxIns < this.gcHorizon) seg.ins = null;
+    }
+    const rebuilt = new Set(cut.writes.map((w) => w.table));
+    for (const t of this.tables.values()) {
+      if (rebuilt.has(t)) continue;
+      if (t.delta.chunks.some((c) => c.ins.subarray(0, c.length).includes(ABORTED))) t.delta.rebuild((c, i) => c.ins[i] !== ABORTED);
     }
     this.manifest = cut.manifest;
     this.lastCutLsn = cut.manifest.walStartLsn;
@@ -779,8 +798,10 @@ export class QuiverStore implements Store {
     await this.removeUnreferenced(false);
   }
 
-  private captureCut(): { manifest: Manifest; writes: { table: TableState; meta: Segment['meta']; bytes: Uint8Array; ins: Float64Array; masks: Map<DeltaChunk, Uint8Array> }[] } {
-    const writes: { table: TableState; meta: Segment['meta']; bytes: Uint8Array; ins: Float64Array; masks: Map<DeltaChunk, Uint8Array> }[] = [];
+  /** Synchronous: what the checkpoint will write (data copied out of the delta), or undefined when nothing changed. */
+  private captureCut(): { manifest: Manifest; writes: CutWrite[] } | undefined {
+    if (this.wal.appendedLsn === this.lastCutLsn) return undefined;
+    const writes: CutWrite[] = [];
     const m: Manifest = {
       version: 1,
       seq: this.manifest.seq + 1,
@@ -830,23 +851,24 @@ export class QuiverStore implements Store {
           });
           o += k;
         }
-        const rowGroups: RowGroupMeta[] = [];
-        for (let off = 0; off < n; off += this.rowGroupSize) {
-          const end = Math.min(n, off + this.rowGroupSize);
-          const zones = new Map<number, Zone>();
-          spec.columns.forEach((col, j) => zones.set(col.id, computeZone(vectors[j]!, col.type, off, end)));
-          rowGroups.push({ offset: off, rows: end - off, zones });
-        }
-        const bytes = encodeSegment(spec.columns.map((c) => ({ name: c.name, type: c.type })), vectors, n, this.rowGroupSize, this.tuning.codec);
-        const meta = { id, file: segmentPath(t.id, id), rows: n, bytes: bytes.length, columns: spec.columns, runs: runsOf(ids, n), rowGroups };
-        const ms = manifestSegment(new Segment(meta));
-        ms.deletes = encodeOffsets(Uint32Array.from(deleted));
-        mt.segments.push(ms);
-        writes.push({ table: t, meta, bytes, ins, masks });
+        writes.push({ table: t, id, spec, vectors, n, ids, deleted, mt, ins, masks });
       }
       m.tables.push(mt);
     }
     return { manifest: m, writes };
+  }
+
+  /** Zone maps + Parquet bytes of `n` rows (row ids ascending) as segment `id`. */
+  private buildSegment(table: TableId, id: number, spec: StoredTableSpec, vectors: ColumnVector[], n: number, ids: Float64Array): { meta: Segment['meta']; bytes: Uint8Array } {
+    const rowGroups: RowGroupMeta[] = [];
+    for (let off = 0; off < n; off += this.rowGroupSize) {
+      const end = Math.min(n, off + this.rowGroupSize);
+      const zones = new Map<number, Zone>();
+      spec.columns.forEach((col, j) => zones.set(col.id, computeZone(vectors[j]!, col.type, off, end)));
+      rowGroups.push({ offset: off, rows: end - off, zones });
+    }
+    const bytes = encodeSegment(spec.columns.map((c) => ({ name: c.name, type: c.type })), vectors, n, this.rowGroupSize, this.tuning.codec);
+    return { meta: { id, file: segmentPath(table, id), rows: n, bytes: bytes.length, columns: spec.columns, runs: runsOf(ids, n), rowGroups }, bytes };
   }
 
   private async writeManifest(m: Manifest): Promise<void> {
@@ -965,15 +987,8 @@ export class QuiverStore implements Store {
       }
       const id = nextSeg++;
       const rowIds = Float64Array.from(keep, (k) => k.id);
-      const rowGroups: RowGroupMeta[] = [];
-      for (let off = 0; off < n; off += this.rowGroupSize) {
-        const end = Math.min(n, off + this.rowGroupSize);
-        const zones = new Map<number, Zone>();
-        spec.columns.forEach((col, j) => zones.set(col.id, computeZone(vectors[j]!, col.type, off, end)));
-        rowGroups.push({ offset: off, rows: end - off, zones });
-      }
-      const bytes = encodeSegment(spec.columns.map((c) => ({ name: c.name, type: c.type })), vectors, n, this.rowGroupSize, this.tuning.codec);
-      const meta = { id, file: segmentPath(t.id, id), rows: n, bytes: bytes.length, columns: spec.columns, runs: runsOf(rowIds, n), rowGroups };
+      await yieldToEventLoop();
+      const { meta, bytes } = this.buildSegment(t.id, id, spec, vectors, n, rowIds);
       plans.push({ t, old: chosen, meta, bytes, keep });
     }
     if (plans.length === 0) return;
@@ -1025,6 +1040,26 @@ export class QuiverStore implements Store {
     await this.removeUnreferenced(false);
   }
 
+  /** Background policy: enough small segments, or a delete-heavy one, in some table. */
+  private needsCompaction(): boolean {
+    for (const t of this.tables.values()) {
+      let small = 0;
+      for (const x of t.segments) {
+        if (x.rows < this.tuning.smallSegmentRows) small++;
+        if (x.rows > 0 && x.deleted / x.rows >= this.tuning.deleteHeavyFraction) return true;
+      }
+      if (small >= 4) return true;
+    }
+    return false;
+  }
+
+  /** Error of the last background checkpoint / compaction, if any (cleared on read). */
+  takeBackgroundError(): unknown {
+    const e = this.backgroundError;
+    this.backgroundError = undefined;
+    return e;
+  }
+
   setGcHorizon(ts: Timestamp): void {
     this.gcHorizon = ts;
     for (const t of this.tables.values()) for (const s of t.segments) if (s.ins !== null && s.maxIns < ts) s.ins = null;
@@ -1069,6 +1104,23 @@ export class QuiverStore implements Store {
     this.closed = true;
     openDirs.delete(lockKey(this.env, this.dir));
   }
+}
+
+interface CutWrite {
+  readonly table: TableState;
+  readonly id: number;
+  readonly spec: StoredTableSpec;
+  readonly vectors: ColumnVector[];
+  readonly n: number;
+  readonly ids: Float64Array;
+  readonly deleted: number[];
+  readonly mt: ManifestTable;
+  readonly ins: Float64Array;
+  readonly masks: Map<DeltaChunk, Uint8Array>;
+}
+
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((r) => setImmediate(r));
 }
 
 const GONE: DeleteOutcome = { kind: 'gone' };

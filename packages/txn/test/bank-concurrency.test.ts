@@ -52,18 +52,23 @@ class Bank {
   /** UPDATE accounts SET balance = balance + delta WHERE id = a, with PostgreSQL's rules. */
   async update(t: Txn, a: number, delta: number): Promise<void> {
     const me = t.txn.id as number;
+    let v = this.visible(this.tm.statementSnapshot(t.txn), a);
     for (;;) {
-      const s = this.tm.statementSnapshot(t.txn);
-      const v = this.visible(s, a);
       if (v.ins === me) { v.value += delta; t.deltas.set(a, (t.deltas.get(a) ?? 0) + delta); return; }
       if (v.del !== NOT_DELETED && v.del !== me) {
         if (isUncommittedStamp(v.del)) {
           await this.tm.waitForTxn(v.del as never, t.txn); // the updater ends: look again
           continue;
         }
-        // deleted by a transaction that committed after our snapshot
+        // updated by a transaction that committed after our snapshot
         if (t.txn.usesTransactionSnapshot) throw Object.assign(new Error('concurrent update'), { code: SqlState.SerializationFailure });
-        continue; // read committed: the next statement snapshot sees the newest version
+        // read committed: follow the update chain to the newest version (EvalPlanQual). Not a
+        // new snapshot: a commit that finished after a still-pending one stays out of snapshots.
+        const del = v.del;
+        const next = this.chains[a]!.find((x) => x.ins === del);
+        if (!next) throw new Error('row vanished');
+        v = next;
+        continue;
       }
       this.tm.ssi.recordRead(t.txn, tab, v.rowId);
       t.reads.push({ item: a, from: v.writer });
@@ -168,6 +173,7 @@ async function runBank(isolation: IsolationLevel, policy: DeadlockPrevention, se
   expect(final).toEqual(bank.committedDeltas.map((d) => 100 + d)); // no committed transfer lost
   expect(tm.locks.locks().filter((l) => l.target.kind !== 'transaction')).toEqual([]);
   expect(tm.ssi.trackedCount).toBeLessThanOrEqual(1);
+  if (process.env["BANK_DEBUG"]) console.log(isolation, policy, JSON.stringify(counts), JSON.stringify(tm.locks.stats), JSON.stringify(tm.ssi.stats));
   return { ...counts, verdict: checkSerializable(bank.history), tm };
 }
 

@@ -32,6 +32,7 @@ import type { Database } from '../database.js';
 import { RetryStatement, type EngineTransaction } from '../transaction.js';
 import { indexDefOf, tableDefOf, type IndexMeta, type TableMeta } from '../catalog/catalog-state.js';
 import type { KeyIndex } from './key-index.js';
+import type { SsiKey, SsiKeyPart } from '@quiverdb/txn';
 
 export class EngineTable implements TableSource {
   readonly def: TableDef;
@@ -60,6 +61,8 @@ export class EngineTable implements TableSource {
 
   async *scan(req: ScanRequest): AsyncIterable<ScanBatch> {
     await this.#lockForRead(req.lockMode !== undefined);
+    // SERIALIZABLE: a scan reads the whole table's predicate (as PostgreSQL's relation-level SIREAD)
+    if (this.#ssi) this.#db.txns.ssi.recordRead(this.#txn.handle, this.#meta.id, 'table');
     const snapshot = this.#txn.snapshot;
     const opts = { columns: req.columns, predicates: req.predicates, withRowIds: req.withRowIds || req.lockMode !== undefined };
     for await (const b of this.#db.store.scan(this.#meta.id, snapshot, opts)) {
@@ -75,6 +78,7 @@ export class EngineTable implements TableSource {
     await this.#lockForWrite();
     const rowIds = this.#db.store.insert(this.#txn.id, this.#meta.id, batch);
     this.#txn.wrote = true;
+    this.#recordWrites(rowIds, batch);
     await this.#indexRows(batch, rowIds);
     return batch.length;
   }
@@ -92,12 +96,14 @@ export class EngineTable implements TableSource {
     if (deleted.length === 0) return 0;
     const rows = deleted.length === rowIds.length ? batch : takeRows(batch, deleted);
     const newIds = this.#db.store.insert(this.#txn.id, this.#meta.id, rows);
+    this.#recordWrites(newIds, rows);
     await this.#indexRows(rows, newIds);
     return deleted.length;
   }
 
   async fetch(rowIds: Float64Array, columns: readonly number[]): Promise<ColumnBatch> {
     await this.#lockForRead(false);
+    if (this.#ssi) this.#db.txns.ssi.recordReads(this.#txn.handle, this.#meta.id, rowIds);
     return this.#db.store.fetch(this.#meta.id, rowIds, columns);
   }
 
@@ -117,6 +123,16 @@ export class EngineTable implements TableSource {
       return encodeKeyFromColumns(idx.spec.slice(0, vals.length), cols, 0);
     };
     const candidates = idx.range(enc(low), enc(high), opts.lowInclusive, opts.highInclusive, opts.reverse ?? false);
+    if (this.#ssi) {
+      this.#db.txns.ssi.recordRead(this.#txn.handle, this.#meta.id, {
+        kind: 'range',
+        space: ix.name,
+        ...(low ? { lo: low.map(ssiKeyPart) } : {}),
+        ...(high ? { hi: high.map(ssiKeyPart) } : {}),
+        loInclusive: opts.lowInclusive,
+        hiInclusive: opts.highInclusive,
+      });
+    }
     const snapshot = this.#txn.snapshot;
     const out: number[] = [];
     for (const id of candidates) {
@@ -129,7 +145,29 @@ export class EngineTable implements TableSource {
         if (opts.limit !== undefined && out.length >= opts.limit) break;
       }
     }
-    return Float64Array.from(out);
+    const ids = Float64Array.from(out);
+    if (this.#ssi) this.#db.txns.ssi.recordReads(this.#txn.handle, this.#meta.id, ids);
+    return ids;
+  }
+
+  /** Is this a SERIALIZABLE transaction whose reads and writes SSI must track? */
+  get #ssi(): boolean {
+    return this.#txn.isolation === 'serializable' && this.#db.txns.ssi.isTracked(this.#txn.handle);
+  }
+
+  /** SSI: report written versions (old row ids of deletes, new rows with their index keys). */
+  #recordWrites(rowIds: ArrayLike<number>, batch?: ColumnBatch, positions?: readonly number[]): void {
+    if (!this.#ssi) return;
+    const ssi = this.#db.txns.ssi;
+    for (let i = 0; i < rowIds.length; i++) {
+      let keys: Record<string, SsiKey> | undefined;
+      if (batch) {
+        keys = {};
+        const row = positions ? positions[i]! : i;
+        for (const ix of this.#indexes) keys[ix.name] = ix.columns.map((c) => ssiKeyPart(valueAt(batch.columns[c]!, row)));
+      }
+      ssi.recordWrite(this.#txn.handle, this.#meta.id, rowIds[i]!, keys);
+    }
   }
 
   async #lockForRead(forUpdate: boolean): Promise<void> {
@@ -174,6 +212,7 @@ export class EngineTable implements TableSource {
       if (o.kind === 'deleted') done.push(i);
       else if (o.kind === 'concurrentlyDeleted') this.#concurrentUpdate();
     }
+    this.#recordWrites(done.map((i) => rowIds[i]!));
     return done;
   }
 
@@ -229,6 +268,20 @@ export class EngineTable implements TableSource {
       detail: `Key (${cols}) already exists.`,
     });
   }
+}
+
+/** The JS value of one slot (null for NULL). */
+function valueAt(c: ColumnVector, i: number): unknown {
+  if (c.validity !== null && c.validity[i] === 0) return null;
+  return (c.data as ArrayLike<unknown>)[i];
+}
+
+/** A key value as SSI compares it (numbers, bigints, strings; other values by their text). */
+function ssiKeyPart(v: unknown): SsiKeyPart {
+  if (v === null || v === undefined) return null;
+  if (typeof v === 'number' || typeof v === 'bigint' || typeof v === 'string') return v;
+  if (typeof v === 'boolean') return v ? 1 : 0;
+  return JSON.stringify(v);
 }
 
 /** The rows at `positions` of a batch, as a new batch. */

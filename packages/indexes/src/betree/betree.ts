@@ -83,6 +83,8 @@ export interface BeTreeOptions {
   maxFanout?: number;
   /** Merge function of `upsert`; required to use upserts. Not persisted: pass it at `open` too. */
   merge?: MergeFn;
+  /** 8 bits for the owner, persisted in the meta page (FractalIndex: bit 0 = unique). */
+  flags?: number;
 }
 
 export interface BeTreeStats {
@@ -122,6 +124,8 @@ export class BeTree {
   readonly maxFanout: number;
   readonly minFanout: number;
   readonly maxEntryBytes: number;
+  /** owner flags persisted in the meta page */
+  readonly flags: number;
   readonly stats: BeTreeStats = { pageWrites: 0, pageReads: 0, flushes: 0, messagesFlushed: 0, splits: 0, merges: 0, checkpoints: 0 };
   #root: ENode;
   #height = 0;
@@ -139,6 +143,7 @@ export class BeTree {
     this.maxFanout = opts.maxFanout ?? 8;
     invariant(this.maxFanout >= 3 && this.maxFanout <= 1024, 'maxFanout must be in [3, 1024]');
     this.minFanout = 2;
+    this.flags = (opts.flags ?? 0) & 0xff;
     this.#pageSize = store.pageSize;
     invariant(this.#pageSize <= 65536, 'Bε-tree pages are at most 64 KiB');
     this.#minLeaf = Math.floor(store.pageSize / 5);
@@ -157,9 +162,9 @@ export class BeTree {
     return new BeTree(store, opts);
   }
 
-  static open(store: PageStore, metaPage: PageId, opts: Omit<BeTreeOptions, 'maxFanout'> = {}): BeTree {
+  static open(store: PageStore, metaPage: PageId, opts: Omit<BeTreeOptions, 'maxFanout' | 'flags'> = {}): BeTree {
     const meta = decodeMeta(store.read(metaPage), 2);
-    const t = new BeTree(store, { ...opts, maxFanout: meta.param });
+    const t = new BeTree(store, { ...opts, maxFanout: meta.param, flags: meta.flags });
     t.#root = t.#load(meta.root);
     t.#height = meta.height;
     t.#seq = meta.seq;
@@ -563,7 +568,7 @@ export class BeTree {
     const rootPage = this.#write(this.#root);
     this.#seq++;
     const meta = this.store.allocate();
-    this.store.write(meta, encodeMeta({ treeKind: 2, flags: 0, root: pageId(rootPage), height: this.#height, count: -1, seq: this.#seq, param: this.maxFanout }));
+    this.store.write(meta, encodeMeta({ treeKind: 2, flags: this.flags, root: pageId(rootPage), height: this.#height, count: -1, seq: this.#seq, param: this.maxFanout }));
     this.stats.pageWrites++;
     if (this.name !== undefined) this.store.setRoot(this.name, meta);
     if (this.#metaPage !== 0) this.#retired.push(this.#metaPage);

@@ -101,6 +101,29 @@ export interface IndexEntry {
   rowId: RowId;
 }
 
+/**
+ * What the engine needs from a row-id index, whatever its structure (BTree, FractalIndex).
+ * Keys are encoded with `encodeKey`; bounds of `scan` / `rowIds` follow KeyRange's prefix rules.
+ */
+export interface OrderedIndex {
+  readonly unique: boolean;
+  /** keys longer than this are rejected with 54000 */
+  readonly maxKeyBytes: number;
+  insert(key: Uint8Array, rowId: RowId | number): InsertResult;
+  delete(key: Uint8Array, rowId: RowId | number): boolean;
+  get(key: Uint8Array): RowId | undefined;
+  getAll(key: Uint8Array): RowId[];
+  has(key: Uint8Array, rowId?: number): boolean;
+  scan(range?: KeyRange): Generator<IndexEntry>;
+  rowIds(range?: KeyRange, limit?: number): RowId[];
+  prefix(prefix: Uint8Array, reverse?: boolean): Generator<IndexEntry>;
+  /** write dirty pages + a meta page; returns the meta page id (reopen with the class's `open`) */
+  checkpoint(): PageId;
+  checkInvariants(): { pages: number };
+  unloadClean(): void;
+  drop(): void;
+}
+
 const INSERTED: InsertResult = Object.freeze({ inserted: true });
 
 /**
@@ -113,7 +136,7 @@ const INSERTED: InsertResult = Object.freeze({ inserted: true });
  *   t.get(encodeKey(spec, [42])); // 7
  *   const meta = t.checkpoint();  // later: BTree.open(store, meta)
  */
-export class BTree {
+export class BTree implements OrderedIndex {
   readonly store: PageStore;
   readonly unique: boolean;
   readonly name: string | undefined;

@@ -44,25 +44,32 @@ export class SortedModel {
     return true;
   }
 
-  getAll(key: string): number[] {
-    return this.entries.filter((e) => e.key === key).map((e) => e.rowId);
+  /** First index whose entry satisfies `pred`, for a predicate false…false true…true. */
+  #partition(pred: (k: string) => boolean): number {
+    let lo = 0;
+    let hi = this.entries.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (pred(this.entries[mid]!.key)) hi = mid;
+      else lo = mid + 1;
+    }
+    return lo;
   }
 
-  range(r: ModelRange, limit = Infinity): ModelEntry[] {
-    const ok = (k: string): boolean => {
-      if (r.gte !== undefined && !(k >= r.gte)) return false;
-      if (r.gt !== undefined && !(k > r.gt && !k.startsWith(r.gt))) return false;
-      if (r.lt !== undefined && !(k < r.lt)) return false;
-      if (r.lte !== undefined && !(k <= r.lte || k.startsWith(r.lte))) return false;
-      return true;
-    };
-    const out: ModelEntry[] = [];
-    const n = this.entries.length;
-    for (let j = 0; j < n && out.length < limit; j++) {
-      const e = this.entries[r.reverse === true ? n - 1 - j : j]!;
-      if (ok(e.key)) out.push(e);
-    }
+  getAll(key: string): number[] {
+    const out: number[] = [];
+    for (let i = this.#partition((k) => k >= key); i < this.entries.length && this.entries[i]!.key === key; i++) out.push(this.entries[i]!.rowId);
     return out;
+  }
+
+  /** Entries within r (prefix semantics of KeyRange): both bounds are monotone predicates. */
+  range(r: ModelRange, limit = Infinity): ModelEntry[] {
+    const lowerOk = (k: string): boolean => (r.gte === undefined || k >= r.gte) && (r.gt === undefined || (k > r.gt && !k.startsWith(r.gt)));
+    const upperFails = (k: string): boolean => !((r.lt === undefined || k < r.lt) && (r.lte === undefined || k <= r.lte || k.startsWith(r.lte)));
+    const a = this.#partition(lowerOk);
+    const z = Math.max(a, this.#partition(upperFails));
+    if (r.reverse === true) return this.entries.slice(Math.max(a, z - limit), z).reverse();
+    return this.entries.slice(a, Math.min(z, a + limit));
   }
 }
 

@@ -7,7 +7,7 @@
  *  1. The result's `t` is the type of every value it evaluates to.
  *  2. Aggregates appear only where `opts.agg` allows them, window functions where `opts.win` does.
  */
-import { DbError, SqlState, T, isIntegerType, typeName } from '@quiverdb/common';
+import { DbError, SqlState, T, typeName } from '@quiverdb/common';
 import type { SqlType } from '@quiverdb/common';
 import type { BExpr, SortKey, WindowFrame, FrameBound } from '../plan/plan.js';
 import type { PgNode } from '../sql/statement.js';
@@ -85,7 +85,10 @@ export function bindCompare(scope: Scope, op: string, l: BExpr, r: BExpr): BExpr
   }
   if (t.id === 'NULL') t = T.text;
   if (t.id === 'VARCHAR') t = T.text;
-  return { k: 'op', t: BOOL, op: op === '!=' ? '<>' : op, args: [coerceP(scope, l, t), coerceP(scope, r, t)] };
+  const a = coerceP(scope, l, t), b = coerceP(scope, r, t);
+  // constant folding (PostgreSQL: a strict operator with a NULL constant operand is NULL)
+  if ((a.k === 'const' && a.v === null) || (b.k === 'const' && b.v === null)) return { k: 'const', t: BOOL, v: null };
+  return { k: 'op', t: BOOL, op: op === '!=' ? '<>' : op, args: [a, b] };
 }
 
 export function bindArith(scope: Scope, op: string, l: BExpr, r: BExpr): BExpr {
@@ -254,14 +257,21 @@ function bindAExpr(x: PgNode, scope: Scope, o: ExprOpts): BExpr {
       return bindLike(scope, op, l, r);
     }
     case 'AEXPR_DISTINCT': case 'AEXPR_NOT_DISTINCT': {
-      const c = bindCompare(scope, '=', bindExpr(x.lexpr, scope, o), bindExpr(x.rexpr, scope, o));
-      return { k: 'op', t: BOOL, op: x.kind === 'AEXPR_DISTINCT' ? 'distinct' : 'notdistinct', args: (c as unknown as { args: BExpr[] }).args };
+      const l = bindExpr(x.lexpr, scope, o);
+      const r = bindExpr(x.rexpr, scope, o);
+      const ct0 = isUnknown(l) && !isUnknown(r) ? r.t : isUnknown(r) && !isUnknown(l) ? l.t : commonType(l.t, r.t);
+      if (ct0 === undefined) throw noOp('IS DISTINCT FROM', l.t, r.t);
+      const ct = ct0.id === 'NULL' ? T.text : ct0.id === 'VARCHAR' ? T.text : ct0;
+      return { k: 'op', t: BOOL, op: x.kind === 'AEXPR_DISTINCT' ? 'distinct' : 'notdistinct', args: [coerceP(scope, l, ct), coerceP(scope, r, ct)] };
     }
     case 'AEXPR_NULLIF': {
-      const c = bindCompare(scope, '=', bindExpr(x.lexpr, scope, o), bindExpr(x.rexpr, scope, o)) as unknown as { args: BExpr[] };
       const l = bindExpr(x.lexpr, scope, o);
-      const lt = isUnknown(l) ? c.args[0]!.t : l.t;
-      return { k: 'fn', t: lt, name: 'nullif', args: [coerceP(scope, l, lt), c.args[1]!] };
+      const r = bindExpr(x.rexpr, scope, o);
+      const ct0 = isUnknown(l) && !isUnknown(r) ? r.t : isUnknown(r) && !isUnknown(l) ? l.t : commonType(l.t, r.t);
+      if (ct0 === undefined) throw noOp('=', l.t, r.t);
+      const ct = ct0.id === 'NULL' ? T.text : ct0.id === 'VARCHAR' ? T.text : ct0;
+      const a = coerceP(scope, l, ct.id === l.t.id ? l.t : ct);
+      return { k: 'fn', t: a.t, name: 'nullif', args: [a, coerceP(scope, r, ct)] };
     }
     case 'AEXPR_IN': {
       const arg = bindExpr(x.lexpr, scope, o);
@@ -272,7 +282,9 @@ function bindAExpr(x: PgNode, scope: Scope, o: ExprOpts): BExpr {
       const items: BExpr[] = rawItems.map((i: PgNode) => bindExpr(i, scope, o));
       const t0 = commonTypeOf([arg, ...items], 'IN');
       const t = t0.id === 'VARCHAR' ? T.text : t0;
-      return { k: 'in', t: BOOL, arg: coerceP(scope, arg, t), list: items.map((i) => coerceP(scope, i, t)), neg: op === '<>' };
+      const a = coerceP(scope, arg, t);
+      if (a.k === 'const' && a.v === null) return { k: 'const', t: BOOL, v: null };
+      return { k: 'in', t: BOOL, arg: a, list: items.map((i) => coerceP(scope, i, t)), neg: op === '<>' };
     }
     case 'AEXPR_BETWEEN': case 'AEXPR_NOT_BETWEEN': case 'AEXPR_BETWEEN_SYM': case 'AEXPR_NOT_BETWEEN_SYM': {
       const arg = bindExpr(x.lexpr, scope, o);

@@ -11,7 +11,7 @@
 import { DbError, SqlState, T } from '@quiverdb/common';
 import type { SqlType } from '@quiverdb/common';
 import type { AggSpec, BExpr, OutCol, Plan, SortKey, WinSpec } from '../plan/plan.js';
-import { exprHas, mapExpr, splitAnd } from '../plan/plan.js';
+import { exprHas, mapExpr, remapCols, splitAnd } from '../plan/plan.js';
 import type { PgNode } from '../sql/statement.js';
 import { parseRaw } from '../sql/parse.js';
 import { buildJoinTree, makeJoin } from '../optimizer/join-order.js';
@@ -366,6 +366,14 @@ function expandTargets(s: PgNode, scope: Scope): Target[] {
   return out;
 }
 
+/** Project over a column-only Project: compose into one (keeps EXPLAIN and execution lean). */
+function mergeProject(p: Extract<Plan, { k: 'project' }>): Plan {
+  const inner = p.input;
+  if (inner.k !== 'project' || !inner.exprs.every((e) => e.k === 'col')) return p;
+  const map = inner.exprs.map((e) => (e as { i: number }).i);
+  return { ...p, input: inner.input, exprs: p.exprs.map((e) => remapCols(e, (i) => map[i]!)) };
+}
+
 function hasAgg(e: BExpr): boolean { return exprHas(e, (x) => x.k === 'agg'); }
 
 function collect(e: BExpr, kind: 'agg' | 'win', acc: Map<string, BExpr>): void {
@@ -553,7 +561,7 @@ function bindSelectCore(s: PgNode, bctx: BindCtx, frame: Frame, ctes: Map<string
       return e;
     });
   }
-  plan = { k: 'project', out: projOut, input: plan, exprs: projExprs, est: plan.est };
+  plan = mergeProject({ k: 'project', out: projOut, input: plan, exprs: projExprs, est: plan.est });
   if (distinctOn && onExprs) {
     // DISTINCT ON keeps the first row of each group in ORDER BY order
     if (sortKeys.length > 0) plan = { k: 'sort', out: plan.out, input: plan, keys: sortKeys, limit: null, est: plan.est };

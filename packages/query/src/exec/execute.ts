@@ -18,7 +18,8 @@ import { Decimal } from '../types/decimal.js';
 import { evalExpr } from './eval.js';
 import type { ExecCtx } from './eval.js';
 import type { Rel } from './rel.js';
-import { EMPTY_ROW, concatRels, emptyRel, filterRel, gather, sliceRel } from './rel.js';
+import { EMPTY_ROW, concatRels, emptyRel, filterRel, gather, gatherColumn, sliceRel } from './rel.js';
+import { groupIds, joinKeyIds } from './hash-keys.js';
 import { makeAccumulator } from './aggregate.js';
 import { runWindow } from './window.js';
 
@@ -67,13 +68,9 @@ async function execNode(plan: Plan, ctx: ExecCtx): Promise<Rel> {
     case 'distinct': {
       const input = await execPlan(plan.input, ctx);
       const keyCols = plan.on ? await Promise.all(plan.on.map((e) => evalExpr(e, input, ctx))) : input.cols;
-      const seen = new Set<unknown>();
-      const idx: number[] = [];
-      for (let i = 0; i < input.n; i++) {
-        const k = keyCols.length === 1 ? keyOf(keyCols[0]![i]) : tupleKey(keyCols.map((c) => c[i]));
-        if (!seen.has(k)) { seen.add(k); idx.push(i); }
-      }
-      return idx.length === input.n ? input : gather(input, idx);
+      if (keyCols.length === 0) return sliceRel(input, 0, 1);
+      const { first } = groupIds(keyCols, input.n);
+      return first.length === input.n ? input : gather(input, first);
     }
     case 'setop': return execSetOp(plan, ctx);
     case 'window': {
@@ -176,6 +173,13 @@ function keysOf(cols: unknown[][], i: number): unknown {
 function combine(l: Rel, r: Rel, li: number[], ri: number[], nl: number, nr: number): Rel {
   const m = li.length;
   const cols: unknown[][] = [];
+  let lAll = true, rAll = true;
+  for (let i = 0; i < m; i++) { if (li[i]! < 0) lAll = false; if (ri[i]! < 0) rAll = false; }
+  if (lAll && rAll) {
+    for (let c = 0; c < nl; c++) cols.push(gatherColumn(l.cols[c]!, li));
+    for (let c = 0; c < nr; c++) cols.push(gatherColumn(r.cols[c]!, ri));
+    return { n: m, cols };
+  }
   for (let c = 0; c < nl; c++) {
     const src = l.cols[c]!;
     const o = new Array<unknown>(m);
@@ -204,9 +208,15 @@ async function execJoin(plan: Extract<Plan, { k: 'join' }>, ctx: ExecCtx): Promi
     const lk = await Promise.all(plan.lkeys.map((e) => evalExpr(e, left, ctx)));
     const rk = await Promise.all(plan.rkeys.map((e) => evalExpr(e, right, ctx)));
     // build on the right side, probe with the left
+    let lkc = lk, rkc = rk;
+    if (lk.length > 1) {
+      const ids = joinKeyIds(lk, left.n, rk, right.n);
+      lkc = [Array.from(ids.l, (x) => (x < 0 ? null : x))];
+      rkc = [Array.from(ids.r, (x) => (x < 0 ? null : x))];
+    }
     const table = new Map<unknown, number | number[]>();
     for (let j = 0; j < right.n; j++) {
-      const k = keysOf(rk, j);
+      const k = keysOf(rkc, j);
       if (k === null) continue;
       const cur = table.get(k);
       if (cur === undefined) table.set(k, j);
@@ -214,7 +224,7 @@ async function execJoin(plan: Extract<Plan, { k: 'join' }>, ctx: ExecCtx): Promi
       else cur.push(j);
     }
     for (let i = 0; i < left.n; i++) {
-      const k = keysOf(lk, i);
+      const k = keysOf(lkc, i);
       if (k === null) continue;
       const m = table.get(k);
       if (m === undefined) continue;
@@ -278,14 +288,10 @@ async function execAgg(plan: Extract<Plan, { k: 'agg' }>, ctx: ExecCtx): Promise
       ng = 1;
       firstRow.push(0);
     } else {
-      const map = new Map<unknown, number>();
-      const cols = active.map((i) => gcols[i]!);
-      for (let i = 0; i < input.n; i++) {
-        const k = cols.length === 1 ? keyOf(cols[0]![i]) : tupleKey(cols.map((c) => c[i]));
-        let g = map.get(k);
-        if (g === undefined) { g = ng++; map.set(k, g); firstRow.push(i); }
-        gid[i] = g;
-      }
+      const k = groupIds(active.map((i) => gcols[i]!), input.n);
+      gid.set(k.ids);
+      ng = k.count;
+      for (const f of k.first) firstRow.push(f);
     }
     const outCols: unknown[][] = [];
     for (let gi = 0; gi < plan.groups.length; gi++) {
@@ -369,21 +375,16 @@ async function execSetOp(plan: Extract<Plan, { k: 'setop' }>, ctx: ExecCtx): Pro
   const l = await execPlan(plan.left, ctx);
   const r = await execPlan(plan.right, ctx);
   const ncols = plan.out.length;
-  const key = (rel: Rel, i: number): string => tupleKey(rel.cols.map((c) => c[i]));
-  if (plan.op === 'union') {
-    const both = concatRels([l, r], ncols);
-    if (plan.all) return both;
-    const seen = new Set<string>();
-    const idx: number[] = [];
-    for (let i = 0; i < both.n; i++) { const k = key(both, i); if (!seen.has(k)) { seen.add(k); idx.push(i); } }
-    return gather(both, idx);
-  }
-  const counts = new Map<string, number>();
-  for (let i = 0; i < r.n; i++) { const k = key(r, i); counts.set(k, (counts.get(k) ?? 0) + 1); }
+  const both = concatRels([l, r], ncols);
+  if (plan.op === 'union' && plan.all) return both;
+  const g = groupIds(both.cols, both.n);
+  if (plan.op === 'union') return g.first.length === both.n ? both : gather(both, g.first);
+  const counts = new Map<number, number>();
+  for (let i = l.n; i < both.n; i++) { const k = g.ids[i]!; counts.set(k, (counts.get(k) ?? 0) + 1); }
   const idx: number[] = [];
-  const emitted = new Set<string>();
+  const emitted = new Set<number>();
   for (let i = 0; i < l.n; i++) {
-    const k = key(l, i);
+    const k = g.ids[i]!;
     const c = counts.get(k) ?? 0;
     if (plan.op === 'intersect') {
       if (plan.all) { if (c > 0) { idx.push(i); counts.set(k, c - 1); } }

@@ -37,13 +37,6 @@ function textArgs(n: number): Pick<ScalarFn, 'argType'> {
   return { argType: (i) => (i < n ? T.text : T.integer) };
 }
 
-function toDouble(v: unknown): number {
-  if (typeof v === 'number') return v;
-  if (typeof v === 'bigint') return Number(v);
-  if (v instanceof Decimal) return v.toNumber();
-  return Number(v);
-}
-
 function mathD(f: (x: number) => number, check?: (x: number) => void): ScalarFn {
   return {
     ret: (a) => (a[0] && a[0].id === 'NUMERIC' ? T.numeric : T.double),

@@ -5,6 +5,11 @@
  * Invariants:
  *  1. Every column array has exactly `n` entries.
  *  2. Operators never mutate a Rel they received (column arrays may be shared between Rels).
+ *  3. A column is a JS array of internal values, or — for NULL-free INTEGER / SMALLINT / BIGINT /
+ *     REAL / DOUBLE / DATE / TIMESTAMP columns — a typed array (Int32Array, BigInt64Array,
+ *     Float64Array) holding the same values. Readers index it like an array; writers only
+ *     write into columns they allocated (`newColumnLike` keeps the kind only when no NULL can
+ *     be written).
  */
 export interface Rel {
   readonly n: number;
@@ -18,14 +23,27 @@ export function emptyRel(ncols: number): Rel {
 }
 
 /** Rows `idx` of `r`, in that order. */
-export function gather(r: Rel, idx: ArrayLike<number>): Rel {
+type TypedCol = Int32Array | Float64Array | BigInt64Array;
+type TypedCtor = Int32ArrayConstructor | Float64ArrayConstructor | BigInt64ArrayConstructor;
+
+/** Is this column a typed array (numeric, no NULLs)? */
+export function isTyped(c: ArrayLike<unknown>): boolean { return !Array.isArray(c); }
+
+/** A new column like `c` (typed when `c` is typed) of length m. */
+export function newColumnLike(c: ArrayLike<unknown>, m: number): unknown[] {
+  if (Array.isArray(c)) return new Array<unknown>(m);
+  return new ((c as TypedCol).constructor as TypedCtor)(m) as unknown as unknown[];
+}
+
+export function gatherColumn(c: unknown[], idx: ArrayLike<number>): unknown[] {
   const m = idx.length;
-  const cols = r.cols.map((c) => {
-    const o = new Array<unknown>(m);
-    for (let i = 0; i < m; i++) o[i] = c[idx[i]!];
-    return o;
-  });
-  return { n: m, cols };
+  const o = newColumnLike(c, m);
+  for (let i = 0; i < m; i++) o[i] = c[idx[i]!];
+  return o;
+}
+
+export function gather(r: Rel, idx: ArrayLike<number>): Rel {
+  return { n: idx.length, cols: r.cols.map((c) => gatherColumn(c, idx)) };
 }
 
 /** Rows where mask[i] === true. */
@@ -42,7 +60,9 @@ export function concatRels(rels: readonly Rel[], ncols: number): Rel {
   for (const r of rels) n += r.n;
   const cols: unknown[][] = [];
   for (let c = 0; c < ncols; c++) {
-    const o = new Array<unknown>(n);
+    const first = rels[0]?.cols[c];
+    const typed = first !== undefined && !Array.isArray(first) && rels.every((r) => r.cols[c]!.constructor === first.constructor);
+    const o = typed ? newColumnLike(first, n) : new Array<unknown>(n);
     let p = 0;
     for (const r of rels) { const src = r.cols[c]!; for (let i = 0; i < r.n; i++) o[p++] = src[i]; }
     cols.push(o);

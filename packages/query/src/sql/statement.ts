@@ -10,7 +10,6 @@
 import type { QualifiedName } from '../catalog/catalog.js';
 
 /** A libpg-query parse-tree node (protobuf JSON: `{ NodeType: { ...fields } }`). */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type PgNode = any;
 
 export type IsolationLevel = 'read uncommitted' | 'read committed' | 'repeatable read' | 'serializable';

@@ -370,9 +370,15 @@ export function castValue(v: unknown, from: SqlType, to: SqlType): unknown {
 
 /** Internal values of one vector of the shared layout. */
 export function vectorToValues(vec: ColumnVector, length: number, t: SqlType): unknown[] {
-  const out = new Array<unknown>(length);
   const data = vec.data;
   const val = vec.validity;
+  // zero-copy: a NULL-free numeric vector is already in executor representation (invariant 1
+  // of exec/rel.ts allows typed arrays as columns)
+  if (val === null && !Array.isArray(data) && t.id !== 'BOOLEAN' && t.id !== 'NUMERIC' && t.id !== 'INTERVAL') {
+    const td = data as Int32Array | Float64Array | BigInt64Array;
+    return (td.length === length ? td : td.subarray(0, length)) as unknown as unknown[];
+  }
+  const out = new Array<unknown>(length);
   switch (t.id) {
     case 'BOOLEAN':
       for (let i = 0; i < length; i++) out[i] = val !== null && val[i] === 0 ? null : (data as Uint8Array)[i] !== 0;
@@ -392,7 +398,15 @@ export function vectorToValues(vec: ColumnVector, length: number, t: SqlType): u
 /** A vector of the shared layout from internal values. */
 export function valuesToVector(vals: readonly unknown[], t: SqlType): ColumnVector {
   const n = vals.length;
-  const data = allocateData(physicalTypeOf(t), n);
+  const p = physicalTypeOf(t);
+  if (!Array.isArray(vals)) {
+    // a typed-array column (no NULLs): reuse it when it already has the layout's array type
+    const ok = ((p === 'int32' || p === 'int16' || p === 'date32') && vals instanceof Int32Array)
+      || ((p === 'float64' || p === 'float32' || p === 'timestamp_us') && vals instanceof Float64Array)
+      || (p === 'int64' && vals instanceof BigInt64Array);
+    if (ok) return { data: vals as unknown as Int32Array, validity: null };
+  }
+  const data = allocateData(p, n);
   let validity: Uint8Array | null = null;
   for (let i = 0; i < n; i++) {
     const v = vals[i];

@@ -15,6 +15,7 @@ import * as arrow from 'apache-arrow';
 import * as pw from 'parquet-wasm';
 import type { ColumnVector, PhysicalType } from '@quiverdb/common';
 import { jsonDecode, jsonEncode } from '../table/json-value.js';
+import { decodeStrings, encodeStrings } from '../table/utf8.js';
 
 export type SegmentCodec = 'uncompressed' | 'snappy' | 'zstd' | 'lz4';
 
@@ -23,8 +24,6 @@ export interface SegmentColumn {
   readonly type: PhysicalType;
 }
 
-const enc = new TextEncoder();
-const dec = new TextDecoder();
 
 function packBits(bytes: Uint8Array, n: number): Uint8Array {
   const out = new Uint8Array((n + 7) >> 3);
@@ -78,20 +77,7 @@ function toArrowData(t: PhysicalType, v: ColumnVector, n: number): arrow.Data {
       return arrow.makeData({ ...base, type: type as arrow.TimestampMicrosecond, data: out as unknown as Int32Array });
     }
     case 'utf8': case 'json': {
-      const ss = d as unknown[];
-      const parts: Uint8Array[] = new Array(n);
-      const offs = new Int32Array(n + 1);
-      let total = 0;
-      for (let i = 0; i < n; i++) {
-        const s = t === 'json' ? jsonEncode(ss[i]) : String(ss[i] ?? '');
-        const b = enc.encode(s);
-        parts[i] = b;
-        offs[i] = total;
-        total += b.length;
-      }
-      offs[n] = total;
-      const bytes = new Uint8Array(total);
-      for (let i = 0; i < n; i++) bytes.set(parts[i]!, offs[i]!);
+      const { bytes, offsets: offs } = t === 'json' ? encodeStrings(d as unknown[], n, jsonEncode) : encodeStrings(d as unknown[], n);
       return arrow.makeData({ ...base, type: type as arrow.Utf8, valueOffsets: offs, data: bytes });
     }
   }
@@ -107,7 +93,7 @@ function compression(c: SegmentCodec): pw.Compression {
 }
 
 /** Encode `n` rows as a Parquet file with row groups of `rowGroupSize`. */
-export function encodeSegment(cols: readonly SegmentColumn[], vectors: readonly ColumnVector[], n: number, rowGroupSize: number, codec: SegmentCodec = 'snappy'): Uint8Array {
+export function encodeSegment(cols: readonly SegmentColumn[], vectors: readonly ColumnVector[], n: number, rowGroupSize: number, codec: SegmentCodec = 'snappy', dictionary = true): Uint8Array {
   const fields: arrow.Field[] = [];
   const children: arrow.Data[] = [];
   cols.forEach((c, i) => {
@@ -120,11 +106,15 @@ export function encodeSegment(cols: readonly SegmentColumn[], vectors: readonly 
   const table = new arrow.Table(schema, new arrow.RecordBatch(schema, struct));
   const ipc = arrow.tableToIPC(table, 'stream');
   const wt = pw.Table.fromIPCStream(ipc);
-  const props = new pw.WriterPropertiesBuilder()
+  let b = new pw.WriterPropertiesBuilder()
     .setMaxRowGroupSize(rowGroupSize)
     .setCompression(compression(codec))
     .setCreatedBy('quiverdb')
-    .build();
+    .setDictionaryEnabled(false);
+  // dictionary encoding costs ~4x in write time on numeric columns for little gain (README):
+  // only string columns get it
+  if (dictionary) for (const c of cols) if (c.type === 'utf8') b = b.setColumnDictionaryEnabled(c.name, true);
+  const props = b.build();
   return pw.writeParquet(wt, props);
 }
 
@@ -186,10 +176,8 @@ function fromArrow(t: PhysicalType, vec: arrow.Vector, n: number): ColumnVector 
       for (const d of vec.data) {
         const offs = d.valueOffsets as Int32Array;
         const bytes = d.values as Uint8Array;
-        for (let i = 0; i < d.length; i++) {
-          const s = dec.decode(bytes.subarray(offs[d.offset + i]!, offs[d.offset + i + 1]!));
-          out[at + i] = t === 'json' ? (validity !== null && validity[at + i] === 0 ? null : jsonDecode(s)) : s;
-        }
+        decodeStrings(bytes, offs, d.offset, d.length, out, at);
+        if (t === 'json') for (let i = 0; i < d.length; i++) out[at + i] = validity !== null && validity[at + i] === 0 ? null : jsonDecode(out[at + i] as string);
         at += d.length;
       }
       data = out;

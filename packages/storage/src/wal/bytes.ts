@@ -6,6 +6,7 @@
  *  2. ByteReader never reads past its end: a short buffer is a DataCorrupted (XX001) error.
  */
 import { DataCorrupted } from '@quiverdb/common';
+import { decodeStrings, encodeStrings } from '../table/utf8.js';
 
 const enc = new TextEncoder();
 const dec = new TextDecoder('utf-8', { fatal: false });
@@ -46,20 +47,12 @@ export class ByteWriter {
     const b = enc.encode(s);
     this.bytes(b);
   }
-  /** many strings: total byte length, then offsets, then one utf8 blob */
+  /** many strings: n, offsets (n+1), then one utf8 blob */
   strings(ss: readonly string[], n: number): void {
-    const parts: Uint8Array[] = new Array(n);
-    let total = 0;
-    for (let i = 0; i < n; i++) { const b = enc.encode(ss[i]!); parts[i] = b; total += b.length; }
-    const offs = new Uint32Array(n + 1);
-    let o = 0;
-    for (let i = 0; i < n; i++) { offs[i] = o; o += parts[i]!.length; }
-    offs[n] = o;
+    const { bytes, offsets } = encodeStrings(ss, n);
     this.u32(n);
-    this.ensure(4 * (n + 1) + total + 4);
-    for (let i = 0; i <= n; i++) this.u32(offs[i]!);
-    this.u32(total);
-    for (let i = 0; i < n; i++) this.raw(parts[i]!);
+    this.typed(offsets, n + 1);
+    this.bytes(bytes);
   }
   finish(): Uint8Array { return this.buf.subarray(0, this.len); }
 }
@@ -93,11 +86,10 @@ export class ByteReader {
   str(): string { return dec.decode(this.bytes()); }
   strings(): string[] {
     const n = this.u32();
-    const offs = new Uint32Array(n + 1);
-    for (let i = 0; i <= n; i++) offs[i] = this.u32();
+    const offs = this.i32s();
     const blob = this.bytes();
     const out = new Array<string>(n);
-    for (let i = 0; i < n; i++) out[i] = dec.decode(blob.subarray(offs[i]!, offs[i + 1]!));
+    decodeStrings(blob, offs, 0, n, out, 0);
     return out;
   }
 }

@@ -1,0 +1,48 @@
+/**
+ * Fast UTF-8 for string columns: one TextEncoder / Buffer call for a whole column when it is
+ * ASCII (the common case), per-value coding only otherwise.
+ *
+ * Invariants:
+ *  1. decodeStrings(encodeStrings(ss)) equals ss for every sequence of well-formed strings.
+ */
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+export function encodeStrings(ss: readonly unknown[], n: number, toText: (x: unknown) => string = (x) => (typeof x === 'string' ? x : String(x ?? ''))): { bytes: Uint8Array; offsets: Int32Array } {
+  const strs = new Array<string>(n);
+  for (let i = 0; i < n; i++) strs[i] = toText(ss[i]);
+  const joined = strs.join('');
+  const offsets = new Int32Array(n + 1);
+  const all = enc.encode(joined);
+  if (all.length === joined.length) {
+    let o = 0;
+    for (let i = 0; i < n; i++) { offsets[i] = o; o += strs[i]!.length; }
+    offsets[n] = o;
+    return { bytes: all, offsets };
+  }
+  const buf = new Uint8Array(joined.length * 3);
+  let o = 0;
+  for (let i = 0; i < n; i++) {
+    offsets[i] = o;
+    o += enc.encodeInto(strs[i]!, buf.subarray(o)).written;
+  }
+  offsets[n] = o;
+  return { bytes: buf.subarray(0, o), offsets };
+}
+
+function isAscii(b: Uint8Array, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (b[i]! > 0x7f) return false;
+  return true;
+}
+
+/** Strings i in [first, first+n) given byte offsets (offsets[i]..offsets[i+1]) into `bytes`. */
+export function decodeStrings(bytes: Uint8Array, offsets: ArrayLike<number>, first: number, n: number, out: unknown[], at: number): void {
+  const start = offsets[first]!;
+  const end = offsets[first + n]!;
+  if (isAscii(bytes, start, end)) {
+    const whole = Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start).toString('latin1');
+    for (let i = 0; i < n; i++) out[at + i] = whole.substring(offsets[first + i]! - start, offsets[first + i + 1]! - start);
+    return;
+  }
+  for (let i = 0; i < n; i++) out[at + i] = dec.decode(bytes.subarray(offsets[first + i]!, offsets[first + i + 1]!));
+}

@@ -1,0 +1,57 @@
+/**
+ * Child process of kill.test.ts: runs a random workload on a NodeEnv store and reports, on fd 1,
+ * one JSON line per commit: {"t":"begin",...} before prepareCommit and {"t":"ack"} after it
+ * resolved. The parent SIGKILLs it at a random moment. Checkpoints and compactions run in the
+ * background, concurrently with the commits.
+ */
+import { writeSync } from 'node:fs';
+import type { TableId, Timestamp, TxnId } from '@quiverdb/common';
+import { NodeEnv } from '../src/env/node-env.js';
+import { openStore } from '../src/store.js';
+import { rng, rowsToBatch, scanAll, SPEC, randomRow } from '../src/test-support.js';
+
+const [dir, seedArg] = process.argv.slice(2);
+const T = 7 as TableId;
+const say = (o: unknown): void => { writeSync(1, JSON.stringify(o) + '\n'); };
+
+async function main(): Promise<void> {
+  const r = rng(Number(seedArg));
+  const s = await openStore({ env: new NodeEnv(), dir: dir!, rowGroupSize: 64, checkpointWalBytes: 32 * 1024 }, { smallSegmentRows: 500, walSegmentBytes: 16 * 1024 });
+  let ts = s.recoveredCommitTs + 1;
+  let txn = 2 ** 50 + 1;
+  const begin = (): { txn: TxnId; snap: { txnId: TxnId; startTs: Timestamp } } => {
+    const id = txn++ as TxnId;
+    return { txn: id, snap: { txnId: id, startTs: (ts + 1) as Timestamp } };
+  };
+  if (!s.hasTable(T)) {
+    const a = begin();
+    s.createTable(a.txn, SPEC(7));
+    say({ t: 'begin', create: true, ins: [], del: [] });
+    await s.prepareCommit(a.txn);
+    s.finishCommit(a.txn, ++ts as Timestamp);
+    say({ t: 'ack' });
+  }
+  say({ t: 'ready' });
+  let key = Math.floor(r() * 1e6) * 1000;
+  for (;;) {
+    const t = begin();
+    const rows = Array.from({ length: 1 + Math.floor(r() * 40) }, () => randomRow(r, key++));
+    const ids = s.insert(t.txn, T, rowsToBatch(rows));
+    const del: number[] = [];
+    if (r() < 0.5) {
+      const vis = await scanAll(s, T, t.snap);
+      for (let i = 0; i < 3 && vis.length > 0; i++) del.push(vis[Math.floor(r() * vis.length)]!.id);
+    }
+    const outs = s.delete(t.txn, t.snap, T, Float64Array.from(new Set(del)));
+    const deleted = [...new Set(del)].filter((_, i) => outs[i]!.kind === 'deleted');
+    say({ t: 'begin', ins: [...ids].map((id, i) => [id, rows[i]![0]]), del: deleted });
+    await s.prepareCommit(t.txn);
+    s.finishCommit(t.txn, ++ts as Timestamp);
+    say({ t: 'ack' });
+    const x = r();
+    if (x < 0.05) void s.checkpoint();
+    else if (x < 0.08) { s.setGcHorizon((ts + 1) as Timestamp); void s.compact(); }
+  }
+}
+
+main().catch((e: unknown) => { say({ t: 'error', message: String(e) }); process.exit(1); });

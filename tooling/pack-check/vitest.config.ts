@@ -1,0 +1,3 @@
+import { defineConfig } from 'vitest/config';
+import { sharedConfig } from '@quiverdb/tsconfig/vitest';
+export default defineConfig(sharedConfig());
