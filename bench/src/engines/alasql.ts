@@ -5,18 +5,12 @@
  * Loads with `INSERT INTO t SELECT * FROM ?` over row objects (keeps the primary-key index).
  */
 import alasql from 'alasql';
-import { createRequire } from 'node:module';
+import { packageVersion } from './package-version.js';
 import { daysToDate, type TableData, type TableDef } from '../table-data.js';
 import { NotApplicable, unpreparedStatement, type EngineAdapter, type OpenTarget, type Prepared, type Row, type Session, type TxnStep } from './adapter.js';
 import { createTableSql, positionalPlaceholders, stripDateLiterals } from './dialect.js';
 
-function version(): string {
-  try {
-    return (createRequire(import.meta.url)('alasql/package.json') as { version: string }).version;
-  } catch {
-    return 'unknown';
-  }
-}
+const version = (): string => packageVersion('alasql');
 
 interface AlaDatabase {
   exec(sql: string, params?: unknown[]): unknown;

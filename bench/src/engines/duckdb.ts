@@ -4,18 +4,12 @@
  */
 import { DuckDBConnection, DuckDBInstance, dateValue, type DuckDBValue } from '@duckdb/node-api';
 import { join } from 'node:path';
-import { createRequire } from 'node:module';
+import { packageVersion } from './package-version.js';
 import type { TableData, TableDef } from '../table-data.js';
 import { runTransaction, type EngineAdapter, type OpenTarget, type Prepared, type Row, type Session, type TxnOptions, type TxnStep } from './adapter.js';
 import { createTableSql } from './dialect.js';
 
-function version(): string {
-  try {
-    return (createRequire(import.meta.url)('@duckdb/node-api/package.json') as { version: string }).version;
-  } catch {
-    return 'unknown';
-  }
-}
+const version = (): string => packageVersion('@duckdb/node-api');
 
 class DuckSession implements Session {
   constructor(protected conn: DuckDBConnection) {}

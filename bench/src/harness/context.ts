@@ -33,9 +33,9 @@ export interface BenchOptions {
 export function defaultOptions(quick: boolean, overrides: Partial<BenchOptions> = {}): BenchOptions {
   const base: Omit<BenchOptions, 'tmpDir' | 'groups' | 'engines'> = quick
     ? {
-      quick, sf: 0.01, seed: 20_260_101, warmup: 1, runs: 3, budgetMs: 5_000, isolate: true, queryTimeoutMs: 15_000,
-      kvRows: 20_000, pointLookups: 200, rangeScans: 50, durableInserts: 30, bulkRows: 5_000, updates: 1_000,
-      txnsPerRun: 48, connections: [1, 4, 16],
+      quick, sf: 0.01, seed: 20_260_101, warmup: 1, runs: 3, budgetMs: 2_000, isolate: true, queryTimeoutMs: 10_000,
+      kvRows: 10_000, pointLookups: 200, rangeScans: 40, durableInserts: 20, bulkRows: 2_000, updates: 500,
+      txnsPerRun: 32, connections: [1, 4, 16],
     }
     : {
       quick, sf: 0.1, seed: 20_260_101, warmup: 1, runs: 5, budgetMs: 60_000, isolate: true, queryTimeoutMs: 300_000,

@@ -1,19 +1,27 @@
 /**
  * Integration with the real engine (`quiverdb`): the `pg` client and HTTP against
  * `Database.open(':memory:')`.
+ *
+ * The engine is imported through a non-literal specifier so that this package's typecheck does
+ * not type-check the engine's sources (the server only relies on the structural contract in
+ * src/contract.ts); at run time it is the real `quiverdb`.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { tableFromIPC } from 'apache-arrow';
-import { Database } from 'quiverdb';
-import { createServer, type QuiverServer } from '../src/index.js';
+import { createServer, type QuiverServer, type ServerDatabase } from '../src/index.js';
 import { RawPgClient } from './raw-pg-client.js';
 
-let db: Database;
+interface EngineDatabase extends ServerDatabase {
+  close(): Promise<void>;
+}
+const ENGINE: string = 'quiverdb';
+let db: EngineDatabase;
 let server: QuiverServer;
 let pgPort: number;
 
 beforeAll(async () => {
+  const { Database } = (await import(ENGINE)) as { Database: { open(path: string): Promise<EngineDatabase> } };
   db = await Database.open(':memory:');
   server = createServer(db, { httpPort: 0, pgPort: 0 });
   pgPort = (await server.listen()).pgPort!;

@@ -937,7 +937,7 @@ export class QuiverStore implements Store {
       const inManifest = new Set(mt.segments.map((x) => x.id));
       const segs = t.segments.filter((x) => inManifest.has(x.meta.id));
       const small = segs.filter((x) => x.rows < this.tuning.smallSegmentRows);
-      const heavy = segs.filter((x) => x.rows > 0 && x.deleted / x.rows >= this.tuning.deleteHeavyFraction);
+      const heavy = segs.filter((x) => this.deleteHeavy(x));
       const chosen = [...new Set([...(small.length >= 2 ? small : []), ...heavy])];
       if (chosen.length === 0) continue;
       // rows kept: not deleted by a commit older than the horizon
@@ -1040,13 +1040,22 @@ export class QuiverStore implements Store {
     await this.removeUnreferenced(false);
   }
 
+  /** Does `seg` have at least `deleteHeavyFraction` rows that compaction can drop now? */
+  private deleteHeavy(seg: Segment): boolean {
+    if (seg.rows === 0 || seg.del === null || seg.deleted / seg.rows < this.tuning.deleteHeavyFraction) return false;
+    const h = Math.min(this.gcHorizon, TXN_ID_START);
+    let n = 0;
+    for (let i = 0; i < seg.rows; i++) if (seg.del[i]! < h) n++;
+    return n / seg.rows >= this.tuning.deleteHeavyFraction;
+  }
+
   /** Background policy: enough small segments, or a delete-heavy one, in some table. */
   private needsCompaction(): boolean {
     for (const t of this.tables.values()) {
       let small = 0;
       for (const x of t.segments) {
         if (x.rows < this.tuning.smallSegmentRows) small++;
-        if (x.rows > 0 && x.deleted / x.rows >= this.tuning.deleteHeavyFraction) return true;
+        if (this.deleteHeavy(x)) return true;
       }
       if (small >= 4) return true;
     }

@@ -100,5 +100,5 @@ describe('SIGKILL crash test (NodeEnv, child process)', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-  });
+  }, 60_000 + ITER * 10_000);
 });

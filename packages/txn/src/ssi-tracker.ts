@@ -96,6 +96,8 @@ interface Sx {
   unsafe: boolean;
   /** read-write: read-only transactions waiting on this one to decide their safety */
   readonly roWatchers: Set<Sx>;
+  /** read-only: callbacks waiting for the safety decision (DEFERRABLE) */
+  readonly onSafety: ((s: SnapshotSafety) => void)[];
 }
 
 /** Stand-ins for dropped transactions in structure checks. */
@@ -133,7 +135,7 @@ export class SsiTracker {
       txn, id: txn.id, readOnly: txn.readOnly, startTs: txn.snapshot.startTs, state: 'active', ts: undefined,
       doomed: false, in: new Set(), out: new Set(), summaryIn: false, summaryOut: Infinity,
       rowReads: new Map(), rangeReads: new Map(), tableReads: new Set(), writes: new Map(),
-      possibleUnsafe: undefined, unsafe: false, roWatchers: new Set(),
+      possibleUnsafe: undefined, unsafe: false, roWatchers: new Set(), onSafety: [],
     };
     if (sx.readOnly) {
       // read-write transactions this snapshot does not see: running, prepared, or committed at or
@@ -159,6 +161,31 @@ export class SsiTracker {
       }
     }
     this.#byId.set(txn.id, sx);
+  }
+
+  /**
+   * Resolves when a read-only transaction's snapshot is known safe or unsafe (at once when it
+   * already is, or 'untracked' for other transactions). For SERIALIZABLE READ ONLY DEFERRABLE.
+   */
+  whenSafetyKnown(txn: Transaction): Promise<SnapshotSafety> {
+    const now = this.snapshotSafety(txn);
+    if (now !== 'pending') return Promise.resolve(now);
+    const sx = this.#byId.get(txn.id)!;
+    return new Promise((resolve) => sx.onSafety.push(resolve));
+  }
+
+  /**
+   * Stop tracking a transaction that has not read or written anything yet, so it can take a new
+   * snapshot (DEFERRABLE retry after an unsafe snapshot). REQUIRES: no reads, writes or edges.
+   */
+  unregister(txn: Transaction): void {
+    if (this.#safe.delete(txn.id)) return;
+    const sx = this.#byId.get(txn.id);
+    if (!sx) return;
+    invariant(sx.state === 'active' && sx.in.size === 0 && sx.out.size === 0 && sx.writes.size === 0 &&
+      sx.rowReads.size === 0 && sx.rangeReads.size === 0 && sx.tableReads.size === 0, 'SSI unregister of a transaction that did work');
+    this.#notifySafety(sx, 'untracked');
+    this.#forget(sx);
   }
 
   /** Is this transaction tracked (serializable, registered, snapshot not known safe)? */
@@ -449,6 +476,7 @@ export class SsiTracker {
       if (committed) {
         if (this.#committedUnsafeFor(w, ro)) {
           ro.unsafe = true;
+          this.#notifySafety(ro, 'unsafe');
           this.#unwatch(ro);
           continue;
         }
@@ -459,6 +487,7 @@ export class SsiTracker {
           this.#safe.add(ro.id);
           this.stats.safeSnapshots++;
           this.#forget(ro);
+          this.#notifySafety(ro, 'safe');
         }
       }
     }
@@ -470,6 +499,11 @@ export class SsiTracker {
     if (w.summaryOut < ro.startTs) return true;
     for (const o of w.out) if (o.ts !== undefined && o.state === 'committed' && o.ts < ro.startTs) return true;
     return false;
+  }
+
+  #notifySafety(ro: Sx, s: SnapshotSafety): void {
+    const cbs = ro.onSafety.splice(0);
+    for (const cb of cbs) cb(s);
   }
 
   #unwatch(ro: Sx): void {

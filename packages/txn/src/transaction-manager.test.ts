@@ -177,3 +177,61 @@ describe('TransactionManager: states, waits, savepoints', () => {
     tm.checkInvariants();
   });
 });
+
+describe('TransactionManager: SET TRANSACTION, READ ONLY, DEFERRABLE', () => {
+  it('SET TRANSACTION works before the first statement and gets 25001 after it', () => {
+    const tm = new TransactionManager();
+    const t = tm.begin();
+    tm.setCharacteristics(t, { isolation: 'serializable', readOnly: true });
+    expect([t.isolation, t.readOnly]).toEqual(['serializable', true]);
+    tm.statementSnapshot(t);
+    let err: unknown;
+    try { tm.setCharacteristics(t, { isolation: 'read committed' }); } catch (e) { err = e; }
+    expect(isDbError(err, SqlState.ActiveSqlTransaction)).toBe(true);
+    tm.setCharacteristics(t, { isolation: 'serializable' }); // same level: allowed, as PostgreSQL
+    err = undefined;
+    try { t.assertWritable(); } catch (e) { err = e; }
+    expect(isDbError(err, SqlState.ReadOnlySqlTransaction)).toBe(true);
+    tm.commit(t);
+  });
+
+  it('a DEFERRABLE read-only transaction waits until its snapshot is safe', async () => {
+    const tm = new TransactionManager();
+    const w = tm.begin({ isolation: 'serializable' });
+    tm.statementSnapshot(w);
+    const ro = tm.begin({ isolation: 'serializable', readOnly: true, deferrable: true });
+    let snap: unknown;
+    const p = tm.deferrableSnapshot(ro).then((s) => { snap = s; });
+    await flush();
+    expect(snap).toBeUndefined();
+    tm.ssi.recordWrite(w, tableId(1), 1);
+    tm.commit(w);
+    await p;
+    expect(tm.ssi.snapshotSafety(ro)).toBe('safe');
+    tm.commit(ro);
+    tm.checkInvariants();
+  });
+
+  it('a DEFERRABLE transaction retakes its snapshot when it turns out unsafe', async () => {
+    const tm = new TransactionManager();
+    const tab = tableId(1);
+    const pivot = tm.begin({ isolation: 'serializable' });
+    const out = tm.begin({ isolation: 'serializable' });
+    tm.statementSnapshot(pivot);
+    tm.statementSnapshot(out);
+    tm.ssi.recordRead(pivot, tab, 1);
+    tm.ssi.recordWrite(out, tab, 1);
+    tm.commit(out);
+    const ro = tm.begin({ isolation: 'serializable', readOnly: true, deferrable: true });
+    const p = tm.deferrableSnapshot(ro);
+    await flush();
+    const first = ro.snapshot;
+    tm.ssi.recordWrite(pivot, tab, 2);
+    tm.commit(pivot); // pivot committed with an out-conflict to a commit before ro's snapshot
+    const snap = await p;
+    expect(snap.startTs).toBeGreaterThan(first!.startTs);
+    expect(tm.ssi.snapshotSafety(ro)).toBe('safe');
+    tm.commit(ro);
+    tm.checkInvariants();
+  });
+});

@@ -116,6 +116,44 @@ export class TransactionManager {
     return snap;
   }
 
+  /**
+   * SET TRANSACTION ISOLATION LEVEL ... / READ ONLY / READ WRITE / [NOT] DEFERRABLE: only before
+   * the first statement took a snapshot (25001 afterwards, as PostgreSQL).
+   */
+  setCharacteristics(txn: Transaction, opts: BeginOptions): void {
+    txn.assertCanRun();
+    if (txn.snapshot !== undefined && opts.isolation !== undefined && normalizeIsolation(opts.isolation) !== txn.isolation) {
+      throw new DbError(SqlState.ActiveSqlTransaction, 'SET TRANSACTION ISOLATION LEVEL must be called before any query');
+    }
+    if (txn.snapshot !== undefined && opts.readOnly === false && txn.readOnly && txn.isSerializable) {
+      throw new DbError(SqlState.ActiveSqlTransaction, 'transaction read-write mode must be set before any query');
+    }
+    txn._setCharacteristics(
+      opts.isolation !== undefined ? normalizeIsolation(opts.isolation) : txn.isolation,
+      opts.readOnly ?? txn.readOnly,
+      opts.deferrable ?? txn.deferrable,
+    );
+  }
+
+  /**
+   * The first snapshot of a SERIALIZABLE READ ONLY DEFERRABLE transaction: waits until a snapshot
+   * is known safe (no SSI tracking needed, never a 40001), taking a new one whenever the current
+   * one turns out unsafe. Other transactions get `statementSnapshot` at once.
+   */
+  async deferrableSnapshot(txn: Transaction, signal?: AbortSignal): Promise<Snapshot> {
+    for (;;) {
+      const snap = this.statementSnapshot(txn);
+      if (!(txn.isSerializable && txn.readOnly && txn.deferrable)) return snap;
+      const safety = await this.ssi.whenSafetyKnown(txn);
+      if (signal?.aborted) throw new DbError(SqlState.QueryCanceled, 'canceling statement due to user request');
+      if (safety !== 'unsafe') return snap;
+      this.ssi.unregister(txn);
+      txn._clearSnapshot();
+      // let other sessions run (pending commits finish) before the next try: never spin in microtasks
+      await new Promise<void>((r) => setImmediate(r));
+    }
+  }
+
   /** Commits with a timestamp below this are finished; new snapshots start here. */
   snapshotBoundary(): Timestamp {
     let b = this.#lastTs + 1;
@@ -209,6 +247,7 @@ export class TransactionManager {
    */
   async waitForTxn(holder: TxnId, waiter: Transaction, opts: AcquireOptions = {}): Promise<void> {
     invariant(holder !== waiter.id, 'a transaction cannot wait for itself');
+    waiter.assertCanRun();
     if (!this.#open.has(holder)) return;
     const target = LockTarget.transaction(holder);
     const granted = await this.locks.acquire(waiter.id, target, 'SHARE', opts);
@@ -237,11 +276,15 @@ export class TransactionManager {
 
   // ---- convenience lock calls --------------------------------------------------------------
 
+  /** LOCK TABLE / implicit statement locks. REQUIRES: txn active (else 25P02 / 25000). */
   lockTable(txn: Transaction, table: TableId, mode: TableLockMode, opts?: AcquireOptions): Promise<boolean> {
+    try { txn.assertCanRun(); } catch (e) { return Promise.reject(e); }
     return this.locks.acquire(txn.id, LockTarget.table(table), mode, opts);
   }
 
+  /** SELECT ... FOR UPDATE / SHARE ..., UPDATE, DELETE. REQUIRES: txn active. */
   lockRow(txn: Transaction, table: TableId, row: RowId, mode: RowLockMode, opts?: AcquireOptions): Promise<boolean> {
+    try { txn.assertCanRun(); } catch (e) { return Promise.reject(e); }
     return this.locks.acquire(txn.id, LockTarget.row(table, row), mode, opts);
   }
 

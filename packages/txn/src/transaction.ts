@@ -47,11 +47,10 @@ export interface SavepointMarks {
 
 export class Transaction {
   readonly id: TxnId;
-  readonly isolation: IsolationLevel;
-  readonly readOnly: boolean;
-  /** SERIALIZABLE READ ONLY DEFERRABLE: wait for a safe snapshot (see `SsiTracker`). */
-  readonly deferrable: boolean;
   readonly savepoints = new SavepointStack<SavepointMarks>();
+  #isolation: IsolationLevel;
+  #readOnly: boolean;
+  #deferrable: boolean;
   #state: TxnState = 'active';
   #snapshot: Snapshot | undefined;
   #commitTs: Timestamp | undefined;
@@ -59,10 +58,15 @@ export class Transaction {
   /** @internal use `TransactionManager.begin` */
   constructor(id: TxnId, isolation: IsolationLevel, readOnly: boolean, deferrable: boolean) {
     this.id = id;
-    this.isolation = isolation;
-    this.readOnly = readOnly;
-    this.deferrable = deferrable;
+    this.#isolation = isolation;
+    this.#readOnly = readOnly;
+    this.#deferrable = deferrable;
   }
+
+  get isolation(): IsolationLevel { return this.#isolation; }
+  get readOnly(): boolean { return this.#readOnly; }
+  /** SERIALIZABLE READ ONLY DEFERRABLE: waits for a safe snapshot (`TransactionManager.deferrableSnapshot`). */
+  get deferrable(): boolean { return this.#deferrable; }
 
   get state(): TxnState { return this.#state; }
   get snapshot(): Snapshot | undefined { return this.#snapshot; }
@@ -90,6 +94,19 @@ export class Transaction {
     if (this.#state !== 'active') throw new DbError(SqlState.InvalidTransactionState, `transaction is ${this.#state}`);
   }
 
+  /** Throws 25006 in a READ ONLY transaction: call before any write (DML, DDL, nextval ...). */
+  assertWritable(): void {
+    if (this.#readOnly) throw new DbError(SqlState.ReadOnlySqlTransaction, 'cannot execute this statement in a read-only transaction');
+  }
+
+  /** @internal manager only */
+  _setCharacteristics(isolation: IsolationLevel, readOnly: boolean, deferrable: boolean): void {
+    this.#isolation = isolation;
+    this.#readOnly = readOnly;
+    this.#deferrable = deferrable;
+  }
+  /** @internal manager only */
+  _clearSnapshot(): void { this.#snapshot = undefined; }
   /** @internal manager only */
   _setState(s: TxnState): void { this.#state = s; }
   /** @internal manager only */

@@ -4,8 +4,8 @@
  *   quiver-slt [options] FILE|DIR ...        run scripts (.test/.slt, directories recursively)
  *   quiver-slt --corpus [quick|full]         run ../shared/slt (quick subset by default)
  *
- * Exit status: 1 when a baseline check finds a drop, or (without --baseline / --allow-failures,
- * and outside corpus runs) when any record failed; 2 on usage errors; 0 otherwise.
+ * Exit status: 1 when a baseline check finds a drop, or (without --baseline / --allow-failures /
+ * --complete, and outside corpus runs) when any record failed; 2 on usage errors; 0 otherwise.
  */
 import { realpathSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
@@ -179,6 +179,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
     if (regressions.length > 0) failed = true;
     else process.stdout.write(`baseline: no file below ${baselinePath}\n`);
+  } else if (options.complete === true) {
+    failed = totals.fatal > 0;
   } else if (!corpusRun && o['allow-failures'] !== true) {
     failed = totals.queries.wrong + totals.statements.wrong > 0 || totals.fatal > 0;
   }

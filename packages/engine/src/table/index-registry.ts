@@ -41,7 +41,7 @@ export class IndexRegistry {
     const k = indexKeyOf(ix);
     let idx = this.#indexes.get(k);
     if (!idx) {
-      idx = new KeyIndex(keySpecOf(ix, table), ix.unique);
+      idx = new KeyIndex(keySpecOf(ix, table), ix.unique, ix.method);
       this.#indexes.set(k, idx);
     }
     return idx;
@@ -58,7 +58,7 @@ export class IndexRegistry {
   /** Build (or rebuild) one index from the rows `txn` can see as latest. */
   /** Build (or rebuild) one index; `duplicate` tells whether a UNIQUE key occurs twice. */
   async build(store: Store, ix: IndexMeta, table: TableMeta, txn: TxnId): Promise<{ index: KeyIndex; duplicate: boolean }> {
-    const idx = new KeyIndex(keySpecOf(ix, table), ix.unique);
+    const idx = new KeyIndex(keySpecOf(ix, table), ix.unique, ix.method);
     let duplicate = false;
     if (store.hasTable(table.id)) {
       for await (const b of store.scan(table.id, latestSnapshot(txn), { columns: ix.columns, withRowIds: true })) {

@@ -12,12 +12,12 @@ const fractal: IndexKind = {
 };
 
 describe('FractalIndex', () => {
-  const ops = LONG ? 1_000_000 : 100_000;
-  it(`matches a sorted model through ${ops / 2} mixed operations (unique)`, () => {
-    differential(fractal, 21, true, ops / 2, 512, 400);
+  const fops = LONG ? 1_000_000 : 30_000;
+  it(`matches a sorted model through ${fops} mixed operations (unique)`, () => {
+    differential(fractal, 21, true, fops, 512, 400);
   });
-  it(`matches a sorted model through ${ops / 2} mixed operations (non-unique)`, () => {
-    differential(fractal, 22, false, ops / 2, 512, 150);
+  it(`matches a sorted model through ${fops} mixed operations (non-unique)`, () => {
+    differential(fractal, 22, false, fops, 512, 150);
   });
   it('keeps uniqueness across reopen', () => {
     const store = new MemPageStore(1024);

@@ -64,7 +64,15 @@ async function evalSubset(e: BExpr, rel: Rel, idx: number[], ctx: ExecCtx, out: 
 export async function evalExpr(e: BExpr, rel: Rel, ctx: ExecCtx): Promise<unknown[]> {
   const n = rel.n;
   switch (e.k) {
-    case 'const': return fill(n, e.v);
+    case 'const': {
+      // numeric constants become typed columns so arithmetic stays on typed arrays
+      if (typeof e.v === 'number') {
+        const id = e.t.id;
+        if (id === 'INTEGER' || id === 'SMALLINT' || id === 'DATE') return new Int32Array(n).fill(e.v) as unknown as unknown[];
+        if (id === 'DOUBLE' || id === 'REAL' || id === 'TIMESTAMP') return new Float64Array(n).fill(e.v) as unknown as unknown[];
+      }
+      return fill(n, e.v);
+    }
     case 'col': return rel.cols[e.i]!;
     case 'corr': return fill(n, ctx.corr.has(e.id) ? ctx.corr.get(e.id) : null);
     case 'param': {
@@ -455,6 +463,10 @@ async function evalOp(e: Extract<BExpr, { k: 'op' }>, rel: Rel, ctx: ExecCtx): P
     for (let i = 0; i < n; i++) out[i] = a[i] === null || b[i] === null ? null : temporalOp(op, at, bt, a[i], b[i]);
     return out;
   }
+  if (!Array.isArray(a) && !Array.isArray(b)) {
+    const typed = typedArith(op, t, a as unknown as ArrayLike<number>, b as unknown as ArrayLike<number>, n);
+    if (typed) return typed;
+  }
   switch (t) {
     case 'INTEGER': case 'SMALLINT':
       for (let i = 0; i < n; i++) { const x = a[i], y = b[i]; out[i] = x === null || y === null ? null : intOp(op, x as number, y as number); }
@@ -472,6 +484,41 @@ async function evalOp(e: Extract<BExpr, { k: 'op' }>, rel: Rel, ctx: ExecCtx): P
       return out;
   }
   throw new DbError(SqlState.UndefinedFunction, `operator ${op} is not supported for ${t}`);
+}
+
+/** Arithmetic kernels over NULL-free typed columns (branch-light loops, typed output). */
+function typedArith(op: string, t: string, a: ArrayLike<number>, b: ArrayLike<number>, n: number): unknown[] | undefined {
+  if (t === 'DOUBLE' || t === 'REAL') {
+    if (a instanceof BigInt64Array || b instanceof BigInt64Array) return undefined;
+    const out = new Float64Array(n);
+    switch (op) {
+      case '+': for (let i = 0; i < n; i++) out[i] = a[i]! + b[i]!; break;
+      case '-': for (let i = 0; i < n; i++) out[i] = a[i]! - b[i]!; break;
+      case '*': for (let i = 0; i < n; i++) out[i] = a[i]! * b[i]!; break;
+      case '/': for (let i = 0; i < n; i++) { const y = b[i]!; if (y === 0) throw divZero(); out[i] = a[i]! / y; } break;
+      default: return undefined;
+    }
+    let bad = false;
+    for (let i = 0; i < n; i++) if (!Number.isFinite(out[i]!)) { bad = true; break; }
+    if (bad) {
+      for (let i = 0; i < n; i++) if (!Number.isFinite(out[i]!) && Number.isFinite(a[i]!) && Number.isFinite(b[i]!)) throw oor('value');
+    }
+    if (t === 'REAL') for (let i = 0; i < n; i++) out[i] = Math.fround(out[i]!);
+    return out as unknown as unknown[];
+  }
+  if ((t === 'INTEGER' || t === 'SMALLINT') && a instanceof Int32Array && b instanceof Int32Array) {
+    const out = new Int32Array(n);
+    let lo = 0, hi = 0;
+    switch (op) {
+      case '+': for (let i = 0; i < n; i++) { const r = a[i]! + b[i]!; out[i] = r; if (r < lo) lo = r; else if (r > hi) hi = r; } break;
+      case '-': for (let i = 0; i < n; i++) { const r = a[i]! - b[i]!; out[i] = r; if (r < lo) lo = r; else if (r > hi) hi = r; } break;
+      case '*': for (let i = 0; i < n; i++) { const r = a[i]! * b[i]!; out[i] = r; if (r < lo) lo = r; else if (r > hi) hi = r; } break;
+      default: return undefined;
+    }
+    if (lo < INT32_MIN || hi > INT32_MAX) throw oor('integer');
+    return out as unknown as unknown[];
+  }
+  return undefined;
 }
 
 /** Evaluate a predicate and return the indexes of rows where it is true. */

@@ -61,8 +61,9 @@ export function concatRels(rels: readonly Rel[], ncols: number): Rel {
   const cols: unknown[][] = [];
   for (let c = 0; c < ncols; c++) {
     const first = rels[0]?.cols[c];
-    const typed = first !== undefined && !Array.isArray(first) && rels.every((r) => r.cols[c]!.constructor === first.constructor);
-    const o = typed ? newColumnLike(first, n) : new Array<unknown>(n);
+    const ctor = (first as unknown as { constructor: unknown } | undefined)?.constructor;
+    const typed = first !== undefined && !Array.isArray(first) && rels.every((r) => (r.cols[c] as unknown as { constructor: unknown }).constructor === ctor);
+    const o = typed ? newColumnLike(first!, n) : new Array<unknown>(n);
     let p = 0;
     for (const r of rels) { const src = r.cols[c]!; for (let i = 0; i < r.n; i++) o[p++] = src[i]; }
     cols.push(o);
