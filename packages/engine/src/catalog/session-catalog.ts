@@ -15,6 +15,7 @@ import type { Database } from '../database.js';
 import type { EngineTransaction } from '../transaction.js';
 import type { Settings } from '../settings.js';
 import { EngineTable } from '../table/engine-table.js';
+import { SystemTable, systemRelation } from './system-tables.js';
 import { DEFAULT_SCHEMA, metaKey, tableDefOf, type IndexMeta, type TableMeta } from './catalog-state.js';
 
 const CATALOG_LOCK = 0 as TableId;
@@ -22,10 +23,12 @@ const CATALOG_LOCK = 0 as TableId;
 export class SessionCatalog implements Catalog {
   readonly #db: Database;
   readonly #txn: EngineTransaction;
+  readonly #settings: Settings;
 
-  constructor(db: Database, txn: EngineTransaction, _settings: Settings) {
+  constructor(db: Database, txn: EngineTransaction, settings: Settings) {
     this.#db = db;
     this.#txn = txn;
+    this.#settings = settings;
   }
 
   #state() {
@@ -41,7 +44,11 @@ export class SessionCatalog implements Catalog {
   getTable(name: QualifiedName): TableSource | undefined {
     const st = this.#state();
     const meta = st.table(name.schema ?? DEFAULT_SCHEMA, name.name);
-    if (!meta) return undefined;
+    if (!meta) {
+      if (name.schema === undefined && st.view(DEFAULT_SCHEMA, name.name)) return undefined;
+      const sys = systemRelation(name.schema, name.name);
+      return sys ? new SystemTable(name.name, sys.rel, { db: this.#db, txn: this.#txn, catalog: st, settings: this.#settings }) : undefined;
+    }
     return new EngineTable(this.#db, this.#txn, meta, st.indexesOf(meta.id));
   }
 
