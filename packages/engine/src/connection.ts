@@ -32,7 +32,8 @@ import type { Database } from './database.js';
 import { Result } from './result.js';
 import { Settings } from './settings.js';
 import { SessionCatalog } from './catalog/session-catalog.js';
-import { EngineTransaction, RetryStatement, type IsolationLevel } from './transaction.js';
+import { EngineTransaction, RetryStatement, engineTransactionOf, type IsolationLevel } from './transaction.js';
+import type { DeadlockPrevention, RowLockMode } from '@quiverdb/txn';
 
 const MAX_STATEMENT_RETRIES = 100;
 
@@ -93,6 +94,12 @@ export class Connection {
   async #runOne(s: Statement, params: readonly unknown[]): Promise<Result> {
     if (isEngineStatement(s)) return this.#runEngineStatement(s);
     const txn = this.#txn;
+    if (txn?.abortedBy) {
+      // aborted from outside (wound-wait) while idle: report it once, then 25P02 until ROLLBACK
+      const err = txn.abortedBy;
+      txn.abortedBy = undefined;
+      throw err;
+    }
     if (txn?.failed) {
       throw new DbError(SqlState.InFailedSqlTransaction, 'current transaction is aborted, commands ignored until end of transaction block');
     }
@@ -113,6 +120,15 @@ export class Connection {
   }
 
   async #runInTransaction(t: EngineTransaction, s: Statement, params: readonly unknown[]): Promise<Result> {
+    t.inStatement = true;
+    try {
+      return await this.#attempts(t, s, params);
+    } finally {
+      t.inStatement = false;
+    }
+  }
+
+  async #attempts(t: EngineTransaction, s: Statement, params: readonly unknown[]): Promise<Result> {
     for (let attempt = 0; ; attempt++) {
       const mark = t.statementStart(this.#db);
       try {
@@ -125,10 +141,16 @@ export class Connection {
           settings: this.settings.snapshot(),
           txnStartTime: t.startTime,
         };
+        t.rowLock = rowLockOf(s);
         const r = await executeStatement(s, ctx);
+        t.rowLock = undefined;
+        if (this.#db.txns.locks.isWounded(t.id)) {
+          throw new DbError(SqlState.DeadlockDetected, 'transaction aborted by wound-wait: an older transaction needs its locks');
+        }
         t.statementEnd();
         return new Result(r.command, r.rowCount, r);
       } catch (err) {
+        t.rowLock = undefined;
         t.rollbackStatement(this.#db, mark);
         if (err instanceof RetryStatement && attempt < MAX_STATEMENT_RETRIES) continue;
         if (err instanceof RetryStatement) {
@@ -146,7 +168,7 @@ export class Connection {
       explicit,
       isolation: iso,
       readOnly: ro,
-      lockTimeoutMs: Number(this.settings.get('lock_timeout')),
+      lockTimeoutMs: () => Number(this.settings.get('lock_timeout')),
     });
     this.#txn = t;
     return t;
@@ -215,11 +237,13 @@ export class Connection {
           return Result.of('SET');
         }
         this.settings.set(name, s.value);
+        this.#applyLockSettings(name);
         return Result.of('SET');
       }
       case 'reset':
         this.#requireNotFailed();
         this.settings.reset(s.name);
+        this.#applyLockSettings(s.name.toLowerCase());
         return Result.of('RESET');
       case 'show': {
         this.#requireNotFailed();
@@ -263,6 +287,28 @@ export class Connection {
     }
   }
 
+  /**
+   * deadlock_prevention and deadlock_timeout configure the database's one lock manager: they are
+   * database-wide (the last SET wins), as PostgreSQL's deadlock_timeout is server-wide.
+   */
+  #applyLockSettings(name: string): void {
+    const locks = this.#db.txns.locks;
+    if (name === 'deadlock_timeout' || name === 'all') locks.deadlockTimeoutMs = Number(this.settings.get('deadlock_timeout'));
+    if (name === 'deadlock_prevention' || name === 'all') {
+      locks.deadlockPrevention = this.settings.get('deadlock_prevention') as DeadlockPrevention;
+      const db = this.#db;
+      // wound-wait: a wounded transaction idle between statements is rolled back at once (its
+      // locks freed for the older one); a running one fails at its next lock wait or statement end
+      locks.onWound = (id) => {
+        const victim = engineTransactionOf(db, id);
+        if (!victim || victim.finished || victim.inStatement) return;
+        victim.rollback(db);
+        victim.failed = true;
+        victim.abortedBy = new DbError(SqlState.DeadlockDetected, 'transaction aborted by wound-wait: an older transaction needs its locks');
+      };
+    }
+  }
+
   #tableIdOf(schema: string | undefined, name: string) {
     const t = this.#db.committedCatalog.table(schema ?? 'public', name);
     if (!t) throw new DbError(SqlState.UndefinedTable, `relation "${name}" does not exist`);
@@ -278,6 +324,29 @@ export class Connection {
       throw new DbError(SqlState.InFailedSqlTransaction, 'current transaction is aborted, commands ignored until end of transaction block');
     }
   }
+}
+
+const ROW_LOCK_STRENGTH: Readonly<Record<string, RowLockMode>> = {
+  LCS_FORKEYSHARE: 'FOR KEY SHARE',
+  LCS_FORSHARE: 'FOR SHARE',
+  LCS_FORNOKEYUPDATE: 'FOR NO KEY UPDATE',
+  LCS_FORUPDATE: 'FOR UPDATE',
+};
+
+/** SELECT ... FOR UPDATE / SHARE [NOWAIT | SKIP LOCKED]: the row lock its reads take (strongest clause). */
+function rowLockOf(s: Statement): EngineTransaction['rowLock'] {
+  if (s.kind !== 'select') return undefined;
+  const clauses = (s.node?.SelectStmt?.lockingClause ?? []) as { LockingClause?: { strength?: string; waitPolicy?: string } }[];
+  let best: EngineTransaction['rowLock'];
+  const order = Object.values(ROW_LOCK_STRENGTH);
+  for (const c of clauses) {
+    const mode = ROW_LOCK_STRENGTH[c.LockingClause?.strength ?? ''];
+    if (!mode) continue;
+    const p = c.LockingClause?.waitPolicy;
+    const wait = p === 'LockWaitError' ? 'nowait' : p === 'LockWaitSkip' ? 'skipLocked' : 'wait';
+    if (!best || order.indexOf(mode) > order.indexOf(best.mode)) best = { mode, wait };
+  }
+  return best;
 }
 
 function writes(s: Statement): boolean {

@@ -12,11 +12,11 @@
  *  2. Savepoint marks are increasing along `#savepoints`.
  *  3. After `commit` or `rollback` the object is finished and must not be used.
  */
-import { DbError, SqlState, type Snapshot, type TableId, type TxnId } from '@quiverdb/common';
+import { DbError, SqlState, type RowId, type Snapshot, type TableId, type TxnId } from '@quiverdb/common';
 import type { QualifiedName } from '@quiverdb/query';
 import type { Database } from './database.js';
 import { CatalogState, DEFAULT_SCHEMA } from './catalog/catalog-state.js';
-import type { IsolationLevel as TxnIsolation, TableLockMode, Transaction } from '@quiverdb/txn';
+import type { IsolationLevel as TxnIsolation, RowLockMode, TableLockMode, Transaction } from '@quiverdb/txn';
 
 export type IsolationLevel = 'read uncommitted' | 'read committed' | 'repeatable read' | 'serializable';
 
@@ -46,7 +46,32 @@ export interface TransactionOptions {
   readonly explicit: boolean;
   readonly isolation: IsolationLevel;
   readonly readOnly: boolean;
-  readonly lockTimeoutMs: number;
+  /** lock_timeout in ms (read at each wait: `SET lock_timeout` applies at once, as in PostgreSQL) */
+  readonly lockTimeoutMs: () => number;
+}
+
+/** Rejection reason of a row wait cut short because the holder rolled back to a savepoint. */
+const RECHECK = new DbError(SqlState.LockNotAvailable, 'row wait interrupted for a re-check (never escapes)');
+
+/**
+ * Per database: the engine transactions by id (wound-wait aborts them) and the row waits per
+ * holder (woken when the holder rolls back to a savepoint: the rows it un-wrote are free, as a
+ * PostgreSQL waiter on an aborted subtransaction's xid wakes up).
+ */
+interface Registry {
+  readonly txns: Map<TxnId, EngineTransaction>;
+  readonly rowWaits: Map<TxnId, Set<AbortController>>;
+}
+const registries = new WeakMap<Database, Registry>();
+function registryOf(db: Database): Registry {
+  let r = registries.get(db);
+  if (!r) registries.set(db, (r = { txns: new Map(), rowWaits: new Map() }));
+  return r;
+}
+
+/** The running engine transaction with this id (for wound-wait). */
+export function engineTransactionOf(db: Database, id: TxnId): EngineTransaction | undefined {
+  return registryOf(db).txns.get(id);
 }
 
 export class EngineTransaction {
@@ -54,8 +79,14 @@ export class EngineTransaction {
   readonly startTime = new Date();
   isolation: IsolationLevel;
   readOnly: boolean;
-  readonly lockTimeoutMs: number;
+  readonly #lockTimeoutMs: () => number;
   failed = false;
+  /** set when the transaction was aborted from outside (wound-wait): the next statement reports it */
+  abortedBy: DbError | undefined;
+  /** a statement of this transaction is running (wound-wait does not roll it back underneath) */
+  inStatement = false;
+  /** SELECT ... FOR UPDATE / SHARE of the running statement: the row lock its reads take */
+  rowLock: { readonly mode: RowLockMode; readonly wait: 'wait' | 'nowait' | 'skipLocked' } | undefined;
   /** catalog puts made by this transaction (key → value, undefined = delete) */
   overlay = new Map<string, string | undefined>();
   catalogChanged = false;
@@ -75,13 +106,18 @@ export class EngineTransaction {
     this.explicit = opts.explicit;
     this.isolation = opts.isolation === 'read uncommitted' ? 'read committed' : opts.isolation;
     this.readOnly = opts.readOnly;
-    this.lockTimeoutMs = opts.lockTimeoutMs;
+    this.#lockTimeoutMs = opts.lockTimeoutMs;
+  }
+
+  get lockTimeoutMs(): number {
+    return this.#lockTimeoutMs();
   }
 
   /** The transaction manager's transaction, begun on first use. */
   get handle(): Transaction {
     if (!this.#handle) {
       this.#handle = this.#db.txns.begin({ isolation: this.isolation as TxnIsolation, readOnly: this.readOnly });
+      registryOf(this.#db).txns.set(this.#handle.id, this);
     }
     return this.#handle;
   }
@@ -169,9 +205,32 @@ export class EngineTransaction {
     await db.txns.lockTable(this.handle, table, mode as TableLockMode, { nowait, timeoutMs: this.lockTimeoutMs });
   }
 
-  /** Wait until `holder` ends (a row it wrote is in our way); deadlocks surface as 40P01. */
+  /**
+   * Wait until `holder` ends (a row it wrote is in our way); deadlocks surface as 40P01, lock_timeout
+   * as 55P03. Also returns early when the holder rolls back to a savepoint: the caller re-checks
+   * the row (and waits again if it is still taken).
+   */
   async waitFor(db: Database, holder: TxnId): Promise<void> {
-    await db.txns.waitForTxn(holder, this.handle, { timeoutMs: this.lockTimeoutMs });
+    const reg = registryOf(db);
+    const ctl = new AbortController();
+    let set = reg.rowWaits.get(holder);
+    if (!set) reg.rowWaits.set(holder, (set = new Set()));
+    set.add(ctl);
+    try {
+      await db.txns.waitForTxn(holder, this.handle, { timeoutMs: this.lockTimeoutMs, signal: ctl.signal });
+    } catch (err) {
+      if (err === RECHECK) return;
+      throw err;
+    } finally {
+      set.delete(ctl);
+      if (set.size === 0 && reg.rowWaits.get(holder) === set) reg.rowWaits.delete(holder);
+    }
+  }
+
+  /** Row lock (SELECT ... FOR UPDATE / SHARE, and writers of rows others locked): false = skipped. */
+  async lockRow(db: Database, table: TableId, row: number, mode: RowLockMode, wait: 'wait' | 'nowait' | 'skipLocked'): Promise<boolean> {
+    const opts = wait === 'nowait' ? { nowait: true } : wait === 'skipLocked' ? { skipLocked: true } : { timeoutMs: this.lockTimeoutMs };
+    return db.txns.lockRow(this.handle, table, row as RowId, mode, opts);
   }
 
   /**
@@ -204,9 +263,14 @@ export class EngineTransaction {
     if (h) db.txns.abort(h, () => db.store.rollback(h.id));
   }
 
+  get finished(): boolean {
+    return this.#finished;
+  }
+
   #finish(): void {
     if (this.#finished) throw new DbError(SqlState.InternalError, 'transaction already finished (this is a bug)');
     this.#finished = true;
+    if (this.#handle) registryOf(this.#db).txns.delete(this.#handle.id);
   }
 
   #mark(db: Database): Mark {
@@ -221,6 +285,9 @@ export class EngineTransaction {
   #undoTo(db: Database, m: Mark): void {
     db.store.rollbackTo(this.id, m.store);
     db.txns.locks.releaseSince(this.id, m.locks);
+    // rows un-written: wake their waiters so they re-check (they wait again if still taken)
+    const waits = registryOf(db).rowWaits.get(this.id);
+    if (waits) for (const ctl of [...waits]) ctl.abort(RECHECK);
     this.overlay = new Map(m.overlay);
     this.catalogChanged = m.catalogChanged;
     this.#catalogCache = undefined;

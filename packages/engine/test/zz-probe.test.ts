@@ -2,29 +2,28 @@ import { it } from 'vitest';
 import { Database } from '../src/index.js';
 it('probe', async () => {
   const db = await Database.open(':memory:');
-  const a = db.connect(); const b = db.connect();
-  const q = async (c: typeof a, s: string) => { try { const r = await c.query(s); console.log(s, '->', r.command, JSON.stringify(r.rows, (k, v) => typeof v === 'bigint' ? String(v) : v)); } catch (e: any) { console.log(s, '-> ERR', e.code, e.message); } };
-  await q(a, 'CREATE TABLE t (id INTEGER PRIMARY KEY, value INTEGER)');
-  await q(a, 'INSERT INTO t VALUES (1, 10), (2, 20)');
-  await q(a, 'BEGIN');
-  await q(a, 'SELECT * FROM t WHERE id = 1 FOR UPDATE');
-  await q(a, 'SELECT * FROM t FOR SHARE NOWAIT');
-  await q(a, 'SELECT * FROM t FOR UPDATE SKIP LOCKED');
-  await q(a, 'LOCK TABLE t IN ACCESS EXCLUSIVE MODE NOWAIT');
-  await q(a, 'SET TRANSACTION ISOLATION LEVEL SERIALIZABLE');
-  await q(a, 'SET lock_timeout = 100');
-  await q(a, 'SHOW lock_timeout');
-  await q(a, 'SAVEPOINT s1');
-  await q(a, 'RELEASE SAVEPOINT s1');
-  await q(a, 'COMMIT');
-  await q(a, 'BEGIN READ ONLY');
-  await q(a, 'INSERT INTO t VALUES (3, 1)');
-  await q(a, 'ROLLBACK');
-  await q(a, 'START TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ WRITE');
-  await q(a, 'SHOW transaction_isolation');
-  await q(a, 'ROLLBACK');
-  await q(a, 'BEGIN; CREATE TABLE u (x INT); INSERT INTO u VALUES (1); ROLLBACK');
-  await q(a, 'SELECT * FROM u');
-  await q(a, 'UPDATE t SET value = value + 1 WHERE id = 1 RETURNING value');
+  const c = db.connect(); const d = db.connect();
+  await c.query('CREATE TABLE accounts (id INTEGER PRIMARY KEY, balance INTEGER NOT NULL, ver INTEGER NOT NULL)');
+  await c.query(`INSERT INTO accounts VALUES ${Array.from({ length: 40 }, (_, i) => `(${i}, 1000, 0)`).join(', ')}`);
+  let fails = 0;
+  for (let i = 0; i < 50; i++) {
+    try {
+    await c.query(`BEGIN ISOLATION LEVEL SERIALIZABLE`);
+    await d.query(`BEGIN ISOLATION LEVEL SERIALIZABLE`);
+    await c.query('SELECT balance, ver FROM accounts WHERE id = $1', [1]);
+    await d.query('SELECT balance, ver FROM accounts WHERE id = $1', [3]);
+    await c.query('SELECT balance, ver FROM accounts WHERE id = $1', [2]);
+    await d.query('SELECT balance, ver FROM accounts WHERE id = $1', [4]);
+    await c.query('UPDATE accounts SET balance = $1, ver = $2 WHERE id = $3', [1000, i, 1]);
+    await d.query('UPDATE accounts SET balance = $1, ver = $2 WHERE id = $3', [1000, i, 3]);
+    await c.query('UPDATE accounts SET balance = $1, ver = $2 WHERE id = $3', [1000, i, 2]);
+    await d.query('UPDATE accounts SET balance = $1, ver = $2 WHERE id = $3', [1000, i, 4]);
+    await c.query('COMMIT');
+    await d.query('COMMIT');
+    } catch (e) { fails++; console.log(i, (e as Error).message); await c.query('ROLLBACK'); await d.query('ROLLBACK'); }
+  }
+  console.log('fails', fails);
+  const ex = await c.query('EXPLAIN SELECT balance, ver FROM accounts WHERE id = 1');
+  console.log(JSON.stringify(ex.rows));
   await db.close();
 });

@@ -37,6 +37,12 @@ export interface StoredColumn {
   readonly name: string;
   readonly type: PhysicalType;
   readonly nullable: boolean;
+  /**
+   * The value rows read for this column when they were written before it existed (ALTER TABLE ADD
+   * COLUMN ... DEFAULT, PostgreSQL's "missing value"): absent = NULL. JSON-safe, as it is logged and
+   * kept in the manifest: int64 as decimal text, bool as 0 / 1, json as JSON text, other types as their vector value.
+   */
+  readonly missing?: string | number | null;
 }
 
 export interface StoredTableSpec {

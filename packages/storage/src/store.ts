@@ -59,10 +59,10 @@ import type {
 import { BufferPool } from './buffer/buffer-pool.js';
 import type { Env } from './env/env.js';
 import { decodeManifest, decodeOffsets, emptyManifest, encodeManifest, encodeOffsets, segmentPath, type Manifest, type ManifestSegment, type ManifestTable } from './segment/manifest.js';
-import { encodeSegment, openParquet, readRowGroup, readRowGroupFromBytes, type SegmentCodec } from './segment/parquet-io.js';
+import { encodeSegmentAsync, openParquet, readRowGroup, readRowGroupFromBytes, type SegmentCodec } from './segment/parquet-io.js';
 import { Segment, runsOf, type RowGroupMeta } from './segment/segment.js';
 import { canMatch, computeZone, zoneFromJson, zoneToJson, type Zone } from './segment/zone-map.js';
-import { gatherVector, nullVector, sliceVector, vectorBytes } from './table/column-ops.js';
+import { absentVector, gatherVector, sliceVector, vectorBytes } from './table/column-ops.js';
 import type { DeltaChunk } from './table/delta.js';
 import { TableState, type RowLoc } from './table/table-state.js';
 import { decodeOp, encodeOp, RecordType, type WalOp } from './wal/records.js';
@@ -562,7 +562,7 @@ export class QuiverStore implements Store {
     for (let k = 0; k < cols.length; k++) {
       const c = cols[k]!;
       const sc = seg.meta.columns.find((x) => x.id === c.id);
-      if (sc === undefined || sc.type !== c.type) { vectors[k] = nullVector(c.type, g.rows); continue; }
+      if (sc === undefined || sc.type !== c.type) { vectors[k] = absentVector(c, g.rows); continue; }
       const key = this.poolKey(seg, rg, c.id);
       const hit = this.pool.get(key);
       if (hit !== undefined) { vectors[k] = hit; pinned.push(key); continue; }
@@ -657,7 +657,7 @@ export class QuiverStore implements Store {
         if (m === 0) continue;
         const vectors = cols.map((col) => {
           const cc = c.cols.get(col.id);
-          return cc === undefined || cc.type !== col.type ? nullVector(col.type, n) : { data: cc.data, validity: cc.validity };
+          return cc === undefined || cc.type !== col.type ? absentVector(col, n) : { data: cc.data, validity: cc.validity };
         });
         yield* emit(vectors, cols, n, m === n ? null : { sel, n: m }, opts.withRowIds ? c.rowIds : undefined, batchSize);
       }
@@ -675,10 +675,21 @@ export class QuiverStore implements Store {
   }
 
   async fetch(tableId: TableId, rowIds: Float64Array, columns: readonly number[]): Promise<ColumnBatch> {
+    // registered like a scan: files it may read are not removed under it
+    const epoch = ++this.scanEpoch;
+    this.activeScans.set(epoch, epoch);
+    try {
+      return await this.fetchRows(tableId, rowIds, columns);
+    } finally {
+      this.activeScans.delete(epoch);
+    }
+  }
+
+  private async fetchRows(tableId: TableId, rowIds: Float64Array, columns: readonly number[]): Promise<ColumnBatch> {
     const t = this.table(tableId);
     const cols = columns.map((i) => t.spec.columns[i]!);
     const n = rowIds.length;
-    const out = cols.map((c) => nullVector(c.type, n));
+    const out = cols.map((c) => absentVector(c, n));
     const outValid = out.map((v) => v.validity!);
     // group segment rows by (segment, row group)
     const bySegRg = new Map<string, { seg: Segment; rg: number; at: number[]; offs: number[] }>();
@@ -761,7 +772,7 @@ export class QuiverStore implements Store {
     const metas = new Map<CutWrite, Segment['meta']>();
     for (const w of cut.writes) {
       await yieldToEventLoop();
-      const { meta, bytes } = this.buildSegment(w.table.id, w.id, w.spec, w.vectors, w.n, w.ids);
+      const { meta, bytes } = await this.buildSegment(w.table.id, w.id, w.spec, w.vectors, w.n, w.ids);
       const ms = manifestSegment(new Segment(meta));
       ms.deletes = encodeOffsets(Uint32Array.from(w.deleted));
       w.mt.segments.push(ms);
@@ -829,7 +840,7 @@ export class QuiverStore implements Store {
         const ids = new Float64Array(n);
         const ins = new Float64Array(n);
         const deleted: number[] = [];
-        const vectors: ColumnVector[] = spec.columns.map((col) => nullVector(col.type, n));
+        const vectors: ColumnVector[] = spec.columns.map((col) => absentVector(col, n));
         let o = 0;
         for (const c of t.delta.chunks) {
           const mask = masks.get(c)!;
@@ -859,7 +870,7 @@ export class QuiverStore implements Store {
   }
 
   /** Zone maps + Parquet bytes of `n` rows (row ids ascending) as segment `id`. */
-  private buildSegment(table: TableId, id: number, spec: StoredTableSpec, vectors: ColumnVector[], n: number, ids: Float64Array): { meta: Segment['meta']; bytes: Uint8Array } {
+  private async buildSegment(table: TableId, id: number, spec: StoredTableSpec, vectors: ColumnVector[], n: number, ids: Float64Array): Promise<{ meta: Segment['meta']; bytes: Uint8Array }> {
     const rowGroups: RowGroupMeta[] = [];
     for (let off = 0; off < n; off += this.rowGroupSize) {
       const end = Math.min(n, off + this.rowGroupSize);
@@ -867,7 +878,7 @@ export class QuiverStore implements Store {
       spec.columns.forEach((col, j) => zones.set(col.id, computeZone(vectors[j]!, col.type, off, end)));
       rowGroups.push({ offset: off, rows: end - off, zones });
     }
-    const bytes = encodeSegment(spec.columns.map((c) => ({ name: c.name, type: c.type })), vectors, n, this.rowGroupSize, this.tuning.codec);
+    const bytes = await encodeSegmentAsync(spec.columns.map((c) => ({ name: c.name, type: c.type })), vectors, n, this.rowGroupSize, this.tuning.codec);
     return { meta: { id, file: segmentPath(table, id), rows: n, bytes: bytes.length, columns: spec.columns, runs: runsOf(ids, n), rowGroups }, bytes };
   }
 
@@ -955,7 +966,7 @@ export class QuiverStore implements Store {
       const spec = t.committedSpec;
       const n = keep.length;
       if (n === 0) { plans.push({ t, old: chosen, meta: undefined, bytes: undefined, keep: [] }); continue; }
-      const vectors: ColumnVector[] = spec.columns.map((c) => nullVector(c.type, n));
+      const vectors: ColumnVector[] = spec.columns.map((c) => absentVector(c, n));
       // gather column values segment by segment, row group by row group
       const bySeg = new Map<Segment, { off: number; at: number }[]>();
       keep.forEach((k, at) => {
@@ -988,7 +999,7 @@ export class QuiverStore implements Store {
       const id = nextSeg++;
       const rowIds = Float64Array.from(keep, (k) => k.id);
       await yieldToEventLoop();
-      const { meta, bytes } = this.buildSegment(t.id, id, spec, vectors, n, rowIds);
+      const { meta, bytes } = await this.buildSegment(t.id, id, spec, vectors, n, rowIds);
       plans.push({ t, old: chosen, meta, bytes, keep });
     }
     if (plans.length === 0) return;
@@ -1101,6 +1112,10 @@ export class QuiverStore implements Store {
 
   async close(): Promise<void> {
     if (this.closed) return;
+    // a clean close leaves an empty WAL tail, so the next open replays nothing
+    if (!this.wal.isFailed && this.txns.size === 0 && this.wal.appendedLsn !== this.lastCutLsn) {
+      try { await this.checkpoint(); } catch { /* the WAL still holds everything */ }
+    }
     await this.maintenance;
     this.closed = true;
     await this.wal.close();

@@ -28,6 +28,8 @@ export interface ColumnMeta {
   readonly type: SqlType;
   readonly notNull: boolean;
   readonly defaultSql?: string;
+  /** value of rows written before the column was added (storage's JSON-safe `missing` form) */
+  readonly missing?: string | number;
 }
 
 export interface TableMeta {
@@ -38,6 +40,8 @@ export interface TableMeta {
   readonly primaryKey?: readonly number[];
   readonly uniques?: readonly (readonly number[])[];
   readonly checks?: readonly string[];
+  /** names of `checks`, same order */
+  readonly checkNames?: readonly string[];
   readonly nextColumnId: number;
 }
 

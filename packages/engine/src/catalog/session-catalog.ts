@@ -9,8 +9,9 @@
  * transactions (and so table-id allocation and name checks), and ACCESS EXCLUSIVE on a table it
  * drops or changes, as PostgreSQL does.
  */
-import { DbError, SqlState, physicalTypeOf, type TableId } from '@quiverdb/common';
-import type { Catalog, IndexDef, QualifiedName, TableDef, TableSource, ViewDef } from '@quiverdb/query';
+import { DbError, SqlState, type TableId } from '@quiverdb/common';
+import type { AlterTableAction, Catalog, IndexDef, QualifiedName, TableDef, TableSource, ViewDef } from '@quiverdb/query';
+import { applyAlter, checkName, storageSpecOf } from './alter-table.js';
 import type { Database } from '../database.js';
 import type { EngineTransaction } from '../transaction.js';
 import type { Settings } from '../settings.js';
@@ -104,10 +105,7 @@ export class SessionCatalog implements Catalog {
       ...(def.checks ? { checks: def.checks } : {}),
       nextColumnId: def.columns.length,
     };
-    this.#db.store.createTable(this.#txn.id, {
-      id,
-      columns: meta.columns.map((c) => ({ id: c.id, name: c.name, type: physicalTypeOf(c.type), nullable: !c.notNull })),
-    });
+    this.#db.store.createTable(this.#txn.id, storageSpecOf(meta));
     this.#txn.wrote = true;
     this.#put(metaKey.table(id), meta);
     if (pk) this.#putIndex(schema, `${def.name}_pkey`, id, pk, true, true);
@@ -187,6 +185,48 @@ export class SessionCatalog implements Catalog {
         throw new DbError(SqlState.UniqueViolation, `could not create unique index "${def.name}"`, { detail: 'Key is duplicated.' });
       }
     }
+  }
+
+  async alterTable(name: QualifiedName, action: AlterTableAction): Promise<void> {
+    await this.#ddlLock();
+    const schema = name.schema ?? DEFAULT_SCHEMA;
+    const meta = this.#state().table(schema, name.name);
+    if (!meta) throw new DbError(SqlState.UndefinedTable, `relation "${name.name}" does not exist`);
+    await this.#txn.lockTable(this.#db, meta.id, 'ACCESS EXCLUSIVE');
+    await applyAlter(this.#db, this.#txn, meta, action);
+  }
+
+  checkNames(name: QualifiedName): readonly string[] {
+    const t = this.#state().table(name.schema ?? DEFAULT_SCHEMA, name.name);
+    if (!t) return [];
+    return t.checkNames ?? (t.checks ?? []).map((_, i) => checkName(t.name, i));
+  }
+
+  async createSchema(name: string, opts: { ifNotExists: boolean }): Promise<void> {
+    await this.#ddlLock();
+    if (this.#state().schemas.has(name)) {
+      if (opts.ifNotExists) return;
+      throw new DbError(SqlState.DuplicateSchema, `schema "${name}" already exists`);
+    }
+    this.#put(metaKey.schema(name), { name });
+  }
+
+  async dropSchema(name: string, opts: { ifExists: boolean; cascade: boolean }): Promise<void> {
+    await this.#ddlLock();
+    const st = this.#state();
+    if (!st.schemas.has(name) || name === DEFAULT_SCHEMA || name === 'pg_catalog' || name === 'information_schema') {
+      if (opts.ifExists && !st.schemas.has(name)) return;
+      if (st.schemas.has(name)) throw new DbError(SqlState.DependentObjectsStillExist, `cannot drop schema ${name}`);
+      throw new DbError(SqlState.UndefinedObject, `schema "${name}" does not exist`);
+    }
+    const tables = [...st.tables.values()].filter((t) => t.schema === name);
+    const views = [...st.views.values()].filter((v) => v.schema === name);
+    if ((tables.length > 0 || views.length > 0) && !opts.cascade) {
+      throw new DbError(SqlState.DependentObjectsStillExist, `cannot drop schema ${name} because other objects depend on it`);
+    }
+    for (const v of views) await this.dropView({ schema: name, name: v.name }, { ifExists: true });
+    for (const t of tables) await this.dropTable({ schema: name, name: t.name }, { ifExists: true, cascade: true });
+    this.#put(metaKey.schema(name), undefined);
   }
 
   async dropIndex(name: QualifiedName, opts: { ifExists: boolean }): Promise<void> {

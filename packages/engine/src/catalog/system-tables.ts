@@ -22,6 +22,7 @@ import type { Database } from '../database.js';
 import type { EngineTransaction } from '../transaction.js';
 import type { CatalogState, TableMeta } from './catalog-state.js';
 import type { Settings } from '../settings.js';
+import { checkName } from './alter-table.js';
 
 type Col = readonly [name: string, type: SqlType];
 type Row = readonly unknown[];
@@ -85,7 +86,7 @@ function constraintRows(st: CatalogState) {
     out.push({ schema: ix.schema, table: t.name, name: ix.name, type: ix.primary ? 'PRIMARY KEY' : 'UNIQUE', columns: ix.columns.map((c) => t.columns[c]!.name) });
   }
   for (const t of st.tables.values()) {
-    (t.checks ?? []).forEach((_, i) => out.push({ schema: t.schema, table: t.name, name: `${t.name}_check${i === 0 ? '' : i}`, type: 'CHECK', columns: [] }));
+    (t.checks ?? []).forEach((_, i) => out.push({ schema: t.schema, table: t.name, name: t.checkNames?.[i] ?? checkName(t.name, i), type: 'CHECK', columns: [] }));
   }
   return out;
 }

@@ -32,7 +32,7 @@ import type { Database } from '../database.js';
 import { RetryStatement, type EngineTransaction } from '../transaction.js';
 import { indexDefOf, tableDefOf, type IndexMeta, type TableMeta } from '../catalog/catalog-state.js';
 import type { KeyIndex } from './key-index.js';
-import type { SsiKey, SsiKeyPart } from '@quiverdb/txn';
+import type { RowLockMode, SsiKey, SsiKeyPart } from '@quiverdb/txn';
 
 export class EngineTable implements TableSource {
   readonly def: TableDef;
@@ -60,17 +60,35 @@ export class EngineTable implements TableSource {
   }
 
   async *scan(req: ScanRequest): AsyncIterable<ScanBatch> {
-    await this.#lockForRead(req.lockMode !== undefined);
+    const rowLock = this.#rowLockOf(req);
+    await this.#lockForRead(rowLock !== undefined);
     // SERIALIZABLE: a scan reads the whole table's predicate (as PostgreSQL's relation-level SIREAD)
     if (this.#ssi) this.#db.txns.ssi.recordRead(this.#txn.handle, this.#meta.id, 'table');
     const snapshot = this.#txn.snapshot;
-    const opts = { columns: req.columns, predicates: req.predicates, withRowIds: req.withRowIds || req.lockMode !== undefined };
+    const opts = { columns: req.columns, predicates: req.predicates, withRowIds: req.withRowIds || rowLock !== undefined };
     for await (const b of this.#db.store.scan(this.#meta.id, snapshot, opts)) {
-      if (req.lockMode !== undefined && b.rowIds) {
-        await this.#lockRows(b.rowIds, req.lockWait ?? 'wait');
+      if (rowLock !== undefined && b.rowIds) {
+        // lock the rows the pushed-down predicates let through (the others are filtered out above)
+        const candidates: number[] = [];
+        for (let i = 0; i < b.batch.length; i++) if (matchesPredicates(req, b.batch, i)) candidates.push(i);
+        const kept = await this.#lockRows(b.rowIds, candidates, rowLock.mode, rowLock.wait);
+        if (kept.length !== b.batch.length) {
+          const batch = takeRows(b.batch, kept);
+          const ids = Float64Array.from(kept, (i) => b.rowIds![i]!);
+          if (batch.length > 0) yield req.withRowIds ? { batch, rowIds: ids } : { batch };
+          continue;
+        }
       }
-      yield b.rowIds ? { batch: b.batch, rowIds: b.rowIds } : { batch: b.batch };
+      yield b.rowIds && req.withRowIds ? { batch: b.batch, rowIds: b.rowIds } : { batch: b.batch };
     }
+  }
+
+  /** The row lock a read of this statement takes: SELECT ... FOR UPDATE / SHARE (or the request's). */
+  #rowLockOf(req?: ScanRequest): { mode: RowLockMode; wait: 'wait' | 'nowait' | 'skipLocked' } | undefined {
+    const r = this.#txn.rowLock;
+    if (r) return r;
+    if (req?.lockMode === undefined) return undefined;
+    return { mode: ROW_MODES[req.lockMode], wait: req.lockWait ?? 'wait' };
   }
 
   async insert(batch: ColumnBatch): Promise<number> {
@@ -92,7 +110,7 @@ export class EngineTable implements TableSource {
   async update(rowIds: Float64Array, batch: ColumnBatch): Promise<number> {
     if (rowIds.length === 0) return 0;
     await this.#lockForWrite();
-    const deleted = await this.#deleteRows(rowIds);
+    const deleted = await this.#deleteRows(rowIds, 'FOR NO KEY UPDATE');
     if (deleted.length === 0) return 0;
     const rows = deleted.length === rowIds.length ? batch : takeRows(batch, deleted);
     const newIds = this.#db.store.insert(this.#txn.id, this.#meta.id, rows);
@@ -145,7 +163,13 @@ export class EngineTable implements TableSource {
         if (opts.limit !== undefined && out.length >= opts.limit) break;
       }
     }
-    const ids = Float64Array.from(out);
+    let ids = Float64Array.from(out);
+    const rowLock = this.#rowLockOf();
+    if (rowLock) {
+      await this.#lockForRead(true);
+      const kept = await this.#lockRows(ids, ids.map((_, i) => i), rowLock.mode, rowLock.wait);
+      if (kept.length !== ids.length) ids = Float64Array.from(kept, (i) => ids[i]!);
+    }
     if (this.#ssi) this.#db.txns.ssi.recordReads(this.#txn.handle, this.#meta.id, ids);
     return ids;
   }
@@ -182,24 +206,43 @@ export class EngineTable implements TableSource {
     this.#writeLocked = true;
   }
 
-  /** SELECT ... FOR UPDATE / SHARE: wait out running writers of the rows, as PostgreSQL does. */
-  async #lockRows(rowIds: Float64Array, wait: 'wait' | 'nowait' | 'skipLocked'): Promise<void> {
-    for (const id of rowIds) {
+  /**
+   * SELECT ... FOR UPDATE / SHARE: take the row lock in the lock manager (so other lockers and
+   * writers of this table wait for it), then wait out a running writer of the row, as PostgreSQL
+   * does. A row changed by a transaction that committed after our snapshot is a concurrent update
+   * (READ COMMITTED: statement retry on a new snapshot; otherwise 40001). NOWAIT: 55P03 instead of
+   * any wait; SKIP LOCKED: such rows are left out. Returns the positions (of `candidates`) kept.
+   */
+  async #lockRows(rowIds: Float64Array, candidates: ArrayLike<number>, mode: RowLockMode, wait: 'wait' | 'nowait' | 'skipLocked'): Promise<number[]> {
+    markRowLocked(this.#db, this.#meta.id);
+    const kept: number[] = [];
+    const busy = (): never => {
+      throw new DbError(SqlState.LockNotAvailable, `could not obtain lock on row in relation "${this.#meta.name}"`);
+    };
+    rows: for (let k = 0; k < candidates.length; k++) {
+      const i = candidates[k]!;
+      const id = rowIds[i]!;
+      if (!(await this.#txn.lockRow(this.#db, this.#meta.id, id, mode, wait))) continue; // SKIP LOCKED
       for (;;) {
         const st = this.#db.store.rowStamps(this.#meta.id, id);
-        if (!st || !isUncommittedStamp(st.delete) || st.delete === this.#txn.id) break;
-        if (wait === 'nowait') throw new DbError(SqlState.LockNotAvailable, `could not obtain lock on row in relation "${this.#meta.name}"`);
-        if (wait === 'skipLocked') break;
+        if (!st || st.delete === NOT_DELETED || st.delete === ABORTED || st.delete === this.#txn.id) break;
+        if (!isUncommittedStamp(st.delete)) this.#concurrentUpdate();
+        if (wait === 'nowait') busy();
+        if (wait === 'skipLocked') continue rows;
         await this.#txn.waitFor(this.#db, st.delete as TxnId);
-        const after = this.#db.store.rowStamps(this.#meta.id, id);
-        if (after && after.delete !== NOT_DELETED && !isUncommittedStamp(after.delete)) this.#concurrentUpdate();
       }
+      kept.push(i);
     }
+    return kept;
   }
 
   /** Delete rows; returns the positions (in `rowIds`) actually deleted by this call. */
-  async #deleteRows(rowIds: Float64Array): Promise<number[]> {
+  async #deleteRows(rowIds: Float64Array, mode: RowLockMode = 'FOR UPDATE'): Promise<number[]> {
     const store = this.#db.store;
+    if (isRowLocked(this.#db, this.#meta.id)) {
+      // rows of this table may carry SELECT ... FOR SHARE / UPDATE locks: respect them
+      for (const id of rowIds) await this.#txn.lockRow(this.#db, this.#meta.id, id, mode, 'wait');
+    }
     const outcomes = store.delete(this.#txn.id, this.#txn.snapshot, this.#meta.id, rowIds);
     this.#txn.wrote = true;
     const done: number[] = [];
@@ -212,7 +255,15 @@ export class EngineTable implements TableSource {
       if (o.kind === 'deleted') done.push(i);
       else if (o.kind === 'concurrentlyDeleted') this.#concurrentUpdate();
     }
-    this.#recordWrites(done.map((i) => rowIds[i]!));
+    if (this.#ssi && done.length > 0) {
+      // the old versions' index keys: a delete then matches only the ranges that contained the row
+      // (without keys it would match every range read of the table: a flood of false conflicts)
+      const ids = Float64Array.from(done, (i) => rowIds[i]!);
+      const cols = [...new Set(this.#indexes.flatMap((ix) => ix.columns))];
+      const old = cols.length > 0 ? await store.fetch(this.#meta.id, ids, cols) : undefined;
+      const full = old ? { length: old.length, columns: remap(old, cols, this.#meta.columns.length) } : undefined;
+      this.#recordWrites(ids, full);
+    }
     return done;
   }
 
@@ -268,6 +319,62 @@ export class EngineTable implements TableSource {
       detail: `Key (${cols}) already exists.`,
     });
   }
+}
+
+const ROW_MODES: Readonly<Record<NonNullable<ScanRequest['lockMode']>, RowLockMode>> = {
+  update: 'FOR UPDATE',
+  noKeyUpdate: 'FOR NO KEY UPDATE',
+  share: 'FOR SHARE',
+  keyShare: 'FOR KEY SHARE',
+};
+
+/**
+ * Tables on which SELECT ... FOR ... has taken row locks (per database). Writers of such tables
+ * take row locks too, so they wait for those readers; other tables skip that cost.
+ */
+const rowLockedTables = new WeakMap<Database, Set<number>>();
+function markRowLocked(db: Database, table: number): void {
+  let s = rowLockedTables.get(db);
+  if (!s) rowLockedTables.set(db, (s = new Set()));
+  s.add(table);
+}
+function isRowLocked(db: Database, table: number): boolean {
+  return rowLockedTables.get(db)?.has(table) ?? false;
+}
+
+/** Does row `i` of a scan batch pass the request's pushed-down predicates? (unknown → yes) */
+function matchesPredicates(req: ScanRequest, batch: ColumnBatch, i: number): boolean {
+  for (const p of req.predicates) {
+    const at = req.columns.indexOf(p.column);
+    if (at < 0) continue;
+    const v = valueAt(batch.columns[at]!, i) as number | string | bigint | null;
+    switch (p.kind) {
+      case 'isNull':
+        if ((v === null) === p.negated) return false;
+        break;
+      case 'cmp': {
+        if (v === null || p.value === null || p.value === undefined) return false;
+        const w = p.value as number | string | bigint;
+        const ok = p.op === '=' ? v == w : p.op === '<' ? v < w : p.op === '<=' ? v <= w : p.op === '>' ? v > w : v >= w;
+        if (!ok) return false;
+        break;
+      }
+      case 'between':
+        if (v === null || !(v >= (p.low as typeof v) && v <= (p.high as typeof v))) return false;
+        break;
+      case 'in':
+        if (v === null || !p.values.some((w) => w == v)) return false;
+        break;
+    }
+  }
+  return true;
+}
+
+/** A batch holding `cols` (table positions) as a sparse all-columns batch (other slots empty). */
+function remap(b: ColumnBatch, cols: readonly number[], width: number): ColumnVector[] {
+  const out: ColumnVector[] = Array.from({ length: width }, () => ({ data: [], validity: null }));
+  cols.forEach((c, j) => { out[c] = b.columns[j]!; });
+  return out;
 }
 
 /** The JS value of one slot (null for NULL). */

@@ -117,6 +117,24 @@ export interface TableSource {
   fetch?(rowIds: Float64Array, columns: readonly number[]): Promise<ColumnBatch>;
 }
 
+/**
+ * One ALTER TABLE action, resolved by the SQL stack (defaults parsed, USING expressions already
+ * applied through ordinary UPDATEs — see exec/alter-table.ts).
+ */
+export type AlterTableAction =
+  /** `missing`: the value existing rows read (the default evaluated once), vector representation */
+  | { readonly kind: 'addColumn'; readonly column: ColumnDef; readonly ifNotExists: boolean; readonly missing?: unknown }
+  | { readonly kind: 'dropColumn'; readonly name: string; readonly ifExists: boolean; readonly cascade: boolean }
+  | { readonly kind: 'renameColumn'; readonly from: string; readonly to: string }
+  | { readonly kind: 'renameTable'; readonly to: string }
+  /** put column `source` (its data) in place of column `target`, under target's name and position */
+  | { readonly kind: 'replaceColumn'; readonly target: string; readonly source: string }
+  | { readonly kind: 'setDefault'; readonly name: string; readonly defaultSql: string | undefined }
+  | { readonly kind: 'setNotNull'; readonly name: string; readonly notNull: boolean }
+  | { readonly kind: 'addUnique'; readonly name: string | undefined; readonly columns: readonly number[]; readonly primary: boolean }
+  | { readonly kind: 'addCheck'; readonly name: string | undefined; readonly checkSql: string }
+  | { readonly kind: 'dropConstraint'; readonly name: string; readonly ifExists: boolean };
+
 export interface Catalog {
   getTable(name: QualifiedName): TableSource | undefined;
   getView(name: QualifiedName): ViewDef | undefined;
@@ -126,6 +144,12 @@ export interface Catalog {
   dropView(name: QualifiedName, opts: { ifExists: boolean }): Promise<void>;
   createIndex(def: IndexDef, opts: { ifNotExists: boolean }): Promise<void>;
   dropIndex(name: QualifiedName, opts: { ifExists: boolean }): Promise<void>;
+  /** ALTER TABLE (optional: catalogs without it reject ALTER TABLE with 0A000). */
+  alterTable?(name: QualifiedName, action: AlterTableAction): Promise<void>;
+  /** Names of CHECK constraints, parallel to `TableDef.checks`. */
+  checkNames?(name: QualifiedName): readonly string[];
+  createSchema?(name: string, opts: { ifNotExists: boolean }): Promise<void>;
+  dropSchema?(name: string, opts: { ifExists: boolean; cascade: boolean }): Promise<void>;
   /** All tables and views visible to the session (for information_schema). */
   listTables(): readonly TableDef[];
   listViews(): readonly ViewDef[];

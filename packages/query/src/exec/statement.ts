@@ -30,6 +30,7 @@ import { execPlan } from './execute.js';
 import type { Rel } from './rel.js';
 import { EMPTY_ROW, concatRels, gather } from './rel.js';
 import { explainLines } from './explain.js';
+import { pruneColumns } from '../optimizer/prune-columns.js';
 
 export interface SessionContext {
   catalog: Catalog;
@@ -88,16 +89,20 @@ function noRows(command: string, rowCount = 0): QueryResult {
 
 function unwrapSelect(node: PgNode): PgNode { return node.SelectStmt ?? node; }
 
-export function bindStatementPlan(s: Extract<SqlStatement, { kind: 'select' }>, bctx: BindCtx): Plan {
-  return bindSelectStmt(unwrapSelect(s.node), bctx, { parent: null, params: [] }, new Map());
+export function bindStatementPlan(s: Extract<SqlStatement, { kind: 'select' }>, bctx: BindCtx, settings?: ReadonlyMap<string, string>): Plan {
+  const plan = bindSelectStmt(unwrapSelect(s.node), bctx, { parent: null, params: [] }, new Map());
+  if (settings && disabledRules(settings).has('prune-columns')) return plan;
+  return pruneColumns(plan);
 }
+
+import { execSchemaChange } from './alter-table.js';
 
 export async function executeStatement(s: Statement, ctx: SessionContext): Promise<QueryResult> {
   if (isEngineStatement(s)) throw new DbError(SqlState.InternalError, `internal error (this is a bug): ${s.kind} is executed by the engine`);
   const bctx = newBindCtx(ctx);
   switch (s.kind) {
     case 'select': {
-      const plan = bindStatementPlan(s, bctx);
+      const plan = bindStatementPlan(s, bctx, ctx.settings);
       const rel = await execPlan(plan, newExecCtx(ctx));
       return makeResult('SELECT', plan.out, rel);
     }
@@ -163,6 +168,8 @@ export async function executeStatement(s: Statement, ctx: SessionContext): Promi
       for (const name of s.names) await ctx.catalog.dropIndex(name, { ifExists: s.ifExists });
       return noRows('DROP INDEX');
     case 'explain': return execExplain(s, ctx, bctx);
+    case 'alterTable': case 'rename': case 'truncate': case 'createSchema': case 'dropSchema':
+      return execSchemaChange(s, ctx);
   }
 }
 
@@ -185,7 +192,7 @@ async function execExplain(s: Extract<SqlStatement, { kind: 'explain' }>, ctx: S
     const lines = [`${statementTag(inner)}`];
     return makeResult('EXPLAIN', [{ name: 'QUERY PLAN', t: T.text }], { n: lines.length, cols: [lines] });
   }
-  const plan = bindStatementPlan(inner, bctx);
+  const plan = bindStatementPlan(inner, bctx, ctx.settings);
   let lines: string[];
   if (s.analyze) {
     const stats = new Map<Plan, OpStats>();
@@ -560,7 +567,7 @@ async function execDelete(n: PgNode, sctx: SessionContext, bctx: BindCtx): Promi
 // CREATE TABLE
 
 /** Text of an expression starting at `start` up to a top-level ',' or ')' or `stop`. */
-function exprTextFrom(sql: string, start: number, stop: number): string {
+export function exprTextFrom(sql: string, start: number, stop: number): string {
   let depth = 0;
   let i = start;
   for (; i < sql.length && i < stop; i++) {
@@ -578,7 +585,7 @@ function exprTextFrom(sql: string, start: number, stop: number): string {
   return sql.slice(start, i).trim();
 }
 
-function checkText(sql: string, loc: number): string {
+export function checkText(sql: string, loc: number): string {
   const open = sql.indexOf('(', loc);
   let depth = 0;
   for (let i = open; i < sql.length; i++) {

@@ -131,13 +131,20 @@ function translateSql(type: string, n: PgNode, sql: string, node: PgNode): SqlSt
     case 'ViewStmt': return { kind: 'createView', sql, node: n };
     case 'IndexStmt': return { kind: 'createIndex', sql, node: n };
     case 'DropStmt': {
-      const names = (n.objects ?? []).map((o: PgNode) => listName(o.List.items));
       const ifExists = !!n.missing_ok;
+      if (n.removeType === 'OBJECT_SCHEMA') {
+        return { kind: 'dropSchema', sql, names: (n.objects ?? []).map((o: PgNode) => o.String.sval as string), ifExists, cascade: n.behavior === 'DROP_CASCADE' };
+      }
+      const names = (n.objects ?? []).map((o: PgNode) => listName(o.List.items));
       if (n.removeType === 'OBJECT_TABLE') return { kind: 'dropTable', sql, names, ifExists, cascade: n.behavior === 'DROP_CASCADE' };
       if (n.removeType === 'OBJECT_VIEW') return { kind: 'dropView', sql, names, ifExists };
       if (n.removeType === 'OBJECT_INDEX') return { kind: 'dropIndex', sql, names, ifExists };
       throw new DbError(SqlState.FeatureNotSupported, `DROP ${String(n.removeType).replace('OBJECT_', '')} is not supported`);
     }
+    case 'AlterTableStmt': return { kind: 'alterTable', sql, node: n };
+    case 'RenameStmt': return { kind: 'rename', sql, node: n };
+    case 'TruncateStmt': return { kind: 'truncate', sql, names: (n.relations ?? []).map((r: PgNode) => rangeVarName(r.RangeVar)) };
+    case 'CreateSchemaStmt': return { kind: 'createSchema', sql, name: n.schemaname as string, ifNotExists: !!n.if_not_exists };
     case 'ExplainStmt': {
       const analyze = (n.options ?? []).some((o: PgNode) => o.DefElem?.defname === 'analyze' && constText(o.DefElem.arg ?? { String: { sval: 'on' } }) !== 'off' && constText(o.DefElem.arg ?? { String: { sval: 'on' } }) !== 'false');
       const inner = translate(n.query, sql.replace(/^\s*explain\s+(analyze\s+)?/i, ''));

@@ -47,6 +47,11 @@ export type SqlStatement =
   | (Base & { readonly kind: 'dropView'; readonly names: QualifiedName[]; readonly ifExists: boolean })
   | (Base & { readonly kind: 'createIndex'; readonly node: PgNode })
   | (Base & { readonly kind: 'dropIndex'; readonly names: QualifiedName[]; readonly ifExists: boolean })
+  | (Base & { readonly kind: 'alterTable'; readonly node: PgNode })
+  | (Base & { readonly kind: 'rename'; readonly node: PgNode })
+  | (Base & { readonly kind: 'truncate'; readonly names: QualifiedName[] })
+  | (Base & { readonly kind: 'createSchema'; readonly name: string; readonly ifNotExists: boolean })
+  | (Base & { readonly kind: 'dropSchema'; readonly names: string[]; readonly ifExists: boolean; readonly cascade: boolean })
   | (Base & { readonly kind: 'explain'; readonly analyze: boolean; readonly statement: SqlStatement });
 
 export type Statement = EngineStatement | SqlStatement;
@@ -89,5 +94,10 @@ export function statementTag(s: Statement): string {
     case 'createIndex': return 'CREATE INDEX';
     case 'dropIndex': return 'DROP INDEX';
     case 'explain': return 'EXPLAIN';
+    case 'alterTable': return 'ALTER TABLE';
+    case 'rename': return s.node.renameType === 'OBJECT_INDEX' ? 'ALTER INDEX' : s.node.renameType === 'OBJECT_VIEW' ? 'ALTER VIEW' : 'ALTER TABLE';
+    case 'truncate': return 'TRUNCATE TABLE';
+    case 'createSchema': return 'CREATE SCHEMA';
+    case 'dropSchema': return 'DROP SCHEMA';
   }
 }

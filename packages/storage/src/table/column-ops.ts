@@ -51,6 +51,19 @@ export function nullVector(type: PhysicalType, n: number): ColumnVector {
   return { data: allocateData(type, n), validity: new Uint8Array(n) };
 }
 
+/**
+ * The vector of a column for `n` rows written before the column existed: its `missing` value
+ * (ADD COLUMN ... DEFAULT) or NULL. Always has a validity array.
+ */
+export function absentVector(col: { readonly type: PhysicalType; readonly missing?: string | number | null }, n: number): ColumnVector {
+  const v = nullVector(col.type, n);
+  if (col.missing === undefined || col.missing === null) return v;
+  const value = col.type === 'int64' ? BigInt(col.missing) : col.type === 'json' ? JSON.parse(String(col.missing)) : col.missing;
+  (v.data as { fill(x: unknown): unknown }).fill(value);
+  v.validity!.fill(1);
+  return v;
+}
+
 /** Approximate in-memory bytes of `n` slots. */
 export function vectorBytes(v: ColumnVector, n: number): number {
   let b = v.validity === null ? 0 : n;

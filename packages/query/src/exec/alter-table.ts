@@ -1,0 +1,268 @@
+/**
+ * Schema changes after CREATE: ALTER TABLE (every action PostgreSQL users reach for), ALTER TABLE
+ * RENAME, TRUNCATE, CREATE / DROP SCHEMA. Each ALTER TABLE action becomes one or more
+ * `Catalog.alterTable` calls; whatever needs the table's rows is done with ordinary SQL run
+ * through `executeStatement` in the same transaction, so it obeys MVCC, locks and indexes:
+ *
+ *   ADD COLUMN c T DEFAULT e   the default is evaluated once (as PostgreSQL does for non-volatile
+ *                              defaults) and kept as the column's "missing" value: old rows and
+ *                              old segments read it without being rewritten
+ *   SET NOT NULL               SELECT ... WHERE c IS NULL LIMIT 1 → 23502 when a row has NULL
+ *   ADD CHECK (e)              SELECT ... WHERE NOT (e) LIMIT 1 → 23514 when a row violates it
+ *   ALTER COLUMN c TYPE T [USING e]
+ *                              rewrite: add a hidden column of type T, UPDATE it from
+ *                              CAST((e) AS T) (e defaults to c), then put it in c's place
+ *                              (`replaceColumn`). The only action that rewrites rows.
+ *   TRUNCATE t                 DELETE FROM t (transactional, as PostgreSQL's TRUNCATE is)
+ *
+ * Invariants:
+ *  1. An action that fails leaves the table as it was (the statement's savepoint undoes the
+ *     partial work, catalog entries included).
+ */
+import { DbError, SqlState, typeName, type SqlType } from '@quiverdb/common';
+import type { AlterTableAction, Catalog, ColumnDef, QualifiedName } from '../catalog/catalog.js';
+import type { PgNode, SqlStatement } from '../sql/statement.js';
+import { parseSql, rangeVarName } from '../sql/parse.js';
+import { typeFromName } from '../bind/types.js';
+import { checkText, executeStatement, exprTextFrom, type QueryResult, type SessionContext } from './statement.js';
+
+type SchemaChange = Extract<SqlStatement, { kind: 'alterTable' | 'rename' | 'truncate' | 'createSchema' | 'dropSchema' }>;
+
+const ident = (s: string): string => `"${s.replace(/"/g, '""')}"`;
+const qualified = (q: QualifiedName): string => (q.schema ? `${ident(q.schema)}.${ident(q.name)}` : ident(q.name));
+
+function noRows(command: string): QueryResult {
+  return { command, columns: [], batches: [], rowCount: 0 };
+}
+
+function need<K extends keyof Catalog>(c: Catalog, k: K, what: string): NonNullable<Catalog[K]> {
+  const f = c[k];
+  if (typeof f !== 'function') throw new DbError(SqlState.FeatureNotSupported, `${what} is not supported by this catalog`);
+  return (f as (...a: unknown[]) => unknown).bind(c) as NonNullable<Catalog[K]>;
+}
+
+/** Run one SQL statement in the current transaction. */
+async function run(ctx: SessionContext, sql: string): Promise<QueryResult> {
+  const [s] = parseSql(sql);
+  return executeStatement(s!, ctx);
+}
+
+export async function execSchemaChange(s: SchemaChange, ctx: SessionContext): Promise<QueryResult> {
+  const cat = ctx.catalog;
+  switch (s.kind) {
+    case 'createSchema':
+      await need(cat, 'createSchema', 'CREATE SCHEMA')(s.name, { ifNotExists: s.ifNotExists });
+      return noRows('CREATE SCHEMA');
+    case 'dropSchema':
+      for (const n of s.names) await need(cat, 'dropSchema', 'DROP SCHEMA')(n, { ifExists: s.ifExists, cascade: s.cascade });
+      return noRows('DROP SCHEMA');
+    case 'truncate':
+      for (const n of s.names) {
+        if (!cat.getTable(n)) throw new DbError(SqlState.UndefinedTable, `relation "${n.name}" does not exist`);
+        await run(ctx, `DELETE FROM ${qualified(n)}`);
+      }
+      return noRows('TRUNCATE TABLE');
+    case 'rename':
+      return execRename(s.node, ctx);
+    case 'alterTable':
+      return execAlterTable(s.node, s.sql, ctx);
+  }
+}
+
+async function execRename(n: PgNode, ctx: SessionContext): Promise<QueryResult> {
+  const name = rangeVarName(n.relation);
+  const alter = need(ctx.catalog, 'alterTable', 'ALTER TABLE');
+  switch (n.renameType) {
+    case 'OBJECT_TABLE':
+      requireTable(ctx.catalog, name, !!n.missing_ok);
+      await alter(name, { kind: 'renameTable', to: n.newname });
+      return noRows('ALTER TABLE');
+    case 'OBJECT_COLUMN':
+      requireTable(ctx.catalog, name, !!n.missing_ok);
+      await alter(name, { kind: 'renameColumn', from: n.subname, to: n.newname });
+      return noRows('ALTER TABLE');
+    default:
+      throw new DbError(SqlState.FeatureNotSupported, `ALTER ${String(n.renameType).replace('OBJECT_', '')} ... RENAME is not supported`);
+  }
+}
+
+function requireTable(cat: Catalog, name: QualifiedName, missingOk: boolean) {
+  const t = cat.getTable(name);
+  if (!t && !missingOk) {
+    if (cat.getView(name)) throw new DbError(SqlState.WrongObjectType, `"${name.name}" is not a table`);
+    throw new DbError(SqlState.UndefinedTable, `relation "${name.name}" does not exist`);
+  }
+  return t;
+}
+
+/** Parse a ColumnDef node of ALTER TABLE ADD COLUMN (with its inline constraints). */
+function columnOf(cd: PgNode, sql: string): { column: ColumnDef; unique: boolean; primary: boolean; checks: string[] } {
+  const type = typeFromName(cd.typeName);
+  let notNull = false;
+  let unique = false;
+  let primary = false;
+  let defaultSql: string | undefined;
+  const checks: string[] = [];
+  const cons: PgNode[] = (cd.constraints ?? []).map((c: PgNode) => c.Constraint);
+  for (let i = 0; i < cons.length; i++) {
+    const c = cons[i]!;
+    switch (c.contype) {
+      case 'CONSTR_NOTNULL': notNull = true; break;
+      case 'CONSTR_NULL': break;
+      case 'CONSTR_DEFAULT': {
+        let start = c.location as number;
+        const m = /^default\s*/i.exec(sql.slice(start));
+        if (m) start += m[0].length;
+        const stop = i + 1 < cons.length ? (cons[i + 1]!.location as number) : sql.length;
+        defaultSql = exprTextFrom(sql, start, stop).replace(/\s+(not\s+null|null|primary\s+key|unique|check|references|constraint)\b[\s\S]*$/i, '').replace(/;\s*$/, '');
+        break;
+      }
+      case 'CONSTR_UNIQUE': unique = true; break;
+      case 'CONSTR_PRIMARY': primary = true; notNull = true; break;
+      case 'CONSTR_CHECK': checks.push(checkText(sql, c.location)); break;
+      default: throw new DbError(SqlState.FeatureNotSupported, `constraint ${c.contype} in ADD COLUMN is not supported`);
+    }
+  }
+  return { column: { name: cd.colname, type, notNull, ...(defaultSql !== undefined ? { defaultSql } : {}) }, unique, primary, checks };
+}
+
+async function execAlterTable(n: PgNode, sql: string, ctx: SessionContext): Promise<QueryResult> {
+  const cat = ctx.catalog;
+  const name = rangeVarName(n.relation);
+  const alter = need(cat, 'alterTable', 'ALTER TABLE');
+  const table = requireTable(cat, name, !!n.missing_ok);
+  if (!table) return noRows('ALTER TABLE');
+  const q = qualified(name);
+  const colIndex = (c: string): number => {
+    const i = cat.getTable(name)!.def.columns.findIndex((x) => x.name === c);
+    if (i < 0) throw new DbError(SqlState.UndefinedColumn, `column "${c}" of relation "${name.name}" does not exist`);
+    return i;
+  };
+  const setDefaults = /\bset\s+default\s+/gi;
+  for (const item of n.cmds as PgNode[]) {
+    const c = item.AlterTableCmd;
+    switch (c.subtype) {
+      case 'AT_AddColumn': {
+        const { column, unique, primary, checks } = columnOf(c.def.ColumnDef, sql);
+        if (cat.getTable(name)!.def.columns.some((x) => x.name === column.name)) {
+          if (c.missing_ok) break;
+          throw new DbError(SqlState.DuplicateColumn, `column "${column.name}" of relation "${name.name}" already exists`);
+        }
+        let missing: unknown = null;
+        if (column.defaultSql !== undefined) {
+          const r = await run(ctx, `SELECT CAST((${column.defaultSql}) AS ${typeName(column.type)})`);
+          const v = r.batches[0]!.columns[0]!;
+          missing = v.validity !== null && v.validity[0] === 0 ? null : (v.data as ArrayLike<unknown>)[0];
+        }
+        if (column.notNull && missing === null && (await hasRows(ctx, q))) {
+          throw new DbError(SqlState.NotNullViolation, `column "${column.name}" of relation "${name.name}" contains null values`);
+        }
+        await alter(name, { kind: 'addColumn', column, ifNotExists: false, ...(missing !== null ? { missing } : {}) });
+        const idx = colIndex(column.name);
+        if (unique || primary) await alter(name, { kind: 'addUnique', name: undefined, columns: [idx], primary });
+        for (const chk of checks) await addCheck(ctx, name, q, undefined, chk, alter);
+        break;
+      }
+      case 'AT_DropColumn':
+        if (!cat.getTable(name)!.def.columns.some((x) => x.name === c.name)) {
+          if (c.missing_ok) break;
+          throw new DbError(SqlState.UndefinedColumn, `column "${c.name}" of relation "${name.name}" does not exist`);
+        }
+        await alter(name, { kind: 'dropColumn', name: c.name, ifExists: !!c.missing_ok, cascade: c.behavior === 'DROP_CASCADE' });
+        break;
+      case 'AT_ColumnDefault': {
+        colIndex(c.name);
+        let defaultSql: string | undefined;
+        if (c.def) {
+          const m = setDefaults.exec(sql);
+          if (!m) throw new DbError(SqlState.SyntaxError, 'cannot read the SET DEFAULT expression');
+          defaultSql = exprTextFrom(sql, m.index + m[0].length, sql.length).replace(/;\s*$/, '');
+          // validate: the default must cast to the column type
+          await run(ctx, `SELECT CAST((${defaultSql}) AS ${typeName(cat.getTable(name)!.def.columns[colIndex(c.name)]!.type)})`);
+        }
+        await alter(name, { kind: 'setDefault', name: c.name, defaultSql });
+        break;
+      }
+      case 'AT_SetNotNull': {
+        colIndex(c.name);
+        const r = await run(ctx, `SELECT 1 FROM ${q} WHERE ${ident(c.name)} IS NULL LIMIT 1`);
+        if (r.rowCount > 0) throw new DbError(SqlState.NotNullViolation, `column "${c.name}" of relation "${name.name}" contains null values`);
+        await alter(name, { kind: 'setNotNull', name: c.name, notNull: true });
+        break;
+      }
+      case 'AT_DropNotNull':
+        colIndex(c.name);
+        await alter(name, { kind: 'setNotNull', name: c.name, notNull: false });
+        break;
+      case 'AT_AlterColumnType': {
+        const i = colIndex(c.name);
+        const cd = c.def.ColumnDef;
+        const type: SqlType = typeFromName(cd.typeName);
+        const using = cd.raw_default ? usingText(sql) : ident(c.name);
+        const tmp = `__quiver_retype_${Date.now().toString(36)}_${i}`;
+        const notNull = cat.getTable(name)!.def.columns[i]!.notNull;
+        await alter(name, { kind: 'addColumn', column: { name: tmp, type, notNull: false }, ifNotExists: false });
+        await run(ctx, `UPDATE ${q} SET ${ident(tmp)} = CAST((${using}) AS ${typeName(type)})`);
+        if (notNull) {
+          const r = await run(ctx, `SELECT 1 FROM ${q} WHERE ${ident(tmp)} IS NULL LIMIT 1`);
+          if (r.rowCount > 0) throw new DbError(SqlState.NotNullViolation, `column "${c.name}" of relation "${name.name}" contains null values`);
+        }
+        await alter(name, { kind: 'replaceColumn', target: c.name, source: tmp });
+        break;
+      }
+      case 'AT_AddConstraint': {
+        const con = c.def.Constraint;
+        switch (con.contype) {
+          case 'CONSTR_UNIQUE':
+          case 'CONSTR_PRIMARY': {
+            const cols = (con.keys as PgNode[]).map((k) => colIndex(k.String.sval));
+            if (con.contype === 'CONSTR_PRIMARY') {
+              for (const ci of cols) {
+                const cn = cat.getTable(name)!.def.columns[ci]!.name;
+                const r = await run(ctx, `SELECT 1 FROM ${q} WHERE ${ident(cn)} IS NULL LIMIT 1`);
+                if (r.rowCount > 0) throw new DbError(SqlState.NotNullViolation, `column "${cn}" of relation "${name.name}" contains null values`);
+              }
+            }
+            await alter(name, { kind: 'addUnique', name: con.conname, columns: cols, primary: con.contype === 'CONSTR_PRIMARY' });
+            break;
+          }
+          case 'CONSTR_CHECK':
+            await addCheck(ctx, name, q, con.conname, checkText(sql, con.location), alter);
+            break;
+          case 'CONSTR_NOTNULL':
+            await alter(name, { kind: 'setNotNull', name: con.keys?.[0]?.String?.sval, notNull: true });
+            break;
+          default:
+            throw new DbError(SqlState.FeatureNotSupported, `ADD CONSTRAINT ${String(con.contype).replace('CONSTR_', '')} is not supported`);
+        }
+        break;
+      }
+      case 'AT_DropConstraint':
+        await alter(name, { kind: 'dropConstraint', name: c.name, ifExists: !!c.missing_ok });
+        break;
+      default:
+        throw new DbError(SqlState.FeatureNotSupported, `ALTER TABLE ${String(c.subtype).replace('AT_', '')} is not supported`);
+    }
+  }
+  return noRows('ALTER TABLE');
+}
+
+async function hasRows(ctx: SessionContext, q: string): Promise<boolean> {
+  return (await run(ctx, `SELECT 1 FROM ${q} LIMIT 1`)).rowCount > 0;
+}
+
+async function addCheck(ctx: SessionContext, name: QualifiedName, q: string, conname: string | undefined, check: string,
+  alter: NonNullable<Catalog['alterTable']>): Promise<void> {
+  const r = await run(ctx, `SELECT 1 FROM ${q} WHERE NOT (${check}) LIMIT 1`);
+  if (r.rowCount > 0) {
+    throw new DbError(SqlState.CheckViolation, `check constraint "${conname ?? `${name.name}_check`}" of relation "${name.name}" is violated by some row`);
+  }
+  await alter(name, { kind: 'addCheck', name: conname, checkSql: check });
+}
+
+/** Text after USING in ALTER COLUMN ... TYPE ... USING expr. */
+function usingText(sql: string): string {
+  const m = /\busing\s+([\s\S]*)$/i.exec(sql);
+  if (!m) throw new DbError(SqlState.SyntaxError, 'cannot read the USING expression');
+  return exprTextFrom(m[1]!, 0, m[1]!.length).replace(/;\s*$/, '');
+}
