@@ -20,7 +20,7 @@
  *     partial work, catalog entries included).
  */
 import { DbError, SqlState, typeName, type SqlType } from '@quiverdb/common';
-import type { AlterTableAction, Catalog, ColumnDef, QualifiedName } from '../catalog/catalog.js';
+import type { Catalog, ColumnDef, QualifiedName } from '../catalog/catalog.js';
 import type { PgNode, SqlStatement } from '../sql/statement.js';
 import { parseSql, rangeVarName } from '../sql/parse.js';
 import { typeFromName } from '../bind/types.js';
