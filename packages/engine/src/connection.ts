@@ -41,6 +41,8 @@ export class Connection {
   readonly #db: Database;
   readonly #onClose: () => void;
   readonly settings = new Settings();
+  /** currval() per sequence for this session */
+  readonly #currvals = new Map<string, bigint>();
   #txn: EngineTransaction | undefined;
   #queue: Promise<unknown> = Promise.resolve();
   #closed = false;
@@ -92,7 +94,16 @@ export class Connection {
   }
 
   async #runOne(s: Statement, params: readonly unknown[]): Promise<Result> {
-    if (isEngineStatement(s)) return this.#runEngineStatement(s);
+    if (isEngineStatement(s)) {
+      try {
+        return await this.#runEngineStatement(s);
+      } catch (err) {
+        // as in PostgreSQL, any error inside a block (unknown savepoint, SET TRANSACTION too late,
+        // a failed LOCK ...) aborts it
+        if (this.#txn?.explicit) this.#txn.failed = true;
+        throw err;
+      }
+    }
     const txn = this.#txn;
     if (txn?.abortedBy) {
       // aborted from outside (wound-wait) while idle: report it once, then 25P02 until ROLLBACK
@@ -136,7 +147,7 @@ export class Connection {
           throw new DbError(SqlState.ReadOnlySqlTransaction, `cannot execute ${statementTag(s)} in a read-only transaction`);
         }
         const ctx: SessionContext = {
-          catalog: new SessionCatalog(this.#db, t, this.settings),
+          catalog: new SessionCatalog(this.#db, t, this.settings, this.#currvals),
           params,
           settings: this.settings.snapshot(),
           txnStartTime: t.startTime,
@@ -144,6 +155,8 @@ export class Connection {
         t.rowLock = rowLockOf(s);
         const r = await executeStatement(s, ctx);
         t.rowLock = undefined;
+        if (t.retryNeeded) throw new RetryStatement();
+        t.endRetry();
         if (this.#db.txns.locks.isWounded(t.id)) {
           throw new DbError(SqlState.DeadlockDetected, 'transaction aborted by wound-wait: an older transaction needs its locks');
         }
@@ -152,7 +165,11 @@ export class Connection {
       } catch (err) {
         t.rowLock = undefined;
         t.rollbackStatement(this.#db, mark);
-        if (err instanceof RetryStatement && attempt < MAX_STATEMENT_RETRIES) continue;
+        if (err instanceof RetryStatement && attempt < MAX_STATEMENT_RETRIES) {
+          t.prepareRetry();
+          continue;
+        }
+        t.endRetry();
         if (err instanceof RetryStatement) {
           throw new DbError(SqlState.SerializationFailure, 'could not serialize access due to concurrent update (retries exhausted)');
         }

@@ -22,6 +22,7 @@ import { TransactionManager } from '@quiverdb/txn';
 import { CatalogState } from './catalog/catalog-state.js';
 import { Connection } from './connection.js';
 import { IndexRegistry } from './table/index-registry.js';
+import { SequenceRuntime } from './catalog/sequences.js';
 
 export interface DatabaseOptions {
   /** buffer pool budget in bytes (setting `memory_limit`); default 256 MiB */
@@ -41,6 +42,7 @@ export class Database {
   readonly store: Store;
   readonly txns: TransactionManager;
   readonly indexes: IndexRegistry;
+  readonly sequences = new SequenceRuntime();
   #committedCatalog: CatalogState;
   readonly #connections = new Set<Connection>();
   #closed = false;

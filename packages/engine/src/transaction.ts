@@ -16,6 +16,7 @@ import { DbError, SqlState, type RowId, type Snapshot, type TableId, type TxnId 
 import type { QualifiedName } from '@quiverdb/query';
 import type { Database } from './database.js';
 import { CatalogState, DEFAULT_SCHEMA } from './catalog/catalog-state.js';
+import { seqDefKey, seqValueKey } from './catalog/sequences.js';
 import type { IsolationLevel as TxnIsolation, RowLockMode, TableLockMode, Transaction } from '@quiverdb/txn';
 
 export type IsolationLevel = 'read uncommitted' | 'read committed' | 'repeatable read' | 'serializable';
@@ -83,6 +84,37 @@ export class EngineTransaction {
   failed = false;
   /** set when the transaction was aborted from outside (wound-wait): the next statement reports it */
   abortedBy: DbError | undefined;
+  /**
+   * READ COMMITTED re-check (PostgreSQL's EvalPlanQual, emulated): a statement that meets a row
+   * changed by a transaction that committed after its snapshot skips the row, runs to its end,
+   * and is then re-run on a new snapshot (`retryNeeded`). The re-run may only change rows whose
+   * key (first unique index; else the row id) the previous run targeted (`retryAllowed`), so a
+   * row that only now matches the WHERE clause is left alone, as in PostgreSQL.
+   */
+  retryNeeded = false;
+  /** row ids the running statement targeted (delete / update), per table: READ COMMITTED only */
+  targets = new Map<TableId, number[]>();
+  /** the previous run's targets while a statement is re-run (undefined: first run) */
+  retryAllowed: Map<TableId, number[]> | undefined;
+  /** cache of `retryAllowed` turned into keys, per table */
+  retryAllowedKeys = new Map<TableId, Set<string>>();
+
+  /** The statement will be re-run: its targets become the re-run's allowed rows. */
+  prepareRetry(): void {
+    this.retryAllowed = this.targets;
+    this.retryAllowedKeys = new Map();
+    this.targets = new Map();
+    this.retryNeeded = false;
+  }
+
+  /** The statement is over (success or error): forget its re-check state. */
+  endRetry(): void {
+    this.retryAllowed = undefined;
+    this.retryAllowedKeys = new Map();
+    this.targets = new Map();
+    this.retryNeeded = false;
+  }
+
   /** a statement of this transaction is running (wound-wait does not roll it back underneath) */
   inStatement = false;
   /** SELECT ... FOR UPDATE / SHARE of the running statement: the row lock its reads take */
@@ -92,6 +124,8 @@ export class EngineTransaction {
   catalogChanged = false;
   /** set by the first data write (storage insert or delete) */
   wrote = false;
+  /** sequences this transaction advanced: their marks are written with its commit */
+  readonly touchedSequences = new Set<string>();
   #snapshot: Snapshot | undefined;
   #statements = 0;
   #savepoints: Savepoint[] = [];
@@ -241,7 +275,13 @@ export class EngineTransaction {
     this.#finish();
     const h = this.#handle;
     if (!h) return;
-    const wrote = this.wrote || this.catalogChanged;
+    for (const key of this.touchedSequences) {
+      if (this.overlay.has(seqDefKey(key)) && this.overlay.get(seqDefKey(key)) === undefined) continue; // dropped here
+      const st = db.committedCatalog.sequences.get(key) ?? this.catalog(db).sequences.get(key);
+      const mark = st ? db.sequences.stored(db.sequences.state(db, key, st)) : undefined;
+      if (mark !== undefined) db.store.metaPut(h.id, seqValueKey(key), mark);
+    }
+    const wrote = this.wrote || this.catalogChanged || this.touchedSequences.size > 0;
     try {
       db.txns.prepareCommit(h);
       if (wrote) await db.store.prepareCommit(h.id);

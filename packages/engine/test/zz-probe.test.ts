@@ -10,14 +10,14 @@ it('probe', async () => {
     try {
     await c.query(`BEGIN ISOLATION LEVEL SERIALIZABLE`);
     await d.query(`BEGIN ISOLATION LEVEL SERIALIZABLE`);
-    await c.query('SELECT balance, ver FROM accounts WHERE id = $1', [1]);
-    await d.query('SELECT balance, ver FROM accounts WHERE id = $1', [3]);
-    await c.query('SELECT balance, ver FROM accounts WHERE id = $1', [2]);
-    await d.query('SELECT balance, ver FROM accounts WHERE id = $1', [4]);
-    await c.query('UPDATE accounts SET balance = $1, ver = $2 WHERE id = $3', [1000, i, 1]);
-    await d.query('UPDATE accounts SET balance = $1, ver = $2 WHERE id = $3', [1000, i, 3]);
-    await c.query('UPDATE accounts SET balance = $1, ver = $2 WHERE id = $3', [1000, i, 2]);
-    await d.query('UPDATE accounts SET balance = $1, ver = $2 WHERE id = $3', [1000, i, 4]);
+    await c.query('SELECT balance, ver FROM accounts WHERE id = 1');
+    await d.query('SELECT balance, ver FROM accounts WHERE id = 3');
+    await c.query('SELECT balance, ver FROM accounts WHERE id = 2');
+    await d.query('SELECT balance, ver FROM accounts WHERE id = 4');
+    await c.query('UPDATE accounts SET balance = $1, ver = $2 WHERE id = 1', [1000, i]);
+    await d.query('UPDATE accounts SET balance = $1, ver = $2 WHERE id = 3', [1000, i]);
+    await c.query('UPDATE accounts SET balance = $1, ver = $2 WHERE id = 2', [1000, i]);
+    await d.query('UPDATE accounts SET balance = $1, ver = $2 WHERE id = 4', [1000, i]);
     await c.query('COMMIT');
     await d.query('COMMIT');
     } catch (e) { fails++; console.log(i, (e as Error).message); await c.query('ROLLBACK'); await d.query('ROLLBACK'); }

@@ -7,6 +7,7 @@
  *   v/<schema>.<name>       JSON ViewDef
  *   i/<schema>.<name>       JSON IndexMeta
  *   s/<schema>              JSON { name }     (schemas other than `public`)
+ *   q/<schema>.<name>       JSON SequenceDef (bigints as {"$n": "…"}); qv/<schema>.<name> its mark
  *   seq/table               next table id (decimal text)
  *
  * Transactional DDL: a transaction's view of the catalog is the committed entries with its own
@@ -19,7 +20,8 @@
  *  3. Column ids in a table are unique and below `nextColumnId`.
  */
 import type { SqlType, TableId } from '@quiverdb/common';
-import type { IndexDef, TableDef, ViewDef } from '@quiverdb/query';
+import type { IndexDef, SequenceDef, TableDef, ViewDef } from '@quiverdb/query';
+import { unbig } from './sequences.js';
 
 export interface ColumnMeta {
   /** stable id: storage reads old segments through it */
@@ -73,6 +75,7 @@ export class CatalogState {
   readonly tables = new Map<string, TableMeta>();
   readonly views = new Map<string, ViewDef & { schema: string }>();
   readonly indexes = new Map<string, IndexMeta>();
+  readonly sequences = new Map<string, SequenceDef & { schema: string }>();
   readonly schemas = new Set<string>([DEFAULT_SCHEMA, 'information_schema', 'pg_catalog']);
   nextTableId = 1;
 
@@ -89,6 +92,9 @@ export class CatalogState {
       } else if (k.startsWith('i/')) {
         const ix = JSON.parse(v) as IndexMeta;
         s.indexes.set(qual(ix.schema, ix.name), ix);
+      } else if (k.startsWith('q/')) {
+        const seq = JSON.parse(v, unbig) as SequenceDef & { schema: string };
+        s.sequences.set(qual(seq.schema, seq.name), seq);
       } else if (k.startsWith('s/')) {
         s.schemas.add(k.slice(2));
       } else if (k === metaKey.nextTableId) {
@@ -108,6 +114,9 @@ export class CatalogState {
   }
   view(schema: string, name: string): (ViewDef & { schema: string }) | undefined {
     return this.views.get(qual(schema, name));
+  }
+  sequence(schema: string, name: string): (SequenceDef & { schema: string }) | undefined {
+    return this.sequences.get(qual(schema, name));
   }
   index(schema: string, name: string): IndexMeta | undefined {
     return this.indexes.get(qual(schema, name));

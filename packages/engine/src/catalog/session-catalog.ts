@@ -10,7 +10,8 @@
  * drops or changes, as PostgreSQL does.
  */
 import { DbError, SqlState, type TableId } from '@quiverdb/common';
-import type { AlterTableAction, Catalog, IndexDef, QualifiedName, TableDef, TableSource, ViewDef } from '@quiverdb/query';
+import type { AlterTableAction, Catalog, IndexDef, QualifiedName, SequenceDef, TableDef, TableSource, ViewDef } from '@quiverdb/query';
+import { big, seqDefKey, seqKey, seqValueKey } from './sequences.js';
 import { applyAlter, checkName, storageSpecOf } from './alter-table.js';
 import type { Database } from '../database.js';
 import type { EngineTransaction } from '../transaction.js';
@@ -25,11 +26,14 @@ export class SessionCatalog implements Catalog {
   readonly #db: Database;
   readonly #txn: EngineTransaction;
   readonly #settings: Settings;
+  /** the session's currval() values, by sequence key */
+  readonly #currvals: Map<string, bigint>;
 
-  constructor(db: Database, txn: EngineTransaction, settings: Settings) {
+  constructor(db: Database, txn: EngineTransaction, settings: Settings, currvals: Map<string, bigint> = new Map()) {
     this.#db = db;
     this.#txn = txn;
     this.#settings = settings;
+    this.#currvals = currvals;
   }
 
   #state() {
@@ -139,6 +143,11 @@ export class SessionCatalog implements Catalog {
     }
     await this.#txn.lockTable(this.#db, meta.id, 'ACCESS EXCLUSIVE');
     for (const ix of st.indexesOf(meta.id)) this.#put(metaKey.index(ix.schema, ix.name), undefined);
+    // serial / identity sequences are owned by their column and go with the table
+    for (const c of meta.columns) {
+      const m = c.defaultSql === undefined ? null : /^nextval\('(?:([\w$]+)\.)?([\w$]+)'(?:::regclass)?\)$/i.exec(c.defaultSql);
+      if (m && m[2] === `${meta.name}_${c.name}_seq`) await this.dropSequence({ schema: m[1] ?? schema, name: m[2] }, { ifExists: true });
+    }
     this.#put(metaKey.table(meta.id), undefined);
     this.#db.store.dropTable(this.#txn.id, meta.id);
     this.#txn.wrote = true;
@@ -227,6 +236,72 @@ export class SessionCatalog implements Catalog {
     for (const v of views) await this.dropView({ schema: name, name: v.name }, { ifExists: true });
     for (const t of tables) await this.dropTable({ schema: name, name: t.name }, { ifExists: true, cascade: true });
     this.#put(metaKey.schema(name), undefined);
+  }
+
+  async createSequence(def: SequenceDef, opts: { ifNotExists: boolean }): Promise<void> {
+    await this.#ddlLock();
+    const schema = this.#schemaOf(def);
+    const st = this.#state();
+    if (st.sequence(schema, def.name) || st.table(schema, def.name) || st.view(schema, def.name) || st.index(schema, def.name)) {
+      if (opts.ifNotExists) return;
+      throw new DbError(SqlState.DuplicateTable, `relation "${def.name}" already exists`);
+    }
+    const key = seqKey(schema, def.name);
+    this.#txn.metaPut(this.#db, seqDefKey(key), JSON.stringify({ ...def, schema }, big));
+    this.#txn.metaPut(this.#db, seqValueKey(key), undefined);
+    this.#db.sequences.forget(key);
+  }
+
+  async dropSequence(name: QualifiedName, opts: { ifExists: boolean }): Promise<void> {
+    await this.#ddlLock();
+    const schema = name.schema ?? DEFAULT_SCHEMA;
+    if (!this.#state().sequence(schema, name.name)) {
+      if (opts.ifExists) return;
+      throw new DbError(SqlState.UndefinedTable, `sequence "${name.name}" does not exist`);
+    }
+    const key = seqKey(schema, name.name);
+    this.#txn.metaPut(this.#db, seqDefKey(key), undefined);
+    this.#txn.metaPut(this.#db, seqValueKey(key), undefined);
+    this.#db.sequences.forget(key);
+  }
+
+  async restartSequence(name: QualifiedName, value: bigint | undefined): Promise<void> {
+    const { key, state } = this.#sequence(name);
+    this.#db.sequences.restart(state, value);
+    this.#txn.touchedSequences.add(key);
+  }
+
+  nextval(name: QualifiedName): bigint {
+    const { key, state } = this.#sequence(name);
+    const v = this.#db.sequences.next(state);
+    this.#currvals.set(key, v);
+    this.#txn.touchedSequences.add(key);
+    return v;
+  }
+
+  currval(name: QualifiedName): bigint {
+    const { key } = this.#sequence(name);
+    const v = this.#currvals.get(key);
+    if (v === undefined) {
+      throw new DbError(SqlState.ObjectNotInPrerequisiteState, `currval of sequence "${name.name}" is not yet defined in this session`);
+    }
+    return v;
+  }
+
+  setval(name: QualifiedName, value: bigint, isCalled: boolean): bigint {
+    const { key, state } = this.#sequence(name);
+    this.#db.sequences.set(state, value, isCalled);
+    if (isCalled) this.#currvals.set(key, value);
+    this.#txn.touchedSequences.add(key);
+    return value;
+  }
+
+  #sequence(name: QualifiedName) {
+    const schema = name.schema ?? DEFAULT_SCHEMA;
+    const def = this.#state().sequence(schema, name.name);
+    if (!def) throw new DbError(SqlState.UndefinedTable, `relation "${name.name}" does not exist`);
+    const key = seqKey(schema, name.name);
+    return { key, state: this.#db.sequences.state(this.#db, key, def) };
   }
 
   async dropIndex(name: QualifiedName, opts: { ifExists: boolean }): Promise<void> {

@@ -62,11 +62,18 @@ export class EngineTable implements TableSource {
   async *scan(req: ScanRequest): AsyncIterable<ScanBatch> {
     const rowLock = this.#rowLockOf(req);
     await this.#lockForRead(rowLock !== undefined);
-    // SERIALIZABLE: a scan reads the whole table's predicate (as PostgreSQL's relation-level SIREAD)
-    if (this.#ssi) this.#db.txns.ssi.recordRead(this.#txn.handle, this.#meta.id, 'table');
+    // SERIALIZABLE: a scan reads the whole table's predicate (as PostgreSQL's relation-level
+    // SIREAD) unless a pushed-down predicate bounds the leading column of an index: then it reads
+    // that key range (inserts into it conflict) and the rows that pass the predicates
+    const ssiRows = this.#ssi && this.#recordScanPredicate(req);
     const snapshot = this.#txn.snapshot;
-    const opts = { columns: req.columns, predicates: req.predicates, withRowIds: req.withRowIds || rowLock !== undefined };
+    const opts = { columns: req.columns, predicates: req.predicates, withRowIds: req.withRowIds || rowLock !== undefined || ssiRows };
     for await (const b of this.#db.store.scan(this.#meta.id, snapshot, opts)) {
+      if (ssiRows && b.rowIds) {
+        const read: number[] = [];
+        for (let i = 0; i < b.batch.length; i++) if (matchesPredicates(req, b.batch, i)) read.push(b.rowIds[i]!);
+        this.#db.txns.ssi.recordReads(this.#txn.handle, this.#meta.id, Float64Array.from(read));
+      }
       if (rowLock !== undefined && b.rowIds) {
         // lock the rows the pushed-down predicates let through (the others are filtered out above)
         const candidates: number[] = [];
@@ -81,6 +88,45 @@ export class EngineTable implements TableSource {
       }
       yield b.rowIds && req.withRowIds ? { batch: b.batch, rowIds: b.rowIds } : { batch: b.batch };
     }
+  }
+
+  /**
+   * SSI for a scan: record the key range(s) of an index whose leading column a pushed-down
+   * predicate bounds, and return true (the caller records the rows passing the predicates); or
+   * record a table-wide SIREAD and return false.
+   */
+  #recordScanPredicate(req: ScanRequest): boolean {
+    const ssi = this.#db.txns.ssi;
+    for (const ix of this.#indexes) {
+      const lead = ix.columns[0];
+      // the predicates must be checkable on the batch (their column read) to pick the rows
+      if (lead === undefined || !req.predicates.every((p) => req.columns.includes(p.column))) continue;
+      const p = req.predicates.find((q) => q.column === lead && q.kind !== 'isNull' && !(q.kind === 'cmp' && (q.value === null || q.value === undefined)));
+      if (!p) continue;
+      const ranges: { lo?: unknown; hi?: unknown; loInclusive: boolean; hiInclusive: boolean }[] = [];
+      if (p.kind === 'cmp') {
+        if (p.op === '=') ranges.push({ lo: p.value, hi: p.value, loInclusive: true, hiInclusive: true });
+        else if (p.op === '<' || p.op === '<=') ranges.push({ hi: p.value, loInclusive: true, hiInclusive: p.op === '<=' });
+        else ranges.push({ lo: p.value, loInclusive: p.op === '>=', hiInclusive: true });
+      } else if (p.kind === 'between') {
+        ranges.push({ lo: p.low, hi: p.high, loInclusive: true, hiInclusive: true });
+      } else if (p.kind === 'in') {
+        for (const v of p.values) if (v !== null && v !== undefined) ranges.push({ lo: v, hi: v, loInclusive: true, hiInclusive: true });
+      }
+      for (const r of ranges) {
+        ssi.recordRead(this.#txn.handle, this.#meta.id, {
+          kind: 'range',
+          space: ix.name,
+          ...('lo' in r ? { lo: [ssiKeyPart(r.lo)] } : {}),
+          ...('hi' in r ? { hi: [ssiKeyPart(r.hi)] } : {}),
+          loInclusive: r.loInclusive,
+          hiInclusive: r.hiInclusive,
+        });
+      }
+      return true;
+    }
+    ssi.recordRead(this.#txn.handle, this.#meta.id, 'table');
+    return false;
   }
 
   /** The row lock a read of this statement takes: SELECT ... FOR UPDATE / SHARE (or the request's). */
@@ -104,12 +150,20 @@ export class EngineTable implements TableSource {
   async delete(rowIds: Float64Array): Promise<number> {
     if (rowIds.length === 0) return 0;
     await this.#lockForWrite();
+    const keep = await this.#recheckTargets(rowIds);
+    if (keep) rowIds = Float64Array.from(keep, (i) => rowIds[i]!);
     return (await this.#deleteRows(rowIds)).length;
   }
 
   async update(rowIds: Float64Array, batch: ColumnBatch): Promise<number> {
     if (rowIds.length === 0) return 0;
     await this.#lockForWrite();
+    const keep = await this.#recheckTargets(rowIds);
+    if (keep) {
+      const ids = rowIds;
+      rowIds = Float64Array.from(keep, (i) => ids[i]!);
+      batch = takeRows(batch, keep);
+    }
     const deleted = await this.#deleteRows(rowIds, 'FOR NO KEY UPDATE');
     if (deleted.length === 0) return 0;
     const rows = deleted.length === rowIds.length ? batch : takeRows(batch, deleted);
@@ -226,7 +280,10 @@ export class EngineTable implements TableSource {
       for (;;) {
         const st = this.#db.store.rowStamps(this.#meta.id, id);
         if (!st || st.delete === NOT_DELETED || st.delete === ABORTED || st.delete === this.#txn.id) break;
-        if (!isUncommittedStamp(st.delete)) this.#concurrentUpdate();
+        if (!isUncommittedStamp(st.delete)) {
+          this.#concurrentUpdate();
+          continue rows;
+        }
         if (wait === 'nowait') busy();
         if (wait === 'skipLocked') continue rows;
         await this.#txn.waitFor(this.#db, st.delete as TxnId);
@@ -267,9 +324,48 @@ export class EngineTable implements TableSource {
     return done;
   }
 
-  #concurrentUpdate(): never {
-    if (this.#txn.snapshotPerStatement) throw new RetryStatement();
+  /**
+   * A row changed by a transaction that committed after our snapshot. READ COMMITTED: skip it,
+   * finish the statement, then re-run it (see EngineTransaction.retryNeeded); otherwise 40001.
+   */
+  #concurrentUpdate(): void {
+    if (this.#txn.snapshotPerStatement) {
+      this.#txn.retryNeeded = true;
+      return;
+    }
     throw new DbError(SqlState.SerializationFailure, 'could not serialize access due to concurrent update');
+  }
+
+  /**
+   * READ COMMITTED: note the rows a delete / update targets; in a re-run, keep only the rows whose
+   * key the previous run targeted (their newest versions). Returns the positions kept, or
+   * undefined when all are.
+   */
+  async #recheckTargets(rowIds: Float64Array): Promise<number[] | undefined> {
+    const t = this.#txn;
+    if (!t.snapshotPerStatement) return undefined;
+    const table = this.#meta.id;
+    const allowedIds = t.retryAllowed ? (t.retryAllowed.get(table) ?? []) : undefined;
+    let keep: number[] | undefined;
+    if (allowedIds) {
+      const ix = this.#indexes.find((i) => i.unique);
+      let allowed = t.retryAllowedKeys.get(table);
+      const keysOf = async (ids: Float64Array): Promise<string[]> => {
+        if (!ix) return Array.from(ids, String);
+        const b = await this.#db.store.fetch(table, ids, ix.columns);
+        return Array.from(ids, (_, i) => JSON.stringify(b.columns.map((c) => ssiKeyPart(valueAt(c, i)))));
+      };
+      if (!allowed) t.retryAllowedKeys.set(table, (allowed = new Set(await keysOf(Float64Array.from(allowedIds)))));
+      const keys = await keysOf(rowIds);
+      keep = [];
+      for (let i = 0; i < keys.length; i++) if (allowed.has(keys[i]!)) keep.push(i);
+      if (keep.length === rowIds.length) keep = undefined;
+    }
+    let targets = t.targets.get(table);
+    if (!targets) t.targets.set(table, (targets = []));
+    if (keep) for (const i of keep) targets.push(rowIds[i]!);
+    else for (const id of rowIds) targets.push(id);
+    return keep;
   }
 
   async #indexRows(batch: ColumnBatch, rowIds: Float64Array): Promise<void> {

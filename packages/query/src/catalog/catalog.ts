@@ -135,6 +135,17 @@ export type AlterTableAction =
   | { readonly kind: 'addCheck'; readonly name: string | undefined; readonly checkSql: string }
   | { readonly kind: 'dropConstraint'; readonly name: string; readonly ifExists: boolean };
 
+/** CREATE SEQUENCE options, resolved to PostgreSQL's defaults. */
+export interface SequenceDef {
+  readonly schema?: string;
+  readonly name: string;
+  readonly start: bigint;
+  readonly increment: bigint;
+  readonly min: bigint;
+  readonly max: bigint;
+  readonly cycle: boolean;
+}
+
 export interface Catalog {
   getTable(name: QualifiedName): TableSource | undefined;
   getView(name: QualifiedName): ViewDef | undefined;
@@ -150,6 +161,14 @@ export interface Catalog {
   checkNames?(name: QualifiedName): readonly string[];
   createSchema?(name: string, opts: { ifNotExists: boolean }): Promise<void>;
   dropSchema?(name: string, opts: { ifExists: boolean; cascade: boolean }): Promise<void>;
+  createSequence?(def: SequenceDef, opts: { ifNotExists: boolean }): Promise<void>;
+  dropSequence?(name: QualifiedName, opts: { ifExists: boolean }): Promise<void>;
+  /** ALTER SEQUENCE ... RESTART [WITH n] */
+  restartSequence?(name: QualifiedName, value: bigint | undefined): Promise<void>;
+  /** Sequence functions (non-transactional, as in PostgreSQL). */
+  nextval?(name: QualifiedName): bigint;
+  currval?(name: QualifiedName): bigint;
+  setval?(name: QualifiedName, value: bigint, isCalled: boolean): bigint;
   /** All tables and views visible to the session (for information_schema). */
   listTables(): readonly TableDef[];
   listViews(): readonly ViewDef[];

@@ -20,13 +20,13 @@
  *     partial work, catalog entries included).
  */
 import { DbError, SqlState, typeName, type SqlType } from '@quiverdb/common';
-import type { Catalog, ColumnDef, QualifiedName } from '../catalog/catalog.js';
+import type { Catalog, ColumnDef, QualifiedName, SequenceDef } from '../catalog/catalog.js';
 import type { PgNode, SqlStatement } from '../sql/statement.js';
 import { parseSql, rangeVarName } from '../sql/parse.js';
 import { typeFromName } from '../bind/types.js';
 import { checkText, executeStatement, exprTextFrom, type QueryResult, type SessionContext } from './statement.js';
 
-type SchemaChange = Extract<SqlStatement, { kind: 'alterTable' | 'rename' | 'truncate' | 'createSchema' | 'dropSchema' }>;
+type SchemaChange = Extract<SqlStatement, { kind: 'alterTable' | 'rename' | 'truncate' | 'createSchema' | 'dropSchema' | 'createSequence' | 'alterSequence' | 'dropSequence' }>;
 
 const ident = (s: string): string => `"${s.replace(/"/g, '""')}"`;
 const qualified = (q: QualifiedName): string => (q.schema ? `${ident(q.schema)}.${ident(q.name)}` : ident(q.name));
@@ -62,6 +62,23 @@ export async function execSchemaChange(s: SchemaChange, ctx: SessionContext): Pr
         await run(ctx, `DELETE FROM ${qualified(n)}`);
       }
       return noRows('TRUNCATE TABLE');
+    case 'createSequence': {
+      const name = rangeVarName(s.node.sequence);
+      await need(cat, 'createSequence', 'CREATE SEQUENCE')(sequenceDefOf(name, s.node.options ?? [], undefined), { ifNotExists: !!s.node.if_not_exists });
+      return noRows('CREATE SEQUENCE');
+    }
+    case 'alterSequence': {
+      const name = rangeVarName(s.node.sequence);
+      for (const o of (s.node.options ?? []) as PgNode[]) {
+        const d = o.DefElem;
+        if (d.defname !== 'restart') throw new DbError(SqlState.FeatureNotSupported, `ALTER SEQUENCE ${String(d.defname).toUpperCase()} is not supported`);
+        await need(cat, 'restartSequence', 'ALTER SEQUENCE')(name, d.arg ? defInt(d.arg) : undefined);
+      }
+      return noRows('ALTER SEQUENCE');
+    }
+    case 'dropSequence':
+      for (const n of s.names) await need(cat, 'dropSequence', 'DROP SEQUENCE')(n, { ifExists: s.ifExists });
+      return noRows('DROP SEQUENCE');
     case 'rename':
       return execRename(s.node, ctx);
     case 'alterTable':
@@ -265,4 +282,38 @@ function usingText(sql: string): string {
   const m = /\busing\s+([\s\S]*)$/i.exec(sql);
   if (!m) throw new DbError(SqlState.SyntaxError, 'cannot read the USING expression');
   return exprTextFrom(m[1]!, 0, m[1]!.length).replace(/;\s*$/, '');
+}
+
+function defInt(arg: PgNode): bigint {
+  if (arg.Integer) return BigInt(arg.Integer.ival ?? 0);
+  if (arg.Float) return BigInt(arg.Float.fval);
+  throw new DbError(SqlState.InvalidParameterValue, 'sequence options take integers');
+}
+
+/** CREATE SEQUENCE / serial / identity options with PostgreSQL's defaults (bounds of `type`, default BIGINT). */
+export function sequenceDefOf(name: QualifiedName, options: readonly PgNode[], type: SqlType | undefined): SequenceDef {
+  const max = type?.id === 'SMALLINT' ? 32767n : type?.id === 'INTEGER' ? 2147483647n : 9223372036854775807n;
+  let increment = 1n;
+  let min: bigint | undefined;
+  let maxv: bigint | undefined;
+  let start: bigint | undefined;
+  let cycle = false;
+  for (const o of options) {
+    const d = o.DefElem;
+    switch (d.defname) {
+      case 'increment': increment = defInt(d.arg); break;
+      case 'minvalue': if (d.arg) min = defInt(d.arg); break;
+      case 'maxvalue': if (d.arg) maxv = defInt(d.arg); break;
+      case 'start': start = defInt(d.arg); break;
+      case 'cycle': cycle = d.arg?.Boolean?.boolval ?? true; break;
+      case 'as': case 'cache': case 'owned_by': case 'sequence_name': break;
+      default: throw new DbError(SqlState.FeatureNotSupported, `sequence option ${String(d.defname).toUpperCase()} is not supported`);
+    }
+  }
+  if (increment === 0n) throw new DbError(SqlState.InvalidParameterValue, 'INCREMENT must not be zero');
+  const lo = min ?? (increment > 0n ? 1n : -max - 1n);
+  const hi = maxv ?? (increment > 0n ? max : -1n);
+  const first = start ?? (increment > 0n ? lo : hi);
+  if (first < lo || first > hi) throw new DbError(SqlState.InvalidParameterValue, `START value (${first}) cannot be outside MINVALUE/MAXVALUE`);
+  return { ...(name.schema ? { schema: name.schema } : {}), name: name.name, start: first, increment, min: lo, max: hi, cycle };
 }

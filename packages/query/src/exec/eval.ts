@@ -257,7 +257,7 @@ async function evalFn(e: Extract<BExpr, { k: 'fn' }>, rel: Rel, ctx: ExecCtx): P
   if (!fn) throw new DbError(SqlState.UndefinedFunction, `function ${e.name} does not exist`);
   const args = await Promise.all(e.args.map((a) => evalExpr(a, rel, ctx)));
   const out = new Array<unknown>(n);
-  const fctx = { now: ctx.now, argTypes: e.args.map((a) => a.t) };
+  const fctx = { now: ctx.now, argTypes: e.args.map((a) => a.t), catalog: ctx.catalog };
   const strict = fn.strict !== false;
   const row = new Array<unknown>(args.length);
   for (let i = 0; i < n; i++) {

@@ -12,8 +12,26 @@ import type { SqlType } from '@quiverdb/common';
 import { Decimal } from '../types/decimal.js';
 import { checkInt32, checkInt64, compareValues, formatDouble, valueToText } from '../types/values.js';
 import type { Interval } from '../types/values.js';
+import type { Catalog, QualifiedName } from '../catalog/catalog.js';
 
-export interface FnCtx { readonly now: Date; readonly argTypes: readonly SqlType[] }
+export interface FnCtx {
+  readonly now: Date;
+  readonly argTypes: readonly SqlType[];
+  /** the session's catalog (sequence functions) */
+  readonly catalog?: Catalog;
+}
+
+/** 'schema.name' or 'name' (a regclass text argument) → a qualified name, case-folded as PostgreSQL does. */
+function regclassName(text: string): QualifiedName {
+  const parts = text.split('.').map((p) => (p.startsWith('"') && p.endsWith('"') ? p.slice(1, -1).replace(/""/g, '"') : p.toLowerCase()));
+  return parts.length > 1 ? { schema: parts[parts.length - 2]!, name: parts[parts.length - 1]! } : { name: parts[0]! };
+}
+
+function sequenceFn<K extends 'nextval' | 'currval' | 'setval'>(ctx: FnCtx, k: K): NonNullable<Catalog[K]> {
+  const f = ctx.catalog?.[k];
+  if (!f) throw new DbError(SqlState.FeatureNotSupported, `${k}() needs a catalog with sequences`);
+  return (f as (...a: unknown[]) => unknown).bind(ctx.catalog) as NonNullable<Catalog[K]>;
+}
 
 export interface ScalarFn {
   /** result type, or undefined if the argument types do not fit */
@@ -239,7 +257,8 @@ export const SCALAR_FUNCTIONS: Record<string, ScalarFn> = {
   substring: { ret: text1, ...textArgs(1), impl: (args) => substring(args[0] as string, args[1] as number, args[2] as number | undefined) },
   left: { ret: text1, ...textArgs(1), impl: ([s, n]) => { const c = [...(s as string)]; const k = n as number; return (k >= 0 ? c.slice(0, k) : c.slice(0, Math.max(c.length + k, 0))).join(''); } },
   right: { ret: text1, ...textArgs(1), impl: ([s, n]) => { const c = [...(s as string)]; const k = n as number; return (k >= 0 ? c.slice(Math.max(c.length - k, 0)) : c.slice(-k)).join(''); } },
-  position: { ret: () => T.integer, argType: () => T.text, impl: ([sub, s]) => (s as string).indexOf(sub as string) + 1 },
+  // POSITION(sub IN s) arrives as position(s, sub)
+  position: { ret: () => T.integer, argType: () => T.text, impl: ([s, sub]) => (s as string).indexOf(sub as string) + 1 },
   strpos: { ret: () => T.integer, argType: () => T.text, impl: ([s, sub]) => (s as string).indexOf(sub as string) + 1 },
   replace: { ret: text1, argType: () => T.text, impl: ([s, a, b]) => (a === '' ? s : (s as string).split(a as string).join(b as string)) },
   translate: { ret: text1, argType: () => T.text, impl: ([s, from, to]) => [...(s as string)].map((c) => { const i = (from as string).indexOf(c); return i < 0 ? c : (to as string)[i] ?? ''; }).join('') },
@@ -268,6 +287,14 @@ export const SCALAR_FUNCTIONS: Record<string, ScalarFn> = {
   md5: { ret: text1, argType: () => T.text, impl: () => { throw new DbError(SqlState.FeatureNotSupported, 'md5 is not supported'); } },
   to_hex: { ret: text1, impl: ([n]) => (typeof n === 'bigint' ? BigInt.asUintN(64, n).toString(16) : ((n as number) >>> 0).toString(16)) },
   now: { ret: () => T.timestamp, impl: (_a, ctx) => ctx.now.getTime() * 1000 },
+  nextval: { ret: () => T.bigint, argType: () => T.text, volatile: true, impl: ([n], ctx) => sequenceFn(ctx, 'nextval')(regclassName(n as string)) },
+  currval: { ret: () => T.bigint, argType: () => T.text, volatile: true, impl: ([n], ctx) => sequenceFn(ctx, 'currval')(regclassName(n as string)) },
+  setval: {
+    ret: (a) => (a.length === 2 || a.length === 3 ? T.bigint : undefined),
+    argType: (i) => (i === 0 ? T.text : i === 1 ? T.bigint : T.boolean),
+    volatile: true,
+    impl: ([n, v, called], ctx) => sequenceFn(ctx, 'setval')(regclassName(n as string), v as bigint, called === undefined ? true : !!called),
+  },
   current_timestamp: { ret: () => T.timestamp, impl: (_a, ctx) => ctx.now.getTime() * 1000 },
   localtimestamp: { ret: () => T.timestamp, impl: (_a, ctx) => ctx.now.getTime() * 1000 },
   current_date: { ret: () => T.date, impl: (_a, ctx) => Math.floor(ctx.now.getTime() / 86400000) },

@@ -12,7 +12,7 @@
  */
 import { DbError, SqlState, T, typeName } from '@quiverdb/common';
 import type { ColumnBatch, SqlType } from '@quiverdb/common';
-import type { Catalog, ColumnDef, QualifiedName, TableDef, TableSource } from '../catalog/catalog.js';
+import type { Catalog, ColumnDef, QualifiedName, SequenceDef, TableDef, TableSource } from '../catalog/catalog.js';
 import type { BExpr, OutCol, Plan } from '../plan/plan.js';
 import { splitAnd } from '../plan/plan.js';
 import type { PgNode, SqlStatement, Statement } from '../sql/statement.js';
@@ -95,7 +95,7 @@ export function bindStatementPlan(s: Extract<SqlStatement, { kind: 'select' }>, 
   return pruneColumns(plan);
 }
 
-import { execSchemaChange } from './alter-table.js';
+import { execSchemaChange, sequenceDefOf } from './alter-table.js';
 
 export async function executeStatement(s: Statement, ctx: SessionContext): Promise<QueryResult> {
   if (isEngineStatement(s)) throw new DbError(SqlState.InternalError, `internal error (this is a bug): ${s.kind} is executed by the engine`);
@@ -169,6 +169,7 @@ export async function executeStatement(s: Statement, ctx: SessionContext): Promi
       return noRows('DROP INDEX');
     case 'explain': return execExplain(s, ctx, bctx);
     case 'alterTable': case 'rename': case 'truncate': case 'createSchema': case 'dropSchema':
+    case 'createSequence': case 'alterSequence': case 'dropSequence':
       return execSchemaChange(s, ctx);
   }
 }
@@ -613,6 +614,7 @@ async function execCreateTable(s: Extract<SqlStatement, { kind: 'createTable' }>
     return i;
   };
   const tableCons: PgNode[] = [];
+  const sequences: SequenceDef[] = [];
   for (let ei = 0; ei < elts.length; ei++) {
     const el = elts[ei]!;
     if (el.Constraint) { tableCons.push(el.Constraint); continue; }
@@ -624,8 +626,13 @@ async function execCreateTable(s: Extract<SqlStatement, { kind: 'createTable' }>
     let defaultSql: string | undefined;
     const tn = (cd.typeName.names ?? []).map((x: PgNode) => x.String.sval as string);
     const tlast = tn[tn.length - 1];
-    if (tlast === 'serial' || tlast === 'bigserial' || tlast === 'smallserial' || tlast === 'serial4' || tlast === 'serial8') {
-      throw new DbError(SqlState.FeatureNotSupported, 'serial columns are not supported');
+    const identity = (cd.constraints ?? []).find((c: PgNode) => c.Constraint?.contype === 'CONSTR_IDENTITY')?.Constraint;
+    if (tlast === 'serial' || tlast === 'bigserial' || tlast === 'smallserial' || tlast === 'serial4' || tlast === 'serial8' || identity) {
+      // serial / identity: an owned sequence named <table>_<column>_seq feeds the column's default
+      const seqName = `${name.name}_${cd.colname}_seq`;
+      sequences.push(sequenceDefOf({ ...(name.schema ? { schema: name.schema } : {}), name: seqName }, identity?.options ?? [], type));
+      defaultSql = `nextval('${name.schema ? `${name.schema}.` : ''}${seqName}')`;
+      notNull = true;
     }
     const cons: PgNode[] = (cd.constraints ?? []).map((c: PgNode) => c.Constraint);
     const idx = columns.length;
@@ -635,6 +642,7 @@ async function execCreateTable(s: Extract<SqlStatement, { kind: 'createTable' }>
       switch (c.contype) {
         case 'CONSTR_NOTNULL': notNull = true; break;
         case 'CONSTR_NULL': break;
+        case 'CONSTR_IDENTITY': break;
         case 'CONSTR_DEFAULT': {
           let start = c.location;
           const m = /^default\s*/i.exec(sql.slice(start));
@@ -683,6 +691,10 @@ async function execCreateTable(s: Extract<SqlStatement, { kind: 'createTable' }>
     throw new DbError(SqlState.DuplicateTable, `relation "${name.name}" already exists`);
   }
   await ctx.catalog.createTable(def, { ifNotExists: !!n.if_not_exists });
+  for (const seq of sequences) {
+    if (!ctx.catalog.createSequence) throw new DbError(SqlState.FeatureNotSupported, 'serial columns need a catalog with sequences');
+    await ctx.catalog.createSequence(seq, { ifNotExists: false });
+  }
   return noRows('CREATE TABLE');
 }
 

@@ -139,9 +139,12 @@ function translateSql(type: string, n: PgNode, sql: string, node: PgNode): SqlSt
       if (n.removeType === 'OBJECT_TABLE') return { kind: 'dropTable', sql, names, ifExists, cascade: n.behavior === 'DROP_CASCADE' };
       if (n.removeType === 'OBJECT_VIEW') return { kind: 'dropView', sql, names, ifExists };
       if (n.removeType === 'OBJECT_INDEX') return { kind: 'dropIndex', sql, names, ifExists };
+      if (n.removeType === 'OBJECT_SEQUENCE') return { kind: 'dropSequence', sql, names, ifExists };
       throw new DbError(SqlState.FeatureNotSupported, `DROP ${String(n.removeType).replace('OBJECT_', '')} is not supported`);
     }
     case 'AlterTableStmt': return { kind: 'alterTable', sql, node: n };
+    case 'CreateSeqStmt': return { kind: 'createSequence', sql, node: n };
+    case 'AlterSeqStmt': return { kind: 'alterSequence', sql, node: n };
     case 'RenameStmt': return { kind: 'rename', sql, node: n };
     case 'TruncateStmt': return { kind: 'truncate', sql, names: (n.relations ?? []).map((r: PgNode) => rangeVarName(r.RangeVar)) };
     case 'CreateSchemaStmt': return { kind: 'createSchema', sql, name: n.schemaname as string, ifNotExists: !!n.if_not_exists };

@@ -47,6 +47,9 @@ export type SqlStatement =
   | (Base & { readonly kind: 'dropView'; readonly names: QualifiedName[]; readonly ifExists: boolean })
   | (Base & { readonly kind: 'createIndex'; readonly node: PgNode })
   | (Base & { readonly kind: 'dropIndex'; readonly names: QualifiedName[]; readonly ifExists: boolean })
+  | (Base & { readonly kind: 'createSequence'; readonly node: PgNode })
+  | (Base & { readonly kind: 'alterSequence'; readonly node: PgNode })
+  | (Base & { readonly kind: 'dropSequence'; readonly names: QualifiedName[]; readonly ifExists: boolean })
   | (Base & { readonly kind: 'alterTable'; readonly node: PgNode })
   | (Base & { readonly kind: 'rename'; readonly node: PgNode })
   | (Base & { readonly kind: 'truncate'; readonly names: QualifiedName[] })
@@ -95,6 +98,9 @@ export function statementTag(s: Statement): string {
     case 'dropIndex': return 'DROP INDEX';
     case 'explain': return 'EXPLAIN';
     case 'alterTable': return 'ALTER TABLE';
+    case 'createSequence': return 'CREATE SEQUENCE';
+    case 'alterSequence': return 'ALTER SEQUENCE';
+    case 'dropSequence': return 'DROP SEQUENCE';
     case 'rename': return s.node.renameType === 'OBJECT_INDEX' ? 'ALTER INDEX' : s.node.renameType === 'OBJECT_VIEW' ? 'ALTER VIEW' : 'ALTER TABLE';
     case 'truncate': return 'TRUNCATE TABLE';
     case 'createSchema': return 'CREATE SCHEMA';
