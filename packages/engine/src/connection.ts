@@ -7,9 +7,18 @@
  *    but ROLLBACK / ROLLBACK TO / COMMIT (which then rolls back) fails with 25P02;
  *  - each statement is atomic: it runs under an implicit savepoint and is undone alone on error;
  *  - READ COMMITTED takes a snapshot per statement; a statement that hits a row a concurrent
- *    transaction changed and committed is re-run with a fresh snapshot (the effect of PostgreSQL's
- *    re-check of the newest version); REPEATABLE READ / SERIALIZABLE keep one snapshot (taken by
- *    the first statement) and get 40001 instead.
+ *    transaction changed and committed is re-run with a fresh snapshot, changing only rows it
+ *    targeted the first time (the effect of PostgreSQL's re-check of the newest version);
+ *    REPEATABLE READ / SERIALIZABLE keep one snapshot (taken by the first statement) and get 40001;
+ *  - any error inside a block, engine statements included (unknown savepoint, late SET
+ *    TRANSACTION, LOCK TABLE NOWAIT), aborts the block;
+ *  - SELECT ... FOR UPDATE / NO KEY UPDATE / SHARE / KEY SHARE [NOWAIT | SKIP LOCKED] is read
+ *    from the statement's locking clause and handed to the tables as `EngineTransaction.rowLock`;
+ *  - SET / RESET inside a block are undone by ROLLBACK and ROLLBACK TO (to a savepoint taken
+ *    before them); SET LOCAL lasts until the block ends (no effect outside one), as in PostgreSQL;
+ *  - `deadlock_prevention` / `deadlock_timeout` configure the database's lock manager (database-
+ *    wide); under wound-wait an idle wounded transaction is rolled back at once and its session's
+ *    next statement gets 40P01.
  *
  * Invariants:
  *  1. At most one statement of a connection runs at a time: `query` calls queue behind each other.
@@ -140,6 +149,7 @@ export class Connection {
   }
 
   async #attempts(t: EngineTransaction, s: Statement, params: readonly unknown[]): Promise<Result> {
+    await t.awaitSafeSnapshot(this.#db);
     for (let attempt = 0; ; attempt++) {
       const mark = t.statementStart(this.#db);
       try {
@@ -178,14 +188,19 @@ export class Connection {
     }
   }
 
-  #begin(explicit: boolean, isolation: IsolationLevel | undefined, readOnly: boolean | undefined): EngineTransaction {
+  #begin(explicit: boolean, isolation: IsolationLevel | undefined, readOnly: boolean | undefined, deferrable = false): EngineTransaction {
     const iso = isolation ?? (this.settings.get('default_transaction_isolation') as IsolationLevel);
     const ro = readOnly ?? this.settings.get('default_transaction_read_only') === 'on';
     const t = new EngineTransaction(this.#db, {
       explicit,
       isolation: iso,
       readOnly: ro,
+      deferrable,
       lockTimeoutMs: () => Number(this.settings.get('lock_timeout')),
+      revertSetting: (name, value) => {
+        this.settings.set(name, value);
+        this.#applyLockSettings(name);
+      },
     });
     this.#txn = t;
     return t;
@@ -211,7 +226,7 @@ export class Connection {
     switch (s.kind) {
       case 'begin':
         if (t?.explicit) return Result.of('BEGIN'); // PostgreSQL: WARNING, already in a transaction
-        this.#begin(true, s.isolation, s.readOnly);
+        this.#begin(true, s.isolation, s.readOnly, s.deferrable ?? false);
         return Result.of('BEGIN');
       case 'commit':
         if (!t) return Result.of('COMMIT'); // WARNING: no transaction in progress
@@ -253,12 +268,18 @@ export class Connection {
           t.setCharacteristics((s.value ?? 'read committed').toLowerCase() as IsolationLevel, undefined);
           return Result.of('SET');
         }
+        if (s.local && !t?.explicit) return Result.of('SET'); // PostgreSQL: WARNING, no effect
+        const prev = this.settings.get(name);
         this.settings.set(name, s.value);
+        if (t?.explicit) t.settingsLog.push({ name, prev, local: s.local });
         this.#applyLockSettings(name);
         return Result.of('SET');
       }
       case 'reset':
         this.#requireNotFailed();
+        if (t?.explicit && s.name.toLowerCase() !== 'all') {
+          t.settingsLog.push({ name: s.name.toLowerCase(), prev: this.settings.get(s.name), local: false });
+        }
         this.settings.reset(s.name);
         this.#applyLockSettings(s.name.toLowerCase());
         return Result.of('RESET');

@@ -6,6 +6,11 @@
  * Snapshots: READ COMMITTED takes one per statement; REPEATABLE READ and SERIALIZABLE take one at
  * the first statement and keep it (PostgreSQL takes it at the first statement too, not at BEGIN).
  *
+ * Waits: a writer that meets a row of a running transaction waits for that transaction
+ * (`waitFor`); the wait also ends when the holder rolls back to a savepoint (the caller re-checks
+ * the row). Row locks of SELECT ... FOR UPDATE / SHARE go through the lock manager (`lockRow`), so
+ * savepoints release them. lock_timeout is read at each wait.
+ *
  * Invariants:
  *  1. `overlay` holds exactly the catalog puts this transaction made since it began (rolled back to
  *     a savepoint's copy together with the store's write list).
@@ -37,6 +42,7 @@ interface Mark {
   readonly overlay: Map<string, string | undefined>;
   readonly locks: number;
   readonly catalogChanged: boolean;
+  readonly settings: number;
 }
 
 interface Savepoint extends Mark {
@@ -47,8 +53,12 @@ export interface TransactionOptions {
   readonly explicit: boolean;
   readonly isolation: IsolationLevel;
   readonly readOnly: boolean;
+  /** SERIALIZABLE READ ONLY DEFERRABLE: the first statement waits for a safe snapshot */
+  readonly deferrable?: boolean;
   /** lock_timeout in ms (read at each wait: `SET lock_timeout` applies at once, as in PostgreSQL) */
   readonly lockTimeoutMs: () => number;
+  /** put a session setting back (SET inside a block is undone by ROLLBACK / ROLLBACK TO, SET LOCAL at the end) */
+  readonly revertSetting?: (name: string, value: string) => void;
 }
 
 /** Rejection reason of a row wait cut short because the holder rolled back to a savepoint. */
@@ -80,7 +90,11 @@ export class EngineTransaction {
   readonly startTime = new Date();
   isolation: IsolationLevel;
   readOnly: boolean;
+  readonly deferrable: boolean;
   readonly #lockTimeoutMs: () => number;
+  readonly #revertSetting: ((name: string, value: string) => void) | undefined;
+  /** session settings changed inside this block, with their previous values (PostgreSQL undoes them) */
+  readonly settingsLog: { readonly name: string; readonly prev: string; readonly local: boolean }[] = [];
   failed = false;
   /** set when the transaction was aborted from outside (wound-wait): the next statement reports it */
   abortedBy: DbError | undefined;
@@ -93,9 +107,9 @@ export class EngineTransaction {
    */
   retryNeeded = false;
   /** row ids the running statement targeted (delete / update), per table: READ COMMITTED only */
-  targets = new Map<TableId, number[]>();
+  targets = new Map<TableId, Float64Array[]>();
   /** the previous run's targets while a statement is re-run (undefined: first run) */
-  retryAllowed: Map<TableId, number[]> | undefined;
+  retryAllowed: Map<TableId, Float64Array[]> | undefined;
   /** cache of `retryAllowed` turned into keys, per table */
   retryAllowedKeys = new Map<TableId, Set<string>>();
 
@@ -140,7 +154,9 @@ export class EngineTransaction {
     this.explicit = opts.explicit;
     this.isolation = opts.isolation === 'read uncommitted' ? 'read committed' : opts.isolation;
     this.readOnly = opts.readOnly;
+    this.deferrable = opts.deferrable ?? false;
     this.#lockTimeoutMs = opts.lockTimeoutMs;
+    this.#revertSetting = opts.revertSetting;
   }
 
   get lockTimeoutMs(): number {
@@ -150,7 +166,7 @@ export class EngineTransaction {
   /** The transaction manager's transaction, begun on first use. */
   get handle(): Transaction {
     if (!this.#handle) {
-      this.#handle = this.#db.txns.begin({ isolation: this.isolation as TxnIsolation, readOnly: this.readOnly });
+      this.#handle = this.#db.txns.begin({ isolation: this.isolation as TxnIsolation, readOnly: this.readOnly, deferrable: this.deferrable });
       registryOf(this.#db).txns.set(this.#handle.id, this);
     }
     return this.#handle;
@@ -190,6 +206,16 @@ export class EngineTransaction {
   }
 
   statementEnd(): void {}
+
+  /**
+   * SERIALIZABLE READ ONLY DEFERRABLE, first statement: wait until a snapshot is known safe (no
+   * read-write serializable transaction that was running can make it part of an anomaly); the
+   * transaction then runs without SSI tracking and never fails with 40001, as in PostgreSQL.
+   */
+  async awaitSafeSnapshot(db: Database): Promise<void> {
+    if (this.#snapshot !== undefined || !this.deferrable || !this.readOnly || this.isolation !== 'serializable') return;
+    await db.txns.deferrableSnapshot(this.handle);
+  }
 
   rollbackStatement(db: Database, mark: Mark): void {
     this.#undoTo(db, mark);
@@ -273,6 +299,10 @@ export class EngineTransaction {
    */
   async commit(db: Database): Promise<void> {
     this.#finish();
+    for (let i = this.settingsLog.length - 1; i >= 0; i--) {
+      const e = this.settingsLog[i]!;
+      if (e.local) this.#revertSetting?.(e.name, e.prev);
+    }
     const h = this.#handle;
     if (!h) return;
     for (const key of this.touchedSequences) {
@@ -289,16 +319,20 @@ export class EngineTransaction {
       db.txns.abort(h, () => db.store.rollback(h.id));
       throw err;
     }
-    db.txns.commit(h, (ts) => {
+    const ts = db.txns.commit(h, (ts) => {
       if (wrote) db.store.finishCommit(h.id, ts);
       else db.store.rollback(h.id);
       if (this.catalogChanged) db.refreshCatalog();
     });
+    // acknowledge only once every earlier-reserved commit is visible too, so this session's
+    // next snapshot surely includes its own commit
+    await db.txns.whenVisible(ts);
   }
 
   rollback(db: Database): void {
     if (this.#finished) return;
     this.#finish();
+    this.#revertSettingsTo(0);
     const h = this.#handle;
     if (h) db.txns.abort(h, () => db.store.rollback(h.id));
   }
@@ -319,10 +353,20 @@ export class EngineTransaction {
       overlay: new Map(this.overlay),
       locks: db.txns.locks.mark(this.id),
       catalogChanged: this.catalogChanged,
+      settings: this.settingsLog.length,
     };
   }
 
+  #revertSettingsTo(n: number): void {
+    for (let i = this.settingsLog.length - 1; i >= n; i--) {
+      const e = this.settingsLog[i]!;
+      this.#revertSetting?.(e.name, e.prev);
+    }
+    this.settingsLog.length = n;
+  }
+
   #undoTo(db: Database, m: Mark): void {
+    this.#revertSettingsTo(m.settings);
     db.store.rollbackTo(this.id, m.store);
     db.txns.locks.releaseSince(this.id, m.locks);
     // rows un-written: wake their waiters so they re-check (they wait again if still taken)

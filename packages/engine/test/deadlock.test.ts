@@ -30,7 +30,7 @@ describe('deadlock cycles', () => {
   for (const n of [2, 3, 5]) {
     it(`${n}-party cycle: exactly one victim, the others commit`, async () => {
       const { db, conns } = await setup(n);
-      const timeout = 300;
+      const timeout = 500;
       await conns[0]!.query(`SET deadlock_timeout = ${timeout}`);
       for (let i = 0; i < n; i++) {
         await conns[i]!.query('BEGIN');
@@ -41,9 +41,11 @@ describe('deadlock cycles', () => {
       const waits = conns.map((c, i) => settle(c.query(`UPDATE t SET v = v + 10 WHERE id = ${(i + 1) % n}`)));
       // the victim is known at once; when it rolls back, the chain unwinds
       const victims: number[] = [];
+      let victimAfter = Infinity;
       const finishers = waits.map(async (w, i) => {
         const o = await w;
         if (!o.ok) {
+          victimAfter = performance.now() - started;
           expect(o.code).toBe('40P01');
           victims.push(i);
           await conns[i]!.query('ROLLBACK');
@@ -54,6 +56,8 @@ describe('deadlock cycles', () => {
       await Promise.all(finishers);
       const elapsed = performance.now() - started;
       expect(victims).toHaveLength(1);
+      console.log(`${n}-party cycle: victim chosen after ${victimAfter.toFixed(1)} ms, all done in ${elapsed.toFixed(1)} ms (deadlock_timeout ${timeout} ms)`);
+      expect(victimAfter).toBeLessThan(timeout);
       expect(elapsed).toBeLessThan(timeout);
       const rows = (await conns[0]!.query('SELECT id, v FROM t ORDER BY id')).rows;
       // each survivor i added 1 to row i and 10 to row i+1; the victim's changes are gone

@@ -19,5 +19,5 @@ export { prepareStatement } from './exec/prepare.js';
 export type { Prepared } from './exec/prepare.js';
 export { MemoryCatalog, MemoryTable } from './catalog/memory-catalog.js';
 export type {
-  Catalog, AlterTableAction, SequenceDef, TableSource, TableDef, ColumnDef, IndexDef, ViewDef, QualifiedName, ScanPredicate, ScanRequest, ScanBatch, TableStats,
+  Catalog, AlterTableAction, SequenceDef, ForeignKeyDef, ForeignKeyAction, TableSource, TableDef, ColumnDef, IndexDef, ViewDef, QualifiedName, ScanPredicate, ScanRequest, ScanBatch, TableStats,
 } from './catalog/catalog.js';

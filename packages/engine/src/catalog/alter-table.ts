@@ -19,6 +19,9 @@ import type { StoredTableSpec } from '@quiverdb/storage';
 import type { Database } from '../database.js';
 import type { EngineTransaction } from '../transaction.js';
 import { metaKey, type ColumnMeta, type IndexMeta, type TableMeta } from './catalog-state.js';
+import { resolveForeignKey } from './foreign-key-def.js';
+import { checkReferences } from '../table/foreign-keys.js';
+import { latestSnapshot } from '../table/index-registry.js';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
@@ -72,6 +75,13 @@ export async function applyAlter(db: Database, txn: EngineTransaction, table: Ta
       } else if (ix.columns.some((c) => c > p)) {
         put(metaKey.index(ix.schema, ix.name), { ...ix, columns: shift(ix.columns) });
       }
+    }
+    if (t.foreignKeys) {
+      t.foreignKeys = t.foreignKeys.filter((f) => !f.columns.includes(p))
+        .map((f) => ({ ...f, columns: shift(f.columns), ...(f.refTableId === t.id ? { refColumns: shift(f.refColumns) } : {}) }));
+    }
+    if (st.referencing(t.id).some((r) => r.child.id !== t.id && r.fk.refColumns.includes(p))) {
+      throw new DbError(SqlState.DependentObjectsStillExist, `cannot drop column ${name} of table ${t.name} because other objects depend on it`);
     }
     if (t.primaryKey?.includes(p)) delete t.primaryKey;
     else if (t.primaryKey) t.primaryKey = shift(t.primaryKey);
@@ -196,6 +206,18 @@ export async function applyAlter(db: Database, txn: EngineTransaction, table: Ta
       t.checkNames = [...names, name];
       break;
     }
+    case 'addForeignKey': {
+      const taken = new Set<string>([...indexes.map((i) => i.name), ...(t.checkNames ?? []), ...(t.foreignKeys ?? []).map((f) => f.name)]);
+      const fk = resolveForeignKey(st, t, action.fk, indexes, taken);
+      if (fk.refTableId !== t.id) await txn.lockTable(db, fk.refTableId, 'SHARE ROW EXCLUSIVE');
+      t.foreignKeys = [...(t.foreignKeys ?? []), fk];
+      // existing rows must satisfy it (checked with the new definition in place)
+      const all = t.columns.map((_, i) => i);
+      for await (const b of db.store.scan(t.id, latestSnapshot(txn.id), { columns: all })) {
+        await checkReferences(db, txn, { ...t, foreignKeys: [fk] }, b.batch);
+      }
+      break;
+    }
     case 'dropConstraint': {
       const ix = indexes.find((i) => i.name === action.name && i.unique);
       const names = t.checkNames ?? (t.checks ?? []).map((_, i) => checkName(t.name, i));
@@ -205,6 +227,8 @@ export async function applyAlter(db: Database, txn: EngineTransaction, table: Ta
         db.indexes.drop(ix);
         if (ix.primary) delete t.primaryKey;
         else t.uniques = (t.uniques ?? []).filter((u) => !(u.length === ix.columns.length && u.every((c, k) => c === ix.columns[k])));
+      } else if (t.foreignKeys?.some((f) => f.name === action.name)) {
+        t.foreignKeys = t.foreignKeys.filter((f) => f.name !== action.name);
       } else if (ci >= 0) {
         t.checks = t.checks!.filter((_, i) => i !== ci);
         t.checkNames = names.filter((_, i) => i !== ci);

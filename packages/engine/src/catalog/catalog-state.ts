@@ -20,7 +20,7 @@
  *  3. Column ids in a table are unique and below `nextColumnId`.
  */
 import type { SqlType, TableId } from '@quiverdb/common';
-import type { IndexDef, SequenceDef, TableDef, ViewDef } from '@quiverdb/query';
+import type { ForeignKeyAction, IndexDef, SequenceDef, TableDef, ViewDef } from '@quiverdb/query';
 import { unbig } from './sequences.js';
 
 export interface ColumnMeta {
@@ -34,6 +34,18 @@ export interface ColumnMeta {
   readonly missing?: string | number;
 }
 
+/** A resolved FOREIGN KEY: positions in both tables and the referenced unique index. */
+export interface ForeignKeyMeta {
+  readonly name: string;
+  readonly columns: readonly number[];
+  readonly refTableId: TableId;
+  readonly refColumns: readonly number[];
+  /** name of the referenced table's unique index on `refColumns` (same schema as that table) */
+  readonly refIndex: string;
+  readonly onDelete: ForeignKeyAction;
+  readonly onUpdate: ForeignKeyAction;
+}
+
 export interface TableMeta {
   readonly id: TableId;
   readonly schema: string;
@@ -44,6 +56,7 @@ export interface TableMeta {
   readonly checks?: readonly string[];
   /** names of `checks`, same order */
   readonly checkNames?: readonly string[];
+  readonly foreignKeys?: readonly ForeignKeyMeta[];
   readonly nextColumnId: number;
 }
 
@@ -121,6 +134,13 @@ export class CatalogState {
   index(schema: string, name: string): IndexMeta | undefined {
     return this.indexes.get(qual(schema, name));
   }
+  /** Foreign keys of other tables (or this one) that reference `tableId`. */
+  referencing(tableId: TableId): { child: TableMeta; fk: ForeignKeyMeta }[] {
+    const out: { child: TableMeta; fk: ForeignKeyMeta }[] = [];
+    for (const t of this.tablesById.values()) for (const fk of t.foreignKeys ?? []) if (fk.refTableId === tableId) out.push({ child: t, fk });
+    return out;
+  }
+
   indexesOf(tableId: TableId): IndexMeta[] {
     return [...this.indexes.values()].filter((ix) => ix.tableId === tableId);
   }

@@ -13,6 +13,7 @@ import { DbError, SqlState, type TableId } from '@quiverdb/common';
 import type { AlterTableAction, Catalog, IndexDef, QualifiedName, SequenceDef, TableDef, TableSource, ViewDef } from '@quiverdb/query';
 import { big, seqDefKey, seqKey, seqValueKey } from './sequences.js';
 import { applyAlter, checkName, storageSpecOf } from './alter-table.js';
+import { resolveForeignKey } from './foreign-key-def.js';
 import type { Database } from '../database.js';
 import type { EngineTransaction } from '../transaction.js';
 import type { Settings } from '../settings.js';
@@ -112,12 +113,19 @@ export class SessionCatalog implements Catalog {
     this.#db.store.createTable(this.#txn.id, storageSpecOf(meta));
     this.#txn.wrote = true;
     this.#put(metaKey.table(id), meta);
-    if (pk) this.#putIndex(schema, `${def.name}_pkey`, id, pk, true, true);
+    const own: IndexMeta[] = [];
+    if (pk) own.push(this.#putIndex(schema, `${def.name}_pkey`, id, pk, true, true));
     for (const u of def.uniques ?? []) {
       const cols = u.map((c) => meta.columns[c]!.name).join('_');
       let name = `${def.name}_${cols}_key`;
       for (let n = 1; this.#state().index(schema, name); n++) name = `${def.name}_${cols}_key${n}`;
-      this.#putIndex(schema, name, id, u, true, false);
+      own.push(this.#putIndex(schema, name, id, u, true, false));
+    }
+    if (def.foreignKeys?.length) {
+      const taken = new Set<string>([...own.map((i) => i.name)]);
+      const foreignKeys = def.foreignKeys.map((fk) => resolveForeignKey(this.#state(), meta, fk, own, taken));
+      for (const fk of foreignKeys) if (fk.refTableId !== id) await this.#txn.lockTable(this.#db, fk.refTableId, 'SHARE ROW EXCLUSIVE');
+      this.#put(metaKey.table(id), { ...meta, foreignKeys });
     }
   }
 
@@ -142,6 +150,19 @@ export class SessionCatalog implements Catalog {
       throw new DbError(SqlState.UndefinedTable, `table "${name.name}" does not exist`);
     }
     await this.#txn.lockTable(this.#db, meta.id, 'ACCESS EXCLUSIVE');
+    const dependents = st.referencing(meta.id).filter((r) => r.child.id !== meta.id);
+    if (dependents.length > 0) {
+      if (!opts.cascade) {
+        throw new DbError(SqlState.DependentObjectsStillExist, `cannot drop table ${meta.name} because other objects depend on it`, {
+          detail: dependents.map((d) => `constraint ${d.fk.name} on table ${d.child.name} depends on table ${meta.name}`).join('\n'),
+          hint: 'Use DROP ... CASCADE to drop the dependent objects too.',
+        });
+      }
+      for (const { child } of dependents) {
+        const current = this.#state().tablesById.get(child.id)!;
+        this.#put(metaKey.table(child.id), { ...current, foreignKeys: (current.foreignKeys ?? []).filter((f) => f.refTableId !== meta.id) });
+      }
+    }
     for (const ix of st.indexesOf(meta.id)) this.#put(metaKey.index(ix.schema, ix.name), undefined);
     // serial / identity sequences are owned by their column and go with the table
     for (const c of meta.columns) {

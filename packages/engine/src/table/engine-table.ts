@@ -7,10 +7,21 @@
  *  - delete: stamp the visible versions; a row another running transaction changed is waited for
  *    (through the transaction manager, so deadlocks are found); a row changed by a transaction that
  *    committed after our snapshot is a serialization failure (40001) in REPEATABLE READ /
- *    SERIALIZABLE and a statement retry on a new snapshot in READ COMMITTED;
+ *    SERIALIZABLE; in READ COMMITTED the row is skipped and the statement re-run on a new snapshot,
+ *    limited to the rows (by key) the first run targeted — PostgreSQL's EvalPlanQual re-check
+ *    (EngineTransaction.retryNeeded);
  *  - update = delete of the old version + insert of the new one.
  *
- * Locks: ACCESS SHARE for reads, ROW EXCLUSIVE for writes (PostgreSQL's implicit table locks).
+ * Locks: ACCESS SHARE for reads, ROW EXCLUSIVE for writes (PostgreSQL's implicit table locks),
+ * ROW SHARE for SELECT ... FOR UPDATE / SHARE, whose rows get lock-manager row locks (the rows that
+ * pass the pushed-down predicates, or the index lookup's rows: before ORDER BY / LIMIT, so possibly
+ * more rows than PostgreSQL locks); NOWAIT → 55P03, SKIP LOCKED leaves rows out. Once a table has
+ * had such row locks, its writers take FOR UPDATE / FOR NO KEY UPDATE row locks too, so they wait
+ * for the lockers; other tables skip that cost.
+ *
+ * SERIALIZABLE (SSI): index lookups read key ranges + rows; a scan whose pushed-down predicate
+ * bounds the leading column of an index reads that key range + the rows passing the predicates;
+ * any other scan reads the whole table. Deletes report the old version's index keys.
  *
  * Invariants:
  *  1. Every version this table inserts gets its index entries before the statement returns.
@@ -29,9 +40,10 @@ import {
 import { encodeKeyFromColumns } from '@quiverdb/indexes';
 import type { IndexDef, ScanBatch, ScanRequest, TableDef, TableSource, TableStats } from '@quiverdb/query';
 import type { Database } from '../database.js';
-import { RetryStatement, type EngineTransaction } from '../transaction.js';
+import type { EngineTransaction } from '../transaction.js';
 import { indexDefOf, tableDefOf, type IndexMeta, type TableMeta } from '../catalog/catalog-state.js';
 import type { KeyIndex } from './key-index.js';
+import { checkReferences, onParentKeysRemoved } from './foreign-keys.js';
 import type { RowLockMode, SsiKey, SsiKeyPart } from '@quiverdb/txn';
 
 export class EngineTable implements TableSource {
@@ -144,6 +156,7 @@ export class EngineTable implements TableSource {
     this.#txn.wrote = true;
     this.#recordWrites(rowIds, batch);
     await this.#indexRows(batch, rowIds);
+    if (this.#meta.foreignKeys?.length) await checkReferences(this.#db, this.#txn, this.#meta, batch);
     return batch.length;
   }
 
@@ -152,7 +165,20 @@ export class EngineTable implements TableSource {
     await this.#lockForWrite();
     const keep = await this.#recheckTargets(rowIds);
     if (keep) rowIds = Float64Array.from(keep, (i) => rowIds[i]!);
-    return (await this.#deleteRows(rowIds)).length;
+    const done = await this.#deleteRows(rowIds);
+    await this.#parentKeysRemoved(rowIds, done, undefined);
+    return done.length;
+  }
+
+  /** Foreign keys referencing this table: act on the keys the deleted / updated rows held. */
+  async #parentKeysRemoved(rowIds: Float64Array, done: readonly number[], newRows: ColumnBatch | undefined): Promise<void> {
+    if (done.length === 0) return;
+    const st = this.#txn.catalog(this.#db);
+    if (st.referencing(this.#meta.id).length === 0) return;
+    const ids = done.length === rowIds.length ? rowIds : Float64Array.from(done, (i) => rowIds[i]!);
+    const old = await this.#db.store.fetch(this.#meta.id, ids, this.#meta.columns.map((_, i) => i));
+    await onParentKeysRemoved(this.#db, this.#txn, this.#meta, old, newRows,
+      (child) => new EngineTable(this.#db, this.#txn, child, st.indexesOf(child.id)));
   }
 
   async update(rowIds: Float64Array, batch: ColumnBatch): Promise<number> {
@@ -170,6 +196,8 @@ export class EngineTable implements TableSource {
     const newIds = this.#db.store.insert(this.#txn.id, this.#meta.id, rows);
     this.#recordWrites(newIds, rows);
     await this.#indexRows(rows, newIds);
+    if (this.#meta.foreignKeys?.length) await checkReferences(this.#db, this.#txn, this.#meta, rows);
+    await this.#parentKeysRemoved(rowIds, deleted, rows);
     return deleted.length;
   }
 
@@ -355,7 +383,11 @@ export class EngineTable implements TableSource {
         const b = await this.#db.store.fetch(table, ids, ix.columns);
         return Array.from(ids, (_, i) => JSON.stringify(b.columns.map((c) => ssiKeyPart(valueAt(c, i)))));
       };
-      if (!allowed) t.retryAllowedKeys.set(table, (allowed = new Set(await keysOf(Float64Array.from(allowedIds)))));
+      if (!allowed) {
+        allowed = new Set<string>();
+        for (const chunk of allowedIds) for (const k of await keysOf(chunk)) allowed.add(k);
+        t.retryAllowedKeys.set(table, allowed);
+      }
       const keys = await keysOf(rowIds);
       keep = [];
       for (let i = 0; i < keys.length; i++) if (allowed.has(keys[i]!)) keep.push(i);
@@ -363,8 +395,7 @@ export class EngineTable implements TableSource {
     }
     let targets = t.targets.get(table);
     if (!targets) t.targets.set(table, (targets = []));
-    if (keep) for (const i of keep) targets.push(rowIds[i]!);
-    else for (const id of rowIds) targets.push(id);
+    targets.push(keep ? Float64Array.from(keep, (i) => rowIds[i]!) : rowIds.slice());
     return keep;
   }
 

@@ -24,8 +24,9 @@ export class KeyIndex {
     this.tree = method === 'fractal' ? FractalIndex.create(pages, { unique: false }) : BTree.create(pages, { unique: false });
   }
 
+  /** Add (key, rowId); adding a present pair changes nothing (invariant 1). */
   insert(key: Uint8Array, rowId: number): void {
-    if (!this.tree.has(key, rowId)) this.tree.insert(key, rowId);
+    this.tree.insert(key, rowId);
   }
 
   lookup(key: Uint8Array): readonly number[] {

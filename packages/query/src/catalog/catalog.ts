@@ -42,6 +42,20 @@ export interface IndexDef {
   readonly method: 'btree' | 'fractal';
 }
 
+/** ON DELETE / ON UPDATE actions of a foreign key. */
+export type ForeignKeyAction = 'noAction' | 'restrict' | 'cascade' | 'setNull' | 'setDefault';
+
+export interface ForeignKeyDef {
+  readonly name?: string;
+  /** referencing column positions in this table */
+  readonly columns: readonly number[];
+  readonly refTable: QualifiedName;
+  /** referenced column names; undefined = the referenced table's primary key */
+  readonly refColumns?: readonly string[];
+  readonly onDelete: ForeignKeyAction;
+  readonly onUpdate: ForeignKeyAction;
+}
+
 export interface TableDef {
   readonly schema?: string;
   readonly name: string;
@@ -52,6 +66,8 @@ export interface TableDef {
   readonly uniques?: readonly (readonly number[])[];
   /** CHECK constraints as SQL text */
   readonly checks?: readonly string[];
+  /** FOREIGN KEY ... REFERENCES constraints */
+  readonly foreignKeys?: readonly ForeignKeyDef[];
 }
 
 export interface ViewDef {
@@ -133,6 +149,7 @@ export type AlterTableAction =
   | { readonly kind: 'setNotNull'; readonly name: string; readonly notNull: boolean }
   | { readonly kind: 'addUnique'; readonly name: string | undefined; readonly columns: readonly number[]; readonly primary: boolean }
   | { readonly kind: 'addCheck'; readonly name: string | undefined; readonly checkSql: string }
+  | { readonly kind: 'addForeignKey'; readonly fk: ForeignKeyDef }
   | { readonly kind: 'dropConstraint'; readonly name: string; readonly ifExists: boolean };
 
 /** CREATE SEQUENCE options, resolved to PostgreSQL's defaults. */

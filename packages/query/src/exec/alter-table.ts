@@ -20,7 +20,7 @@
  *     partial work, catalog entries included).
  */
 import { DbError, SqlState, typeName, type SqlType } from '@quiverdb/common';
-import type { Catalog, ColumnDef, QualifiedName, SequenceDef } from '../catalog/catalog.js';
+import type { Catalog, ColumnDef, ForeignKeyAction, ForeignKeyDef, QualifiedName, SequenceDef } from '../catalog/catalog.js';
 import type { PgNode, SqlStatement } from '../sql/statement.js';
 import { parseSql, rangeVarName } from '../sql/parse.js';
 import { typeFromName } from '../bind/types.js';
@@ -246,6 +246,9 @@ async function execAlterTable(n: PgNode, sql: string, ctx: SessionContext): Prom
           case 'CONSTR_CHECK':
             await addCheck(ctx, name, q, con.conname, checkText(sql, con.location), alter);
             break;
+          case 'CONSTR_FOREIGN':
+            await alter(name, { kind: 'addForeignKey', fk: foreignKeyOf(con, (con.fk_attrs as PgNode[]).map((k) => colIndex(k.String.sval))) });
+            break;
           case 'CONSTR_NOTNULL':
             await alter(name, { kind: 'setNotNull', name: con.keys?.[0]?.String?.sval, notNull: true });
             break;
@@ -316,4 +319,23 @@ export function sequenceDefOf(name: QualifiedName, options: readonly PgNode[], t
   const first = start ?? (increment > 0n ? lo : hi);
   if (first < lo || first > hi) throw new DbError(SqlState.InvalidParameterValue, `START value (${first}) cannot be outside MINVALUE/MAXVALUE`);
   return { ...(name.schema ? { schema: name.schema } : {}), name: name.name, start: first, increment, min: lo, max: hi, cycle };
+}
+
+const FK_ACTIONS: Record<string, ForeignKeyAction> = { a: 'noAction', r: 'restrict', c: 'cascade', n: 'setNull', d: 'setDefault' };
+
+/** A FOREIGN KEY / REFERENCES constraint node → ForeignKeyDef (referencing columns given). */
+export function foreignKeyOf(c: PgNode, columns: readonly number[]): ForeignKeyDef {
+  if (c.fk_matchtype === 'f') throw new DbError(SqlState.FeatureNotSupported, 'MATCH FULL foreign keys are not supported');
+  const refColumns: string[] | undefined = c.pk_attrs?.map((k: PgNode) => k.String.sval as string);
+  if (refColumns && refColumns.length !== columns.length) {
+    throw new DbError(SqlState.InvalidForeignKey, 'number of referencing and referenced columns for foreign key disagree');
+  }
+  return {
+    ...(c.conname ? { name: c.conname as string } : {}),
+    columns,
+    refTable: rangeVarName(c.pktable),
+    ...(refColumns ? { refColumns } : {}),
+    onDelete: FK_ACTIONS[c.fk_del_action ?? 'a'] ?? 'noAction',
+    onUpdate: FK_ACTIONS[c.fk_upd_action ?? 'a'] ?? 'noAction',
+  };
 }

@@ -12,7 +12,7 @@
  */
 import { DbError, SqlState, T, typeName } from '@quiverdb/common';
 import type { ColumnBatch, SqlType } from '@quiverdb/common';
-import type { Catalog, ColumnDef, QualifiedName, SequenceDef, TableDef, TableSource } from '../catalog/catalog.js';
+import type { Catalog, ColumnDef, ForeignKeyDef, QualifiedName, ScanPredicate, SequenceDef, TableDef, TableSource } from '../catalog/catalog.js';
 import type { BExpr, OutCol, Plan } from '../plan/plan.js';
 import { splitAnd } from '../plan/plan.js';
 import type { PgNode, SqlStatement, Statement } from '../sql/statement.js';
@@ -23,7 +23,7 @@ import type { BindCtx, Frame, ScopeCol } from '../bind/scope.js';
 import { bindExpr, finalizeUnknown } from '../bind/expr.js';
 import { bindBoolExpr, bindDmlFrom, bindSelectStmt, joinTreeFor, setBindOptions } from '../bind/select.js';
 import { coerce, typeFromName } from '../bind/types.js';
-import { castValue, keyOf, tupleKey, valuesToBatch, vectorToValues } from '../types/values.js';
+import { castValue, keyOf, tupleKey, valuesToBatch, valuesToVector, vectorToValues } from '../types/values.js';
 import { evalExpr } from './eval.js';
 import type { ExecCtx, OpStats } from './eval.js';
 import { execPlan } from './execute.js';
@@ -95,7 +95,7 @@ export function bindStatementPlan(s: Extract<SqlStatement, { kind: 'select' }>, 
   return pruneColumns(plan);
 }
 
-import { execSchemaChange, sequenceDefOf } from './alter-table.js';
+import { execSchemaChange, foreignKeyOf, sequenceDefOf } from './alter-table.js';
 
 export async function executeStatement(s: Statement, ctx: SessionContext): Promise<QueryResult> {
   if (isEngineStatement(s)) throw new DbError(SqlState.InternalError, `internal error (this is a bug): ${s.kind} is executed by the engine`);
@@ -219,11 +219,11 @@ function getTable(catalog: Catalog, rv: PgNode): { table: TableSource; name: Qua
 }
 
 /** All rows of a table with their row ids (last column). */
-async function readTable(table: TableSource): Promise<Rel> {
+async function readTable(table: TableSource, predicates: ScanPredicate[] = []): Promise<Rel> {
   const def = table.def;
   const cols = def.columns.map((_c, i) => i);
   const parts: Rel[] = [];
-  for await (const sb of table.scan({ columns: cols, predicates: [], withRowIds: true })) {
+  for await (const sb of table.scan({ columns: cols, predicates, withRowIds: true })) {
     const b = sb.batch;
     const vals = b.columns.map((v, i) => vectorToValues(v, b.length, def.columns[i]!.type));
     vals.push(Array.from(sb.rowIds ?? new Float64Array(b.length)));
@@ -422,7 +422,14 @@ async function execInsert(n: PgNode, sctx: SessionContext, bctx: BindCtx): Promi
       for (const ix of table.indexes()) if (ix.unique) keySets.push([...ix.columns]);
     }
     if (keySets.length === 0) throw new DbError(SqlState.InvalidColumnReference, 'there is no unique or exclusion constraint matching the ON CONFLICT specification');
-    const existing = await readTable(table);
+    // read only rows that can conflict: first key column IN (the new rows' values) as a hint
+    const hint: ScanPredicate[] = [];
+    if (keySets.length === 1) {
+      const c0 = keySets[0]![0]!;
+      const vals = [...new Set(rows.cols[c0]!.filter((v) => v !== null))];
+      if (vals.length > 0 && vals.length <= 1000) hint.push({ kind: 'in', column: c0, values: valuesToVector(vals, def.columns[c0]!.type).data as unknown as unknown[] });
+    }
+    const existing = await readTable(table, hint);
     const maps = keySets.map((ks) => {
       const m = new Map<string, number>();
       for (let r = 0; r < existing.n; r++) {
@@ -504,12 +511,15 @@ async function targetRows(n: PgNode, fromItems: PgNode[] | undefined, sctx: Sess
   const { table } = getTable(sctx.catalog, n.relation);
   const def = table.def;
   const rel = n.relation.alias?.aliasname ?? def.name;
-  const data = await readTable(table);
-  const id = bctx.nextId++;
-  ctx.work.set(id, data);
+  void ctx;
   const out: OutCol[] = [...def.columns.map((c) => ({ name: c.name, t: c.type })), { name: '__rowid', t: T.double }];
   const frame: Frame = { parent: null, params: [] };
-  const from = bindDmlFrom({ k: 'workScan', out, id, est: Math.max(1, data.n) }, rel, fromItems ?? [], bctx, frame);
+  // the target is an ordinary scan (so WHERE conjuncts reach it as filters and pruning hints)
+  // that also returns row ids
+  const name = rangeVarName(n.relation);
+  const target: Plan = { k: 'scan', out, table, name, label: def.name + (rel !== def.name ? ` ${rel}` : ''), cols: def.columns.map((_c, i) => i),
+    preds: [], filter: null, est: Math.max(1, table.stats().rowCount), rowIds: true };
+  const from = bindDmlFrom(target, rel, fromItems ?? [], bctx, frame);
   const scope = new Scope(from.cols, frame, bctx, new Map());
   const where = n.whereClause ? bindBoolExpr(n.whereClause, scope, 'WHERE') : null;
   const plan = joinTreeFor(from.leaves, [...from.conds, ...splitAnd(where)]);
@@ -615,6 +625,7 @@ async function execCreateTable(s: Extract<SqlStatement, { kind: 'createTable' }>
   };
   const tableCons: PgNode[] = [];
   const sequences: SequenceDef[] = [];
+  const foreignKeys: ForeignKeyDef[] = [];
   for (let ei = 0; ei < elts.length; ei++) {
     const el = elts[ei]!;
     if (el.Constraint) { tableCons.push(el.Constraint); continue; }
@@ -656,7 +667,7 @@ async function execCreateTable(s: Extract<SqlStatement, { kind: 'createTable' }>
           primaryKey = [idx]; notNull = true; break;
         case 'CONSTR_UNIQUE': uniques.push([idx]); break;
         case 'CONSTR_CHECK': checks.push(checkText(sql, c.location)); break;
-        case 'CONSTR_FOREIGN': break;
+        case 'CONSTR_FOREIGN': foreignKeys.push(foreignKeyOf(c, [idx])); break;
         default: throw new DbError(SqlState.FeatureNotSupported, `constraint ${c.contype} is not supported`);
       }
     }
@@ -673,7 +684,7 @@ async function execCreateTable(s: Extract<SqlStatement, { kind: 'createTable' }>
       }
       case 'CONSTR_UNIQUE': uniques.push(c.keys.map((k: PgNode) => colIndex(k.String.sval))); break;
       case 'CONSTR_CHECK': checks.push(checkText(sql, c.location)); break;
-      case 'CONSTR_FOREIGN': break;
+      case 'CONSTR_FOREIGN': foreignKeys.push(foreignKeyOf(c, (c.fk_attrs as PgNode[]).map((k) => colIndex(k.String.sval)))); break;
       default: throw new DbError(SqlState.FeatureNotSupported, `constraint ${c.contype} is not supported`);
     }
   }
@@ -683,6 +694,7 @@ async function execCreateTable(s: Extract<SqlStatement, { kind: 'createTable' }>
     ...(primaryKey ? { primaryKey } : {}),
     ...(uniques.length ? { uniques } : {}),
     ...(checks.length ? { checks } : {}),
+    ...(foreignKeys.length ? { foreignKeys } : {}),
   };
   // validate defaults and checks bind
   tableRules(def, newBindCtx(ctx));
