@@ -68,3 +68,5 @@ const results: Record<string, unknown>[] = [];
 console.table(results);
 const ratio = (results[0]!.pagesWritten as number) / (results[1]!.pagesWritten as number);
 console.log(`B+ tree / Bε-tree pages written: ${ratio.toFixed(2)}x (target >= 5x)`);
+// one machine-readable line for the bench package
+console.log(`BENCH_RESULT ${JSON.stringify({ name: 'indexes/pages-written', n: N, checkpointEvery: K, fanout: FANOUT, ratio: +ratio.toFixed(2), results })}`);

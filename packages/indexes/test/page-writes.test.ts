@@ -8,6 +8,7 @@ import { BTree, BeTree, MemPageStore, encodeKey, toBinary } from '../src/index.j
 import { Rng } from '../src/testing/rng.js';
 
 const LONG = process.env.QUIVER_LONG === '1';
+const TIMEOUT = LONG ? 3_600_000 : 60_000;
 
 describe('page writes for random inserts', () => {
   const N = LONG ? 1_000_000 : 20_000;
@@ -37,5 +38,5 @@ describe('page writes for random inserts', () => {
     const a = [...bt.scan()].map((e) => toBinary(e.key));
     const b = [...be.scan()].map((e) => toBinary(e.key));
     expect(b).toEqual(a);
-  });
+  }, TIMEOUT);
 });

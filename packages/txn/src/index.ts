@@ -17,7 +17,7 @@ export type { TransactionManagerOptions, BeginOptions } from './transaction-mana
 export { Transaction, normalizeIsolation } from './transaction.js';
 export type { IsolationLevel, IsolationLevelInput, TxnState, SavepointMarks } from './transaction.js';
 export { LockManager } from './lock-manager.js';
-export type { LockManagerOptions, AcquireOptions, LockInfo, DeadlockPrevention } from './lock-manager.js';
+export type { LockManagerOptions, AcquireOptions, LockInfo, LockViewRow, DeadlockPrevention } from './lock-manager.js';
 export {
   TABLE_LOCK_MODES,
   ROW_LOCK_MODES,

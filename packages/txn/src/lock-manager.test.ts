@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isDbError, SqlState, tableId, rowId, txnId, type TxnId } from '@quiverdb/common';
 import { LockManager, type DeadlockPrevention } from './lock-manager.js';
 import { modesConflict, ROW_LOCK_MODES, TABLE_LOCK_MODES, type LockMode } from './lock-mode.js';
@@ -127,6 +127,10 @@ describe('LockManager: holds, upgrades, queues', () => {
     expect(lm.locks()).toEqual([
       { txn: T(1), target: row(5), mode: 'FOR UPDATE', granted: true, count: 1 },
       { txn: T(2), target: row(5), mode: 'FOR SHARE', granted: false, count: 1 },
+    ]);
+    expect(lm.view()).toEqual([
+      { locktype: 'tuple', relation: tableId(1), row: rowId(5), transactionid: null, object: null, txn: T(1), mode: 'FOR UPDATE', granted: true, blockedBy: [] },
+      { locktype: 'tuple', relation: tableId(1), row: rowId(5), transactionid: null, object: null, txn: T(2), mode: 'FOR SHARE', granted: false, blockedBy: [T(1)] },
     ]);
     lm.releaseAll(T(2));
     lm.releaseAll(T(1));
@@ -333,6 +337,9 @@ describe('LockManager: prevention policies', () => {
 });
 
 describe('LockManager: randomized against invariants and a progress model', () => {
+  beforeAll(() => { LockManager.debugChecks = true; });
+  afterAll(() => { LockManager.debugChecks = false; });
+
   it('random acquire / release / savepoint / timeout sequences keep every invariant and never lose a wake-up', async () => {
     const modes: LockMode[] = ['ACCESS SHARE', 'ROW EXCLUSIVE', 'SHARE', 'EXCLUSIVE', 'ACCESS EXCLUSIVE', 'SHARE UPDATE EXCLUSIVE'];
     const rowModes: LockMode[] = [...ROW_LOCK_MODES];
@@ -347,7 +354,7 @@ describe('LockManager: randomized against invariants and a progress model', () =
           const t = T(1 + rnd.int(6));
           const op = rnd.int(10);
           const busy = (pending.get(t) ?? []).some((p) => p.state === 'pending');
-          if (op < 6 && !busy) {
+          if (op < 6 && (!busy || rnd.chance(0.15))) { // sometimes a second concurrent request
             const isRow = rnd.chance(0.5);
             const target = isRow ? row(rnd.int(3)) : LockTarget.table(tableId(1 + rnd.int(2)));
             const mode = isRow ? rnd.pick(rowModes) : rnd.pick(modes);

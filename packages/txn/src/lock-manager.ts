@@ -48,9 +48,9 @@
  * (release, cancel, ...), resolutions run as microtasks afterwards. `onWound` is called in a
  * microtask, never re-entrantly.
  */
-import type { TxnId } from '@quiverdb/common';
+import type { RowId, TableId, TxnId } from '@quiverdb/common';
 import { DbError, DeadlockDetected, SqlState, invariant } from '@quiverdb/common';
-import { conflictsWithMask, modeBit, modesConflict, type LockMode } from './lock-mode.js';
+import { conflictMaskOf, conflictsWithMask, MODE_COUNT, modeBit, modesConflict, type LockMode } from './lock-mode.js';
 import { assertModeFitsTarget, describeTarget, lockKey, type LockTarget } from './lock-target.js';
 import { WaitForGraph } from './wait-for-graph.js';
 
@@ -87,6 +87,21 @@ export interface LockInfo {
   readonly count: number;
 }
 
+/** One row of a pg_locks-like system view (flat, SQL-friendly). */
+export interface LockViewRow {
+  readonly locktype: 'relation' | 'tuple' | 'transactionid' | 'object';
+  readonly relation: TableId | null;
+  readonly row: RowId | null;
+  readonly transactionid: TxnId | null;
+  readonly object: string | null;
+  /** the transaction holding or awaiting the lock */
+  readonly txn: TxnId;
+  readonly mode: LockMode;
+  readonly granted: boolean;
+  /** waiting rows: the transactions this request waits for (pg_blocking_pids); [] when granted */
+  readonly blockedBy: readonly TxnId[];
+}
+
 interface Holder {
   mask: number;
   readonly counts: Map<LockMode, number>;
@@ -95,6 +110,9 @@ interface Holder {
 interface Waiter {
   readonly txn: TxnId;
   readonly mode: LockMode;
+  /** modeBit(mode) and conflictMaskOf(mode), precomputed for the grant loops */
+  readonly bit: number;
+  readonly conflicts: number;
   readonly obj: LockObject;
   readonly resolve: (granted: boolean) => void;
   readonly reject: (err: unknown) => void;
@@ -108,6 +126,9 @@ interface LockObject {
   readonly target: LockTarget;
   readonly holders: Map<TxnId, Holder>;
   queue: Waiter[];
+  /** per mode bit: how many holders hold it / how many queued requests ask for it */
+  readonly heldCounts: Int32Array;
+  waitCounts: Int32Array;
 }
 
 interface TxnLocks {
@@ -117,6 +138,9 @@ interface TxnLocks {
 }
 
 export class LockManager {
+  /** Tests: cross-check every fast grant decision against the plain rule (slow). */
+  static debugChecks = false;
+
   readonly #objects = new Map<string, LockObject>();
   readonly #txns = new Map<TxnId, TxnLocks>();
   readonly #graph = new WaitForGraph();
@@ -221,7 +245,12 @@ export class LockManager {
       const touched = new Set<LockObject>();
       for (const e of tl.log) {
         const obj = this.#objects.get(e.key);
-        if (obj && obj.holders.delete(txn)) touched.add(obj);
+        const h = obj?.holders.get(txn);
+        if (obj && h) {
+          for (let i = 0; i < MODE_COUNT; i++) if ((h.mask >> i) & 1) obj.heldCounts[i]!--;
+          obj.holders.delete(txn);
+          touched.add(obj);
+        }
       }
       tl.log.length = 0;
       this.#txns.delete(txn);
@@ -257,6 +286,24 @@ export class LockManager {
         for (const [mode, count] of h.counts) rows.push({ txn, target: obj.target, mode, granted: true, count });
       }
       for (const w of obj.queue) rows.push({ txn: w.txn, target: obj.target, mode: w.mode, granted: false, count: 1 });
+    }
+    return rows;
+  }
+
+  /** The lock table as flat rows for a system view, holders first per object, then waiters. */
+  view(): LockViewRow[] {
+    const rows: LockViewRow[] = [];
+    for (const obj of this.#objects.values()) {
+      const t = obj.target;
+      const base = {
+        locktype: t.kind === 'table' ? 'relation' : t.kind === 'row' ? 'tuple' : t.kind === 'transaction' ? 'transactionid' : 'object',
+        relation: t.kind === 'table' || t.kind === 'row' ? t.table : null,
+        row: t.kind === 'row' ? t.row : null,
+        transactionid: t.kind === 'transaction' ? t.txn : null,
+        object: t.kind === 'object' ? t.name : null,
+      } as const;
+      for (const [txn, h] of obj.holders) for (const mode of h.counts.keys()) rows.push({ ...base, txn, mode, granted: true, blockedBy: [] });
+      for (const w of obj.queue) rows.push({ ...base, txn: w.txn, mode: w.mode, granted: false, blockedBy: this.#blockersOf(w) });
     }
     return rows;
   }
@@ -299,6 +346,13 @@ export class LockManager {
           }
         }
       }
+      const held = new Int32Array(MODE_COUNT);
+      const waiting = new Int32Array(MODE_COUNT);
+      for (const h of obj.holders.values()) for (let i = 0; i < MODE_COUNT; i++) held[i]! += (h.mask >> i) & 1;
+      for (const w of obj.queue) waiting[bitIndex(w.bit)]!++;
+      for (let i = 0; i < MODE_COUNT; i++) {
+        invariant(held[i] === obj.heldCounts[i] && waiting[i] === obj.waitCounts[i], () => `mode counts of ${key} out of date`);
+      }
       const ahead: Waiter[] = [];
       for (const w of obj.queue) {
         invariant(w.obj === obj && !w.settled, 'queued waiter settled or misplaced');
@@ -333,7 +387,7 @@ export class LockManager {
     const key = lockKey(target);
     let obj = this.#objects.get(key);
     if (!obj) {
-      obj = { key, target, holders: new Map(), queue: [] };
+      obj = { key, target, holders: new Map(), queue: [], heldCounts: new Int32Array(MODE_COUNT), waitCounts: new Int32Array(MODE_COUNT) };
       this.#objects.set(key, obj);
     }
     const h = obj.holders.get(txn);
@@ -342,7 +396,9 @@ export class LockManager {
       this.#logOf(txn).log.push({ key, mode });
       return { granted: true, obj };
     }
-    if (this.#grantable(obj, txn, mode, obj.queue)) {
+    const fast = this.#grantableNow(obj, txn, conflictMaskOf(mode));
+    if (LockManager.debugChecks) invariant(fast === this.#grantable(obj, txn, mode, obj.queue), 'fast grant rule disagrees (request)');
+    if (fast) {
       this.#addHold(obj, txn, mode);
       // an upgrade skips the queue: waiters may now also wait for this holder's new mode
       if (obj.queue.length > 0) {
@@ -358,19 +414,22 @@ export class LockManager {
     let resolve!: (b: boolean) => void;
     let reject!: (e: unknown) => void;
     const promise = new Promise<boolean>((res, rej) => { resolve = res; reject = rej; });
-    const w: Waiter = { txn, mode, obj, resolve, reject, settled: false, timers: [] };
+    const w: Waiter = { txn, mode, bit: modeBit(mode), conflicts: conflictMaskOf(mode), obj, resolve, reject, settled: false, timers: [] };
+    obj.waitCounts[bitIndex(w.bit)]!++;
+    this.#logOf(txn).waits.add(w);
+    this.stats.waits++;
     if (obj.holders.has(txn)) {
-      // upgrade: ahead of every plain request, behind earlier upgrades
+      // upgrade: ahead of every plain request, behind earlier upgrades; waiters behind it may
+      // now wait for it too
       let i = 0;
       while (i < obj.queue.length && obj.holders.has(obj.queue[i]!.txn)) i++;
       obj.queue.splice(i, 0, w);
+      this.#refreshEdges(obj);
     } else {
-      obj.queue.push(w);
+      obj.queue.push(w); // last in line: only its own edges are new
+      this.#recomputeEdges(txn);
     }
-    this.#logOf(txn).waits.add(w);
-    this.stats.waits++;
-    this.#refreshEdges(obj);
-    const blockers = this.#blockersOf(w);
+    const blockers = this.#prevention === 'detect' ? [] : this.#blockersOf(w);
     const myAge = this.#ageOf(txn);
 
     switch (this.#prevention) {
@@ -438,6 +497,27 @@ export class LockManager {
     }
   }
 
+  /** Modes held on `obj` by transactions other than `txn`, from the per-mode counts. */
+  #othersHeldMask(obj: LockObject, txn: TxnId): number {
+    const own = obj.holders.get(txn)?.mask ?? 0;
+    let m = 0;
+    for (let i = 0; i < MODE_COUNT; i++) if (obj.heldCounts[i]! - ((own >> i) & 1) > 0) m |= 1 << i;
+    return m;
+  }
+
+  /** The grant rule for a new request (ahead = the whole queue), in O(modes + own waits). */
+  #grantableNow(obj: LockObject, txn: TxnId, conflicts: number): boolean {
+    if ((conflicts & this.#othersHeldMask(obj, txn)) !== 0) return false;
+    if (obj.holders.has(txn) || obj.queue.length === 0) return true;
+    const ownWaits = new Int32Array(MODE_COUNT);
+    for (const w of this.#txns.get(txn)?.waits ?? []) if (w.obj === obj) ownWaits[bitIndex(w.bit)]!++;
+    for (let i = 0; i < MODE_COUNT; i++) {
+      if (obj.waitCounts[i]! - ownWaits[i]! > 0 && (conflicts & (1 << i)) !== 0) return false;
+    }
+    return true;
+  }
+
+  /** The grant rule written plainly (used by `checkInvariants` as an independent check). */
   #grantable(obj: LockObject, txn: TxnId, mode: LockMode, ahead: readonly Waiter[]): boolean {
     for (const [t, h] of obj.holders) if (t !== txn && conflictsWithMask(mode, h.mask)) return false;
     if (!obj.holders.has(txn)) {
@@ -449,11 +529,13 @@ export class LockManager {
   #blockersOf(w: Waiter): TxnId[] {
     const out = new Set<TxnId>();
     const obj = w.obj;
-    for (const [t, h] of obj.holders) if (t !== w.txn && conflictsWithMask(w.mode, h.mask)) out.add(t);
-    if (!obj.holders.has(w.txn)) {
+    for (const [t, h] of obj.holders) if (t !== w.txn && (w.conflicts & h.mask) !== 0) out.add(t);
+    let queued = 0;
+    for (let i = 0; i < MODE_COUNT; i++) if (obj.waitCounts[i]! > 0) queued |= 1 << i;
+    if (!obj.holders.has(w.txn) && (w.conflicts & queued) !== 0) {
       for (const o of obj.queue) {
         if (o === w) break;
-        if (o.txn !== w.txn && modesConflict(w.mode, o.mode)) out.add(o.txn);
+        if (o.txn !== w.txn && (w.conflicts & o.bit) !== 0) out.add(o.txn);
       }
     }
     return [...out];
@@ -468,8 +550,12 @@ export class LockManager {
   #addHold(obj: LockObject, txn: TxnId, mode: LockMode): void {
     let h = obj.holders.get(txn);
     if (!h) obj.holders.set(txn, (h = { mask: 0, counts: new Map() }));
-    h.counts.set(mode, (h.counts.get(mode) ?? 0) + 1);
-    h.mask |= modeBit(mode);
+    const c = h.counts.get(mode) ?? 0;
+    h.counts.set(mode, c + 1);
+    if (c === 0) {
+      h.mask |= modeBit(mode);
+      obj.heldCounts[bitIndex(modeBit(mode))]!++;
+    }
     this.#logOf(txn).log.push({ key: obj.key, mode });
   }
 
@@ -480,6 +566,7 @@ export class LockManager {
     if (c > 0) { h.counts.set(mode, c); return; }
     h.counts.delete(mode);
     h.mask &= ~modeBit(mode);
+    obj.heldCounts[bitIndex(modeBit(mode))]!--;
     if (h.counts.size === 0) obj.holders.delete(txn);
   }
 
@@ -487,15 +574,31 @@ export class LockManager {
   #wake(obj: LockObject): void {
     const still: Waiter[] = [];
     const granted: Waiter[] = [];
+    const stillCounts = new Int32Array(MODE_COUNT);
+    const stillTxns = new Set<TxnId>();
+    let stillMask = 0;
     for (const w of obj.queue) {
-      if (this.#grantable(obj, w.txn, w.mode, still)) {
+      let ok = (w.conflicts & this.#othersHeldMask(obj, w.txn)) === 0;
+      if (ok && !obj.holders.has(w.txn)) {
+        if (stillTxns.has(w.txn)) {
+          for (const o of still) if (o.txn !== w.txn && (w.conflicts & o.bit) !== 0) { ok = false; break; }
+        } else {
+          ok = (w.conflicts & stillMask) === 0;
+        }
+      }
+      if (LockManager.debugChecks) invariant(ok === this.#grantable(obj, w.txn, w.mode, still), 'fast grant rule disagrees (wake)');
+      if (ok) {
         this.#addHold(obj, w.txn, w.mode);
         granted.push(w);
       } else {
         still.push(w);
+        stillCounts[bitIndex(w.bit)]!++;
+        stillTxns.add(w.txn);
+        stillMask |= w.bit;
       }
     }
     obj.queue = still;
+    obj.waitCounts = stillCounts;
     for (const w of granted) {
       this.#settle(w);
       w.resolve(true);
@@ -561,6 +664,7 @@ export class LockManager {
     if (w.settled) return;
     const obj = w.obj;
     obj.queue = obj.queue.filter((x) => x !== w);
+    obj.waitCounts[bitIndex(w.bit)]!--;
     this.#settle(w);
     w.reject(err);
     this.#recomputeEdges(w.txn);
@@ -593,4 +697,8 @@ function cancelError(signal: AbortSignal): DbError {
   const r: unknown = signal.reason;
   if (r instanceof DbError) return r;
   return new DbError(SqlState.QueryCanceled, 'canceling statement due to user request');
+}
+
+function bitIndex(bit: number): number {
+  return 31 - Math.clz32(bit);
 }

@@ -97,6 +97,14 @@ export function modeBit(m: LockMode): number {
   return BIT[m];
 }
 
+/** The mask of modes `m` conflicts with. */
+export function conflictMaskOf(m: LockMode): number {
+  return CONFLICTS[m];
+}
+
+/** Number of distinct modes (bits 0..MODE_COUNT-1 are used). */
+export const MODE_COUNT = 12;
+
 /** Does `mode` conflict with any mode in the mask `held`? */
 export function conflictsWithMask(mode: LockMode, held: number): boolean {
   return (CONFLICTS[mode] & held) !== 0;

@@ -255,3 +255,58 @@ describe('SSI: read-only optimisation and cleanup', () => {
     expect(tm.ssi.trackedCount).toBe(0);
   });
 });
+
+describe('SSI: bulk writes', () => {
+  it('promotes a large write set to one table-wide entry that still conflicts with row and range reads', () => {
+    const tm = new TransactionManager({ ssi: { maxRowLocksPerTable: 10 } });
+    const w = ser(tm);
+    tm.ssi.recordWrites(w, tab, Float64Array.from({ length: 50 }, (_, i) => 1000 + i), (i) => ({ k: i }));
+    expect(tm.ssi.stats.promotions).toBe(1);
+    tm.checkInvariants();
+    const r1 = ser(tm);
+    tm.ssi.recordRead(r1, tab, 5); // a row the bulk write never touched: conservative edge
+    const r2 = ser(tm);
+    tm.ssi.recordRead(r2, tab, { kind: 'range', space: 'k', lo: 500, hi: 600 });
+    expect(tm.ssi.edges()).toEqual(expect.arrayContaining([[r1.id, w.id], [r2.id, w.id]]));
+    const r3 = ser(tm);
+    tm.ssi.recordRead(r3, tableId(9), 5); // other tables are unaffected
+    expect(tm.ssi.edges().length).toBe(2);
+    for (const t of [w, r1, r2, r3]) tm.commit(t);
+    tm.checkInvariants();
+    expect(tm.ssi.trackedCount).toBe(0);
+  });
+});
+
+describe('SSI: explicit conflicts and misuse', () => {
+  it('recordRwConflict adds an edge only to an invisible serializable writer', () => {
+    const tm = new TransactionManager();
+    const old = ser(tm);
+    tm.commit(old);
+    const r = ser(tm);
+    const w = ser(tm);
+    tm.ssi.recordRwConflict(r, w.id);
+    tm.ssi.recordRwConflict(r, old.id); // committed before r's snapshot: visible, no edge
+    const rr = tm.begin({ isolation: 'repeatable read' });
+    tm.ssi.recordRwConflict(r, rr.id); // not tracked: no edge
+    expect(tm.ssi.edges()).toEqual([[r.id, w.id]]);
+    tm.checkInvariants();
+  });
+
+  it('reading before the first snapshot is a bug (XX000), a doomed transaction gets 40001 on any call', () => {
+    const tm = new TransactionManager();
+    const t = tm.begin({ isolation: 'serializable' });
+    expect(catchCode(() => tm.ssi.recordRead(t, tab, 1))).toBe(SqlState.InternalError);
+    tm.statementSnapshot(t);
+    const u = ser(tm);
+    tm.ssi.recordRead(t, tab, X);
+    tm.ssi.recordRead(u, tab, Y);
+    tm.ssi.recordWrite(t, tab, Y);
+    tm.ssi.recordWrite(u, tab, X);
+    tm.commit(t);
+    expect(tm.ssi.isDoomed(u)).toBe(true);
+    expect(catchCode(() => tm.ssi.recordRead(u, tab, 3))).toBe(SqlState.SerializationFailure);
+    expect(catchCode(() => tm.ssi.recordWrite(u, tab, 3))).toBe(SqlState.SerializationFailure);
+    tm.abort(u);
+    tm.checkInvariants();
+  });
+});

@@ -43,7 +43,8 @@
  * serializable transaction started after it committed; then they are dropped and summarised on
  * its committed neighbours (earliest out-conflict commit ts, "has in-conflict"), as PostgreSQL's
  * summary flags, so structures through dropped transactions are still (conservatively) caught.
- * Row SIREADs beyond `maxRowLocksPerTable` on one table are promoted to a table SIREAD.
+ * Row SIREADs beyond `maxRowLocksPerTable` on one table are promoted to a table SIREAD; row writes
+ * beyond it to a table-wide write (it then matches every row read and every range on the table).
  *
  * Invariants (checked by `checkInvariants()`):
  *  1. in/out edge sets are mutual mirrors; edges join distinct, tracked transactions.
@@ -91,6 +92,8 @@ interface Sx {
   readonly rangeReads: Map<TableId, SsiRange[]>;
   readonly tableReads: Set<TableId>;
   readonly writes: Map<TableId, Map<number, SsiWriteKeys | undefined>>;
+  /** tables whose writes were promoted: treated as writing every row and key of the table */
+  readonly tableWrites: Set<TableId>;
   /** read-only: read-write transactions running at snapshot time (undefined once decided) */
   possibleUnsafe: Set<Sx> | undefined;
   unsafe: boolean;
@@ -113,6 +116,8 @@ export class SsiTracker {
   readonly #tableReaders = new Map<TableId, Set<Sx>>();
   readonly #rowWriters = new Map<TableId, Map<number, Set<Sx>>>();
   readonly #tableWriters = new Map<TableId, Set<Sx>>();
+  /** writers whose writes on the table were promoted (match every row read and every range) */
+  readonly #tableWideWriters = new Map<TableId, Set<Sx>>();
   #committed: Sx[] = [];
   readonly #maxRows: number;
   readonly #floor: () => number;
@@ -134,7 +139,7 @@ export class SsiTracker {
     const sx: Sx = {
       txn, id: txn.id, readOnly: txn.readOnly, startTs: txn.snapshot.startTs, state: 'active', ts: undefined,
       doomed: false, in: new Set(), out: new Set(), summaryIn: false, summaryOut: Infinity,
-      rowReads: new Map(), rangeReads: new Map(), tableReads: new Set(), writes: new Map(),
+      rowReads: new Map(), rangeReads: new Map(), tableReads: new Set(), writes: new Map(), tableWrites: new Set(),
       possibleUnsafe: undefined, unsafe: false, roWatchers: new Set(), onSafety: [],
     };
     if (sx.readOnly) {
@@ -236,6 +241,7 @@ export class SsiTracker {
         }
       }
       for (const w of this.#rowWriters.get(table)?.get(target) ?? []) writers.add(w);
+      for (const w of this.#tableWideWriters.get(table) ?? []) writers.add(w);
     } else {
       if (!sx.tableReads.has(table)) {
         let rs = sx.rangeReads.get(table);
@@ -244,6 +250,7 @@ export class SsiTracker {
         addTo(this.#rangeReaders, table, sx);
       }
       for (const w of this.#tableWriters.get(table) ?? []) {
+        if (w.tableWrites.has(table)) { writers.add(w); continue; }
         for (const keys of w.writes.get(table)?.values() ?? []) {
           if (writeMatchesRange(keys, target)) { writers.add(w); break; }
         }
@@ -266,13 +273,23 @@ export class SsiTracker {
     if (!sx) return;
     let rows = sx.writes.get(table);
     if (!rows) sx.writes.set(table, (rows = new Map()));
-    rows.set(rowId, keys);
-    let idx = this.#rowWriters.get(table);
-    if (!idx) this.#rowWriters.set(table, (idx = new Map()));
-    let s = idx.get(rowId);
-    if (!s) idx.set(rowId, (s = new Set()));
-    s.add(sx);
     addTo(this.#tableWriters, table, sx);
+    if (!sx.tableWrites.has(table) && !rows.has(rowId)) {
+      rows.set(rowId, keys);
+      let idx = this.#rowWriters.get(table);
+      if (!idx) this.#rowWriters.set(table, (idx = new Map()));
+      let s = idx.get(rowId);
+      if (!s) idx.set(rowId, (s = new Set()));
+      s.add(sx);
+      if (rows.size > this.#maxRows) {
+        // a bulk write: keep one table-wide entry instead of one per row (conservative)
+        this.stats.promotions++;
+        this.#dropRowWrites(sx, table);
+        sx.writes.set(table, new Map());
+        sx.tableWrites.add(table);
+        addTo(this.#tableWideWriters, table, sx);
+      }
+    }
 
     const readers = new Set<Sx>();
     for (const r of this.#rowReaders.get(table)?.get(rowId) ?? []) readers.add(r);
@@ -283,6 +300,12 @@ export class SsiTracker {
     for (const r of readers) {
       if (r !== sx && this.#concurrentReader(r, sx)) this.#addEdge(r, sx, sx);
     }
+  }
+
+  /** Record writes in bulk (an INSERT batch, a DELETE's row ids); `keysOf(i)` gives row i's keys. */
+  recordWrites(txn: Transaction, table: TableId, rowIds: ArrayLike<number>, keysOf?: (i: number) => SsiWriteKeys | undefined): void {
+    if (!this.#byId.has(txn.id)) { this.#live(txn); return; }
+    for (let i = 0; i < rowIds.length; i++) this.recordWrite(txn, table, rowIds[i]!, keysOf?.(i));
   }
 
   /** An rw-edge the engine saw directly (reader skipped or saw-deleted a version by `writer`). */
@@ -374,7 +397,9 @@ export class SsiTracker {
       for (const [t, rows] of sx.writes) {
         invariant(this.#tableWriters.get(t)?.has(sx) === true, 'table writer index');
         for (const r of rows.keys()) invariant(this.#rowWriters.get(t)?.get(r)?.has(sx) === true, 'row writer index');
+        if (sx.tableWrites.has(t)) invariant(rows.size === 0 && this.#tableWideWriters.get(t)?.has(sx) === true, 'promoted writes still per row');
       }
+      for (const t of sx.tableWrites) invariant(sx.writes.has(t), 'promoted writes without a table entry');
     }
     const all = (m: Map<TableId, Map<number, Set<Sx>>>, f: (sx: Sx, t: TableId, r: number) => boolean): void => {
       for (const [t, rows] of m) for (const [r, s] of rows) {
@@ -387,6 +412,7 @@ export class SsiTracker {
     for (const [t, s] of this.#tableReaders) for (const sx of s) invariant(sx.tableReads.has(t), 'table reader index stale');
     for (const [t, s] of this.#rangeReaders) for (const sx of s) invariant(sx.rangeReads.has(t), 'range reader index stale');
     for (const [t, s] of this.#tableWriters) for (const sx of s) invariant(sx.writes.has(t), 'table writer index stale');
+    for (const [t, s] of this.#tableWideWriters) for (const sx of s) invariant(sx.tableWrites.has(t), 'table-wide writer index stale');
     for (let i = 1; i < this.#committed.length; i++) invariant(this.#committed[i - 1]!.ts! < this.#committed[i]!.ts!, 'committed list order');
     // 3. no unresolvable dangerous structure
     for (const p of this.#byId.values()) {
@@ -527,17 +553,26 @@ export class SsiTracker {
     for (const t of [...sx.rowReads.keys(), ...sx.rangeReads.keys()]) this.#dropRowAndRangeReads(sx, t);
     for (const t of sx.tableReads) removeFrom(this.#tableReaders, t, sx);
     sx.tableReads.clear();
-    for (const [t, rows] of sx.writes) {
-      const idx = this.#rowWriters.get(t);
-      for (const r of rows.keys()) {
-        const s = idx?.get(r);
-        s?.delete(sx);
-        if (s?.size === 0) idx!.delete(r);
-      }
-      if (idx?.size === 0) this.#rowWriters.delete(t);
+    for (const t of sx.writes.keys()) {
+      this.#dropRowWrites(sx, t);
       removeFrom(this.#tableWriters, t, sx);
     }
+    for (const t of sx.tableWrites) removeFrom(this.#tableWideWriters, t, sx);
+    sx.tableWrites.clear();
     sx.writes.clear();
+  }
+
+  #dropRowWrites(sx: Sx, table: TableId): void {
+    const rows = sx.writes.get(table);
+    if (!rows) return;
+    const idx = this.#rowWriters.get(table);
+    for (const r of rows.keys()) {
+      const s = idx?.get(r);
+      s?.delete(sx);
+      if (s?.size === 0) idx!.delete(r);
+    }
+    if (idx?.size === 0) this.#rowWriters.delete(table);
+    rows.clear();
   }
 
   #dropRowAndRangeReads(sx: Sx, table: TableId): void {

@@ -41,7 +41,7 @@ describe('TransactionManager: ids, isolation, snapshots', () => {
     tm.checkInvariants();
   });
 
-  it('a reserved but unfinished commit stays out of new snapshots until it finishes', () => {
+  it('a reserved but unfinished commit stays out of new snapshots until it finishes', async () => {
     const tm = new TransactionManager();
     const a = tm.begin();
     const b = tm.begin();
@@ -49,10 +49,16 @@ describe('TransactionManager: ids, isolation, snapshots', () => {
     const tsB = tm.prepareCommit(b);
     expect(tsB).toBeGreaterThan(tsA);
     tm.commit(b); // B finishes first (its WAL write returned first)
+    let bVisible = false;
+    const vis = tm.whenVisible(tsB).then(() => { bVisible = true; });
     const r = tm.begin({ isolation: 'repeatable read' });
     const snap = tm.statementSnapshot(r);
     expect(isVisible(snap, tsB, Number.MAX_VALUE)).toBe(false); // would be a hole otherwise
+    await flush();
+    expect(bVisible).toBe(false); // B's session must not acknowledge COMMIT yet
     tm.commit(a);
+    await vis;
+    await tm.whenVisible(tsA);
     expect(isVisible(tm.statementSnapshot(tm.begin()), tsB, Number.MAX_VALUE)).toBe(true);
     tm.checkInvariants();
   });
@@ -77,8 +83,14 @@ describe('TransactionManager: ids, isolation, snapshots', () => {
     const s = tm.statementSnapshot(old);
     w(); w();
     expect(tm.oldestActiveStartTs()).toBe(s.startTs);
+    const rc = tm.begin();
+    const rcSnap = tm.statementSnapshot(rc);
+    w();
     tm.commit(old);
+    expect(tm.oldestActiveStartTs()).toBe(rcSnap.startTs);
+    tm.statementDone(rc); // an idle read committed transaction holds nothing back
     expect(tm.oldestActiveStartTs()).toBe(tm.snapshotBoundary());
+    tm.commit(rc);
     expect(tm.snapshotBoundary()).toBe(tm.currentTs() + 1);
   });
 
@@ -234,4 +246,30 @@ describe('TransactionManager: SET TRANSACTION, READ ONLY, DEFERRABLE', () => {
     tm.commit(ro);
     tm.checkInvariants();
   });
+});
+
+describe('TransactionManager: deadlocks among row writers (waitForTxn rings)', () => {
+  for (const n of [2, 3, 5]) {
+    it(`a ${n}-party ring of waitForTxn resolves at once with exactly one victim`, async () => {
+      const tm = new TransactionManager({ deadlockTimeoutMs: 100 });
+      const txns = Array.from({ length: n }, () => tm.begin());
+      const t0 = Date.now();
+      const outcomes = txns.map((t, i) =>
+        tm.waitForTxn(txns[(i + 1) % n]!.id, t).then(() => 'ok', (e: unknown) => (isDbError(e) ? e.code : 'other')));
+      const settled: string[] = [];
+      // the victim's wait settles first; it rolls back, then the chain unwinds one by one
+      const victimIdx = await Promise.race(outcomes.map((p, i) => p.then(() => i)));
+      settled.push(await outcomes[victimIdx]!);
+      expect(settled).toEqual([SqlState.DeadlockDetected]);
+      tm.abort(txns[victimIdx]!);
+      for (let k = 1; k < n; k++) {
+        const i = (victimIdx - k + n) % n; // the one that waited for the previous finisher
+        expect(await outcomes[i]!).toBe('ok');
+        tm.commit(txns[i]!);
+      }
+      expect(Date.now() - t0).toBeLessThan(100); // found when the cycle formed, not by the timer
+      expect(tm.locks.stats.deadlocks).toBe(1);
+      tm.checkInvariants();
+    });
+  }
 });

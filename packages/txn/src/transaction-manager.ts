@@ -17,9 +17,10 @@
  *   const txn = tm.begin({ isolation, readOnly });
  *   per statement: txn.assertCanRun(); const snap = tm.statementSnapshot(txn);
  *   writer meets a row of a running txn H:  await tm.waitForTxn(H, txn, { timeoutMs })  then retry
- *   commit:  const ts = tm.prepareCommit(txn);            // may throw 40001 (then abort)
+ *   commit:  tm.prepareCommit(txn);                       // may throw 40001 (then abort)
  *            await store.prepareCommit(txn.id);           // WAL + fsync
- *            tm.commit(txn, (ts) => store.finishCommit(txn.id, ts));
+ *            const ts = tm.commit(txn, (ts) => store.finishCommit(txn.id, ts));
+ *            await tm.whenVisible(ts);                    // then acknowledge COMMIT
  *   abort:   tm.abort(txn, () => store.rollback(txn.id));
  *
  * Invariants (checked by `checkInvariants()`):
@@ -30,8 +31,9 @@
  *  4. A repeatable read / serializable snapshot never changes once taken; every snapshot's
  *     startTs <= boundary at the time it is handed out.
  *
- * Concurrency: single JS thread. All methods except `waitForTxn` are synchronous; between a
- * reservation (prepareCommit) and `commit` other sessions run freely.
+ * Concurrency: single JS thread. All methods except `waitForTxn`, `deferrableSnapshot` and
+ * `whenVisible` are synchronous; between a reservation (prepareCommit) and `commit` other sessions
+ * run freely.
  */
 import type { Snapshot, TableId, RowId, Timestamp, TxnId } from '@quiverdb/common';
 import { DbError, SqlState, TXN_ID_START, invariant, timestamp, txnId } from '@quiverdb/common';
@@ -68,6 +70,8 @@ export class TransactionManager {
   #lastTs = 0;
   readonly #pending = new Set<number>();
   readonly #open = new Map<TxnId, Transaction>();
+  /** `whenVisible` waiters: resolve once the snapshot boundary passes their timestamp */
+  #visibilityWaiters: { ts: number; resolve: () => void }[] = [];
   #defaultIsolation: IsolationLevel;
   /** counters for metrics */
   readonly stats = { begun: 0, committed: 0, aborted: 0 };
@@ -78,7 +82,8 @@ export class TransactionManager {
       deadlockTimeoutMs: opts.deadlockTimeoutMs,
       onWound: (id) => {
         const t = this.#open.get(id);
-        if (t && opts.onWound) opts.onWound(t);
+        // a committing transaction is past the point of no return: it finishes and releases soon
+        if (t && t.state !== 'committing' && opts.onWound) opts.onWound(t);
       },
     });
     this.ssi = new SsiTracker({ ...opts.ssi, snapshotFloor: () => this.snapshotBoundary() });
@@ -154,6 +159,35 @@ export class TransactionManager {
     }
   }
 
+  /**
+   * The statement finished. At READ COMMITTED its snapshot is dropped, so an idle transaction does
+   * not hold back the GC horizon (repeatable read / serializable keep theirs).
+   */
+  statementDone(txn: Transaction): void {
+    if (!txn.usesTransactionSnapshot && txn.isOpen) txn._clearSnapshot();
+  }
+
+  /**
+   * Resolves once commit `ts` is inside new snapshots (no earlier reservation still pending).
+   * The engine awaits it before acknowledging COMMIT, so a session always sees its own commits
+   * even when an earlier-reserved commit finishes later.
+   */
+  whenVisible(ts: Timestamp): Promise<void> {
+    if (this.snapshotBoundary() > ts) return Promise.resolve();
+    return new Promise((resolve) => this.#visibilityWaiters.push({ ts, resolve }));
+  }
+
+  #wakeVisibilityWaiters(): void {
+    if (this.#visibilityWaiters.length === 0) return;
+    const b = this.snapshotBoundary();
+    const still: { ts: number; resolve: () => void }[] = [];
+    for (const w of this.#visibilityWaiters) {
+      if (b > w.ts) w.resolve();
+      else still.push(w);
+    }
+    this.#visibilityWaiters = still;
+  }
+
   /** Commits with a timestamp below this are finished; new snapshots start here. */
   snapshotBoundary(): Timestamp {
     let b = this.#lastTs + 1;
@@ -201,6 +235,7 @@ export class TransactionManager {
     stamp?.(ts);
     txn._setState('committed');
     this.#pending.delete(ts);
+    this.#wakeVisibilityWaiters();
     this.#open.delete(txn.id);
     this.ssi.onEnd(txn, true);
     this.locks.releaseAll(txn.id);
@@ -217,7 +252,10 @@ export class TransactionManager {
     invariant(txn.state !== 'committed', 'abort of a committed transaction');
     const ts = txn.commitTs;
     undo?.();
-    if (ts !== undefined) this.#pending.delete(ts);
+    if (ts !== undefined) {
+      this.#pending.delete(ts);
+      this.#wakeVisibilityWaiters();
+    }
     txn._setCommitTs(undefined);
     txn._setState('aborted');
     txn.savepoints.clear();

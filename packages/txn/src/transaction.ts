@@ -48,6 +48,8 @@ export interface SavepointMarks {
 export class Transaction {
   readonly id: TxnId;
   readonly savepoints = new SavepointStack<SavepointMarks>();
+  /** wall-clock start (ms since the epoch), for activity views */
+  readonly startedAt = Date.now();
   #isolation: IsolationLevel;
   #readOnly: boolean;
   #deferrable: boolean;

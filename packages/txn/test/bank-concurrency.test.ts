@@ -9,7 +9,7 @@
  * history passes the dependency-graph checker.
  */
 import { describe, expect, it } from 'vitest';
-import { ABORTED, isDbError, isVisible, NOT_DELETED, SqlState, isUncommittedStamp, rowId, tableId, type Snapshot } from '@quiverdb/common';
+import { ABORTED, isVisible, NOT_DELETED, SqlState, isUncommittedStamp, rowId, tableId, type Snapshot } from '@quiverdb/common';
 import {
   checkSerializable,
   TransactionManager,
@@ -95,6 +95,7 @@ class Bank {
     });
     for (const [a, d] of t.deltas) this.committedDeltas[a]! += d;
     this.history.push({ id: me, commitOrder: ts, reads: t.reads, writes: t.writes });
+    await this.tm.whenVisible(ts); // acknowledge only once the session's next snapshot sees it
   }
 
   abort(t: Txn): void {

@@ -7,6 +7,7 @@ import { toBinary, fromBinary } from '../key/binary-string.js';
 import { Rng } from '../testing/rng.js';
 
 const LONG = process.env.QUIVER_LONG === '1';
+const TIMEOUT = LONG ? 3_600_000 : 60_000;
 
 /** Test merge: append the delta, keep the last 12 bytes; a delta starting with 0 deletes. */
 const merge: MergeFn = (old, d) => {
@@ -128,10 +129,10 @@ describe('BeTree', () => {
   const ops = LONG ? 1_000_000 : 100_000;
   it(`matches a naive model through ${ops} mixed operations (small pages, fanout 4)`, () => {
     differential(11, ops, 512, 4, 3000);
-  });
+  }, TIMEOUT);
   it('matches a naive model with fanout 16 on 4 KiB pages', () => {
     differential(12, LONG ? 300_000 : 20_000, 4096, 16, 20000);
-  });
+  }, TIMEOUT);
 
   it('applies pending messages on lookups and scans, and buffers writes above the leaves', () => {
     const store = new MemPageStore(1024);

@@ -133,6 +133,8 @@ export class BeTree {
   #seq = 0;
   #metaPage = 0;
   #retired: number[] = [];
+  /** pages replaced before the last prepared checkpoint: freed by commitCheckpoint */
+  #releasable: number[] = [];
   readonly #merge: BinaryMerge;
   readonly #pageSize: number;
   readonly #minLeaf: number;
@@ -564,20 +566,45 @@ export class BeTree {
 
   // ---- persistence --------------------------------------------------------------------------
 
+  /**
+   * Persist the tree: `prepareCheckpoint()`, then `store.setRoot(name, meta)` when the tree has a
+   * name, then `commitCheckpoint()`. Returns the meta page id (reopen with `open`).
+   * A tree without a name whose meta page id is recorded elsewhere (the engine's metadata root)
+   * must call the two phases itself, committing only once that record is durable.
+   */
   checkpoint(): PageId {
+    const meta = this.prepareCheckpoint();
+    if (this.name !== undefined && this.store.getRoot(this.name) !== meta) this.store.setRoot(this.name, meta);
+    this.commitCheckpoint();
+    return meta;
+  }
+
+  /**
+   * Phase 1: write every dirty node to a fresh page, then a meta page; frees nothing (the previous
+   * version stays intact on its pages). Returns the new meta page id, or the current one when
+   * nothing changed.
+   */
+  prepareCheckpoint(): PageId {
+    if (!this.#root.dirty && this.#metaPage !== 0 && this.#retired.length === 0) return pageId(this.#metaPage);
     const rootPage = this.#write(this.#root);
     this.#seq++;
     const meta = this.store.allocate();
     this.store.write(meta, encodeMeta({ treeKind: 2, flags: this.flags, root: pageId(rootPage), height: this.#height, count: -1, seq: this.#seq, param: this.maxFanout }));
     this.stats.pageWrites++;
-    if (this.name !== undefined) this.store.setRoot(this.name, meta);
-    if (this.#metaPage !== 0) this.#retired.push(this.#metaPage);
-    this.#metaPage = meta;
-    for (const p of this.#retired) this.store.free(pageId(p));
-    this.#retired = [];
     this.stats.checkpoints++;
+    if (this.#metaPage !== 0) this.#retired.push(this.#metaPage);
+    this.#releasable.push(...this.#retired);
+    this.#retired = [];
+    this.#metaPage = meta;
     return meta;
   }
+
+  /** Phase 2, once the meta page id of the last prepare is durable: free the replaced pages. */
+  commitCheckpoint(): void {
+    for (const p of this.#releasable) this.store.free(pageId(p));
+    this.#releasable = [];
+  }
+
 
   #write(n: ENode): number {
     if (!n.dirty) return n.page;
@@ -665,8 +692,10 @@ export class BeTree {
     };
     walk(this.#root.page, this.#root);
     for (const p of this.#retired) this.store.free(pageId(p));
+    for (const p of this.#releasable) this.store.free(pageId(p));
     if (this.#metaPage !== 0) this.store.free(pageId(this.#metaPage));
     this.#retired = [];
+    this.#releasable = [];
     this.#metaPage = 0;
     this.#root = { leaf: true, page: 0, dirty: true, keys: [], vals: [], bytes: HDR };
     this.#height = 0;
@@ -740,6 +769,7 @@ export class BeTree {
     };
     walk(this.#root, undefined, undefined, 0, true);
     for (const p of this.#retired) addPage(p, 'retired');
+    for (const p of this.#releasable) addPage(p, 'releasable');
     addPage(this.#metaPage, 'meta');
     return { pages: pages.size, leaves, buffered };
   }

@@ -5,6 +5,7 @@ import { encodeKey } from '../key/key-encoding.js';
 import { differential, type IndexKind } from '../testing/index-differential.js';
 
 const LONG = process.env.QUIVER_LONG === '1';
+const TIMEOUT = LONG ? 3_600_000 : 60_000;
 const fractal: IndexKind = {
   create: (store, unique) => FractalIndex.create(store, { unique, name: 'ix', maxFanout: 4 }),
   open: (store, meta) => FractalIndex.open(store, meta, { name: 'ix' }),
@@ -15,10 +16,10 @@ describe('FractalIndex', () => {
   const fops = LONG ? 1_000_000 : 30_000;
   it(`matches a sorted model through ${fops} mixed operations (unique)`, () => {
     differential(fractal, 21, true, fops, 512, 400);
-  });
+  }, TIMEOUT);
   it(`matches a sorted model through ${fops} mixed operations (non-unique)`, () => {
     differential(fractal, 22, false, fops, 512, 150);
-  });
+  }, TIMEOUT);
   it('keeps uniqueness across reopen', () => {
     const store = new MemPageStore(1024);
     const ix = FractalIndex.create(store, { unique: true });

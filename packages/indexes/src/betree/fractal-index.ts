@@ -163,6 +163,14 @@ export class FractalIndex implements OrderedIndex {
     return this.tree.checkpoint();
   }
 
+  prepareCheckpoint(): PageId {
+    return this.tree.prepareCheckpoint();
+  }
+
+  commitCheckpoint(): void {
+    this.tree.commitCheckpoint();
+  }
+
   checkInvariants(): { pages: number } {
     return this.tree.checkInvariants();
   }

@@ -122,6 +122,14 @@ export class MetaStore {
     return this.tree.checkpoint();
   }
 
+  prepareCheckpoint(): PageId {
+    return this.tree.prepareCheckpoint();
+  }
+
+  commitCheckpoint(): void {
+    this.tree.commitCheckpoint();
+  }
+
   checkInvariants(): { pages: number } {
     return this.tree.checkInvariants();
   }

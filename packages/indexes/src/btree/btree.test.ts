@@ -6,6 +6,7 @@ import { encodeKey, type KeyColumn } from '../key/key-encoding.js';
 import { differential, type IndexKind } from '../testing/index-differential.js';
 
 const LONG = process.env.QUIVER_LONG === '1';
+const TIMEOUT = LONG ? 3_600_000 : 60_000;
 const btree: IndexKind = {
   create: (store, unique) => BTree.create(store, { unique, name: 'ix' }),
   open: (store, meta) => BTree.open(store, meta, { name: 'ix' }),
@@ -15,13 +16,13 @@ describe('BTree', () => {
   const ops = LONG ? 1_000_000 : 100_000;
   it(`matches a sorted model through ${ops} mixed operations (unique, small pages)`, () => {
     differential(btree, 1, true, ops, 256, 400);
-  });
+  }, TIMEOUT);
   it(`matches a sorted model through ${ops} mixed operations (non-unique, small pages)`, () => {
     differential(btree, 2, false, ops, 256, 150);
-  });
+  }, TIMEOUT);
   it('matches a sorted model on 4 KiB pages', () => {
     differential(btree, 3, false, LONG ? 300_000 : 30_000, 4096, 5000);
-  });
+  }, TIMEOUT);
 
   it('bulk builds from sorted input, equal to inserting one by one', () => {
     for (const n of [0, 1, 5, 100, 3000]) {

@@ -117,8 +117,11 @@ export interface OrderedIndex {
   scan(range?: KeyRange): Generator<IndexEntry>;
   rowIds(range?: KeyRange, limit?: number): RowId[];
   prefix(prefix: Uint8Array, reverse?: boolean): Generator<IndexEntry>;
-  /** write dirty pages + a meta page; returns the meta page id (reopen with the class's `open`) */
+  /** write dirty pages + a meta page, publish it (named trees), free replaced pages; returns the meta page id */
   checkpoint(): PageId;
+  /** two-phase checkpoint for trees whose meta page id is recorded by the caller */
+  prepareCheckpoint(): PageId;
+  commitCheckpoint(): void;
   checkInvariants(): { pages: number };
   unloadClean(): void;
   drop(): void;
@@ -150,6 +153,8 @@ export class BTree implements OrderedIndex {
   #metaPage = 0;
   /** pages of replaced node versions: freed after the next durable checkpoint */
   #retired: number[] = [];
+  /** pages replaced before the last prepared checkpoint: freed by commitCheckpoint */
+  #releasable: number[] = [];
   readonly #pageSize: number;
   readonly #minBytes: number;
 
@@ -336,10 +341,13 @@ export class BTree implements OrderedIndex {
       const i = lowerBound(n.keys, k);
       return n.keys[i] === k ? asRowId(n.vals[i]!) : undefined;
     }
-    for (const e of this.#iterate({ lo: k, hi: binaryPrefixSuccessor(k), empty: false }, false)) {
-      if (e.k.length === k.length + 8) return asRowId(e.v);
-    }
-    return undefined;
+    let found: RowId | undefined;
+    this.#collect({ lo: k, hi: binaryPrefixSuccessor(k), empty: false }, false, Infinity, (s, v) => {
+      if (s.length !== k.length + 8) return true;
+      found = asRowId(v);
+      return false;
+    });
+    return found;
   }
 
   /** Every row id stored under `key` (one at most for unique trees), in row id order. */
@@ -350,9 +358,9 @@ export class BTree implements OrderedIndex {
     }
     const k = toBinary(key);
     const out: RowId[] = [];
-    for (const e of this.#iterate({ lo: k, hi: binaryPrefixSuccessor(k), empty: false }, false)) {
-      if (e.k.length === k.length + 8) out.push(asRowId(e.v));
-    }
+    this.#collect({ lo: k, hi: binaryPrefixSuccessor(k), empty: false }, false, Infinity, (s, v) => {
+      if (s.length === k.length + 8) out.push(asRowId(v));
+    });
     return out;
   }
 
@@ -597,17 +605,61 @@ export class BTree implements OrderedIndex {
   /** Row ids within `range` in key order (or reverse), at most `limit`. */
   rowIds(range: KeyRange = {}, limit = Infinity): RowId[] {
     const out: RowId[] = [];
-    if (limit <= 0) return out;
-    for (const e of this.#iterate(toBounds(range), range.reverse === true)) {
-      out.push(asRowId(e.v));
-      if (out.length >= limit) break;
-    }
+    this.#collect(toBounds(range), range.reverse === true, limit, (_k, v) => {
+      out.push(asRowId(v));
+    });
     return out;
   }
 
   /** Entries whose key starts with `prefix` (a key of fewer columns). */
   prefix(prefix: Uint8Array, reverse = false): Generator<IndexEntry> {
     return this.scan({ gte: prefix, lte: prefix, reverse });
+  }
+
+  /**
+   * Visit stored entries within bounds, in order (or reverse), at most `limit`: the generator-free
+   * path of point lookups and `rowIds`. `visit` returns false to stop.
+   * REQUIRES: `visit` does not modify the tree.
+   */
+  #collect(b: Bounds, reverse: boolean, limit: number, visit: (k: string, v: number) => boolean | void): void {
+    if (b.empty || limit <= 0) return;
+    const nodes: Inner[] = [];
+    const pos: number[] = [];
+    const target = reverse ? b.hi : b.lo;
+    let n = this.#root;
+    while (!n.leaf) {
+      const c = target === undefined ? (reverse ? n.keys.length : 0) : reverse ? lowerBound(n.keys, target) : upperBound(n.keys, target);
+      nodes.push(n);
+      pos.push(c);
+      n = this.#kid(n, c);
+    }
+    let leaf: Leaf = n;
+    let i = target === undefined ? (reverse ? leaf.keys.length - 1 : 0) : reverse ? lowerBound(leaf.keys, target) - 1 : lowerBound(leaf.keys, target);
+    let count = 0;
+    for (;;) {
+      if (i < 0 || i >= leaf.keys.length) {
+        let d = nodes.length - 1;
+        while (d >= 0 && (reverse ? pos[d]! === 0 : pos[d]! === nodes[d]!.keys.length)) d--;
+        if (d < 0) return;
+        pos[d] = pos[d]! + (reverse ? -1 : 1);
+        nodes.length = d + 1;
+        pos.length = d + 1;
+        let m = this.#kid(nodes[d]!, pos[d]!);
+        while (!m.leaf) {
+          const c = reverse ? m.keys.length : 0;
+          nodes.push(m);
+          pos.push(c);
+          m = this.#kid(m, c);
+        }
+        leaf = m;
+        i = reverse ? m.keys.length - 1 : 0;
+        continue;
+      }
+      const k = leaf.keys[i]!;
+      if (reverse ? b.lo !== undefined && k < b.lo : b.hi !== undefined && k >= b.hi) return;
+      if (visit(k, leaf.vals[i]!) === false || ++count >= limit) return;
+      i += reverse ? -1 : 1;
+    }
   }
 
   /**
@@ -685,20 +737,45 @@ export class BTree implements OrderedIndex {
    * Write every dirty node to fresh pages, then the meta page, then the root record; then free
    * the pages of replaced versions. Returns the new meta page id (the tree's durable address).
    */
+  /**
+   * Persist the tree: `prepareCheckpoint()`, then `store.setRoot(name, meta)` when the tree has a
+   * name, then `commitCheckpoint()`. Returns the meta page id (reopen with `open`).
+   * A tree without a name whose meta page id is recorded elsewhere (the engine's metadata root)
+   * must call the two phases itself, committing only once that record is durable.
+   */
   checkpoint(): PageId {
+    const meta = this.prepareCheckpoint();
+    if (this.name !== undefined && this.store.getRoot(this.name) !== meta) this.store.setRoot(this.name, meta);
+    this.commitCheckpoint();
+    return meta;
+  }
+
+  /**
+   * Phase 1: write every dirty node to a fresh page, then a meta page; frees nothing (the previous
+   * version stays intact on its pages). Returns the new meta page id, or the current one when
+   * nothing changed.
+   */
+  prepareCheckpoint(): PageId {
+    if (!this.#root.dirty && this.#metaPage !== 0 && this.#retired.length === 0) return pageId(this.#metaPage);
     const rootPage = this.#write(this.#root);
     this.#seq++;
     const meta = this.store.allocate();
     this.store.write(meta, encodeMeta({ treeKind: 1, flags: this.unique ? 1 : 0, root: pageId(rootPage), height: this.#height, count: this.#count, seq: this.#seq, param: 0 }));
     this.stats.pageWrites++;
-    if (this.name !== undefined) this.store.setRoot(this.name, meta);
-    if (this.#metaPage !== 0) this.#retired.push(this.#metaPage);
-    this.#metaPage = meta;
-    for (const p of this.#retired) this.store.free(pageId(p));
-    this.#retired = [];
     this.stats.checkpoints++;
+    if (this.#metaPage !== 0) this.#retired.push(this.#metaPage);
+    this.#releasable.push(...this.#retired);
+    this.#retired = [];
+    this.#metaPage = meta;
     return meta;
   }
+
+  /** Phase 2, once the meta page id of the last prepare is durable: free the replaced pages. */
+  commitCheckpoint(): void {
+    for (const p of this.#releasable) this.store.free(pageId(p));
+    this.#releasable = [];
+  }
+
 
   #write(n: BNode): number {
     if (!n.dirty) return n.page;
@@ -766,8 +843,10 @@ export class BTree implements OrderedIndex {
     };
     walk(this.#root.page, this.#root);
     for (const p of this.#retired) this.store.free(pageId(p));
+    for (const p of this.#releasable) this.store.free(pageId(p));
     if (this.#metaPage !== 0) this.store.free(pageId(this.#metaPage));
     this.#retired = [];
+    this.#releasable = [];
     this.#metaPage = 0;
     this.#root = { leaf: true, page: 0, dirty: true, keys: [], vals: [], bytes: LEAF_HDR };
     this.#count = 0;
@@ -839,6 +918,7 @@ export class BTree implements OrderedIndex {
     };
     walk(this.#root, undefined, undefined, 0, true);
     for (const p of this.#retired) addPage(p, 'retired');
+    for (const p of this.#releasable) addPage(p, 'releasable');
     addPage(this.#metaPage, 'meta');
     if (count !== this.#count) fail(`count ${this.#count} != ${count} entries`);
     return { pages: pages.size, leaves };

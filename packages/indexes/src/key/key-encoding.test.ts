@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { isDbError, SqlState } from '@quiverdb/common';
-import { encodeKey, decodeKey, encodeKeyFromColumns, type KeyColumn, type KeyColumnType, type KeyValue } from './key-encoding.js';
+import { isDbError, SqlState, T } from '@quiverdb/common';
+import { encodeKey, decodeKey, encodeKeyFromColumns, keyColumnFor, type KeyColumn, type KeyColumnType, type KeyValue } from './key-encoding.js';
 import { compareBytes, prefixSuccessor, toBinary, fromBinary } from './binary-string.js';
 import { Rng } from '../testing/rng.js';
 
@@ -124,6 +124,8 @@ function randSpec(r: Rng): KeyColumn[] {
   return spec;
 }
 
+const TIMEOUT = process.env.QUIVER_LONG === '1' ? 3_600_000 : 60_000;
+
 describe('encodeKey', () => {
   it('orders bytes as the SQL comparator orders rows (randomized, every type, direction, null placement)', () => {
     const r = new Rng(42);
@@ -145,7 +147,7 @@ describe('encodeKey', () => {
         expect(compareBytes(pre, keys[i]!.subarray(0, pre.length))).toBe(0);
       }
     }
-  });
+  }, TIMEOUT);
 
   it('decodes back to the values', () => {
     const r = new Rng(7);
@@ -196,6 +198,12 @@ describe('encodeKey', () => {
     ];
     expect(encodeKeyFromColumns(spec, cols, 1)).toEqual(encodeKey(spec, [null, 'y']));
     expect(encodeKeyFromColumns(spec, cols, 2)).toEqual(encodeKey(spec, [3, '']));
+  });
+
+  it('maps SQL types to key columns (NUMERIC by value)', () => {
+    expect(keyColumnFor(T.numeric)).toEqual({ type: 'numeric' });
+    expect(keyColumnFor(T.text, { desc: true })).toEqual({ type: 'utf8', desc: true });
+    expect(keyColumnFor(T.bigint)).toEqual({ type: 'int64' });
   });
 
   it('prefix successor bounds a prefix scan', () => {

@@ -33,7 +33,7 @@
  *
  * On-disk: these bytes are persisted in index pages. DO NOT CHANGE the markers or layouts.
  */
-import { DbError, SqlState, type PhysicalType, type ColumnVector } from '@quiverdb/common';
+import { DbError, SqlState, physicalTypeOf, type PhysicalType, type ColumnVector, type SqlType } from '@quiverdb/common';
 import { encodeNumeric, decodeNumeric } from './numeric-key.js';
 
 /** A column type of a key: every physical type, plus `numeric` (decimal text ordered by value). */
@@ -49,6 +49,15 @@ export interface KeyColumn {
 }
 
 export type KeySpec = readonly KeyColumn[];
+
+/**
+ * The key column for a SQL type: its physical type, except NUMERIC (physically utf8 text) which
+ * uses the `numeric` encoding so that keys order by value.
+ */
+export function keyColumnFor(t: SqlType, opts: { desc?: boolean; nullsFirst?: boolean } = {}): KeyColumn {
+  const type: KeyColumnType = t.id === 'NUMERIC' ? 'numeric' : physicalTypeOf(t);
+  return { type, ...(opts.desc === undefined ? {} : { desc: opts.desc }), ...(opts.nullsFirst === undefined ? {} : { nullsFirst: opts.nullsFirst }) };
+}
 
 /** A value of one key column: null, or the JS value of the column's physical type. */
 export type KeyValue = null | boolean | number | bigint | string | unknown;

@@ -77,6 +77,36 @@ describe('FilePageStore', () => {
     const s = FilePageStore.open(new MemBlockFile(img), 512);
     expect(s.getRoot('t')).toBe(m1);
     expect([...BTree.open(s, m1).scan()].map((e) => e.rowId)).toEqual([1]);
+    // opened with another page size argument, the file's own page size wins
+    expect(FilePageStore.open(new MemBlockFile(file.crashImage())).pageSize).toBe(512);
+  });
+});
+
+describe('two-phase checkpoint', () => {
+  it('keeps the previous version intact until the caller commits, with the meta id recorded elsewhere', () => {
+    const file = new MemBlockFile();
+    const store = FilePageStore.open(file, 512);
+    const t = BTree.create(store, { unique: true }); // no name: the caller records the meta page id
+    for (let i = 0; i < 300; i++) t.insert(k(i), i);
+    const m1 = t.prepareCheckpoint();
+    store.setRoot('catalog', m1); // the caller's own durable record
+    t.commitCheckpoint();
+    for (let i = 0; i < 300; i++) t.delete(k(i), i);
+    for (let i = 1000; i < 1300; i++) t.insert(k(i), i);
+    const m2 = t.prepareCheckpoint();
+    // a second tree reuses every free page before the caller records m2
+    const other = BTree.create(store, { unique: true, name: 'other' });
+    for (let i = 0; i < 2000; i++) other.insert(k(i), i);
+    other.checkpoint();
+    // crash before the record of m2: the store reopens at m1, intact
+    const s = FilePageStore.open(new MemBlockFile(file.crashImage()), 512);
+    const back = BTree.open(s, s.getRoot('catalog')!);
+    back.checkInvariants();
+    expect(back.rowIds()).toEqual(Array.from({ length: 300 }, (_, i) => i));
+    store.setRoot('catalog', m2);
+    t.commitCheckpoint();
+    const s2 = FilePageStore.open(new MemBlockFile(file.crashImage()), 512);
+    expect(BTree.open(s2, s2.getRoot('catalog')!).rowIds()).toEqual(Array.from({ length: 300 }, (_, i) => 1000 + i));
   });
 });
 

@@ -132,13 +132,16 @@ export class FilePageStore implements PageStore {
   static open(file: BlockFile, pageSize = 4096): FilePageStore {
     if (file.size() === 0) {
       const s = new FilePageStore(file, pageSize);
-      s.#commit();
+      s.#commit(); // generation 1 → slot 1
+      s.#commit(); // generation 2 → slot 0: the page size is then readable at offset 8
       return s;
     }
     let best: { gen: number; buf: Uint8Array; pageSize: number } | undefined;
-    for (const slot of [0, 1]) {
-      const head = file.read(0, 16);
-      const ps = new DataView(head.buffer).getUint32(8) || pageSize;
+    // the page size is in every superblock; try the caller's and the one slot 0 claims
+    const claimed = new DataView(file.read(0, 16).buffer).getUint32(8);
+    const sizes = [pageSize];
+    if (claimed !== pageSize && claimed >= 512 && claimed <= 65536 && (claimed & (claimed - 1)) === 0) sizes.push(claimed);
+    for (const ps of sizes) for (const slot of [0, 1]) {
       const buf = file.read(slot * ps, ps);
       const v = new DataView(buf.buffer);
       if (v.getUint32(0) !== SB_MAGIC || v.getUint32(ps - 4) !== crc32(buf, 0, ps - 4)) continue;
