@@ -153,8 +153,10 @@ export class Connection {
     for (let attempt = 0; ; attempt++) {
       const mark = t.statementStart(this.#db);
       try {
-        if (t.readOnly && writes(s)) {
-          throw new DbError(SqlState.ReadOnlySqlTransaction, `cannot execute ${statementTag(s)} in a read-only transaction`);
+        const rowLock = rowLockOf(s);
+        if (t.readOnly && (writes(s) || rowLock)) {
+          const what = rowLock ? `SELECT ${rowLock.mode}` : statementTag(s);
+          throw new DbError(SqlState.ReadOnlySqlTransaction, `cannot execute ${what} in a read-only transaction`);
         }
         const ctx: SessionContext = {
           catalog: new SessionCatalog(this.#db, t, this.settings, this.#currvals),
@@ -162,7 +164,7 @@ export class Connection {
           settings: this.settings.snapshot(),
           txnStartTime: t.startTime,
         };
-        t.rowLock = rowLockOf(s);
+        t.rowLock = rowLock;
         const r = await executeStatement(s, ctx);
         t.rowLock = undefined;
         if (t.retryNeeded) throw new RetryStatement();
@@ -318,9 +320,7 @@ export class Connection {
         return Result.of('VACUUM');
       case 'analyze':
         this.#requireNotFailed();
-        // Row counts and zone maps are maintained as data changes; per-column statistics are
-        // computed by the planner from them (see README "Statistics").
-        if (s.table) this.#tableIdOf(s.table.schema, s.table.name);
+        await this.#db.analyze(s.table ? [this.#tableIdOf(s.table.schema, s.table.name)] : undefined);
         return Result.of('ANALYZE');
     }
   }

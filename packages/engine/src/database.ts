@@ -15,14 +15,15 @@
  * Concurrency: one JS thread; connections interleave at awaits. A commit's durable step is async
  * (group commit); its visibility step (`finishCommit` + catalog switch) is synchronous.
  */
-import { DbError, SqlState } from '@quiverdb/common';
+import { DbError, SqlState, type TableId } from '@quiverdb/common';
 import { initSql } from '@quiverdb/query';
 import { openStore, NodeEnv, MemEnv, type Store, type Env } from '@quiverdb/storage';
 import { TransactionManager } from '@quiverdb/txn';
 import { CatalogState } from './catalog/catalog-state.js';
 import { Connection } from './connection.js';
 import { IndexRegistry } from './table/index-registry.js';
-import { SequenceRuntime } from './catalog/sequences.js';
+import { SequenceRuntime, big, unbig } from './catalog/sequences.js';
+import { analyzeTable, needsAnalyze, statsKey, type TableStatistics } from './stats/analyze.js';
 
 export interface DatabaseOptions {
   /** buffer pool budget in bytes (setting `memory_limit`); default 256 MiB */
@@ -46,6 +47,8 @@ export class Database {
   #committedCatalog: CatalogState;
   readonly #connections = new Set<Connection>();
   #closed = false;
+  #analyzing = false;
+  readonly #stats = new Map<TableId, TableStatistics | undefined>();
   #gcTimer: NodeJS.Timeout | undefined;
 
   private constructor(path: string, store: Store, txns: TransactionManager, indexes: IndexRegistry) {
@@ -95,6 +98,7 @@ export class Database {
   /** Called synchronously inside a commit that changed the catalog. */
   refreshCatalog(): void {
     this.#committedCatalog = CatalogState.build(this.store.metaEntries());
+    this.#stats.clear();
   }
 
   /** Write everything committed as Parquet segments and trim the WAL. */
@@ -123,6 +127,44 @@ export class Database {
     };
   }
 
+  /** Statistics of a table from its last ANALYZE (automatic or explicit), if any. */
+  tableStats(id: TableId): TableStatistics | undefined {
+    if (!this.#stats.has(id)) {
+      const raw = this.store.metaEntries().get(statsKey(id));
+      this.#stats.set(id, raw === undefined ? undefined : (JSON.parse(raw, unbig) as TableStatistics));
+    }
+    return this.#stats.get(id);
+  }
+
+  /**
+   * ANALYZE: compute statistics of the given tables (all when omitted) from their latest committed
+   * rows and store them, in a transaction of its own (statistics are not transactional data).
+   */
+  async analyze(ids?: readonly TableId[]): Promise<void> {
+    this.#assertOpen();
+    const catalog = this.#committedCatalog;
+    const tables = (ids ?? [...catalog.tablesById.keys()]).map((id) => catalog.tablesById.get(id)).filter((t) => t !== undefined);
+    if (tables.length === 0) return;
+    const h = this.txns.begin({ isolation: 'read committed' });
+    try {
+      const computed: [TableId, TableStatistics][] = [];
+      for (const t of tables) {
+        if (!this.store.hasTable(t.id)) continue;
+        const stats = await analyzeTable(this.store, t, h.id);
+        this.store.metaPut(h.id, statsKey(t.id), JSON.stringify(stats, big));
+        computed.push([t.id, stats]);
+      }
+      this.txns.prepareCommit(h);
+      await this.store.prepareCommit(h.id);
+      const ts = this.txns.commit(h, (ts) => this.store.finishCommit(h.id, ts));
+      for (const [id, stats] of computed) this.#stats.set(id, stats);
+      await this.txns.whenVisible(ts);
+    } catch (err) {
+      this.txns.abort(h, () => this.store.rollback(h.id));
+      throw err;
+    }
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return;
     for (const c of [...this.#connections]) await c.close();
@@ -134,6 +176,14 @@ export class Database {
   #gcTick(): void {
     if (this.#closed) return;
     this.store.setGcHorizon(this.txns.oldestActiveStartTs());
+    // automatic ANALYZE of tables whose row count moved enough since their statistics
+    if (this.#analyzing) return;
+    const stale = [...this.#committedCatalog.tablesById.values()]
+      .filter((t) => this.store.hasTable(t.id) && needsAnalyze(this.tableStats(t.id), this.store.rowCount(t.id)))
+      .map((t) => t.id);
+    if (stale.length === 0) return;
+    this.#analyzing = true;
+    this.analyze(stale).catch(() => undefined).finally(() => { this.#analyzing = false; });
   }
 
   #assertOpen(): void {

@@ -64,7 +64,8 @@ export class EngineTable implements TableSource {
   }
 
   stats(): TableStats {
-    return { rowCount: this.#db.store.rowCount(this.#meta.id) };
+    const analyzed = this.#db.tableStats(this.#meta.id);
+    return { rowCount: this.#db.store.rowCount(this.#meta.id), ...(analyzed ? { columns: analyzed.columns } : {}) };
   }
 
   indexes(): readonly IndexDef[] {
