@@ -44,6 +44,9 @@ import { SessionCatalog } from './catalog/session-catalog.js';
 import { EngineTransaction, RetryStatement, engineTransactionOf, type IsolationLevel } from './transaction.js';
 import type { DeadlockPrevention, RowLockMode } from '@quiverdb/txn';
 
+/** `OPTIMIZE [schema.]table [;]` (unquoted names only) */
+const OPTIMIZE = /^\s*optimize\s+(?:([a-z_][\w$]*)\.)?([a-z_][\w$]*)\s*;?\s*$/i;
+
 const MAX_STATEMENT_RETRIES = 100;
 
 export class Connection {
@@ -90,6 +93,8 @@ export class Connection {
   async #run(sql: string, params: readonly unknown[]): Promise<Result> {
     if (this.#closed) throw new DbError(SqlState.ConnectionException, 'the connection is closed');
     if (this.#db.closed) throw new DbError(SqlState.AdminShutdown, 'the database is closed');
+    const optimize = OPTIMIZE.exec(sql);
+    if (optimize) return this.#optimize(optimize[1], optimize[2]!);
     let statements: Statement[];
     try {
       statements = parseSql(sql);
@@ -98,8 +103,19 @@ export class Connection {
       throw err;
     }
     let last = Result.of('EMPTY');
-    for (const s of statements) last = await this.#runOne(s, params);
+    for (const s of statements) {
+      const t0 = performance.now();
+      last = await this.#runOne(s, params);
+      this.#db.statementStats.record(s.sql, performance.now() - t0, last.rowCount);
+    }
     return last;
+  }
+
+  /** OPTIMIZE [schema.]table: compaction on demand (QuiverDB's own statement, not PostgreSQL's). */
+  async #optimize(schema: string | undefined, name: string): Promise<Result> {
+    if (this.#txn?.explicit) throw new DbError(SqlState.ActiveSqlTransaction, 'OPTIMIZE cannot run inside a transaction block');
+    await this.#db.store.compact(this.#tableIdOf(schema?.toLowerCase(), name.toLowerCase()));
+    return Result.of('OPTIMIZE');
   }
 
   async #runOne(s: Statement, params: readonly unknown[]): Promise<Result> {

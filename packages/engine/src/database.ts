@@ -24,6 +24,7 @@ import { Connection } from './connection.js';
 import { IndexRegistry } from './table/index-registry.js';
 import { SequenceRuntime, big, unbig } from './catalog/sequences.js';
 import { analyzeTable, needsAnalyze, statsKey, type TableStatistics } from './stats/analyze.js';
+import { StatementStats } from './stats/statement-stats.js';
 
 export interface DatabaseOptions {
   /** buffer pool budget in bytes (setting `memory_limit`); default 256 MiB */
@@ -44,6 +45,8 @@ export class Database {
   readonly txns: TransactionManager;
   readonly indexes: IndexRegistry;
   readonly sequences = new SequenceRuntime();
+  /** pg_stat_statements figures */
+  readonly statementStats = new StatementStats();
   #committedCatalog: CatalogState;
   readonly #connections = new Set<Connection>();
   #closed = false;

@@ -40,27 +40,6 @@ export interface SystemContext {
   readonly settings: Settings;
 }
 
-const NS_OID: Record<string, number> = { pg_catalog: 11, public: 2200, information_schema: 13000 };
-const nsOid = (s: string, st: CatalogState): number => NS_OID[s] ?? 14000 + [...st.schemas].sort().indexOf(s);
-const tableOid = (t: TableMeta): number => 16384 + t.id;
-
-/** PostgreSQL type OIDs and names of our types. */
-export const PG_TYPES: Record<string, { oid: number; name: string; len: number }> = {
-  BOOLEAN: { oid: 16, name: 'bool', len: 1 },
-  BIGINT: { oid: 20, name: 'int8', len: 8 },
-  SMALLINT: { oid: 21, name: 'int2', len: 2 },
-  INTEGER: { oid: 23, name: 'int4', len: 4 },
-  TEXT: { oid: 25, name: 'text', len: -1 },
-  REAL: { oid: 700, name: 'float4', len: 4 },
-  DOUBLE: { oid: 701, name: 'float8', len: 8 },
-  VARCHAR: { oid: 1043, name: 'varchar', len: -1 },
-  DATE: { oid: 1082, name: 'date', len: 4 },
-  TIMESTAMP: { oid: 1114, name: 'timestamp', len: 8 },
-  INTERVAL: { oid: 1186, name: 'interval', len: 16 },
-  NUMERIC: { oid: 1700, name: 'numeric', len: -1 },
-  NULL: { oid: 705, name: 'unknown', len: -2 },
-};
-
 /** information_schema.columns.data_type spelling. */
 function infoTypeName(t: SqlType): string {
   switch (t.id) {
@@ -71,24 +50,21 @@ function infoTypeName(t: SqlType): string {
   }
 }
 
-const txt = T.text, int = T.integer, bool = T.boolean, big = T.bigint, dbl = T.double;
+const txt = T.text, int = T.integer, bool = T.boolean, big = T.bigint, dbl = T.double, ts = T.timestamp, small = T.smallint;
 
 function userTables(st: CatalogState): TableMeta[] {
   return [...st.tables.values()].sort((a, b) => a.id - b.id);
 }
 
-function constraintRows(st: CatalogState) {
-  const out: { schema: string; table: string; name: string; type: 'PRIMARY KEY' | 'UNIQUE' | 'CHECK'; columns: string[] }[] = [];
-  for (const ix of st.indexes.values()) {
-    const t = st.tablesById.get(ix.tableId);
-    if (!t || !ix.unique) continue;
-    if (!ix.primary && !t.uniques?.some((u) => u.length === ix.columns.length && u.every((c, i) => c === ix.columns[i]))) continue;
-    out.push({ schema: ix.schema, table: t.name, name: ix.name, type: ix.primary ? 'PRIMARY KEY' : 'UNIQUE', columns: ix.columns.map((c) => t.columns[c]!.name) });
-  }
-  for (const t of st.tables.values()) {
-    (t.checks ?? []).forEach((_, i) => out.push({ schema: t.schema, table: t.name, name: t.checkNames?.[i] ?? checkName(t.name, i), type: 'CHECK', columns: [] }));
-  }
-  return out;
+const INFO_TYPE: Record<ConType, string> = { p: 'PRIMARY KEY', u: 'UNIQUE', c: 'CHECK', f: 'FOREIGN KEY' };
+const FK_RULE: Record<string, string> = { noAction: 'NO ACTION', restrict: 'RESTRICT', cascade: 'CASCADE', setNull: 'SET NULL', setDefault: 'SET DEFAULT' };
+const FK_CODE: Record<string, string> = { noAction: 'a', restrict: 'r', cascade: 'c', setNull: 'n', setDefault: 'd' };
+const arr = (xs: readonly (number | string)[]): string => `{${xs.join(',')}}`;
+const micros = (iso: string | undefined): number | null => (iso ? Date.parse(iso) * 1000 : null);
+
+/** empty relations psql and ORMs query (no such objects exist in QuiverDB) */
+function empty(schema: 'pg_catalog' | 'information_schema', columns: readonly Col[]): SystemRelation {
+  return { schema, columns, rows: () => [] };
 }
 
 const RELATIONS: Record<string, SystemRelation> = {
@@ -208,6 +184,12 @@ const RELATIONS: Record<string, SystemRelation> = {
       const xid = target.kind === 'transaction' ? BigInt(target.txn) : null;
       return [locktype, relation, xid, l.mode, l.granted, BigInt(l.txn)];
     }),
+  },
+  'pg_catalog.pg_stat_statements': {
+    schema: 'pg_catalog',
+    columns: [['query', txt], ['calls', big], ['total_exec_time', dbl], ['mean_exec_time', dbl], ['min_exec_time', dbl],
+      ['max_exec_time', dbl], ['rows', big]],
+    rows: ({ db }) => db.statementStats.entries().map((e) => [e.query, BigInt(e.calls), e.totalMs, e.totalMs / e.calls, e.minMs, e.maxMs, BigInt(e.rows)]),
   },
   'pg_catalog.quiver_tables': {
     schema: 'pg_catalog',

@@ -1,0 +1,62 @@
+/**
+ * Per-statement execution figures, as PostgreSQL's pg_stat_statements keeps them: calls, total
+ * and mean time, rows, keyed by the statement text with literals replaced by placeholders, so
+ * `SELECT * FROM t WHERE id = 1` and `... = 2` count as one statement.
+ *
+ * Invariants:
+ *  1. At most MAX_ENTRIES entries; the least-called entry is evicted first.
+ */
+const MAX_ENTRIES = 5000;
+
+export interface StatementFigures {
+  readonly query: string;
+  calls: number;
+  totalMs: number;
+  minMs: number;
+  maxMs: number;
+  rows: number;
+}
+
+/** Replace numeric and string literals with `$n` placeholders (a light normalization). */
+export function normalizeStatement(sql: string): string {
+  let n = 0;
+  return sql
+    .trim()
+    .replace(/;\s*$/, '')
+    .replace(/'(?:[^']|'')*'|\b\d+(?:\.\d+)?(?:e[+-]?\d+)?\b/gi, () => `$${++n}`)
+    .replace(/\s+/g, ' ');
+}
+
+export class StatementStats {
+  readonly #entries = new Map<string, StatementFigures>();
+
+  record(sql: string, ms: number, rows: number): void {
+    const query = normalizeStatement(sql);
+    let e = this.#entries.get(query);
+    if (!e) {
+      if (this.#entries.size >= MAX_ENTRIES) this.#evict();
+      e = { query, calls: 0, totalMs: 0, minMs: Infinity, maxMs: 0, rows: 0 };
+      this.#entries.set(query, e);
+    }
+    e.calls++;
+    e.totalMs += ms;
+    e.minMs = Math.min(e.minMs, ms);
+    e.maxMs = Math.max(e.maxMs, ms);
+    e.rows += rows;
+  }
+
+  entries(): readonly StatementFigures[] {
+    return [...this.#entries.values()];
+  }
+
+  reset(): void {
+    this.#entries.clear();
+  }
+
+  #evict(): void {
+    let victim: string | undefined;
+    let least = Infinity;
+    for (const [k, e] of this.#entries) if (e.calls < least) { least = e.calls; victim = k; }
+    if (victim !== undefined) this.#entries.delete(victim);
+  }
+}
