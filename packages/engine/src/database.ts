@@ -48,6 +48,8 @@ export class Database {
   /** pg_stat_statements figures */
   readonly statementStats = new StatementStats();
   #committedCatalog: CatalogState;
+  /** bumped on every commit that changed the catalog (plan caches key on it) */
+  #catalogVersion = 0;
   readonly #connections = new Set<Connection>();
   #closed = false;
   #analyzing = false;
@@ -98,8 +100,14 @@ export class Database {
     return this.#committedCatalog;
   }
 
+  /** Version of the committed catalog: changes on every commit that changed it. */
+  get catalogVersion(): number {
+    return this.#catalogVersion;
+  }
+
   /** Called synchronously inside a commit that changed the catalog. */
   refreshCatalog(): void {
+    this.#catalogVersion++;
     this.#committedCatalog = CatalogState.build(this.store.metaEntries());
     this.#stats.clear();
   }

@@ -62,6 +62,11 @@ export class SessionCatalog implements Catalog {
     return this.#state().view(name.schema ?? DEFAULT_SCHEMA, name.name);
   }
 
+  /** The committed catalog's version; NaN (never cached) while this transaction has its own DDL. */
+  version(): number {
+    return this.#txn.overlay.size === 0 ? this.#db.catalogVersion : NaN;
+  }
+
   listTables(): readonly TableDef[] {
     return [...this.#state().tables.values()].map(tableDefOf);
   }

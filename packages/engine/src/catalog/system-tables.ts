@@ -7,9 +7,11 @@
  * search path does for `pg_catalog` (which it searches first; a user table named pg_class is
  * rare enough that QuiverDB lets it win).
  *
- * OIDs (stable while the catalog does not change): namespaces pg_catalog 11, public 2200,
- * information_schema 13000, others 14000+; a table is 16384 + its table id; an index is
- * 1,000,000 + its position in the catalog's index list; types use PostgreSQL's type OIDs.
+ * OIDs follow the scheme of catalog-oids.ts, shared with the catalog functions (catalog-functions.ts:
+ * pg_get_constraintdef, pg_get_indexdef, regclass lookups...), so joins across relations hold.
+ * Array-valued columns of PostgreSQL (conkey, polroles, stxkind...) are TEXT in PostgreSQL's
+ * array text form ('{1,2}'); int2vector / oidvector columns (indkey, indoption) are
+ * space-separated TEXT, as PostgreSQL prints them.
  *
  * Invariants:
  *  1. Every row has exactly the columns of the relation's `def`, in the physical layout of
@@ -22,7 +24,10 @@ import type { Database } from '../database.js';
 import type { EngineTransaction } from '../transaction.js';
 import type { CatalogState, TableMeta } from './catalog-state.js';
 import type { Settings } from '../settings.js';
-import { checkName } from './alter-table.js';
+import {
+  AM_OID, PG_EXTRA_TYPES, PG_TYPES, SEQUENCE_OID_BASE, SYSTEM_REL_OID_BASE, VIEW_OID_BASE, allConstraints, attrdefOid, indexOids, nsOid, tableOid, typmodOf,
+  type ConType,
+} from './catalog-oids.js';
 
 type Col = readonly [name: string, type: SqlType];
 type Row = readonly unknown[];
@@ -75,22 +80,26 @@ const RELATIONS: Record<string, SystemRelation> = {
   },
   'information_schema.tables': {
     schema: 'information_schema',
-    columns: [['table_catalog', txt], ['table_schema', txt], ['table_name', txt], ['table_type', txt]],
+    columns: [['table_catalog', txt], ['table_schema', txt], ['table_name', txt], ['table_type', txt], ['is_insertable_into', txt]],
     rows: ({ catalog }) => [
-      ...userTables(catalog).map((t) => ['quiver', t.schema, t.name, 'BASE TABLE']),
-      ...[...catalog.views.values()].map((v) => ['quiver', v.schema, v.name, 'VIEW']),
+      ...userTables(catalog).map((t) => ['quiver', t.schema, t.name, 'BASE TABLE', 'YES']),
+      ...[...catalog.views.values()].map((v) => ['quiver', v.schema, v.name, 'VIEW', 'NO']),
     ],
   },
   'information_schema.columns': {
     schema: 'information_schema',
     columns: [['table_catalog', txt], ['table_schema', txt], ['table_name', txt], ['column_name', txt], ['ordinal_position', int],
       ['column_default', txt], ['is_nullable', txt], ['data_type', txt], ['character_maximum_length', int],
-      ['numeric_precision', int], ['numeric_scale', int]],
+      ['numeric_precision', int], ['numeric_scale', int], ['datetime_precision', int], ['udt_catalog', txt], ['udt_schema', txt], ['udt_name', txt],
+      ['is_identity', txt], ['identity_generation', txt], ['is_generated', txt], ['generation_expression', txt], ['is_updatable', txt],
+      ['collation_name', txt]],
     rows: ({ catalog }) => userTables(catalog).flatMap((t) => t.columns.map((c, i) => [
       'quiver', t.schema, t.name, c.name, i + 1, c.defaultSql ?? null, c.notNull ? 'NO' : 'YES', infoTypeName(c.type),
       c.type.length ?? null,
       c.type.id === 'INTEGER' ? 32 : c.type.id === 'BIGINT' ? 64 : c.type.id === 'SMALLINT' ? 16 : c.type.id === 'DOUBLE' ? 53 : c.type.id === 'REAL' ? 24 : c.type.precision ?? null,
       c.type.id === 'INTEGER' || c.type.id === 'BIGINT' || c.type.id === 'SMALLINT' ? 0 : c.type.scale ?? null,
+      c.type.id === 'TIMESTAMP' ? 6 : c.type.id === 'DATE' ? 0 : null,
+      'quiver', 'pg_catalog', PG_TYPES[c.type.id]!.name, 'NO', null, 'NEVER', null, 'YES', null,
     ])),
   },
   'information_schema.views': {
@@ -101,52 +110,254 @@ const RELATIONS: Record<string, SystemRelation> = {
   'information_schema.table_constraints': {
     schema: 'information_schema',
     columns: [['constraint_catalog', txt], ['constraint_schema', txt], ['constraint_name', txt], ['table_catalog', txt],
-      ['table_schema', txt], ['table_name', txt], ['constraint_type', txt]],
-    rows: ({ catalog }) => constraintRows(catalog).map((c) => ['quiver', c.schema, c.name, 'quiver', c.schema, c.table, c.type]),
+      ['table_schema', txt], ['table_name', txt], ['constraint_type', txt], ['is_deferrable', txt], ['initially_deferred', txt], ['enforced', txt]],
+    rows: ({ catalog }) => allConstraints(catalog).map((c) => ['quiver', c.table.schema, c.name, 'quiver', c.table.schema, c.table.name, INFO_TYPE[c.type], 'NO', 'NO', 'YES']),
   },
   'information_schema.key_column_usage': {
     schema: 'information_schema',
     columns: [['constraint_catalog', txt], ['constraint_schema', txt], ['constraint_name', txt], ['table_catalog', txt],
-      ['table_schema', txt], ['table_name', txt], ['column_name', txt], ['ordinal_position', int]],
-    rows: ({ catalog }) => constraintRows(catalog).filter((c) => c.type !== 'CHECK')
-      .flatMap((c) => c.columns.map((col, i) => ['quiver', c.schema, c.name, 'quiver', c.schema, c.table, col, i + 1])),
+      ['table_schema', txt], ['table_name', txt], ['column_name', txt], ['ordinal_position', int], ['position_in_unique_constraint', int]],
+    rows: ({ catalog }) => allConstraints(catalog).filter((c) => c.type !== 'c')
+      .flatMap((c) => c.columns.map((col, i) => ['quiver', c.table.schema, c.name, 'quiver', c.table.schema, c.table.name, c.table.columns[col]!.name, i + 1,
+        c.type === 'f' ? i + 1 : null])),
+  },
+  'information_schema.referential_constraints': {
+    schema: 'information_schema',
+    columns: [['constraint_catalog', txt], ['constraint_schema', txt], ['constraint_name', txt], ['unique_constraint_catalog', txt],
+      ['unique_constraint_schema', txt], ['unique_constraint_name', txt], ['match_option', txt], ['update_rule', txt], ['delete_rule', txt]],
+    rows: ({ catalog }) => allConstraints(catalog).flatMap((c) => {
+      if (c.type !== 'f') return [];
+      const parent = catalog.tablesById.get(c.fk!.refTableId);
+      return [['quiver', c.table.schema, c.name, 'quiver', parent?.schema ?? null, c.fk!.refIndex, 'NONE', FK_RULE[c.fk!.onUpdate], FK_RULE[c.fk!.onDelete]]];
+    }),
+  },
+  'information_schema.constraint_column_usage': {
+    schema: 'information_schema',
+    columns: [['table_catalog', txt], ['table_schema', txt], ['table_name', txt], ['column_name', txt], ['constraint_catalog', txt],
+      ['constraint_schema', txt], ['constraint_name', txt]],
+    // for a foreign key, the referenced columns (as PostgreSQL); otherwise the constrained ones
+    rows: ({ catalog }) => allConstraints(catalog).flatMap((c) => {
+      const t = c.type === 'f' ? catalog.tablesById.get(c.fk!.refTableId) : c.table;
+      const cols = c.type === 'f' ? c.fk!.refColumns : c.columns;
+      return t ? cols.map((k) => ['quiver', t.schema, t.name, t.columns[k]!.name, 'quiver', c.table.schema, c.name]) : [];
+    }),
+  },
+  'information_schema.check_constraints': {
+    schema: 'information_schema',
+    columns: [['constraint_catalog', txt], ['constraint_schema', txt], ['constraint_name', txt], ['check_clause', txt]],
+    rows: ({ catalog }) => allConstraints(catalog).filter((c) => c.type === 'c').map((c) => ['quiver', c.table.schema, c.name, c.check!]),
+  },
+  'information_schema.sequences': {
+    schema: 'information_schema',
+    columns: [['sequence_catalog', txt], ['sequence_schema', txt], ['sequence_name', txt], ['data_type', txt], ['start_value', txt],
+      ['minimum_value', txt], ['maximum_value', txt], ['increment', txt], ['cycle_option', txt]],
+    rows: ({ catalog }) => [...catalog.sequences.values()].map((q) => ['quiver', q.schema, q.name, 'bigint', String(q.start), String(q.min), String(q.max),
+      String(q.increment), q.cycle ? 'YES' : 'NO']),
   },
   'pg_catalog.pg_namespace': {
     schema: 'pg_catalog',
-    columns: [['oid', int], ['nspname', txt], ['nspowner', int]],
-    rows: ({ catalog }) => [...catalog.schemas].sort().map((s) => [nsOid(s, catalog), s, 10]),
+    columns: [['oid', int], ['nspname', txt], ['nspowner', int], ['nspacl', txt]],
+    rows: ({ catalog }) => [...catalog.schemas].sort().map((s) => [nsOid(s, catalog), s, 10, null]),
   },
   'pg_catalog.pg_class': {
     schema: 'pg_catalog',
-    columns: [['oid', int], ['relname', txt], ['relnamespace', int], ['relkind', txt], ['reltuples', dbl], ['relhasindex', bool],
-      ['relpersistence', txt], ['relowner', int]],
+    columns: [['oid', int], ['relname', txt], ['relnamespace', int], ['reltype', int], ['reloftype', int], ['relowner', int], ['relam', int],
+      ['relfilenode', int], ['reltablespace', int], ['relpages', int], ['reltuples', dbl], ['relallvisible', int], ['reltoastrelid', int],
+      ['relhasindex', bool], ['relisshared', bool], ['relpersistence', txt], ['relkind', txt], ['relnatts', small], ['relchecks', small],
+      ['relhasrules', bool], ['relhastriggers', bool], ['relhassubclass', bool], ['relrowsecurity', bool], ['relforcerowsecurity', bool],
+      ['relispopulated', bool], ['relreplident', txt], ['relispartition', bool], ['relrewrite', int], ['relacl', txt], ['reloptions', txt],
+      ['relpartbound', txt]],
     rows: ({ db, catalog }) => {
-      const rows: Row[] = userTables(catalog).map((t) => [tableOid(t), t.name, nsOid(t.schema, catalog), 'r',
-        db.store.hasTable(t.id) ? db.store.rowCount(t.id) : 0, catalog.indexesOf(t.id).length > 0, 'p', 10]);
-      [...catalog.indexes.values()].forEach((ix, i) => rows.push([1_000_000 + i, ix.name, nsOid(ix.schema, catalog), 'i', 0, false, 'p', 10]));
-      [...catalog.views.values()].forEach((v, i) => rows.push([2_000_000 + i, v.name, nsOid(v.schema, catalog), 'v', 0, false, 'p', 10]));
+      const rel = (oid: number, name: string, schema: string, kind: string, am: number, tuples: number, hasIndex: boolean, natts: number, checks: number, triggers: boolean): Row =>
+        [oid, name, nsOid(schema, catalog), 0, 0, 10, am, oid, 0, 0, tuples, 0, 0, hasIndex, false, 'p', kind, natts, checks,
+          kind === 'v', triggers, false, false, false, true, 'd', false, 0, null, null, null];
+      const rows: Row[] = userTables(catalog).map((t) => rel(tableOid(t), t.name, t.schema, 'r', AM_OID.heap!,
+        db.store.hasTable(t.id) ? db.store.rowCount(t.id) : 0, catalog.indexesOf(t.id).length > 0, t.columns.length, t.checks?.length ?? 0,
+        (t.foreignKeys?.length ?? 0) > 0 || catalog.referencing(t.id).length > 0));
+      for (const [ix, oid] of indexOids(catalog)) rows.push(rel(oid, ix.name, ix.schema, 'i', AM_OID[ix.method] ?? AM_OID.btree!, 0, false, ix.columns.length, 0, false));
+      [...catalog.views.values()].forEach((v, i) => rows.push(rel(VIEW_OID_BASE + i, v.name, v.schema, 'v', 0, 0, false, 0, 0, false)));
+      [...catalog.sequences.values()].forEach((q, i) => rows.push(rel(SEQUENCE_OID_BASE + i, q.name, q.schema, 'S', 0, 1, false, 3, 0, false)));
       return rows;
     },
   },
   'pg_catalog.pg_attribute': {
     schema: 'pg_catalog',
-    columns: [['attrelid', int], ['attname', txt], ['atttypid', int], ['attnum', int], ['attnotnull', bool], ['atthasdef', bool],
-      ['attisdropped', bool], ['atttypmod', int]],
-    rows: ({ catalog }) => userTables(catalog).flatMap((t) => t.columns.map((c, i) => [tableOid(t), c.name, PG_TYPES[c.type.id]!.oid, i + 1,
-      c.notNull, c.defaultSql !== undefined, false, c.type.length !== undefined ? c.type.length + 4 : -1])),
+    columns: [['attrelid', int], ['attname', txt], ['atttypid', int], ['attstattarget', int], ['attlen', small], ['attnum', small],
+      ['attndims', int], ['atttypmod', int], ['attnotnull', bool], ['atthasdef', bool], ['atthasmissing', bool], ['attidentity', txt],
+      ['attgenerated', txt], ['attisdropped', bool], ['attislocal', bool], ['attinhcount', int], ['attcollation', int], ['attstorage', txt],
+      ['attcompression', txt], ['attacl', txt], ['attoptions', txt], ['attfdwoptions', txt]],
+    rows: ({ catalog }) => {
+      const att = (rel: number, name: string, t: SqlType, num: number, notNull: boolean, hasDef: boolean): Row => {
+        const ty = PG_TYPES[t.id]!;
+        const textual = t.id === 'TEXT' || t.id === 'VARCHAR';
+        return [rel, name, ty.oid, -1, ty.len, num, 0, typmodOf(t), notNull, hasDef, false, '', '', false, true, 0, textual ? 100 : 0,
+          ty.len === -1 ? 'x' : 'p', '', null, null, null];
+      };
+      const rows: Row[] = userTables(catalog).flatMap((t) => t.columns.map((c, i) => att(tableOid(t), c.name, c.type, i + 1, c.notNull, c.defaultSql !== undefined)));
+      for (const [ix, oid] of indexOids(catalog)) {
+        const t = catalog.tablesById.get(ix.tableId);
+        if (t) ix.columns.forEach((c, i) => rows.push(att(oid, t.columns[c]!.name, t.columns[c]!.type, i + 1, false, false)));
+      }
+      return rows;
+    },
+  },
+  'pg_catalog.pg_attrdef': {
+    schema: 'pg_catalog',
+    columns: [['oid', int], ['adrelid', int], ['adnum', small], ['adbin', txt]],
+    rows: ({ catalog }) => userTables(catalog).flatMap((t) => t.columns.flatMap((c, i) =>
+      (c.defaultSql === undefined ? [] : [[attrdefOid(t, i + 1), tableOid(t), i + 1, c.defaultSql]]))),
   },
   'pg_catalog.pg_type': {
     schema: 'pg_catalog',
-    columns: [['oid', int], ['typname', txt], ['typnamespace', int], ['typlen', int], ['typtype', txt]],
-    rows: () => Object.values(PG_TYPES).map((t) => [t.oid, t.name, 11, t.len, t.oid === 705 ? 'p' : 'b']),
+    columns: [['oid', int], ['typname', txt], ['typnamespace', int], ['typowner', int], ['typlen', small], ['typbyval', bool], ['typtype', txt],
+      ['typcategory', txt], ['typispreferred', bool], ['typisdefined', bool], ['typdelim', txt], ['typrelid', int], ['typelem', int],
+      ['typarray', int], ['typinput', txt], ['typoutput', txt], ['typbasetype', int], ['typtypmod', int], ['typndims', int],
+      ['typcollation', int], ['typnotnull', bool], ['typdefault', txt]],
+    rows: () => {
+      const rows: Row[] = [];
+      for (const t of [...Object.values(PG_TYPES), ...PG_EXTRA_TYPES]) {
+        const coll = t.category === 'S' ? 100 : 0;
+        rows.push([t.oid, t.name, 11, 10, t.len, t.len > 0 && t.len <= 8, t.oid === 705 ? 'p' : 'b', t.category, false, true, ',', 0, 0,
+          t.array, `${t.name}in`, `${t.name}out`, 0, -1, 0, coll, false, null]);
+        if (t.array) rows.push([t.array, `_${t.name}`, 11, 10, -1, false, 'b', 'A', false, true, ',', 0, t.oid, 0, 'array_in', 'array_out', 0, -1, 0, coll, false, null]);
+      }
+      return rows;
+    },
   },
   'pg_catalog.pg_index': {
     schema: 'pg_catalog',
-    columns: [['indexrelid', int], ['indrelid', int], ['indnatts', int], ['indisunique', bool], ['indisprimary', bool], ['indkey', txt]],
-    rows: ({ catalog }) => [...catalog.indexes.values()].flatMap((ix, i) => {
+    columns: [['indexrelid', int], ['indrelid', int], ['indnatts', small], ['indnkeyatts', small], ['indisunique', bool],
+      ['indnullsnotdistinct', bool], ['indisprimary', bool], ['indisexclusion', bool], ['indimmediate', bool], ['indisclustered', bool],
+      ['indisvalid', bool], ['indcheckxmin', bool], ['indisready', bool], ['indislive', bool], ['indisreplident', bool], ['indkey', txt],
+      ['indcollation', txt], ['indclass', txt], ['indoption', txt], ['indexprs', txt], ['indpred', txt]],
+    rows: ({ catalog }) => [...indexOids(catalog)].flatMap(([ix, oid]) => {
       const t = catalog.tablesById.get(ix.tableId);
-      return t ? [[1_000_000 + i, tableOid(t), ix.columns.length, ix.unique, ix.primary, ix.columns.map((c) => c + 1).join(' ')]] : [];
+      if (!t) return [];
+      const n = ix.columns.length;
+      // indoption bits: 1 = DESC, 2 = NULLS FIRST (PostgreSQL's default for DESC)
+      return [[oid, tableOid(t), n, n, ix.unique, false, ix.primary, false, true, false, true, false, true, true, false,
+        ix.columns.map((c) => c + 1).join(' '), ix.columns.map((c) => (t.columns[c]!.type.id === 'TEXT' || t.columns[c]!.type.id === 'VARCHAR' ? 100 : 0)).join(' '),
+        ix.columns.map(() => 0).join(' '), ix.descending.map((d) => (d ? 3 : 0)).join(' '), null, null]];
     }),
+  },
+  'pg_catalog.pg_constraint': {
+    schema: 'pg_catalog',
+    columns: [['oid', int], ['conname', txt], ['connamespace', int], ['contype', txt], ['condeferrable', bool], ['condeferred', bool],
+      ['convalidated', bool], ['conrelid', int], ['contypid', int], ['conindid', int], ['conparentid', int], ['confrelid', int],
+      ['confupdtype', txt], ['confdeltype', txt], ['confmatchtype', txt], ['conislocal', bool], ['coninhcount', int], ['connoinherit', bool],
+      ['conkey', txt], ['confkey', txt], ['conbin', txt]],
+    rows: ({ catalog }) => {
+      const oids = indexOids(catalog);
+      return allConstraints(catalog).map((c) => {
+        const fk = c.fk;
+        const parent = fk ? catalog.tablesById.get(fk.refTableId) : undefined;
+        const refIx = fk && parent ? catalog.index(parent.schema, fk.refIndex) : undefined;
+        const ixOid = c.index ? oids.get(c.index) ?? 0 : refIx ? oids.get(refIx) ?? 0 : 0;
+        return [c.oid, c.name, nsOid(c.table.schema, catalog), c.type, false, false, true, tableOid(c.table), 0, ixOid, 0,
+          parent ? tableOid(parent) : 0, fk ? FK_CODE[fk.onUpdate] : ' ', fk ? FK_CODE[fk.onDelete] : ' ', fk ? 's' : ' ', true, 0, false,
+          c.type === 'c' ? null : arr(c.columns.map((k) => k + 1)), fk ? arr(fk.refColumns.map((k) => k + 1)) : null, c.check ?? null];
+      });
+    },
+  },
+  'pg_catalog.pg_am': {
+    schema: 'pg_catalog',
+    columns: [['oid', int], ['amname', txt], ['amhandler', txt], ['amtype', txt]],
+    rows: () => [[AM_OID.heap, 'heap', 'heap_tableam_handler', 't'], [AM_OID.btree, 'btree', 'bthandler', 'i'], [AM_OID.fractal, 'fractal', 'fractalhandler', 'i']],
+  },
+  'pg_catalog.pg_database': {
+    schema: 'pg_catalog',
+    columns: [['oid', int], ['datname', txt], ['datdba', int], ['encoding', int], ['datlocprovider', txt], ['datistemplate', bool],
+      ['datallowconn', bool], ['datconnlimit', int], ['datcollate', txt], ['datctype', txt], ['daticulocale', txt], ['daticurules', txt],
+      ['datcollversion', txt], ['datacl', txt], ['dattablespace', int]],
+    rows: () => [[16383, 'quiverdb', 10, 6, 'c', false, true, -1, 'C.UTF-8', 'C.UTF-8', null, null, null, null, 1663]],
+  },
+  'pg_catalog.pg_roles': {
+    schema: 'pg_catalog',
+    columns: [['oid', int], ['rolname', txt], ['rolsuper', bool], ['rolinherit', bool], ['rolcreaterole', bool], ['rolcreatedb', bool],
+      ['rolcanlogin', bool], ['rolreplication', bool], ['rolconnlimit', int], ['rolpassword', txt], ['rolvaliduntil', ts],
+      ['rolbypassrls', bool], ['rolconfig', txt]],
+    rows: () => [[10, 'quiver', true, true, true, true, true, true, -1, '********', null, true, null]],
+  },
+  'pg_catalog.pg_user': {
+    schema: 'pg_catalog',
+    columns: [['usename', txt], ['usesysid', int], ['usecreatedb', bool], ['usesuper', bool], ['userepl', bool], ['usebypassrls', bool],
+      ['passwd', txt], ['valuntil', ts], ['useconfig', txt]],
+    rows: () => [['quiver', 10, true, true, true, true, '********', null, null]],
+  },
+  'pg_catalog.pg_description': empty('pg_catalog', [['objoid', int], ['classoid', int], ['objsubid', int], ['description', txt]]),
+  'pg_catalog.pg_shdescription': empty('pg_catalog', [['objoid', int], ['classoid', int], ['description', txt]]),
+  'pg_catalog.pg_inherits': empty('pg_catalog', [['inhrelid', int], ['inhparent', int], ['inhseqno', int], ['inhdetachpending', bool]]),
+  'pg_catalog.pg_collation': {
+    schema: 'pg_catalog',
+    columns: [['oid', int], ['collname', txt], ['collnamespace', int], ['collowner', int], ['collprovider', txt], ['collisdeterministic', bool],
+      ['collencoding', int], ['collcollate', txt], ['collctype', txt]],
+    rows: () => [[100, 'default', 11, 10, 'd', true, -1, null, null], [950, 'C', 11, 10, 'c', true, -1, 'C', 'C']],
+  },
+  'pg_catalog.pg_proc': {
+    schema: 'pg_catalog',
+    columns: [['oid', int], ['proname', txt], ['pronamespace', int], ['proowner', int], ['prolang', int], ['prokind', txt], ['proretset', bool],
+      ['prorettype', int], ['pronargs', small], ['proargtypes', txt], ['prosrc', txt]],
+    rows: () => [],
+  },
+  'pg_catalog.pg_stat_user_tables': {
+    schema: 'pg_catalog',
+    columns: [['relid', int], ['schemaname', txt], ['relname', txt], ['seq_scan', big], ['seq_tup_read', big], ['idx_scan', big],
+      ['idx_tup_fetch', big], ['n_tup_ins', big], ['n_tup_upd', big], ['n_tup_del', big], ['n_live_tup', big], ['n_dead_tup', big],
+      ['n_mod_since_analyze', big], ['last_vacuum', ts], ['last_autovacuum', ts], ['last_analyze', ts], ['last_autoanalyze', ts],
+      ['vacuum_count', big], ['autovacuum_count', big], ['analyze_count', big], ['autoanalyze_count', big]],
+    rows: ({ db, catalog }) => {
+      const stats = new Map(db.store.stats().tables.map((t) => [t.id as number, t]));
+      return userTables(catalog).map((t) => {
+        const s = stats.get(t.id);
+        const a = db.tableStats(t.id);
+        const rows = BigInt(s?.rows ?? 0), dead = BigInt(s?.deletedRows ?? 0);
+        return [tableOid(t), t.schema, t.name, null, null, null, null, null, null, null, rows - dead, dead,
+          a ? BigInt(Math.max(0, (s?.rows ?? 0) - a.rowCount)) : rows, null, null, micros(a?.analyzedAt), null, 0n, 0n, a ? 1n : 0n, 0n];
+      });
+    },
+  },
+  'pg_catalog.pg_sequence': {
+    schema: 'pg_catalog',
+    columns: [['seqrelid', int], ['seqtypid', int], ['seqstart', big], ['seqincrement', big], ['seqmax', big], ['seqmin', big], ['seqcache', big], ['seqcycle', bool]],
+    rows: ({ catalog }) => [...catalog.sequences.values()].map((q, i) => [SEQUENCE_OID_BASE + i, 20, q.start, q.increment, q.max, q.min, 1n, q.cycle]),
+  },
+  'pg_catalog.pg_sequences': {
+    schema: 'pg_catalog',
+    columns: [['schemaname', txt], ['sequencename', txt], ['sequenceowner', txt], ['data_type', txt], ['start_value', big], ['min_value', big],
+      ['max_value', big], ['increment_by', big], ['cycle', bool], ['cache_size', big]],
+    rows: ({ catalog }) => [...catalog.sequences.values()].map((q) => [q.schema, q.name, 'quiver', 'bigint', q.start, q.min, q.max, q.increment, q.cycle, 1n]),
+  },
+  'pg_catalog.pg_tablespace': {
+    schema: 'pg_catalog',
+    columns: [['oid', int], ['spcname', txt], ['spcowner', int], ['spcacl', txt], ['spcoptions', txt]],
+    rows: () => [[1663, 'pg_default', 10, null, null], [1664, 'pg_global', 10, null, null]],
+  },
+  'pg_catalog.pg_extension': {
+    schema: 'pg_catalog',
+    columns: [['oid', int], ['extname', txt], ['extowner', int], ['extnamespace', int], ['extrelocatable', bool], ['extversion', txt]],
+    rows: () => [[13500, 'plpgsql', 10, 11, false, '1.0']],
+  },
+  'pg_catalog.pg_enum': empty('pg_catalog', [['oid', int], ['enumtypid', int], ['enumsortorder', dbl], ['enumlabel', txt]]),
+  'pg_catalog.pg_policy': empty('pg_catalog', [['oid', int], ['polname', txt], ['polrelid', int], ['polcmd', txt], ['polpermissive', bool],
+    ['polroles', txt], ['polqual', txt], ['polwithcheck', txt]]),
+  'pg_catalog.pg_statistic_ext': empty('pg_catalog', [['oid', int], ['stxrelid', int], ['stxname', txt], ['stxnamespace', int], ['stxowner', int],
+    ['stxstattarget', int], ['stxkeys', txt], ['stxkind', txt], ['stxexprs', txt]]),
+  'pg_catalog.pg_publication': empty('pg_catalog', [['oid', int], ['pubname', txt], ['pubowner', int], ['puballtables', bool], ['pubinsert', bool],
+    ['pubupdate', bool], ['pubdelete', bool], ['pubtruncate', bool], ['pubviaroot', bool]]),
+  'pg_catalog.pg_publication_rel': empty('pg_catalog', [['oid', int], ['prpubid', int], ['prrelid', int], ['prqual', txt], ['prattrs', txt]]),
+  'pg_catalog.pg_publication_namespace': empty('pg_catalog', [['oid', int], ['pnpubid', int], ['pnnspid', int]]),
+  'pg_catalog.pg_trigger': empty('pg_catalog', [['oid', int], ['tgrelid', int], ['tgparentid', int], ['tgname', txt], ['tgfoid', int], ['tgtype', small],
+    ['tgenabled', txt], ['tgisinternal', bool], ['tgconstrrelid', int], ['tgconstrindid', int], ['tgconstraint', int], ['tgdeferrable', bool],
+    ['tginitdeferred', bool], ['tgnargs', small]]),
+  'pg_catalog.pg_depend': empty('pg_catalog', [['classid', int], ['objid', int], ['objsubid', int], ['refclassid', int], ['refobjid', int],
+    ['refobjsubid', int], ['deptype', txt]]),
+  'pg_catalog.pg_rewrite': empty('pg_catalog', [['oid', int], ['rulename', txt], ['ev_class', int], ['ev_type', txt], ['ev_enabled', txt], ['is_instead', bool]]),
+  'pg_catalog.pg_foreign_table': empty('pg_catalog', [['ftrelid', int], ['ftserver', int], ['ftoptions', txt]]),
+  'pg_catalog.pg_partitioned_table': empty('pg_catalog', [['partrelid', int], ['partstrat', txt], ['partnatts', small], ['partdefid', int]]),
+  'pg_catalog.pg_stat_activity': {
+    schema: 'pg_catalog',
+    columns: [['datid', int], ['datname', txt], ['pid', int], ['usename', txt], ['application_name', txt], ['state', txt], ['query', txt]],
+    rows: () => [],
   },
   'pg_catalog.pg_indexes': {
     schema: 'pg_catalog',
@@ -213,6 +424,17 @@ export function systemRelation(schema: string | undefined, name: string): { key:
 
 export function systemTableNames(): string[] {
   return Object.keys(RELATIONS);
+}
+
+/** OID of a system relation ('pg_catalog.pg_class'), or undefined. */
+export function systemRelationOid(key: string): number | undefined {
+  const i = Object.keys(RELATIONS).indexOf(key);
+  return i < 0 ? undefined : SYSTEM_REL_OID_BASE + i;
+}
+
+/** 'schema.name' of the system relation with this OID, or undefined. */
+export function systemRelationByOid(oid: number): string | undefined {
+  return Object.keys(RELATIONS)[oid - SYSTEM_REL_OID_BASE];
 }
 
 export class SystemTable implements TableSource {

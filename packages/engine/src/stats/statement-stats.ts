@@ -7,6 +7,8 @@
  *  1. At most MAX_ENTRIES entries; the least-called entry is evicted first.
  */
 const MAX_ENTRIES = 5000;
+/** characters of a statement's text that are normalized and kept */
+const MAX_TEXT = 1000;
 
 export interface StatementFigures {
   readonly query: string;
@@ -20,7 +22,10 @@ export interface StatementFigures {
 /** Replace numeric and string literals with `$n` placeholders (a light normalization). */
 export function normalizeStatement(sql: string): string {
   let n = 0;
-  return sql
+  // long statements (bulk INSERT ... VALUES) are keyed by their head: normalizing all of a
+  // multi-megabyte text would cost more than running it
+  const text = sql.length > MAX_TEXT ? `${sql.slice(0, MAX_TEXT)}…` : sql;
+  return text
     .trim()
     .replace(/;\s*$/, '')
     .replace(/'(?:[^']|'')*'|\b\d+(?:\.\d+)?(?:e[+-]?\d+)?\b/gi, () => `$${++n}`)

@@ -191,7 +191,11 @@ export class EngineTable implements TableSource {
       rowIds = Float64Array.from(keep, (i) => ids[i]!);
       batch = takeRows(batch, keep);
     }
-    const deleted = await this.#deleteRows(rowIds, 'FOR NO KEY UPDATE');
+    // PostgreSQL: an update takes FOR NO KEY UPDATE, or FOR UPDATE when it changes a unique key
+    // (so it conflicts with the FOR KEY SHARE of a foreign key check); only rows of tables that
+    // carry row locks need the distinction
+    const keyChanged = isRowLocked(this.#db, this.#meta.id) ? await this.#keyChanges(rowIds, batch) : undefined;
+    const deleted = await this.#deleteRows(rowIds, (i) => (keyChanged?.[i] ? 'FOR UPDATE' : 'FOR NO KEY UPDATE'));
     if (deleted.length === 0) return 0;
     const rows = deleted.length === rowIds.length ? batch : takeRows(batch, deleted);
     const newIds = this.#db.store.insert(this.#txn.id, this.#meta.id, rows);
@@ -322,12 +326,24 @@ export class EngineTable implements TableSource {
     return kept;
   }
 
+  /** Per row of an update: does it change the key of a unique index? */
+  async #keyChanges(rowIds: Float64Array, batch: ColumnBatch): Promise<boolean[]> {
+    const cols = [...new Set(this.#indexes.filter((ix) => ix.unique).flatMap((ix) => ix.columns))];
+    const out = new Array<boolean>(rowIds.length).fill(false);
+    if (cols.length === 0) return out;
+    const old = await this.#db.store.fetch(this.#meta.id, rowIds, cols);
+    for (let i = 0; i < rowIds.length; i++) {
+      out[i] = cols.some((c, j) => valueAt(old.columns[j]!, i) !== valueAt(batch.columns[c]!, i));
+    }
+    return out;
+  }
+
   /** Delete rows; returns the positions (in `rowIds`) actually deleted by this call. */
-  async #deleteRows(rowIds: Float64Array, mode: RowLockMode = 'FOR UPDATE'): Promise<number[]> {
+  async #deleteRows(rowIds: Float64Array, modeOf: (i: number) => RowLockMode = () => 'FOR UPDATE'): Promise<number[]> {
     const store = this.#db.store;
     if (isRowLocked(this.#db, this.#meta.id)) {
       // rows of this table may carry SELECT ... FOR SHARE / UPDATE locks: respect them
-      for (const id of rowIds) await this.#txn.lockRow(this.#db, this.#meta.id, id, mode, 'wait');
+      for (let i = 0; i < rowIds.length; i++) await this.#txn.lockRow(this.#db, this.#meta.id, rowIds[i]!, modeOf(i), 'wait');
     }
     const outcomes = store.delete(this.#txn.id, this.#txn.snapshot, this.#meta.id, rowIds);
     this.#txn.wrote = true;
@@ -461,7 +477,11 @@ const ROW_MODES: Readonly<Record<NonNullable<ScanRequest['lockMode']>, RowLockMo
  * take row locks too, so they wait for those readers; other tables skip that cost.
  */
 const rowLockedTables = new WeakMap<Database, Set<number>>();
-function markRowLocked(db: Database, table: number): void {
+/**
+ * Mark a table as carrying row locks, so its writers take row locks too. Call it before taking a
+ * row lock yourself (e.g. FOR KEY SHARE on a parent row in a foreign key check).
+ */
+export function markRowLocked(db: Database, table: number): void {
   let s = rowLockedTables.get(db);
   if (!s) rowLockedTables.set(db, (s = new Set()));
   s.add(table);
