@@ -10,17 +10,18 @@ import { ALL_ENGINES, type EngineName } from './engines/adapter.js';
 import { ALL_GROUPS, defaultOptions, type BenchOptions, type Group } from './harness/context.js';
 import { renderMarkdown } from './report/markdown.js';
 import { runBench } from './run-bench.js';
+import { updateReadmeSection } from './report/readme.js';
 
 const USAGE = `usage: bench [--quick] [--sf 0.01|0.1|1] [--only ${ALL_GROUPS.join(',')}] [--engines ${ALL_ENGINES.join(',')}]
-             [--runs N] [--kv-rows N] [--out DIR] [--quiet]`;
+             [--runs N] [--kv-rows N] [--out DIR] [--update-readme] [--quiet]`;
 
-export function parseArgs(argv: readonly string[]): { opts: BenchOptions; outDir: string; quiet: boolean } {
+export function parseArgs(argv: readonly string[]): { opts: BenchOptions; outDir: string; quiet: boolean; updateReadme: boolean } {
   const flags = new Map<string, string | true>();
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (!a.startsWith('--')) throw new Error(`unexpected argument ${a}\n${USAGE}`);
     const [k, inline] = a.slice(2).split('=', 2) as [string, string | undefined];
-    if (k === 'quick' || k === 'quiet' || k === 'help') flags.set(k, true);
+    if (k === 'quick' || k === 'quiet' || k === 'help' || k === 'update-readme') flags.set(k, true);
     else {
       const v = inline ?? argv[++i];
       if (v === undefined) throw new Error(`--${k} needs a value\n${USAGE}`);
@@ -61,6 +62,7 @@ export function parseArgs(argv: readonly string[]): { opts: BenchOptions; outDir
     opts: defaultOptions(quick, overrides),
     outDir: typeof out === 'string' ? resolve(out) : join(here, '..', 'results'),
     quiet: flags.has('quiet'),
+    updateReadme: flags.has('update-readme'),
   };
 }
 
@@ -72,11 +74,16 @@ async function main(): Promise<void> {
     console.error((err as Error).message);
     process.exit(2);
   }
-  const { opts, outDir, quiet } = parsed;
+  const { opts, outDir, quiet, updateReadme } = parsed;
   const log = quiet ? () => {} : (msg: string) => console.error(`[bench] ${msg}`);
   log(`${opts.quick ? 'quick' : 'full'} run: SF ${opts.sf}, kv ${opts.kvRows} rows, ${opts.runs} runs, engines ${opts.engines.join(', ')}`);
   const report = await runBench(opts, { outDir, log });
   console.log(renderMarkdown(report));
+  if (updateReadme) {
+    const readme = join(dirname(fileURLToPath(import.meta.url)), '..', 'README.md');
+    updateReadmeSection(readme, report);
+    log(`updated ${readme}`);
+  }
   log(`wrote ${join(outDir, 'latest.json')}, latest.md${opts.groups.has('tpch') ? ', tpch.svg' : ''} in ${report.meta.durationS} s`);
 }
 

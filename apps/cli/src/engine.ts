@@ -13,6 +13,8 @@ export interface CliResult extends ResultLike {
 export interface CliConnection {
   query(sql: string, params?: unknown[]): Promise<CliResult>;
   close(): Promise<void>;
+  /** 'I' idle, 'T' in a transaction block, 'E' in a failed one (quiverdb's Connection has it). */
+  transactionStatus?(): 'I' | 'T' | 'E';
 }
 
 export interface CliDatabase {

@@ -13,5 +13,6 @@ export type { SplitResult } from './split-statements.js';
 export { formatResult, formatTable, formatCsv, formatJson, formatNdjson, formatMarkdown, commandTag, valueText, jsonValue, OUTPUT_FORMATS } from './format-result.js';
 export type { OutputFormat, ResultLike } from './format-result.js';
 export { formatError } from './engine.js';
+export { parseCsv, importCsv } from './csv-import.js';
 export { Session } from './session.js';
 export { runRepl, REPL_HELP, historyFile } from './repl.js';

@@ -4,7 +4,9 @@
  *   DIR omitted       an in-memory database (':memory:')
  *   -c SQL, -f FILE   run them in the order given (both may repeat; `-f -` reads stdin); stop at
  *                     the first error
- *   neither           SQL from stdin when stdin is not a terminal, else the REPL (-i forces it)
+ *   --import T=F.csv  load a CSV file into table T (in order with -c/-f; one transaction)
+ *   neither           SQL from stdin when stdin is not a terminal, else the REPL
+ *   -i                the REPL even when stdin is not a terminal (after -c/-f, if given)
  *
  * Exit status: 0 success; 1 an SQL error (printed on stderr as `ERROR: <message> (SQLSTATE <code>)`)
  * or a database that does not open; 2 bad usage.
@@ -24,7 +26,7 @@ export interface CliIo {
   readonly stderr: NodeJS.WritableStream;
 }
 
-type Action = { kind: 'sql'; text: string } | { kind: 'file'; path: string };
+type Action = { kind: 'sql'; text: string } | { kind: 'file'; path: string } | { kind: 'import'; table: string; path: string };
 
 async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
   const chunks: Buffer[] = [];
@@ -40,6 +42,7 @@ export async function main(argv: readonly string[], io: CliIo = process): Promis
     .argument('[dir]', 'database directory (created if missing)')
     .option('-c, --command <sql>', 'run SQL (repeatable; statements separated by ;)')
     .option('-f, --file <path>', 'run the SQL in a file, - for stdin (repeatable)')
+    .option('--import <table=file.csv>', 'load a CSV file (header = column names) into a table (repeatable)')
     .addOption(new Option('--format <format>', 'output format').choices([...OUTPUT_FORMATS]).default('table'))
     .option('-i, --interactive', 'start the REPL even when stdin is not a terminal')
     .option('--timing', 'print the time of each statement on stderr')
@@ -51,6 +54,10 @@ export async function main(argv: readonly string[], io: CliIo = process): Promis
     });
   program.on('option:command', (text: string) => actions.push({ kind: 'sql', text }));
   program.on('option:file', (path: string) => actions.push({ kind: 'file', path }));
+  program.on('option:import', (spec: string) => {
+    const eq = spec.indexOf('=');
+    actions.push(eq > 0 ? { kind: 'import', table: spec.slice(0, eq), path: spec.slice(eq + 1) } : { kind: 'import', table: '', path: spec });
+  });
 
   try {
     program.parse([...argv], { from: 'user' });
@@ -68,6 +75,12 @@ export async function main(argv: readonly string[], io: CliIo = process): Promis
     return 2;
   }
 
+  const badImport = actions.find((a) => a.kind === 'import' && (a.table === '' || a.path === ''));
+  if (badImport !== undefined) {
+    io.stderr.write('quiver: --import needs TABLE=FILE\n');
+    return 2;
+  }
+
   let db: CliDatabase;
   try {
     db = await openDatabase(dir);
@@ -80,10 +93,15 @@ export async function main(argv: readonly string[], io: CliIo = process): Promis
   session.timing = opts.timing === true;
   let ok = true;
   try {
-    if (interactive) {
-      await runRepl(session, { input: io.stdin, output: io.stdout, err: io.stderr, terminal: io.stdin.isTTY === true });
-    } else if (actions.length > 0) {
+    if (actions.length > 0) {
       for (const a of actions) {
+        if (a.kind === 'import') {
+          if (!(await session.importFile(a.table, a.path))) {
+            ok = false;
+            break;
+          }
+          continue;
+        }
         let text: string;
         if (a.kind === 'sql') text = a.text;
         else {
@@ -100,7 +118,10 @@ export async function main(argv: readonly string[], io: CliIo = process): Promis
           break;
         }
       }
-    } else {
+    }
+    if (interactive && ok) {
+      await runRepl(session, { input: io.stdin, output: io.stdout, err: io.stderr, terminal: io.stdin.isTTY === true });
+    } else if (!interactive && actions.length === 0) {
       ok = await session.runScript(await readAll(io.stdin));
     }
     if (ok) session.flushArrow();

@@ -5,6 +5,7 @@
  *
  *   \q  quit            \?  help               \dt  list tables        \d NAME  describe a table
  *   \timing [on|off]    \format FMT (table|csv|json|ndjson|markdown)
+ *   \import TABLE FILE  \export FILE QUERY   \i FILE
  *
  * Concurrency: one statement at a time; input lines that arrive meanwhile wait in readline's
  * queue. Ctrl-C clears a partly typed statement; Ctrl-D (end of input) quits.
@@ -27,6 +28,9 @@ export const REPL_HELP = `meta-commands:
   \\d NAME            describe a table
   \\timing [on|off]   print the time each statement takes
   \\format FMT        output format: table, csv, json, ndjson, markdown
+  \\import TABLE FILE load a CSV file (header = column names) into TABLE
+  \\export FILE QUERY write a query's result to FILE (.csv .json .ndjson .md .arrow)
+  \\i FILE            run the SQL in FILE
   \\?                 this help
 SQL statements end with ';' and may span lines.
 `;
@@ -144,6 +148,32 @@ async function metaCommand(session: Session, cmd: string, opts: ReplOptions): Pr
         );
       }
       return false;
+    case '\\import':
+      if (args.length !== 2) opts.err.write('usage: \\import TABLE FILE.csv\n');
+      else await session.importFile(args[0]!, args[1]!);
+      return false;
+    case '\\export': {
+      const rest = cmd.slice(name!.length).trim();
+      const space = rest.search(/\s/);
+      if (space < 0) opts.err.write('usage: \\export FILE QUERY\n');
+      else await session.exportQuery(rest.slice(0, space), rest.slice(space + 1).trim().replace(/;\s*$/, ''));
+      return false;
+    }
+    case '\\i':
+    case '\\include': {
+      const path = cmd.slice(name!.length).trim();
+      if (path.length === 0) opts.err.write('usage: \\i FILE\n');
+      else {
+        let text: string | undefined;
+        try {
+          text = readFileSync(path, 'utf8');
+        } catch (err) {
+          opts.err.write(`\\i: cannot read ${path}: ${(err as Error).message}\n`);
+        }
+        if (text !== undefined) await session.runScript(text);
+      }
+      return false;
+    }
     case '\\timing':
       session.timing = args[0] === undefined ? !session.timing : args[0] === 'on';
       opts.output.write(`Timing is ${session.timing ? 'on' : 'off'}.\n`);

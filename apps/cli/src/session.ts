@@ -8,7 +8,10 @@
  *  3. With `--format arrow` only the last result that has columns is written (one IPC stream
  *     holds one schema), after the whole script succeeded.
  */
+import { readFile, writeFile } from 'node:fs/promises';
+import { extname } from 'node:path';
 import { tableToIPC } from 'apache-arrow';
+import { importCsv } from './csv-import.js';
 import { formatError, type CliConnection, type CliResult } from './engine.js';
 import { formatResult, type OutputFormat } from './format-result.js';
 import { scriptStatements } from './split-statements.js';
@@ -61,6 +64,41 @@ export class Session {
       if (!(await this.runStatement(sql))) return false;
     }
     return true;
+  }
+
+  /** Load a CSV file (header = column names) into `table`; false (after printing the error) on failure. */
+  async importFile(table: string, path: string): Promise<boolean> {
+    let text: string;
+    try {
+      text = await readFile(path, 'utf8');
+    } catch (err) {
+      this.#err.write(`quiver: cannot read ${path}: ${(err as Error).message}\n`);
+      return false;
+    }
+    try {
+      const n = await importCsv(this.#conn, table, text);
+      if (this.format === 'table') this.#out.write(`IMPORT ${n}\n`);
+      return true;
+    } catch (err) {
+      this.#err.write(formatError(err));
+      return false;
+    }
+  }
+
+  /** Run `sql` and write its result to `path` in the format its extension names (.csv .json .ndjson .md .arrow). */
+  async exportQuery(path: string, sql: string): Promise<boolean> {
+    const ext = extname(path).toLowerCase();
+    const format: OutputFormat =
+      ext === '.json' ? 'json' : ext === '.ndjson' || ext === '.jsonl' ? 'ndjson' : ext === '.md' ? 'markdown' : ext === '.arrow' || ext === '.arrows' ? 'arrow' : 'csv';
+    try {
+      const r = await this.#conn.query(sql);
+      await writeFile(path, format === 'arrow' ? tableToIPC(r.toArrow(), 'stream') : formatResult(r, format));
+      if (this.format === 'table') this.#out.write(`EXPORT ${r.rows.length}\n`);
+      return true;
+    } catch (err) {
+      this.#err.write(formatError(err, sql));
+      return false;
+    }
   }
 
   /** With `--format arrow`: write the last result with columns as an Arrow IPC stream. */

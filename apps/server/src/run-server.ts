@@ -12,6 +12,7 @@
  *  1. shutdown() runs its steps once, however often it is called or signalled.
  *  2. The database is closed on every path that opened it (a failed checkpoint still closes).
  */
+import { readFileSync } from 'node:fs';
 import { Database } from 'quiverdb';
 import { startServer, type QuiverServer } from '@quiverdb/server';
 import type { ServerConfig } from './config.js';
@@ -33,6 +34,8 @@ export interface RunOptions {
 
 export async function runServer(config: ServerConfig, opts: RunOptions = {}): Promise<RunningServer> {
   const logger = opts.logger ?? createJsonLogger(config.logLevel);
+  // read the TLS files before opening the database, so a bad path fails fast
+  const pgTls = config.tlsCert !== undefined && config.tlsKey !== undefined ? { cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey) } : undefined;
   const t0 = performance.now();
   const db = await Database.open(config.data);
   logger.info('database open', { data: config.data, ms: Math.round(performance.now() - t0) });
@@ -45,13 +48,17 @@ export async function runServer(config: ServerConfig, opts: RunOptions = {}): Pr
       pgPort: config.pgPort,
       logger,
       ...(config.pgPassword !== undefined ? { pgPassword: config.pgPassword } : {}),
+      pgAuthMethod: config.pgAuth,
+      ...(pgTls !== undefined ? { pgTls, httpTls: pgTls } : {}),
+      ...(config.httpToken !== undefined ? { httpToken: config.httpToken } : {}),
       shutdownGraceMs: config.shutdownGraceMs,
+      ...(config.slowQueryMs !== undefined ? { slowQueryMs: config.slowQueryMs } : {}),
     });
   } catch (err) {
     await db.close();
     throw err;
   }
-  logger.info('ready', { host: config.host, httpPort: server.httpPort, pgPort: server.pgPort, pid: process.pid });
+  logger.info('ready', { host: config.host, httpPort: server.httpPort, pgPort: server.pgPort, tls: pgTls !== undefined, pid: process.pid });
 
   let stopping: Promise<number> | null = null;
   const shutdown = (reason = 'shutdown requested'): Promise<number> => {

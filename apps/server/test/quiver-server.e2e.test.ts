@@ -5,7 +5,8 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import https from 'node:https';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pg, postQuery, ServerProcess } from './helpers.js';
@@ -64,22 +65,40 @@ describe('quiver-server', () => {
     expect(await server.exited).toEqual({ code: 0, signal: null });
     expect(server.logs.map((l) => l.msg)).toEqual(expect.arrayContaining(['shutting down', 'checkpoint done', 'stopped']));
 
-    const again = start(['--data', data, '--http-port', '0', '--pg-port', 'off']);
+    // restart, configured from the environment this time
+    const again = start([], { QUIVER_DATA: data, QUIVER_HTTP_PORT: '0', QUIVER_PG_PORT: 'off' });
     const ports = await again.ready();
+    expect(ports.pgPort).toBeNull();
     const after = await postQuery(ports.httpPort, 'SELECT id, name FROM items ORDER BY id');
     expect(after.body.rows).toEqual([[1, 'apple'], [2, 'pear'], [3, 'plum']]);
     again.kill('SIGINT');
     expect((await again.exited).code).toBe(0);
+    for (const l of [...server.logs, ...again.logs]) expect(typeof l.ts === 'string' && typeof l.msg === 'string' && l.level !== 'raw').toBe(true);
   });
 
-  it('takes its settings from the environment', async () => {
-    const server = start([], { QUIVER_DATA: ':memory:', QUIVER_HTTP_PORT: '0', QUIVER_PG_PORT: 'off' });
-    const { httpPort, pgPort } = await server.ready();
-    expect(pgPort).toBeNull();
-    expect((await postQuery(httpPort, 'SELECT 1 AS one')).body.rows).toEqual([[1]]);
+  it('serves HTTPS with a bearer token when configured', async () => {
+    const fixtures = path.resolve(import.meta.dirname, '../../../packages/server/test/fixtures');
+    const server = start(['--data', ':memory:', '--pg-port', 'off', '--http-port', '0', '--http-token', 'tok', '--tls-cert', path.join(fixtures, 'test-cert.pem'), '--tls-key', path.join(fixtures, 'test-key.pem')]);
+    const { httpPort } = await server.ready();
+    const ca = readFileSync(path.join(fixtures, 'test-cert.pem'));
+    const post = (auth?: string) => new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = https.request({ host: '127.0.0.1', port: httpPort, path: '/v1/query', method: 'POST', ca, servername: 'localhost', headers: { 'content-type': 'application/json', ...(auth ? { authorization: auth } : {}) } }, (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => { body += d; });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      });
+      req.on('error', reject);
+      req.end(JSON.stringify({ sql: 'SELECT 7 AS n' }));
+    });
+    const denied = await post();
+    expect(denied.status).toBe(401);
+    expect(JSON.parse(denied.body).error.code).toBe('28000');
+    const ok = await post('Bearer tok');
+    expect(ok.status).toBe(200);
+    expect(JSON.parse(ok.body).rows).toEqual([[7]]);
     server.kill('SIGTERM');
     expect((await server.exited).code).toBe(0);
-    for (const l of server.logs) expect(typeof l.ts === 'string' && typeof l.msg === 'string' && l.level !== 'raw').toBe(true);
   });
 
   it('exits non-zero with a usage error when --data is missing', async () => {
@@ -109,19 +128,27 @@ describe('quiver-server', () => {
     expect((await again.exited).code).toBe(0);
   });
 
-  it.skipIf(!psqlAvailable)('serves psql', async () => {
-    const server = start(['--data', ':memory:', '--http-port', 'off', '--pg-port', '0']);
+  it.skipIf(!psqlAvailable)('serves psql, with a SCRAM password, in plaintext and over TLS', async () => {
+    const fixtures = path.resolve(import.meta.dirname, '../../../packages/server/test/fixtures');
+    const server = start(['--data', ':memory:', '--http-port', 'off', '--pg-port', '0', '--pg-password', 's3cret', '--tls-cert', path.join(fixtures, 'test-cert.pem'), '--tls-key', path.join(fixtures, 'test-key.pem')]);
     const { pgPort } = await server.ready();
-    const psql = (...args: string[]) => new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
-      const r = spawnSync('psql', ['-h', '127.0.0.1', '-p', String(pgPort), '-U', 'e2e', '-d', 'quiver', '-X', '-A', '-t', ...args], { encoding: 'utf8', env: { ...process.env, PGCONNECT_TIMEOUT: '5' } });
-      resolve({ status: r.status, stdout: r.stdout, stderr: r.stderr });
-    });
-    const ok = await psql('-c', 'CREATE TABLE p (a INTEGER, b TEXT, c DOUBLE PRECISION, d BOOLEAN)', '-c', "INSERT INTO p VALUES (1, 'x', 1e20, true), (2, NULL, 0.5, false)", '-c', 'SELECT a, b, c, d FROM p ORDER BY a');
+    const psql = (opts: { sslmode: string; password?: string }, ...args: string[]) =>
+      spawnSync('psql', [`host=127.0.0.1 port=${pgPort} user=e2e dbname=quiver sslmode=${opts.sslmode}`, '-X', '-A', '-t', '-w', ...args], {
+        encoding: 'utf8',
+        env: { ...process.env, PGPASSWORD: opts.password ?? 's3cret', PGCONNECT_TIMEOUT: '5' },
+      });
+    const ok = psql({ sslmode: 'disable' }, '-c', 'CREATE TABLE p (a INTEGER, b TEXT, c DOUBLE PRECISION, d BOOLEAN)', '-c', "INSERT INTO p VALUES (1, 'x', 1e20, true), (2, NULL, 0.5, false)", '-c', 'SELECT a, b, c, d FROM p ORDER BY a');
     expect(ok.status).toBe(0);
     expect(ok.stdout.trim().split('\n')).toEqual(['CREATE TABLE', 'INSERT 0 2', '1|x|1e+20|t', '2||0.5|f']);
-    const bad = await psql('-v', 'ON_ERROR_STOP=1', '-c', 'SELECT * FROM nope');
+    const bad = psql({ sslmode: 'disable' }, '-v', 'ON_ERROR_STOP=1', '-c', 'SELECT * FROM nope');
     expect(bad.status).not.toBe(0);
     expect(bad.stderr).toMatch(/relation "nope" does not exist/);
+    const tls = psql({ sslmode: 'require' }, '-c', 'SELECT count(*) FROM p');
+    expect(tls.status).toBe(0);
+    expect(tls.stdout.trim()).toBe('2');
+    const wrong = psql({ sslmode: 'require', password: 'wrong' }, '-c', 'SELECT 1');
+    expect(wrong.status).not.toBe(0);
+    expect(wrong.stderr).toMatch(/password authentication failed/);
     server.kill('SIGTERM');
     expect((await server.exited).code).toBe(0);
   });

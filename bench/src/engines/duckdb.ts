@@ -87,7 +87,8 @@ export class DuckDbAdapter extends DuckSession implements EngineAdapter {
   }
 
   override async close(): Promise<void> {
-    this.conn.closeSync();
+    this.conn?.closeSync();
     this.#instance?.closeSync();
+    this.#instance = undefined;
   }
 }

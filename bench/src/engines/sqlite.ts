@@ -80,7 +80,7 @@ class SqliteSession implements Session {
   }
 
   async close(): Promise<void> {
-    this.db.close();
+    if (this.db?.open) this.db.close();
   }
 }
 

@@ -66,6 +66,62 @@ export function geoMeanRatio(ms: readonly Measurement[], engine: EngineName, bas
   return count ? { value: Math.exp(logSum / count), count } : undefined;
 }
 
+interface Target {
+  readonly issue: number;
+  readonly text: string;
+  /** 'met' | 'not met' | 'not measured' and the figure behind it. */
+  readonly verdict: string;
+}
+
+function medianOf(ms: readonly Measurement[], group: string, workload: (w: string) => boolean, engine: EngineName): number | undefined {
+  const m = ms.find((x) => x.group === group && workload(x.workload) && x.engine === engine);
+  return m?.status === 'ok' ? m.stats?.median : undefined;
+}
+
+/** The performance targets the issues set, checked against this run. */
+export function evaluateTargets(report: BenchReport): Target[] {
+  const ms = report.measurements;
+  const out: Target[] = [];
+  const verdict = (ok: boolean | undefined, figure: string): string => (ok === undefined ? 'not measured' : `${ok ? 'met' : 'not met'} (${figure})`);
+  const tpch = ms.filter((m) => m.group === 'tpch');
+  if (tpch.length) {
+    for (const peer of ['sqlite', 'pglite', 'alasql'] as const) {
+      const queries = [...new Set(tpch.map((m) => m.workload))];
+      let wins = 0, both = 0;
+      for (const q of queries) {
+        const a = medianOf(ms, 'tpch', (w) => w === q, 'quiverdb'), b = medianOf(ms, 'tpch', (w) => w === q, peer);
+        if (a !== undefined && b !== undefined) {
+          both++;
+          if (a < b) wins++;
+        }
+      }
+      out.push({ issue: 5, text: `TPC-H: QuiverDB faster than ${peer} on every query`, verdict: verdict(both ? wins === queries.length : undefined, `faster on ${wins} of ${queries.length}`) });
+    }
+    const gm = geoMeanRatio(tpch, 'duckdb');
+    out.push({ issue: 5, text: 'TPC-H: QuiverDB within 2.5x of DuckDB in geometric mean', verdict: verdict(gm ? gm.value >= 0.4 : undefined, gm ? `QuiverDB ${fmtNum(1 / gm.value)}x DuckDB's time over ${gm.count} queries` : '') });
+  }
+  const ratioTo = (group: string, w: (x: string) => boolean, peer: EngineName): number | undefined => {
+    const a = medianOf(ms, group, w, 'quiverdb'), b = medianOf(ms, group, w, peer);
+    return a !== undefined && b !== undefined ? a / b : undefined;
+  };
+  const point = ratioTo('oltp', (w) => w.startsWith('point lookup'), 'sqlite');
+  out.push({ issue: 6, text: 'point lookup within 1.5x of SQLite', verdict: verdict(point === undefined ? undefined : point <= 1.5, point === undefined ? '' : `${fmtNum(point)}x`) });
+  const range = ratioTo('oltp', (w) => w.startsWith('range scan'), 'sqlite');
+  out.push({ issue: 6, text: '100-row range scan within 1.5x of SQLite', verdict: verdict(range === undefined ? undefined : range <= 1.5, range === undefined ? '' : `${fmtNum(range)}x`) });
+  const load = ratioTo('load', (w) => w.startsWith('load kv'), 'sqlite');
+  out.push({ issue: 4, text: 'bulk load at least SQLite\'s rows/s (kv load)', verdict: verdict(load === undefined ? undefined : load <= 1, load === undefined ? '' : `QuiverDB takes ${fmtNum(load)}x SQLite's time`) });
+  const commit = ratioTo('oltp', (w) => w.startsWith('durable single-row insert'), 'sqlite');
+  out.push({ issue: 4, text: 'durable single-row commits (1 connection) at least SQLite WAL+FULL\'s rate', verdict: verdict(commit === undefined ? undefined : commit <= 1, commit === undefined ? '' : `QuiverDB takes ${fmtNum(commit)}x SQLite's time per commit`) });
+  const q16 = medianOf(ms, 'concurrency', (w) => w.endsWith(' 16 connections'), 'quiverdb');
+  const s1 = medianOf(ms, 'concurrency', (w) => w.endsWith(' 1 connection'), 'sqlite');
+  out.push({
+    issue: 4,
+    text: 'short transactions from 16 connections at least 3x SQLite\'s single-connection rate (measured on the two-update transaction)',
+    verdict: verdict(q16 === undefined || s1 === undefined ? undefined : s1 / q16 >= 3, q16 === undefined || s1 === undefined ? '' : `${fmtNum(s1 / q16)}x`),
+  });
+  return out;
+}
+
 export function renderMarkdown(report: BenchReport): string {
   const { meta } = report;
   const engines = Object.keys(meta.engines) as EngineName[];
@@ -102,6 +158,15 @@ export function renderMarkdown(report: BenchReport): string {
       });
       lines.push(`| geometric mean of ratios | ${gm.join(' | ')} |`);
     }
+  }
+  const targets = evaluateTargets(report);
+  if (targets.length) {
+    lines.push('');
+    lines.push('## Targets from the issues');
+    lines.push('');
+    lines.push('| issue | target | this run |');
+    lines.push('|---|---|---|');
+    for (const t of targets) lines.push(`| #${t.issue} | ${t.text} | ${t.verdict} |`);
   }
   if (report.memory.length) {
     lines.push('');

@@ -43,9 +43,19 @@ export function retailPrice(partkey: number): number {
   return (90_000 + (Math.floor(partkey / 10) % 20_001) + 100 * (partkey % 1000)) / 100;
 }
 
-/** Spec 4.2.3: the i-th (0..3) supplier of a part, with S suppliers in all. */
+/**
+ * Spec 4.2.3: the i-th (0..3) supplier of a part, with S suppliers in all. At the spec's scale
+ * factors the four are distinct; at tiny test scales (S < 100) the formula can repeat a
+ * supplier, so a repeat moves on to the next unused key (S >= 4 required).
+ */
 export function supplierOfPart(partkey: number, i: number, s: number): number {
-  return ((partkey + i * (Math.floor(s / 4) + Math.floor((partkey - 1) / s))) % s) + 1;
+  const used: number[] = [];
+  for (let j = 0; j <= i; j++) {
+    let k = ((partkey + j * (Math.floor(s / 4) + Math.floor((partkey - 1) / s))) % s) + 1;
+    while (used.includes(k)) k = (k % s) + 1;
+    used.push(k);
+  }
+  return used[i]!;
 }
 
 /** Spec 4.2.3: order keys are sparse, the first 8 of every 32. `i` counts from 0. */

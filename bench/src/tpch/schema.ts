@@ -62,7 +62,7 @@ export function tpchRowCounts(sf: number): Record<Exclude<TpchTableName, 'lineit
   return {
     region: 5,
     nation: 25,
-    supplier: Math.max(1, Math.round(10_000 * sf)),
+    supplier: Math.max(4, Math.round(10_000 * sf)),
     part: Math.max(1, Math.round(200_000 * sf)),
     partsupp: Math.max(4, Math.round(800_000 * sf)),
     customer: Math.max(1, Math.round(150_000 * sf)),

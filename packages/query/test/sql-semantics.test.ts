@@ -3,6 +3,7 @@ import { describe, expect, it, beforeAll } from 'vitest';
 import { testDb } from './helpers.js';
 import type { TestDb } from './helpers.js';
 import { parseSql, prepareStatement, resultToArrow } from '../src/index.js';
+import type { MemoryCatalog } from '../src/index.js';
 
 let db: TestDb;
 beforeAll(async () => {
@@ -174,5 +175,30 @@ describe('parameters, prepared statements, results', () => {
       expect((e as { code: string }).code).toBe('42601');
       expect((e as { position: number }).position).toBe(1);
     }
+  });
+});
+
+describe('more SQL', () => {
+  it('LATERAL subqueries see the FROM items to their left', async () => {
+    expect(await db.rows('SELECT t.a, s.m FROM t, LATERAL (SELECT max(a) AS m FROM t u WHERE u.a < t.a) s WHERE t.a IS NOT NULL ORDER BY 1'))
+      .toEqual([[1, null], [2, 1], [3, 2]]);
+  });
+  it('ordered-set aggregates', async () => {
+    expect(await db.rows('SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY b), percentile_disc(0.5) WITHIN GROUP (ORDER BY b) FROM t'))
+      .toEqual([[20, 20]]);
+  });
+  it('SELECT ... FOR UPDATE asks the scan for row locks', async () => {
+    const seen: unknown[] = [];
+    const inner = db.ctx.catalog as MemoryCatalog;
+    const spy = Object.create(inner) as typeof inner;
+    spy.getTable = (n) => {
+      const t = inner.getTable(n);
+      if (!t) return t;
+      return { ...t, def: t.def, stats: () => t.stats(), indexes: () => t.indexes(), insert: (b) => t.insert(b), delete: (r) => t.delete(r),
+        update: (r, b) => t.update(r, b), scan: (req) => { seen.push(req.lockMode ?? null, req.lockWait ?? null); return t.scan(req); } };
+    };
+    const { parseSql: parse, executeStatement: exec } = await import('../src/index.js');
+    for (const s of parse('SELECT a FROM t WHERE a = 1 FOR UPDATE NOWAIT')) await exec(s, { ...db.ctx, catalog: spy });
+    expect(seen).toEqual(['update', 'nowait']);
   });
 });

@@ -15,6 +15,8 @@
  *   GET /metrics      → Prometheus text (metrics.ts)
  *
  * Without a session header each request gets its own Connection (autocommit) and closes it.
+ * With `token`, every /v1/* request needs `Authorization: Bearer <token>` (/health and /metrics
+ * stay open for probes and scrapers). With `tls`, the same routes are served over HTTPS.
  *
  * Concurrency: requests run concurrently (each on its own Connection). Requests on one session
  * are queued and run one at a time, in arrival order. Idle sessions are closed after
@@ -22,11 +24,11 @@
  */
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import { tableToIPC, type Table } from 'apache-arrow';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { QueryResult, ServerConnection, ServerDatabase, ServerLogger } from './contract.js';
 import { errorInfo, httpStatusFor, type ErrorInfo } from './error-info.js';
 import { jsonRows } from './json-values.js';
-import type { ServerMetrics } from './metrics.js';
+import { recordQuery, type ServerMetrics } from './metrics.js';
 
 export const ARROW_STREAM = 'application/vnd.apache.arrow.stream';
 
@@ -38,7 +40,13 @@ export interface HttpApiOptions {
   /** idle sessions are closed after this many ms (default 300 000) */
   readonly sessionIdleMs?: number;
   /** at most this many open sessions (default 1000) */
-  readonly maxSessions?: number;
+  readonly maxSessions?: number | undefined;
+  /** log statements that take at least this many ms (default: never) */
+  readonly slowQueryMs?: number | undefined;
+  /** when set, /v1/* requests must send `Authorization: Bearer <token>` (401 / 28000 otherwise) */
+  readonly token?: string | undefined;
+  /** PEM key and certificate: serve HTTPS instead of HTTP */
+  readonly tls?: { readonly key: string | Buffer; readonly cert: string | Buffer } | undefined;
 }
 
 interface HttpSession {
@@ -72,7 +80,21 @@ export function createHttpApi(db: ServerDatabase, opts: HttpApiOptions): Fastify
   const sessionIdleMs = opts.sessionIdleMs ?? 300_000;
   const maxSessions = opts.maxSessions ?? 1000;
   const sessions = new Map<string, HttpSession>();
-  const app = Fastify({ logger: false, bodyLimit: opts.bodyLimit ?? 64 * 1024 * 1024, return503OnClosing: true, forceCloseConnections: 'idle' });
+  const base = { logger: false, bodyLimit: opts.bodyLimit ?? 64 * 1024 * 1024, return503OnClosing: true, forceCloseConnections: 'idle' as const };
+  // HTTPS and HTTP instances differ only in their server type; the routes are the same
+  const app = (opts.tls !== undefined ? Fastify({ ...base, https: { key: opts.tls.key, cert: opts.tls.cert } }) : Fastify(base)) as unknown as FastifyInstance;
+
+  if (opts.token !== undefined) {
+    const expected = createHash('sha256').update(opts.token).digest();
+    app.addHook('onRequest', async (req, reply) => {
+      if (!req.url.startsWith('/v1/')) return;
+      const m = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? '');
+      const given = createHash('sha256').update(m?.[1] ?? '').digest();
+      if (m === null || !timingSafeEqual(given, expected)) {
+        return sendError(reply.header('www-authenticate', 'Bearer'), { code: '28000', message: 'missing or wrong bearer token' }, 401);
+      }
+    });
+  }
 
   app.addContentTypeParser('text/plain', { parseAs: 'string' }, (_req, body, done) => done(null, body));
 
@@ -109,6 +131,16 @@ export function createHttpApi(db: ServerDatabase, opts: HttpApiOptions): Fastify
     }
   }, Math.max(1000, Math.min(sessionIdleMs, 60_000)));
   sweeper.unref();
+
+  // Responses that finish after close() began must not keep their socket alive: the keep-alive
+  // connection would hold the close for its whole idle timeout.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onSend', async (_req, reply) => {
+    if (closing) reply.header('connection', 'close');
+  });
 
   app.addHook('onClose', async () => {
     clearInterval(sweeper);
@@ -152,11 +184,11 @@ export function createHttpApi(db: ServerDatabase, opts: HttpApiOptions): Fastify
     const t0 = performance.now();
     try {
       const result = await conn.query(sql, params);
-      metrics.observeQuery('http', (performance.now() - t0) / 1000);
+      recordQuery(opts, 'http', sql, (performance.now() - t0) / 1000);
       return { result };
     } catch (err) {
       const error = errorInfo(err);
-      metrics.observeQuery('http', (performance.now() - t0) / 1000, error.code);
+      recordQuery(opts, 'http', sql, (performance.now() - t0) / 1000, error.code);
       if (error.code.startsWith('XX')) logger.error('query failed with an internal error', { sql: sql.slice(0, 200), error: error.message });
       return { error };
     }

@@ -24,6 +24,7 @@ export { silentLogger } from './contract.js';
 export { ARROW_STREAM } from './http-api.js';
 export { ServerMetrics } from './metrics.js';
 export { PgServer } from './pg-server.js';
+export type { PgServerOptions } from './pg-server.js';
 export { SERVER_VERSION } from './pg-session.js';
 export { errorInfo, httpStatusFor } from './error-info.js';
 export type { ErrorInfo } from './error-info.js';

@@ -12,6 +12,8 @@
  *  2. Label values are escaped (backslash, double quote, newline).
  */
 
+import type { ServerLogger } from './contract.js';
+
 export type Protocol = 'http' | 'pg';
 
 const BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -100,4 +102,21 @@ export function renderEngineMetrics(m: unknown): string[] {
   };
   walk('quiver_engine', m, 0);
   return out;
+}
+
+/**
+ * Counts a finished statement in `metrics` and logs it as a slow query when it took at least
+ * `slowQueryMs` (undefined = never).
+ */
+export function recordQuery(
+  ctx: { readonly metrics: ServerMetrics; readonly logger: ServerLogger; readonly slowQueryMs?: number | undefined },
+  protocol: Protocol,
+  sql: string,
+  seconds: number,
+  errorCode?: string,
+): void {
+  ctx.metrics.observeQuery(protocol, seconds, errorCode);
+  if (ctx.slowQueryMs !== undefined && seconds * 1000 >= ctx.slowQueryMs) {
+    ctx.logger.warn('slow query', { protocol, ms: Math.round(seconds * 1000), sql: sql.length > 500 ? `${sql.slice(0, 500)}…` : sql, ...(errorCode !== undefined ? { code: errorCode } : {}) });
+  }
 }

@@ -82,6 +82,14 @@ export class PgWriter {
     return this;
   }
 
+  /** raw bytes */
+  bytes(b: Uint8Array): this {
+    this.ensure(b.length);
+    this.buf.set(b, this.pos);
+    this.pos += b.length;
+    return this;
+  }
+
   /** int32 length + UTF-8 bytes (a DataRow field) */
   lengthPrefixedString(s: string): this {
     // one pass: reserve the UTF-8 worst case (3 bytes per UTF-16 unit), write, then patch the length
@@ -118,37 +126,42 @@ export interface Frame {
 
 export class PgFrameReader {
   private chunks: Buffer[] = [];
-  private buffered = 0;
+  private bufferedBytes = 0;
+
+  /** bytes received and not yet returned as frames */
+  get buffered(): number {
+    return this.bufferedBytes;
+  }
 
   push(chunk: Buffer): void {
     this.chunks.push(chunk);
-    this.buffered += chunk.length;
+    this.bufferedBytes += chunk.length;
   }
 
   /** Is a complete frame buffered? */
   hasFrame(typed: boolean): boolean {
     const header = typed ? 5 : 4;
-    if (this.buffered < header) return false;
+    if (this.bufferedBytes < header) return false;
     if (this.chunks.length > 1) this.chunks = [Buffer.concat(this.chunks)];
     const len = this.chunks[0]!.readInt32BE(typed ? 1 : 0);
-    return len < 4 || this.buffered >= len + (typed ? 1 : 0);
+    return len < 4 || this.bufferedBytes >= len + (typed ? 1 : 0);
   }
 
   /** The next complete frame, or null when more bytes are needed. */
   next(typed: boolean): Frame | null {
     const header = typed ? 5 : 4;
-    if (this.buffered < header) return null;
+    if (this.bufferedBytes < header) return null;
     if (this.chunks.length > 1) this.chunks = [Buffer.concat(this.chunks)];
     const buf = this.chunks[0]!;
     const len = buf.readInt32BE(typed ? 1 : 0);
     if (len < 4 || len > MAX_MESSAGE) throw new ProtocolError('08P01', `invalid message length ${len}`, { fatal: true });
     const total = len + (typed ? 1 : 0);
-    if (this.buffered < total) return null;
+    if (this.bufferedBytes < total) return null;
     const type = typed ? String.fromCharCode(buf[0]!) : '';
     const body = buf.subarray(header, total);
     const rest = buf.subarray(total);
     this.chunks = rest.length > 0 ? [rest] : [];
-    this.buffered = rest.length;
+    this.bufferedBytes = rest.length;
     return { type, body };
   }
 }

@@ -12,17 +12,26 @@
  *  2. Process ids are unique for the life of the server.
  */
 import net from 'node:net';
+import { createSecureContext, type SecureContext } from 'node:tls';
 import type { ServerDatabase, ServerLogger } from './contract.js';
 import type { ServerMetrics } from './metrics.js';
-import { PgSession } from './pg-session.js';
+import { scramSecret } from './pg-scram.js';
+import { PgSession, type PgAuth } from './pg-session.js';
 
 export interface PgServerOptions {
   readonly db: ServerDatabase;
   readonly metrics: ServerMetrics;
   readonly logger: ServerLogger;
+  /** require a password from clients (default: trust) */
   readonly password?: string | undefined;
+  /** 'scram-sha-256' (default, as PostgreSQL) or 'password' (cleartext) */
+  readonly authMethod?: 'scram-sha-256' | 'password';
+  /** PEM key and certificate: offer TLS to clients that ask (sslmode=prefer/require) */
+  readonly tls?: { readonly key: string | Buffer; readonly cert: string | Buffer } | undefined;
   /** at most this many concurrent sessions (default 500); more get FATAL 53300 */
-  readonly maxConnections?: number;
+  readonly maxConnections?: number | undefined;
+  /** log statements that take at least this many ms (default: never) */
+  readonly slowQueryMs?: number | undefined;
 }
 
 export class PgServer {
@@ -31,8 +40,15 @@ export class PgServer {
   private readonly byPid = new Map<number, PgSession>();
   private nextPid = 1000 + Math.floor(Math.random() * 1000);
   private closing = false;
+  private readonly auth: PgAuth | undefined;
+  private readonly tls: SecureContext | undefined;
 
   constructor(private readonly opts: PgServerOptions) {
+    this.tls = opts.tls === undefined ? undefined : createSecureContext({ key: opts.tls.key, cert: opts.tls.cert });
+    const pw = opts.password;
+    if (pw === undefined) this.auth = undefined;
+    else if (opts.authMethod === 'password') this.auth = { method: 'password', password: pw };
+    else this.auth = { method: 'scram-sha-256', secret: scramSecret(pw) };
     this.server = net.createServer((socket) => this.accept(socket));
   }
 
@@ -46,11 +62,15 @@ export class PgServer {
       return;
     }
     const pid = this.nextPid++;
+    const full = this.sessions.size >= (this.opts.maxConnections ?? 500);
     const session = new PgSession(socket, {
+      reject: full ? { code: '53300', message: 'sorry, too many clients already' } : undefined,
       db: this.opts.db,
       metrics: this.opts.metrics,
       logger: this.opts.logger,
-      password: this.opts.password,
+      auth: this.auth,
+      tls: this.tls,
+      slowQueryMs: this.opts.slowQueryMs,
       processId: pid,
       onStarted: (s) => this.byPid.set(s.processId, s),
       onClosed: (s) => {
@@ -66,9 +86,6 @@ export class PgServer {
       },
     });
     this.sessions.add(session);
-    if (this.sessions.size > (this.opts.maxConnections ?? 500)) {
-      session.terminate({ code: '53300', message: 'sorry, too many clients already' });
-    }
   }
 
   /** Start listening; resolves with the bound port (useful with port 0). */

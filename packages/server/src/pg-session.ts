@@ -3,7 +3,8 @@
  * statements and portals.
  *
  * Message flow (backend side):
- *   startup   SSLRequest / GSSENCRequest → 'N'; CancelRequest → forwarded, socket closed;
+ *   startup   SSLRequest → 'S' and a TLS handshake when the server has a certificate, else 'N';
+ *             GSSENCRequest → 'N'; CancelRequest → forwarded, socket closed;
  *             StartupMessage → [AuthenticationCleartextPassword → PasswordMessage] →
  *             AuthenticationOk, ParameterStatus*, BackendKeyData, ReadyForQuery('I').
  *             A 3.x minor version > 0 first gets NegotiateProtocolVersion (we speak 3.0).
@@ -18,9 +19,9 @@
  * Execution model: an extended-protocol portal runs its statement once, when it is first
  * described (Describe 'P') or executed, and keeps the rows; Execute then pages through them.
  * Describe of a statement ('S') needs the result columns without running it: it uses
- * `conn.describe()` when the engine provides it, else (only outside a transaction block, where
- * a probe cannot disturb the session) runs `SELECT * FROM (<sql>) LIMIT 0` with NULL parameters
- * for row-returning statements, else answers NoData.
+ * `conn.describe()` when the engine provides it, else runs `SELECT * FROM (<sql>) LIMIT 0` with
+ * NULL parameters for row-returning statements (inside a transaction block under a savepoint,
+ * so a failing probe cannot abort the client's transaction), else answers NoData.
  *
  * Transaction status (ReadyForQuery): `conn.transactionStatus()` when the engine has it, else
  * tracked from the statements run (BEGIN/START → 'T', COMMIT/END/ROLLBACK/ABORT → 'I',
@@ -39,18 +40,23 @@
  * shutdown); it is touched only in `onStarted`/`onClosed` callbacks.
  */
 import type { Socket } from 'node:net';
+import { TLSSocket, type SecureContext } from 'node:tls';
 import { randomInt } from 'node:crypto';
 import type { QueryResult, ResultColumn, ServerConnection, ServerDatabase, ServerLogger, TransactionStatus } from './contract.js';
 import { commandTag, returnsRows } from './command-tag.js';
 import { errorInfo, ProtocolError, type ErrorInfo } from './error-info.js';
-import type { ServerMetrics } from './metrics.js';
+import { recordQuery, type ServerMetrics } from './metrics.js';
 import { decodeBinary, encodeBinary } from './pg-binary-format.js';
 import { PgBody, PgFrameReader, PgWriter, type Frame } from './pg-message-io.js';
 import { fromPgText, toPgText } from './pg-text-format.js';
 import { Oid, pgTypeOf } from './pg-types.js';
+import { ScramExchange, SCRAM_MECHANISM, type ScramSecret } from './pg-scram.js';
 import { firstKeyword, splitSql } from './sql-split.js';
 
 export const SERVER_VERSION = '16.0 (QuiverDB)';
+
+/** Password authentication: SCRAM-SHA-256 (as PostgreSQL's default) or cleartext. */
+export type PgAuth = { readonly method: 'scram-sha-256'; readonly secret: ScramSecret } | { readonly method: 'password'; readonly password: string };
 
 const SSL_REQUEST = 80877103;
 const GSSENC_REQUEST = 80877104;
@@ -64,8 +70,14 @@ export interface PgSessionOptions {
   readonly db: ServerDatabase;
   readonly metrics: ServerMetrics;
   readonly logger: ServerLogger;
-  /** when set, clients must send this password (cleartext authentication) */
-  readonly password?: string | undefined;
+  /** log statements that take at least this many ms (default: never) */
+  readonly slowQueryMs?: number | undefined;
+  /** how clients authenticate; none = trust */
+  readonly auth?: PgAuth | undefined;
+  /** offer TLS: SSLRequest is answered 'S' and the session continues over TLS */
+  readonly tls?: SecureContext | undefined;
+  /** refuse the session with this FATAL error once its StartupMessage arrives (e.g. 53300) */
+  readonly reject?: ErrorInfo | undefined;
   readonly processId: number;
   /** called once the session is authenticated and ready */
   onStarted?(session: PgSession): void;
@@ -119,24 +131,49 @@ export class PgSession {
   private user = '';
   private startupParams = new Map<string, string>();
   private terminating: ErrorInfo | null = null;
+  private scram: ScramExchange | null = null;
+  private scramStarted = false;
   private closedPromise: Promise<void>;
   private resolveClosed!: () => void;
 
+  /** the client socket: the TCP socket, replaced by a TLSSocket over it after SSLRequest → 'S' */
+  private socket: Socket;
+  private encrypted = false;
+  private readonly onData = (chunk: Buffer): void => {
+    this.reader.push(chunk);
+    this.pump();
+  };
+  private readonly onError = (err: Error): void => {
+    this.opts.logger.debug?.('pg socket error', { pid: this.processId, error: err.message });
+  };
+  private readonly onClose = (): void => void this.cleanup();
+
   constructor(
-    private readonly socket: Socket,
+    socket: Socket,
     private readonly opts: PgSessionOptions,
   ) {
     this.processId = opts.processId;
     this.closedPromise = new Promise((resolve) => { this.resolveClosed = resolve; });
     socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => {
-      this.reader.push(chunk);
-      this.pump();
-    });
-    socket.on('error', (err) => {
-      opts.logger.debug?.('pg socket error', { pid: this.processId, error: err.message });
-    });
-    socket.on('close', () => void this.cleanup());
+    this.socket = socket;
+    this.attach(socket);
+  }
+
+  private attach(s: Socket): void {
+    s.on('data', this.onData);
+    s.on('error', this.onError);
+    s.on('close', this.onClose);
+  }
+
+  private detach(s: Socket): void {
+    s.off('data', this.onData);
+    s.off('error', this.onError);
+    s.off('close', this.onClose);
+  }
+
+  /** Did the client switch to TLS? */
+  get tls(): boolean {
+    return this.encrypted;
   }
 
   /** Resolves when the session has ended and its Connection is closed. */
@@ -179,6 +216,7 @@ export class PgSession {
     if (this.state === 'ready' || this.state === 'authenticating') this.writeError(info, 'FATAL');
     this.flush();
     this.socket.end();
+    this.state = 'closed'; // once: later input is ignored
     // a client that never reads must not hold the shutdown forever
     setTimeout(() => this.socket.destroy(), 2000).unref();
   }
@@ -207,7 +245,7 @@ export class PgSession {
       }
     } catch (err) {
       const info = errorInfo(err);
-      this.opts.logger.warn('pg protocol error, closing connection', { pid: this.processId, code: info.code, error: info.message });
+      this.opts.logger.warn('pg session ended by a fatal error', { pid: this.processId, code: info.code, error: info.message });
       if (this.state !== 'closed') {
         this.writeError(info, 'FATAL');
         this.flush();
@@ -229,7 +267,16 @@ export class PgSession {
     if (this.skipUntilSync && frame.type !== 'S') return;
     try {
       switch (frame.type) {
-        case 'Q': return await this.simpleQuery(body.cstring());
+        case 'Q':
+          try {
+            return await this.simpleQuery(body.cstring());
+          } catch (err) {
+            // simpleQuery reports statement errors itself; this is anything else that broke it
+            if (err instanceof ProtocolError && err.fatal) throw err;
+            this.writeError(errorInfo(err));
+            this.readyForQuery();
+            return;
+          }
         case 'P': return this.parse(body);
         case 'B': return await this.bind(body);
         case 'D': return await this.describe(body);
@@ -259,6 +306,19 @@ export class PgSession {
 
   private async handleStartup(body: PgBody): Promise<void> {
     const code = body.int32();
+    if (code === SSL_REQUEST && this.opts.tls !== undefined && !this.encrypted) {
+      // A client must wait for 'S' before its TLS handshake: plaintext already here would be
+      // injected into the encrypted session (CVE-2021-23214), so it is refused.
+      if (this.reader.buffered > 0) throw new ProtocolError('08P01', 'received unencrypted data after SSL request', { fatal: true });
+      const raw = this.socket;
+      raw.write(Buffer.from('S'));
+      this.detach(raw);
+      const secure = new TLSSocket(raw, { isServer: true, secureContext: this.opts.tls });
+      this.socket = secure;
+      this.encrypted = true;
+      this.attach(secure);
+      return;
+    }
     if (code === SSL_REQUEST || code === GSSENC_REQUEST) {
       this.socket.write(Buffer.from('N'));
       return;
@@ -283,15 +343,22 @@ export class PgSession {
       else this.startupParams.set(key, value);
     }
     this.user = this.startupParams.get('user') ?? '';
+    if (this.opts.reject !== undefined) throw new ProtocolError(this.opts.reject.code, this.opts.reject.message, { fatal: true });
     if (this.user === '') throw new ProtocolError('28000', 'no PostgreSQL user name specified in startup packet');
     if ((code & 0xffff) !== 0 || unknownOptions.length > 0) {
       this.out.begin('v').int32(PROTOCOL_3_0).int32(unknownOptions.length);
       for (const o of unknownOptions) this.out.cstring(o);
       this.out.end();
     }
-    if (this.opts.password !== undefined) {
+    const auth = this.opts.auth;
+    if (auth !== undefined) {
       this.state = 'authenticating';
-      this.out.begin('R').int32(3).end();
+      if (auth.method === 'password') {
+        this.out.begin('R').int32(3).end(); // AuthenticationCleartextPassword
+      } else {
+        this.scram = new ScramExchange(auth.secret);
+        this.out.begin('R').int32(10).cstring(SCRAM_MECHANISM).byte(0).end(); // AuthenticationSASL
+      }
       this.flush();
       return;
     }
@@ -300,10 +367,33 @@ export class PgSession {
 
   private async handlePassword(frame: Frame): Promise<void> {
     if (frame.type !== 'p') throw new ProtocolError('08P01', `expected a password message, got ${frame.type}`, { fatal: true });
-    const password = new PgBody(frame.body).cstring();
-    if (password !== this.opts.password) {
-      throw new ProtocolError('28P01', `password authentication failed for user "${this.user}"`);
+    const failed = (): ProtocolError => new ProtocolError('28P01', `password authentication failed for user "${this.user}"`, { fatal: true });
+    const auth = this.opts.auth!;
+    const body = new PgBody(frame.body);
+    if (auth.method === 'password') {
+      if (body.cstring() !== auth.password) throw failed();
+      return this.completeStartup();
     }
+    const scram = this.scram!;
+    if (!this.scramStarted) {
+      // SASLInitialResponse: mechanism, int32 length, client-first-message
+      const mechanism = body.cstring();
+      if (mechanism !== SCRAM_MECHANISM) throw new ProtocolError('28000', `unsupported SASL mechanism ${mechanism}`, { fatal: true });
+      const len = body.int32();
+      const serverFirst = scram.first(body.bytes(len).toString('utf8'));
+      this.scramStarted = true;
+      this.out.begin('R').int32(11).bytes(Buffer.from(serverFirst)).end(); // AuthenticationSASLContinue
+      this.flush();
+      return;
+    }
+    let serverFinal: string;
+    try {
+      serverFinal = scram.final(frame.body.toString('utf8'));
+    } catch {
+      throw failed();
+    }
+    this.out.begin('R').int32(12).bytes(Buffer.from(serverFinal)).end(); // AuthenticationSASLFinal
+    this.scram = null;
     await this.completeStartup();
   }
 
@@ -413,12 +503,12 @@ export class PgSession {
     const statusBefore = this.status();
     try {
       const result = await this.connection().query(sql, params);
-      this.opts.metrics.observeQuery('pg', (performance.now() - t0) / 1000);
+      recordQuery(this.opts, 'pg', sql, (performance.now() - t0) / 1000);
       this.trackSuccess(sql, statusBefore);
       return result;
     } catch (err) {
       const info = errorInfo(err);
-      this.opts.metrics.observeQuery('pg', (performance.now() - t0) / 1000, info.code);
+      recordQuery(this.opts, 'pg', sql, (performance.now() - t0) / 1000, info.code);
       if (info.code.startsWith('XX')) this.opts.logger.error('query failed with an internal error', { pid: this.processId, sql: sql.slice(0, 200), error: info.message });
       if (statusBefore !== 'I') this.trackedStatus = 'E';
       throw err;
@@ -620,12 +710,25 @@ export class PgSession {
       const d = await conn.describe(stmt.sql);
       columns = d.columns;
       paramTypes = d.paramTypes ?? [];
-    } else if (ROW_KEYWORDS.has(firstKeyword(stmt.sql)) && this.status() === 'I') {
+    } else if (ROW_KEYWORDS.has(firstKeyword(stmt.sql)) && this.status() !== 'E') {
+      // Probe: run the statement for no rows. Inside a transaction block it runs under a
+      // savepoint, so a failing probe cannot abort the client's transaction.
+      const inBlock = this.status() === 'T';
       try {
-        const probe = await conn.query(`SELECT * FROM (${stmt.sql}) AS quiver_describe LIMIT 0`, stmt.paramOids.map(() => null));
-        columns = probe.columns;
-      } catch {
-        columns = null;
+        if (inBlock) await conn.query('SAVEPOINT quiver_describe', []);
+        try {
+          const probe = await conn.query(`SELECT * FROM (${stmt.sql}) AS quiver_describe LIMIT 0`, stmt.paramOids.map(() => null));
+          columns = probe.columns;
+        } catch {
+          columns = null;
+        }
+        if (inBlock) {
+          await conn.query('ROLLBACK TO SAVEPOINT quiver_describe', []);
+          await conn.query('RELEASE SAVEPOINT quiver_describe', []);
+        }
+      } catch (err) {
+        // the engine refused the savepoint dance: report that, rather than a wrong answer
+        throw new ProtocolError(errorInfo(err).code, `cannot describe the statement inside this transaction: ${errorInfo(err).message}`);
       }
     }
     const inferredOids = stmt.paramOids.map((oid, i) => {

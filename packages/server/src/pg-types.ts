@@ -75,24 +75,3 @@ export function pgTypeOf(typeName: string): PgTypeInfo {
   }
   return { oid, typlen: TYPLEN[oid] ?? -1, typmod };
 }
-
-/** SQL type name for a parameter OID given in Parse (null for 0 / unspecified / unknown). */
-export function typeNameOfOid(oid: number): string | null {
-  switch (oid) {
-    case Oid.bool: return 'BOOLEAN';
-    case Oid.int8: return 'BIGINT';
-    case Oid.int2: return 'SMALLINT';
-    case Oid.int4: return 'INTEGER';
-    case Oid.text: return 'TEXT';
-    case Oid.float4: return 'REAL';
-    case Oid.float8: return 'DOUBLE PRECISION';
-    case Oid.varchar: return 'VARCHAR';
-    case Oid.bpchar: return 'CHAR';
-    case Oid.date: return 'DATE';
-    case Oid.timestamp: return 'TIMESTAMP';
-    case Oid.timestamptz: return 'TIMESTAMPTZ';
-    case Oid.interval: return 'INTERVAL';
-    case Oid.numeric: return 'NUMERIC';
-    default: return null;
-  }
-}

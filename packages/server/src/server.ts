@@ -24,14 +24,24 @@ export interface ServerOptions {
   /** PostgreSQL port; 0 = any free port; null = no pg listener (default 5432) */
   readonly pgPort?: number | null;
   readonly logger?: ServerLogger;
-  /** require this password from pg clients (cleartext authentication); default: trust */
+  /** require this password from pg clients; default: trust */
   readonly pgPassword?: string;
+  /** how pg clients send the password: 'scram-sha-256' (default, as PostgreSQL) or 'password' (cleartext) */
+  readonly pgAuthMethod?: 'scram-sha-256' | 'password';
+  /** PEM key and certificate for TLS on the PostgreSQL port (clients opt in with sslmode) */
+  readonly pgTls?: { readonly key: string | Buffer; readonly cert: string | Buffer };
+  /** PEM key and certificate: serve HTTPS instead of HTTP */
+  readonly httpTls?: { readonly key: string | Buffer; readonly cert: string | Buffer };
+  /** require `Authorization: Bearer <token>` on /v1/* HTTP requests */
+  readonly httpToken?: string;
   /** largest HTTP request body in bytes (default 64 MiB) */
   readonly bodyLimit?: number;
   /** idle HTTP sessions are closed after this many ms (default 300 000) */
   readonly sessionIdleMs?: number;
   /** most concurrent pg sessions (default 500) */
   readonly maxPgConnections?: number;
+  /** log statements (both protocols) that take at least this many ms, as 'slow query' warnings */
+  readonly slowQueryMs?: number;
   /** how long close() lets running statements finish before dropping sockets (default 10 000 ms) */
   readonly shutdownGraceMs?: number;
 }
@@ -57,8 +67,16 @@ export function createServer(db: ServerDatabase, opts: ServerOptions = {}): Quiv
   const logger = opts.logger ?? silentLogger;
   const host = opts.host ?? '127.0.0.1';
   const metrics = new ServerMetrics();
-  const http = createHttpApi(db, { metrics, logger, bodyLimit: opts.bodyLimit, sessionIdleMs: opts.sessionIdleMs });
-  const pg = new PgServer({ db, metrics, logger, password: opts.pgPassword, maxConnections: opts.maxPgConnections });
+  const http = createHttpApi(db, {
+    metrics,
+    logger,
+    bodyLimit: opts.bodyLimit,
+    sessionIdleMs: opts.sessionIdleMs,
+    slowQueryMs: opts.slowQueryMs,
+    token: opts.httpToken,
+    tls: opts.httpTls,
+  });
+  const pg = new PgServer({ db, metrics, logger, password: opts.pgPassword, authMethod: opts.pgAuthMethod, tls: opts.pgTls, maxConnections: opts.maxPgConnections, slowQueryMs: opts.slowQueryMs });
   const wantHttp = opts.httpPort === undefined ? 8080 : opts.httpPort;
   const wantPg = opts.pgPort === undefined ? 5432 : opts.pgPort;
   let closing: Promise<void> | null = null;

@@ -180,6 +180,27 @@ describe('pgwire details over the real engine', () => {
     c.close();
   });
 
+  it('describes a statement inside a transaction block without disturbing it', async () => {
+    const c = await RawPgClient.connect(pgPort);
+    await c.simple('CREATE TABLE dtx (a INTEGER, b TEXT)');
+    await c.simple('BEGIN');
+    await c.simple("INSERT INTO dtx VALUES (1, 'one')");
+    c.parse('good', 'SELECT b, a FROM dtx WHERE a = $1', [23]);
+    c.describe('S', 'good');
+    c.parse('bad', 'SELECT nope FROM dtx', []);
+    c.describe('S', 'bad');
+    c.sync();
+    const msgs = await c.untilReady();
+    expect(msgs.map((m) => m.type).join('')).toBe('1tT1tnZ');
+    expect(msgs[2]!.columns!.map((x) => [x.name, x.oid])).toEqual([['b', 25], ['a', 23]]);
+    expect(c.lastStatus).toBe('T');
+    const sel = await c.simple('SELECT a, b FROM dtx');
+    expect(sel.filter((m) => m.type === 'D').map((m) => m.fields)).toEqual([['1', 'one']]);
+    await c.simple('COMMIT');
+    expect(c.lastStatus).toBe('I');
+    c.close();
+  });
+
   it('prints REAL, NUMERIC and INTERVAL as PostgreSQL does', async () => {
     const c = await client();
     try {

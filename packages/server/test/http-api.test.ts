@@ -4,6 +4,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tableFromIPC, tableFromArrays } from 'apache-arrow';
+import { readFileSync } from 'node:fs';
+import https from 'node:https';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { createServer, type QuiverServer } from '../src/index.js';
 import { FakeDatabase } from './fake-database.js';
 
@@ -174,5 +178,47 @@ describe('over a real port', () => {
     const t0 = Date.now();
     await s.close();
     expect(Date.now() - t0).toBeLessThan(2000);
+  });
+});
+
+describe('security options', () => {
+  it('requires the bearer token on /v1/* when one is set, and keeps /health open', async () => {
+    const s = createServer(new FakeDatabase(), { httpPort: null, pgPort: null, httpToken: 't0ken' });
+    try {
+      const none = await s.http.inject({ method: 'POST', url: '/v1/query', payload: { sql: 'SELECT 1 AS a' } });
+      expect(none.statusCode).toBe(401);
+      expect(none.json().error.code).toBe('28000');
+      expect(none.headers['www-authenticate']).toBe('Bearer');
+      const wrong = await s.http.inject({ method: 'POST', url: '/v1/sessions', headers: { authorization: 'Bearer nope' } });
+      expect(wrong.statusCode).toBe(401);
+      const ok = await s.http.inject({ method: 'POST', url: '/v1/query', payload: { sql: 'SELECT 1 AS a' }, headers: { authorization: 'Bearer t0ken' } });
+      expect(ok.statusCode).toBe(200);
+      expect(ok.json().rows).toEqual([[1]]);
+      expect((await s.http.inject({ method: 'GET', url: '/health' })).statusCode).toBe(200);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('serves HTTPS with a certificate', async () => {
+    const fixtures = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures');
+    const cert = readFileSync(path.join(fixtures, 'test-cert.pem'));
+    const s = createServer(new FakeDatabase(), { httpPort: 0, pgPort: null, httpTls: { key: readFileSync(path.join(fixtures, 'test-key.pem')), cert } });
+    const { httpPort } = await s.listen();
+    try {
+      const body = await new Promise<string>((resolve, reject) => {
+        const req = https.request({ host: '127.0.0.1', port: httpPort, path: '/v1/query', method: 'POST', ca: cert, servername: 'localhost', headers: { 'content-type': 'application/json' } }, (res) => {
+          let text = '';
+          res.setEncoding('utf8');
+          res.on('data', (d: string) => { text += d; });
+          res.on('end', () => resolve(text));
+        });
+        req.on('error', reject);
+        req.end(JSON.stringify({ sql: "SELECT 'secure' AS s" }));
+      });
+      expect(JSON.parse(body).rows).toEqual([['secure']]);
+    } finally {
+      await s.close();
+    }
   });
 });

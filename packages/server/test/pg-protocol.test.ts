@@ -6,6 +6,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import net from 'node:net';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { createServer, type QuiverServer } from '../src/index.js';
 import { FakeDatabase } from './fake-database.js';
 import { RawPgClient } from './raw-pg-client.js';
@@ -366,17 +369,66 @@ describe('with an engine that can describe statements', () => {
   });
 });
 
-describe('password authentication', () => {
-  it('asks for a cleartext password and rejects a wrong one with 28P01', async () => {
-    const s = createServer(new FakeDatabase(), { httpPort: null, pgPort: 0, pgPassword: 'sesame' });
+describe('failures around statements', () => {
+  it('answers a Query with ErrorResponse + ReadyForQuery when the implicit BEGIN fails', async () => {
+    const failing = {
+      connect: () => ({
+        query: async (sql: string) => {
+          if (sql === 'BEGIN') throw Object.assign(new Error('the database is closed'), { code: '57P01' });
+          return { command: 'SELECT', rowCount: 1, columns: [{ name: 'a', type: 'INTEGER' }], rows: [[1]] };
+        },
+        close: () => undefined,
+      }),
+    };
+    const s = createServer(failing, { httpPort: null, pgPort: 0 });
     const p = (await s.listen()).pgPort!;
     try {
-      const good = new pg.Client({ host: '127.0.0.1', port: p, user: 'u', password: 'sesame' });
-      await good.connect();
-      expect((await good.query('SELECT 1 AS a')).rows).toEqual([{ a: 1 }]);
-      await good.end();
-      const bad = new pg.Client({ host: '127.0.0.1', port: p, user: 'u', password: 'nope' });
-      await expect(bad.connect()).rejects.toMatchObject({ code: '28P01' });
+      const c = await RawPgClient.connect(p);
+      const msgs = await c.simple('SELECT 1; SELECT 2');
+      expect(msgs.map((m) => m.error?.['C'] ?? m.type)).toEqual(['57P01', 'Z']);
+      expect((await c.simple('SELECT 1')).map((m) => m.type).join('')).toBe('TDCZ');
+      c.close();
+    } finally {
+      await s.close();
+    }
+  });
+});
+
+describe('password authentication', () => {
+  for (const method of ['scram-sha-256', 'password'] as const) {
+    it(`${method}: accepts the right password and rejects a wrong one with 28P01`, async () => {
+      const s = createServer(new FakeDatabase(), { httpPort: null, pgPort: 0, pgPassword: 'sesame', pgAuthMethod: method });
+      const p = (await s.listen()).pgPort!;
+      try {
+        const good = new pg.Client({ host: '127.0.0.1', port: p, user: 'u', password: 'sesame' });
+        await good.connect();
+        expect((await good.query('SELECT 1 AS a')).rows).toEqual([{ a: 1 }]);
+        await good.end();
+        const bad = new pg.Client({ host: '127.0.0.1', port: p, user: 'u', password: 'nope' });
+        bad.on('error', () => undefined);
+        await expect(bad.connect()).rejects.toMatchObject({ code: '28P01' });
+      } finally {
+        await s.close();
+      }
+    });
+  }
+
+  it('asks for SCRAM-SHA-256 by default', async () => {
+    const s = createServer(new FakeDatabase(), { httpPort: null, pgPort: 0, pgPassword: 'x' });
+    const p = (await s.listen()).pgPort!;
+    try {
+      const sock = net.connect(p, '127.0.0.1');
+      await new Promise((r) => sock.once('connect', r));
+      const params = Buffer.from('user\0u\0\0');
+      const head = Buffer.alloc(8);
+      head.writeInt32BE(8 + params.length, 0);
+      head.writeInt32BE(196608, 4);
+      sock.write(Buffer.concat([head, params]));
+      const reply = await new Promise<Buffer>((r) => sock.once('data', r));
+      expect(String.fromCharCode(reply[0]!)).toBe('R');
+      expect(reply.readInt32BE(5)).toBe(10);
+      expect(reply.subarray(9).toString('latin1')).toBe('SCRAM-SHA-256\0\0');
+      sock.destroy();
     } finally {
       await s.close();
     }
@@ -400,5 +452,38 @@ describe('shutdown', () => {
     expect(fdb.open).toBe(0);
     await waitFor(() => errors.length > 0);
     expect(errors[0]).toMatchObject({ code: '57P01' });
+  });
+});
+
+describe('TLS', () => {
+  it('switches to TLS on SSLRequest when the server has a certificate, with SCRAM over it', async () => {
+    const fixtures = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures');
+    const tls = { key: readFileSync(path.join(fixtures, 'test-key.pem')), cert: readFileSync(path.join(fixtures, 'test-cert.pem')) };
+    const s = createServer(new FakeDatabase(), { httpPort: null, pgPort: 0, pgTls: tls, pgPassword: 'pw' });
+    const p = (await s.listen()).pgPort!;
+    try {
+      const secure = new pg.Client({ host: '127.0.0.1', port: p, user: 'u', password: 'pw', ssl: { ca: tls.cert, servername: 'localhost' } });
+      await secure.connect();
+      expect((await secure.query("SELECT 'over tls' AS a")).rows).toEqual([{ a: 'over tls' }]);
+      const stream = (secure as unknown as { connection: { stream: { encrypted?: boolean; getProtocol?: () => string } } }).connection.stream;
+      expect(stream.encrypted).toBe(true);
+      await secure.end();
+      // clients that do not ask still get plaintext
+      const plain = new pg.Client({ host: '127.0.0.1', port: p, user: 'u', password: 'pw' });
+      await plain.connect();
+      expect((await plain.query('SELECT 1 AS a')).rows).toEqual([{ a: 1 }]);
+      await plain.end();
+      // plaintext sent right after SSLRequest (before 'S') is refused
+      const sock = net.connect(p, '127.0.0.1');
+      await new Promise((r) => sock.once('connect', r));
+      const req = Buffer.alloc(8);
+      req.writeInt32BE(8, 0);
+      req.writeInt32BE(80877103, 4);
+      sock.write(Buffer.concat([req, Buffer.from('Xjunk')]));
+      const reply = await new Promise<Buffer>((r) => { let b = Buffer.alloc(0); sock.on('data', (d: Buffer) => { b = Buffer.concat([b, d]); }); sock.on('close', () => r(b)); });
+      expect(reply.toString('latin1')).toContain('08P01');
+    } finally {
+      await s.close();
+    }
   });
 });

@@ -27,7 +27,7 @@ describe('server lifecycle', () => {
     const closing = s.close();
     const res = await slow;
     expect(res.status).toBe(200);
-    expect((await res.json()).rows).toEqual([[300]]);
+    expect(((await res.json()) as { rows: unknown }).rows).toEqual([[300]]);
     await closing;
     await expect(fetch(url, { method: 'POST', body: '{}' })).rejects.toThrow();
   });
@@ -55,5 +55,28 @@ describe('server lifecycle', () => {
     await s.close();
     expect(db.open).toBe(0);
     expect(s.metrics.openConnections('http')).toBe(0);
+  });
+});
+
+describe('slow query log', () => {
+  it('logs statements at or over slowQueryMs, from both protocols', async () => {
+    const warnings: [string, Record<string, unknown> | undefined][] = [];
+    const logger = { info() {}, error() {}, warn: (msg: string, fields?: Record<string, unknown>) => warnings.push([msg, fields]) };
+    const s = await startServer({ db: new FakeDatabase(), httpPort: null, pgPort: 0, logger, slowQueryMs: 60 });
+    try {
+      await s.http.inject({ method: 'POST', url: '/v1/query', payload: { sql: 'SELECT sleep(80)' } });
+      await s.http.inject({ method: 'POST', url: '/v1/query', payload: { sql: 'SELECT 1 AS fast' } });
+      const c = new pg.Client({ host: '127.0.0.1', port: s.pgPort!, user: 'u' });
+      await c.connect();
+      await c.query('SELECT sleep(70) AS pg');
+      await c.end();
+      expect(warnings.map(([m, f]) => [m, f?.['protocol'], f?.['sql']])).toEqual([
+        ['slow query', 'http', 'SELECT sleep(80)'],
+        ['slow query', 'pg', 'SELECT sleep(70) AS pg'],
+      ]);
+      expect(warnings[0]![1]!['ms']).toBeGreaterThanOrEqual(60);
+    } finally {
+      await s.close();
+    }
   });
 });

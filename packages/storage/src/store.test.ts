@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { NOT_DELETED, type TableId, type Timestamp, type TxnId } from '@quiverdb/common';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { MemEnv } from './env/mem-env.js';
+import { NodeEnv } from './env/node-env.js';
 import { openStore, type QuiverStore, type StoreTuning } from './store.js';
 import { Clock, ModelTable, randomRow, rng, rowsToBatch, scanAll, SPEC, type Row } from './test-support.js';
 import type { Store } from './api.js';
@@ -86,6 +91,22 @@ describe('Store basics', () => {
     await s3.close();
   });
 
+  it('LOCK on NodeEnv: a live owner process blocks the open (55006), a dead one does not', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'quiver-lock-'));
+    const owner = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 20000)'], { stdio: 'ignore' });
+    try {
+      writeFileSync(join(root, 'LOCK'), `${owner.pid}\n`);
+      await expect(openStore({ env: new NodeEnv(), dir: root })).rejects.toMatchObject({ code: '55006' });
+      owner.kill('SIGKILL');
+      await new Promise((r) => owner.on('exit', r));
+      const s = await openStore({ env: new NodeEnv(), dir: root });
+      await s.close();
+    } finally {
+      owner.kill('SIGKILL');
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
   it('checkpoint writes segments; recovery = manifest + WAL tail; zone maps prune', async () => {
     const env = new MemEnv();
     let s = await fresh(env);
@@ -130,7 +151,8 @@ describe('Store basics', () => {
 });
 
 describe('Store randomized against a naive model', () => {
-  for (const seed of process.env.QUIVER_LONG ? Array.from({ length: 40 }, (_, i) => i + 1) : [1, 2, 3]) {
+  const seeds = Number(process.env.QUIVER_SEEDS ?? (process.env.QUIVER_LONG ? 40 : 3));
+  for (const seed of Array.from({ length: seeds }, (_, i) => i + 1)) {
     it(`seed ${seed}`, async () => {
       const r = rng(seed);
       const env = new MemEnv();
@@ -143,7 +165,7 @@ describe('Store randomized against a naive model', () => {
       let key = 0;
       type Run = { txn: TxnId; snap: { txnId: TxnId; startTs: Timestamp }; marks: { mark: number; undo: (() => void)[] }[]; undo: (() => void)[] };
       let running: Run[] = [];
-      const steps = Number(process.env.QUIVER_LONG ? 3000 : 250);
+      const steps = Number(process.env.QUIVER_STEPS ?? (process.env.QUIVER_LONG ? 3000 : 250));
       const trace: string[] = [];
       for (let step = 0; step < steps; step++) {
         const x = r();

@@ -57,7 +57,7 @@ import type {
   StoreStats,
 } from './api.js';
 import { BufferPool } from './buffer/buffer-pool.js';
-import type { Env } from './env/env.js';
+import { dirname, type Env } from './env/env.js';
 import { decodeManifest, decodeOffsets, emptyManifest, encodeManifest, encodeOffsets, segmentPath, type Manifest, type ManifestSegment, type ManifestTable } from './segment/manifest.js';
 import { encodeSegmentAsync, openParquet, readRowGroup, readRowGroupFromBytes, type SegmentCodec } from './segment/parquet-io.js';
 import { Segment, runsOf, type RowGroupMeta } from './segment/segment.js';
@@ -119,9 +119,13 @@ export class QuiverStore implements Store {
   private readonly tables = new Map<TableId, TableState>();
   private readonly meta = new Map<string, string>();
   private readonly txns = new Map<TxnId, TxnState>();
-  private readonly pool: BufferPool<ColumnVector>;
+  private readonly pool: BufferPool<unknown>;
   private wal!: Wal;
   private manifest: Manifest = emptyManifest();
+  /** last manifest number used (never reused, even by a failed checkpoint) */
+  private manifestSeq = 0;
+  /** next segment id (never reused, even by a failed checkpoint / compaction) */
+  private segmentSeq = 1;
   private preparingCount = 0;
   private preparedIdle: Deferred | undefined;
   private cutGate: Promise<void> | undefined;
@@ -136,6 +140,7 @@ export class QuiverStore implements Store {
   /** files no longer referenced, removable once no scan older than `epoch` runs */
   private readonly obsolete: { path: string; epoch: number }[] = [];
   private closed = false;
+  private readonly knownDirs = new Set<string>();
   private backgroundError: unknown;
   recoveredCommitTs: Timestamp = 0 as Timestamp;
   readonly rowGroupSize: number;
@@ -144,7 +149,7 @@ export class QuiverStore implements Store {
   private readonly tuning: Required<StoreTuning>;
 
   constructor(private readonly env: Env, private readonly dir: string, opts: StoreOptions, tuning: StoreTuning = {}) {
-    this.pool = new BufferPool<ColumnVector>(opts.memoryLimit ?? 256 << 20);
+    this.pool = new BufferPool<unknown>(opts.memoryLimit ?? 256 << 20);
     this.rowGroupSize = opts.rowGroupSize ?? 122_880;
     this.checkpointWalBytes = opts.checkpointWalBytes ?? 16 << 20;
     this.durable = opts.durable ?? true;
@@ -162,7 +167,14 @@ export class QuiverStore implements Store {
 
   async open(): Promise<void> {
     const env = this.env;
-    await env.mkdir(this.dir);
+    if (!(await env.exists(this.dir))) {
+      await env.mkdir(this.dir);
+      if (this.durable) await env.syncDir(dirname(this.dir));
+    }
+    // create the subdirectories before the LOCK write, whose dir fsync makes their entries durable
+    await env.mkdir(this.p('wal'));
+    await env.mkdir(this.p('data'));
+    this.knownDirs.add('data');
     await this.takeLock();
     const current = this.p('CURRENT');
     if (await env.exists(current)) {
@@ -171,6 +183,18 @@ export class QuiverStore implements Store {
       this.manifest = decodeManifest(await env.readFile(this.p(name)), name);
     }
     const m = this.manifest;
+    this.manifestSeq = m.seq;
+    for (const name of await env.list(this.dir)) {
+      const mm = /^MANIFEST-(\d+)$/.exec(name);
+      if (mm !== null) this.manifestSeq = Math.max(this.manifestSeq, Number(mm[1]));
+    }
+    this.segmentSeq = m.nextSegmentId;
+    for (const td of await env.list(this.p('data'))) {
+      for (const f of await env.list(this.p(`data/${td}`))) {
+        const sm = /^(\d+)\.parquet$/.exec(f);
+        if (sm !== null) this.segmentSeq = Math.max(this.segmentSeq, Number(sm[1]) + 1);
+      }
+    }
     for (const k of m.meta) this.meta.set(k[0], k[1]);
     for (const mt of m.tables) {
       const t = new TableState(mt.spec, undefined);
@@ -564,7 +588,7 @@ export class QuiverStore implements Store {
       const sc = seg.meta.columns.find((x) => x.id === c.id);
       if (sc === undefined || sc.type !== c.type) { vectors[k] = absentVector(c, g.rows); continue; }
       const key = this.poolKey(seg, rg, c.id);
-      const hit = this.pool.get(key);
+      const hit = this.pool.get(key) as ColumnVector | undefined;
       if (hit !== undefined) { vectors[k] = hit; pinned.push(key); continue; }
       if (!missing.some((m) => m.col.id === c.id)) missing.push({ k, col: c, name: sc.name, type: sc.type });
     }
@@ -574,11 +598,11 @@ export class QuiverStore implements Store {
       if (seg.meta.bytes <= SMALL_FILE_BYTES) {
         // small file: keep its bytes in the pool and decode with the sync reader
         const fkey = `s${seg.meta.id}:file`;
-        let bytes = this.pool.get(fkey) as unknown as Uint8Array | undefined;
+        let bytes = this.pool.get(fkey) as Uint8Array | undefined;
         let pinnedFile = bytes !== undefined;
         if (bytes === undefined) {
           const b = await this.env.readFile(this.p(seg.meta.file));
-          const cached = this.pool.put(fkey, b as unknown as ColumnVector, b.length) as unknown as Uint8Array | undefined;
+          const cached = this.pool.put(fkey, b, b.length) as Uint8Array | undefined;
           pinnedFile = cached !== undefined;
           bytes = cached ?? b;
         }
@@ -589,7 +613,7 @@ export class QuiverStore implements Store {
       missing.forEach((m, j) => {
         const v = read[j]!;
         const key = this.poolKey(seg, rg, m.col.id);
-        const cached = this.pool.put(key, v, vectorBytes(v, g.rows));
+        const cached = this.pool.put(key, v, vectorBytes(v, g.rows)) as ColumnVector | undefined;
         if (cached !== undefined) pinned.push(key);
         vectors[m.k] = cached ?? v;
       });
@@ -670,7 +694,8 @@ export class QuiverStore implements Store {
     const c = spec.columns[pos];
     if (c === undefined) return undefined;
     const sc = seg.meta.columns.find((x) => x.id === c.id);
-    if (sc === undefined) return { nulls: g.rows, rows: g.rows }; // column added later: all NULL
+    // column added later (or re-typed under the same id): reads as all NULL
+    if (sc === undefined || sc.type !== c.type) return { nulls: g.rows, rows: g.rows };
     return g.zones.get(c.id);
   }
 
@@ -777,7 +802,7 @@ export class QuiverStore implements Store {
       ms.deletes = encodeOffsets(Uint32Array.from(w.deleted));
       w.mt.segments.push(ms);
       metas.set(w, meta);
-      await this.env.mkdir(this.p(`data/${w.table.id}`));
+      await this.ensureDir(`data/${w.table.id}`);
       await this.env.writeFileDurable(this.p(meta.file), bytes);
     }
     await this.writeManifest(cut.manifest);
@@ -815,10 +840,10 @@ export class QuiverStore implements Store {
     const writes: CutWrite[] = [];
     const m: Manifest = {
       version: 1,
-      seq: this.manifest.seq + 1,
+      seq: ++this.manifestSeq,
       walStartLsn: this.wal.appendedLsn,
       maxCommitTs: this.maxCommitTs,
-      nextSegmentId: this.manifest.nextSegmentId,
+      nextSegmentId: this.segmentSeq,
       meta: [...this.meta.entries()],
       tables: [],
     };
@@ -836,7 +861,8 @@ export class QuiverStore implements Store {
         masks.set(c, mask);
       }
       if (n > 0) {
-        const id = m.nextSegmentId++;
+        const id = this.segmentSeq++;
+        m.nextSegmentId = this.segmentSeq;
         const ids = new Float64Array(n);
         const ins = new Float64Array(n);
         const deleted: number[] = [];
@@ -880,6 +906,18 @@ export class QuiverStore implements Store {
     }
     const bytes = await encodeSegmentAsync(spec.columns.map((c) => ({ name: c.name, type: c.type })), vectors, n, this.rowGroupSize, this.tuning.codec);
     return { meta: { id, file: segmentPath(table, id), rows: n, bytes: bytes.length, columns: spec.columns, runs: runsOf(ids, n), rowGroups }, bytes };
+  }
+
+  /** mkdir + fsync of the parent, so the new directory's entry survives a power loss. */
+  private async ensureDir(rel: string): Promise<void> {
+    if (this.knownDirs.has(rel)) return;
+    const parent = rel.includes('/') ? rel.slice(0, rel.lastIndexOf('/')) : '';
+    if (parent !== '') await this.ensureDir(parent);
+    if (!(await this.env.exists(this.p(rel)))) {
+      await this.env.mkdir(this.p(rel));
+      if (this.durable) await this.env.syncDir(parent === '' ? this.dir : this.p(parent));
+    }
+    this.knownDirs.add(rel);
   }
 
   private async writeManifest(m: Manifest): Promise<void> {
@@ -940,7 +978,7 @@ export class QuiverStore implements Store {
     if (this.closed) return;
     const m = this.manifest;
     const plans: { t: TableState; old: Segment[]; meta: Segment['meta'] | undefined; bytes: Uint8Array | undefined; keep: { seg: Segment; off: number }[] }[] = [];
-    let nextSeg = m.nextSegmentId;
+    let nextSeg = this.segmentSeq;
     for (const t of this.tables.values()) {
       if (only !== undefined && t.id !== only) continue;
       const mt = m.tables.find((x) => x.spec.id === t.id);
@@ -997,6 +1035,7 @@ export class QuiverStore implements Store {
         }
       }
       const id = nextSeg++;
+      this.segmentSeq = nextSeg;
       const rowIds = Float64Array.from(keep, (k) => k.id);
       await yieldToEventLoop();
       const { meta, bytes } = await this.buildSegment(t.id, id, spec, vectors, n, rowIds);
@@ -1005,7 +1044,7 @@ export class QuiverStore implements Store {
     if (plans.length === 0) return;
     for (const pl of plans) {
       if (pl.meta === undefined) continue;
-      await this.env.mkdir(this.p(`data/${pl.t.id}`));
+      await this.ensureDir(`data/${pl.t.id}`);
       await this.env.writeFileDurable(this.p(pl.meta.file), pl.bytes!);
     }
     // new manifest = current one with the compacted segments replaced (stamps as of now)
@@ -1028,7 +1067,7 @@ export class QuiverStore implements Store {
       }
     };
     fillStamps();
-    const nm: Manifest = { ...m, seq: m.seq + 1, nextSegmentId: nextSeg, tables: m.tables.map((mt) => {
+    const nm: Manifest = { ...m, seq: ++this.manifestSeq, nextSegmentId: nextSeg, tables: m.tables.map((mt) => {
       const pl = plans.find((x) => x.t.id === mt.spec.id);
       if (pl === undefined) return mt;
       const gone = new Set(pl.old.map((o) => o.meta.id));
@@ -1102,8 +1141,11 @@ export class QuiverStore implements Store {
     };
   }
 
-  /** The buffer pool (stats, limit changes, index pages later). */
-  get bufferPool(): BufferPool<ColumnVector> { return this.pool; }
+  /**
+   * The buffer pool: one budget for decoded column chunks (keys `s<segment>:...`) and whatever
+   * else shares it (index pages: use your own key prefix). `setLimit` applies `memory_limit`.
+   */
+  get bufferPool(): BufferPool<unknown> { return this.pool; }
 
   checkInvariants(): void {
     for (const t of this.tables.values()) t.checkInvariants();

@@ -31,6 +31,8 @@ async function main(): Promise<void> {
     s.finishCommit(a.txn, ++ts as Timestamp);
     say({ t: 'ack' });
   }
+  // live row ids, kept locally (one scan at start) so a txn need not scan to pick deletes
+  const live = (await scanAll(s, T, { txnId: 1 as TxnId, startTs: (ts + 1) as Timestamp })).map((x) => x.id);
   say({ t: 'ready' });
   let key = Math.floor(r() * 1e6) * 1000;
   for (;;) {
@@ -38,19 +40,22 @@ async function main(): Promise<void> {
     const rows = Array.from({ length: 1 + Math.floor(r() * 40) }, () => randomRow(r, key++));
     const ids = s.insert(t.txn, T, rowsToBatch(rows));
     const del: number[] = [];
-    if (r() < 0.5) {
-      const vis = await scanAll(s, T, t.snap);
-      for (let i = 0; i < 3 && vis.length > 0; i++) del.push(vis[Math.floor(r() * vis.length)]!.id);
-    }
+    if (r() < 0.5) for (let i = 0; i < 3 && live.length > 0; i++) del.push(live[Math.floor(r() * live.length)]!);
     const outs = s.delete(t.txn, t.snap, T, Float64Array.from(new Set(del)));
     const deleted = [...new Set(del)].filter((_, i) => outs[i]!.kind === 'deleted');
     say({ t: 'begin', ins: [...ids].map((id, i) => [id, rows[i]![0]]), del: deleted });
     await s.prepareCommit(t.txn);
     s.finishCommit(t.txn, ++ts as Timestamp);
     say({ t: 'ack' });
+    live.push(...ids);
+    for (const id of deleted) live.splice(live.indexOf(id), 1);
     const x = r();
-    if (x < 0.05) void s.checkpoint();
-    else if (x < 0.08) { s.setGcHorizon((ts + 1) as Timestamp); void s.compact(); }
+    const bg = (what: string, p: Promise<void>): void => {
+      say({ t: 'bg-start', what });
+      p.then(() => say({ t: 'bg-done', what }), (e: unknown) => say({ t: 'error', message: `${what}: ${String(e)}` }));
+    };
+    if (x < 0.15) bg('checkpoint', s.checkpoint());
+    else if (x < 0.2) { s.setGcHorizon((ts + 1) as Timestamp); bg('compact', s.compact()); }
   }
 }
 

@@ -3,7 +3,7 @@
  * esbuild) commits in a loop with background checkpoints / compactions and is SIGKILLed at a
  * random moment; the parent reopens the directory and checks the table equals exactly the
  * acknowledged commits (the one in flight wholly present or wholly absent), then starts the next
- * child on the same directory. 4 iterations by default, QUIVER_KILL_ITERATIONS=N for more.
+ * child on the same directory. 3 iterations by default, QUIVER_KILL_ITERATIONS=N for more.
  */
 import { describe, expect, it } from 'vitest';
 import { execFileSync, spawn } from 'node:child_process';
@@ -20,14 +20,15 @@ const here = dirname(fileURLToPath(import.meta.url));
 const pkg = join(here, '..');
 const esbuild = join(pkg, '..', '..', 'node_modules', '.bin', 'esbuild');
 const T = 7 as TableId;
-const ITER = Number(process.env.QUIVER_KILL_ITERATIONS ?? 4);
+const ITER = Number(process.env.QUIVER_KILL_ITERATIONS ?? 3);
+const stats = { bgDone: 0, killedDuringBg: 0 };
 
 interface Commit { create?: boolean; ins: [number, number][]; del: number[] }
 
 function bundle(): string {
   const outDir = join(pkg, 'node_modules', '.cache', 'quiver-kill');
   mkdirSync(outDir, { recursive: true });
-  const out = join(outDir, 'kill-child.mjs');
+  const out = join(outDir, `kill-child-${process.pid}.mjs`);
   execFileSync(esbuild, [join(here, 'kill-child.ts'), '--bundle', '--platform=node', '--format=esm', '--target=node20',
     '--conditions=@quiverdb/source', '--external:parquet-wasm', '--external:apache-arrow', `--outfile=${out}`, '--log-level=error']);
   return out;
@@ -40,6 +41,7 @@ function runChild(script: string, dir: string, seed: number, killAfterMs: number
     let inflight: Commit | undefined;
     let buf = '';
     let error: string | undefined;
+    let bgRunning = 0;
     child.stdout.on('data', (d: Buffer) => {
       buf += d.toString();
       let nl: number;
@@ -51,9 +53,14 @@ function runChild(script: string, dir: string, seed: number, killAfterMs: number
         else if (m.t === 'ack') { acked.push(inflight!); inflight = undefined; }
         else if (m.t === 'ready') setTimeout(() => child.kill('SIGKILL'), killAfterMs);
         else if (m.t === 'error') error = m.message;
+        else if (m.t === 'bg-start') bgRunning++;
+        else if (m.t === 'bg-done') { bgRunning--; stats.bgDone++; }
       }
     });
-    child.on('exit', () => resolve({ acked, inflight, error }));
+    child.on('exit', () => {
+      if (bgRunning > 0) stats.killedDuringBg++;
+      resolve({ acked, inflight, error });
+    });
   });
 }
 
@@ -67,8 +74,9 @@ describe('SIGKILL crash test (NodeEnv, child process)', () => {
     let inflightSeen = 0;
     try {
       for (let it = 0; it < ITER; it++) {
-        const res = await runChild(script, dir, 1000 + it, 30 + Math.floor(r() * 400));
+        const res = await runChild(script, dir, 1000 + it, 30 + Math.floor(r() * 1000));
         expect(res.error).toBeUndefined();
+        if (process.env.QDEBUG) console.log(`child ${it}: ${res.acked.length} acked`);
         const apply = (base: Map<number, number>, cs: Commit[]): Map<number, number> => {
           const m = new Map(base);
           for (const c of cs) { for (const [id, k] of c.ins) m.set(id, k); for (const id of c.del) m.delete(id); }
@@ -96,9 +104,10 @@ describe('SIGKILL crash test (NodeEnv, child process)', () => {
         }
       }
       expect(model.size).toBeGreaterThan(0);
-      console.log(`kill test: ${ITER} iterations, ${model.size} rows at the end, in-flight commit present after ${inflightSeen} kills`);
+      console.log(`kill test: ${ITER} iterations, ${model.size} rows at the end, in-flight commit present after ${inflightSeen} kills, ${stats.bgDone} checkpoints/compactions completed in children, ${stats.killedDuringBg} kills during one`);
     } finally {
       rmSync(dir, { recursive: true, force: true });
+      rmSync(script, { force: true });
     }
   }, 60_000 + ITER * 10_000);
 });

@@ -37,6 +37,7 @@ options:
   --isolate               run each file in a child process, killed after --stall MS without
                           progress (gets past statements that never yield; needs the build)
   --stall MS              with --isolate (default: timeout + 5000)
+  -j, --jobs N            with --isolate: run N files at once (default: 1)
   --json FILE             write every file's result as JSON
   -v, --verbose           print failure details (see --max-failures)
   --max-failures N        failure details printed per file with -v (default: 20)
@@ -69,6 +70,7 @@ export async function main(argv: readonly string[]): Promise<number> {
         json: { type: 'string' },
         isolate: { type: 'boolean' },
         stall: { type: 'string' },
+        jobs: { type: 'string', short: 'j' },
         child: { type: 'boolean' },
         'child-name': { type: 'string' },
         verbose: { type: 'boolean', short: 'v' },
@@ -96,8 +98,10 @@ export async function main(argv: readonly string[]): Promise<number> {
   let fileBudgetMs: number | undefined;
   let maxFailures: number;
   let stallMs: number | undefined;
+  let jobs: number;
   try {
     stallMs = num(o.stall, 'stall');
+    jobs = Math.floor(num(o.jobs, 'jobs') ?? 1);
     timeoutMs = num(o.timeout, 'timeout');
     fileBudgetMs = num(o['file-budget'], 'file-budget');
     maxFailures = num(o['max-failures'], 'max-failures') ?? 20;
@@ -138,6 +142,10 @@ export async function main(argv: readonly string[]): Promise<number> {
   };
 
   if (o.child === true) return runChild(files[0]!, o['child-name'] ?? files[0]!, options);
+  if (jobs > 1 && o.isolate !== true) {
+    process.stderr.write('quiver-slt: --jobs needs --isolate (in-process files run one at a time)\n');
+    return 2;
+  }
   if (o.isolate === true && options.complete === true) {
     process.stderr.write('quiver-slt: --isolate and --complete do not go together\n');
     return 2;
@@ -145,17 +153,36 @@ export async function main(argv: readonly string[]): Promise<number> {
   const isolate =
     o.isolate === true ? { cliPath: fileURLToPath(import.meta.url), stallMs: stallMs ?? (timeoutMs ?? DEFAULT_TIMEOUT_MS) + 5000 } : undefined;
 
-  const results: FileResult[] = [];
-  for (const file of files) {
-    const name = displayName(file, root);
-    const r = isolate !== undefined ? await runFileIsolated(file, name, options, isolate) : await runFile(file, options, name);
-    results.push(r);
+  const report = async (file: string, r: FileResult): Promise<void> => {
     if (o.quiet !== true) process.stdout.write(`${formatFileLine(r)}\n`);
     if (o.verbose === true) for (const l of formatFailures(r, maxFailures)) process.stdout.write(`${l}\n`);
     if (options.complete === true && r.completed !== undefined && r.fatal === undefined) {
       await writeFile(file, r.completed);
     }
+  };
+  const slots: (FileResult | undefined)[] = new Array<FileResult | undefined>(files.length);
+  if (isolate !== undefined && jobs > 1) {
+    // Several child processes at once; lines print as files finish, totals keep file order.
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < files.length) {
+        const i = next++;
+        const file = files[i]!;
+        const r = await runFileIsolated(file, displayName(file, root), options, isolate);
+        slots[i] = r;
+        await report(file, r);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(jobs, files.length) }, worker));
+  } else {
+    for (const [i, file] of files.entries()) {
+      const name = displayName(file, root);
+      const r = isolate !== undefined ? await runFileIsolated(file, name, options, isolate) : await runFile(file, options, name);
+      slots[i] = r;
+      await report(file, r);
+    }
   }
+  const results = slots.filter((r): r is FileResult => r !== undefined);
   const totals = totalsOf(results);
   process.stdout.write(`${formatTotalLine(totals, corpusRun ? 'slt corpus' : 'slt')}\n`);
   if (o.json !== undefined) {

@@ -14,7 +14,7 @@ export type { SltScript, SltRecord, StatementRecord, QueryRecord, HaltRecord, Ha
 export { formatValue, formatReal } from './format-value.js';
 export { compareResult, sortedValues, hashValues, renderExpected, HASH_LINE_RE } from './result-set.js';
 export type { CompareOutcome } from './result-set.js';
-export { runScript, runFile, settleWithin, passRate, emptyTally, ENGINE_NAME, DEFAULT_TIMEOUT_MS } from './runner.js';
+export { runScript, runFile, settleWithin, passRate, emptyTally, typeLetter, ENGINE_NAME, DEFAULT_TIMEOUT_MS } from './runner.js';
 export type { RunOptions, FileResult, FailureDetail, Tally } from './runner.js';
 export { openQuiverDatabase, sqlStateOf, describeError } from './database.js';
 export type { OpenDatabase, SltDatabase, SltConnection, SltQueryResult, SltColumn } from './database.js';

@@ -80,6 +80,9 @@ export function parseScript(text: string, fileName = '<inline>'): SltScript {
     } else if (head === 'hash-threshold' && tokens[1] !== undefined && /^\d+$/.test(tokens[1])) {
       records.push({ kind: 'hash-threshold', threshold: Number(tokens[1]), conditions, startLine, endLine: i + 1 });
       i++;
+    } else if (head === 'wait' && tokens.length === 2 && isConnectionName(tokens[1]!)) {
+      records.push({ kind: 'wait', connection: tokens[1], conditions, startLine, endLine: i + 1 });
+      i++;
     } else if (head === 'restart') {
       records.push({ kind: 'restart', conditions, startLine, endLine: i + 1 });
       i++;
@@ -110,9 +113,11 @@ function parseStatement(
   }
   let errorCode: string | undefined;
   let connection: string | undefined;
+  let async = false;
   for (const t of tokens.slice(2)) {
     if (mode === 'error' && SQLSTATE_RE.test(t) && errorCode === undefined) errorCode = t;
     else if (isConnectionName(t)) connection = t;
+    else if (t === 'async') async = true;
   }
   const sqlEnd = takeUntil(i + 1, true);
   const sql = lines.slice(i + 1, sqlEnd).join('\n');
@@ -129,6 +134,7 @@ function parseStatement(
     expectedError,
     connection,
     sql,
+    ...(async ? { async } : {}),
     conditions,
     startLine,
     endLine: end,
@@ -154,8 +160,10 @@ function parseQuery(
   let label: string | undefined;
   let connection: string | undefined;
   let errorCode: string | undefined;
+  let async = false;
   for (const t of tokens.slice(2)) {
-    if (SORT_MODES.has(t)) sortMode = t as SortMode;
+    if (t === 'async') async = true;
+    else if (SORT_MODES.has(t)) sortMode = t as SortMode;
     else if (expectError && SQLSTATE_RE.test(t) && errorCode === undefined) errorCode = t;
     else if (isConnectionName(t)) connection = t;
     else if (label === undefined) label = t;
@@ -179,8 +187,10 @@ function parseQuery(
     sql,
     expected,
     resultLine,
+    headerLine: i + 1,
     expectError,
     errorCode,
+    ...(async ? { async } : {}),
     conditions,
     startLine,
     endLine: end,

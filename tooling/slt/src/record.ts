@@ -7,11 +7,13 @@
  *   script     := (record | control | comment | blank)*
  *   record     := condition* (statement | query)
  *   condition  := ('skipif' | 'onlyif') ENGINE ['#' comment]
- *   statement  := 'statement' ('ok' | 'error' [SQLSTATE]) [CONNECTION] NL sql-lines
+ *   statement  := 'statement' ('ok' | 'error' [SQLSTATE]) [CONNECTION] ['async'] NL sql-lines
  *                 ['----' NL expected-error-lines]
- *   query      := 'query' TYPES [SORTMODE] [LABEL] [CONNECTION] NL sql-lines
+ *   query      := 'query' TYPES [SORTMODE] [LABEL] [CONNECTION] ['async'] NL sql-lines
  *                 ['----' NL result-lines]
- *   control    := condition* ('halt' | 'hash-threshold' N | 'restart')
+ *   control    := condition* ('halt' | 'hash-threshold' N | 'restart' | 'wait' CONNECTION)
+ *                 (`async` starts the record in the background and requires it to BLOCK: still
+ *                 unsettled after a short grace; `wait conX` awaits and judges it: QuiverDB)
  *                 (`restart` closes the database and opens the same directory again: DuckDB)
  *   TYPES      := [ITR]+ (any other letter is treated as T)   SORTMODE := nosort | rowsort | valuesort
  *   CONNECTION := 'con' [A-Za-z0-9_]*                          SQLSTATE := [0-9A-Z]{5}
@@ -49,6 +51,8 @@ export interface StatementRecord extends RecordBase {
   readonly expectedError: string | undefined;
   readonly connection: string | undefined;
   readonly sql: string;
+  /** `async`: run in the background; must still be blocked after a grace period; judged by `wait`. */
+  readonly async?: boolean;
 }
 
 export interface QueryRecord extends RecordBase {
@@ -63,9 +67,19 @@ export interface QueryRecord extends RecordBase {
   readonly expected: readonly string[];
   /** 1-based line of `----`, or undefined when the record has none. */
   readonly resultLine: number | undefined;
+  /** 1-based line of the `query ...` header (after any conditions). */
+  readonly headerLine: number;
   /** `query error [SQLSTATE]`: the query must fail. */
   readonly expectError: boolean;
   readonly errorCode: string | undefined;
+  /** `async`: see StatementRecord.async */
+  readonly async?: boolean;
+}
+
+/** `wait conX`: await the connection's pending `async` record and judge it. */
+export interface WaitRecord extends RecordBase {
+  readonly kind: 'wait';
+  readonly connection: string | undefined;
 }
 
 export interface HaltRecord extends RecordBase {
@@ -87,7 +101,7 @@ export interface UnsupportedRecord extends RecordBase {
   readonly directive: string;
 }
 
-export type SltRecord = StatementRecord | QueryRecord | HaltRecord | HashThresholdRecord | RestartRecord | UnsupportedRecord;
+export type SltRecord = StatementRecord | QueryRecord | HaltRecord | HashThresholdRecord | RestartRecord | WaitRecord | UnsupportedRecord;
 
 export interface SltScript {
   readonly fileName: string;

@@ -49,8 +49,9 @@ export function formatFileLine(r: FileResult): string {
   if (r.unsupported > 0) extra.push(`${r.unsupported} unsupported`);
   if (r.halted) extra.push('halted');
   if (r.fatal !== undefined) extra.push(`FATAL: ${r.fatal}`);
+  const ran = q.ok + q.wrong;
   return (
-    `${r.file}: ${percent(passRate(q))} of ${q.ok + q.wrong} queries ` +
+    `${r.file}: ${ran === 0 ? 'no' : `${percent(passRate(q))} of ${ran}`} queries ` +
     `(${q.ok} ok, ${q.wrong} wrong, ${q.skipped} skipped); ` +
     `statements ${s.ok} ok, ${s.wrong} wrong, ${s.skipped} skipped; ${seconds(r.durationMs)}` +
     (extra.length > 0 ? `; ${extra.join(', ')}` : '')

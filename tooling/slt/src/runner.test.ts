@@ -276,3 +276,16 @@ describe('restart', () => {
     expect(log.closed).toBe(2);
   });
 });
+
+describe('complete mode and column counts', () => {
+  it('rewrites the type letters of a query whose column count changed', async () => {
+    const r = await run('# c\nskipif mysql\nquery I rowsort label-1\nSELECT pair\n----\nold\n', { complete: true });
+    expect(r.queries.wrong).toBe(1);
+    expect(r.completed).toBe('# c\nskipif mysql\nquery II rowsort label-1\nSELECT pair\n----\n1\t0\n2\t0\n');
+  });
+
+  it('maps SQL types to letters', async () => {
+    const { typeLetter } = await import('./runner.js');
+    expect(['INTEGER', 'BIGINT', 'DOUBLE PRECISION', 'REAL', 'NUMERIC(10,2)', 'TEXT', 'BOOLEAN'].map(typeLetter)).toEqual(['I', 'I', 'R', 'R', 'T', 'T', 'T']);
+  });
+});

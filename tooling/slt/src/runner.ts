@@ -36,6 +36,8 @@ import { compareResult, renderExpected } from './result-set.js';
 /** The engine name QuiverDB answers to in skipif/onlyif (it speaks PostgreSQL's dialect). */
 export const ENGINE_NAME = 'postgresql';
 export const DEFAULT_TIMEOUT_MS = 10_000;
+/** An `async` record must still be running this long after it started (it "blocks"). */
+export const ASYNC_GRACE_MS = 50;
 
 export interface RunOptions {
   /** Name for skipif/onlyif (default `postgresql`). */
@@ -238,8 +240,26 @@ export async function runScript(script: SltScript, options: RunOptions = {}): Pr
     return r;
   };
 
-  const replacements: { start: number; end: number; lines: string[] }[] = [];
+  const replacements: Replacement[] = [];
   let hashThreshold = 0;
+  const judge = (rec: StatementRecord | QueryRecord, r: Settled<SltQueryResult>): void => {
+    if (rec.kind === 'statement') {
+      judgeStatement(rec, r, pass, fail, timeoutMs);
+    } else {
+      const header = script.lines[rec.headerLine - 1] ?? '';
+      const rendered = judgeQuery(rec, r, pass, fail, timeoutMs, hashThreshold, options.complete === true, header);
+      if (rendered !== undefined) replacements.push(...rendered);
+    }
+  };
+  /** `async` records still running, by connection name ('' = unnamed). */
+  const pending = new Map<string, { rec: StatementRecord | QueryRecord; promise: Promise<Settled<SltQueryResult>> }>();
+  /** Await and judge the connection's pending `async` record, if any (`wait`, or its next record). */
+  const settlePending = async (name: string | undefined): Promise<void> => {
+    const p = pending.get(name ?? '');
+    if (p === undefined) return;
+    pending.delete(name ?? '');
+    judge(p.rec, await p.promise);
+  };
 
   try {
     const storage = options.storage ?? 'auto';
@@ -273,6 +293,10 @@ export async function runScript(script: SltScript, options: RunOptions = {}): Pr
         }
         continue;
       }
+      if (rec.kind === 'wait') {
+        await settlePending(rec.connection);
+        continue;
+      }
       if (rec.kind === 'unsupported') {
         result.unsupported++;
         if (result.failures.length < maxDetails) {
@@ -288,15 +312,24 @@ export async function runScript(script: SltScript, options: RunOptions = {}): Pr
         fail(rec, `file time budget of ${options.fileBudgetMs} ms exhausted (not run)`);
         continue;
       }
+      await settlePending(rec.connection);
       await yieldToEventLoop();
-      const r = await execute(rec.connection, rec.sql);
-      if (rec.kind === 'statement') {
-        judgeStatement(rec, r, pass, fail, timeoutMs);
-      } else {
-        const rendered = judgeQuery(rec, r, pass, fail, timeoutMs, hashThreshold, options.complete === true);
-        if (rendered !== undefined) replacements.push(rendered);
+      if (rec.async === true) {
+        // `async`: the record must block (still unsettled after the grace period); `wait` judges it
+        let done = false;
+        const promise = execute(rec.connection, rec.sql).then((r) => { done = true; return r; });
+        await new Promise((resolve) => setTimeout(resolve, ASYNC_GRACE_MS));
+        if (done) {
+          fail(rec, `expected the statement to block, but it finished within ${ASYNC_GRACE_MS} ms`);
+          await promise;
+        } else {
+          pending.set(rec.connection ?? '', { rec, promise });
+        }
+        continue;
       }
+      judge(rec, await execute(rec.connection, rec.sql));
     }
+    for (const key of [...pending.keys()]) await settlePending(key === '' ? undefined : key);
   } catch (error) {
     result.fatal = `runner error: ${describeError(error)}`;
   } finally {
@@ -342,7 +375,8 @@ function judgeQuery(
   timeoutMs: number,
   hashThreshold: number,
   complete: boolean,
-): { start: number; end: number; lines: string[] } | undefined {
+  headerText: string,
+): Replacement[] | undefined {
   if (r.kind === 'timeout') {
     fail(rec, `timed out after ${timeoutMs} ms`);
     return undefined;
@@ -360,23 +394,45 @@ function judgeQuery(
     fail(rec, `query failed: ${describeError(r.error)}`);
     return undefined;
   }
-  const width = rec.types.length;
   const res = r.value;
-  if (res.columns.length !== width) {
-    fail(rec, `expected ${width} columns (${rec.types}), got ${res.columns.length}`);
-    return undefined;
+  const out: Replacement[] = [];
+  let types = [...rec.types];
+  if (res.columns.length !== types.length) {
+    fail(rec, `expected ${types.length} columns (${rec.types}), got ${res.columns.length}`);
+    if (!complete) return undefined;
+    // --complete: the type letters follow the result's columns too.
+    types = res.columns.map((c) => typeLetter(c.type));
+    out.push({ start: rec.headerLine - 1, end: rec.headerLine, lines: [headerText.replace(/^(\s*query\s+)\S+/, `$1${types.join('')}`)] });
   }
-  const types = [...rec.types];
+  const width = types.length;
   const rows = res.rows.map((row) => types.map((t, i) => formatValue(row[i], t)));
-  const outcome = compareResult(rows, width, rec.sortMode, rec.expected);
-  if (outcome.ok) pass(rec);
-  else fail(rec, outcome.reason ?? 'wrong result');
+  if (out.length === 0) {
+    const outcome = compareResult(rows, width, rec.sortMode, rec.expected);
+    if (outcome.ok) pass(rec);
+    else fail(rec, outcome.reason ?? 'wrong result');
+  }
   if (!complete) return undefined;
   const valuesStyle = rec.expected.length > 0 && width > 1 && rec.expected.length === rows.length * width;
   const block = renderExpected(rows, rec.sortMode, hashThreshold, valuesStyle ? 'values' : 'rows');
   // Lines are 0-based here: header..sql end stays; `----` and the results are rewritten.
   const sepIndex = rec.resultLine !== undefined ? rec.resultLine - 1 : rec.endLine;
-  return { start: sepIndex, end: rec.endLine, lines: ['----', ...block] };
+  out.push({ start: sepIndex, end: rec.endLine, lines: ['----', ...block] });
+  return out;
+}
+
+/** A span of script lines (0-based, end exclusive) that `--complete` replaces. */
+interface Replacement {
+  readonly start: number;
+  readonly end: number;
+  readonly lines: string[];
+}
+
+/** Type letter `--complete` writes for a result column: I for integers, R for floats, T otherwise. */
+export function typeLetter(sqlType: string): 'I' | 'R' | 'T' {
+  const t = sqlType.toUpperCase();
+  if (/^(SMALLINT|INTEGER|INT|INT2|INT4|INT8|BIGINT)\b/.test(t)) return 'I';
+  if (/^(REAL|DOUBLE|FLOAT)/.test(t)) return 'R';
+  return 'T';
 }
 
 /** Read, parse and run one file. `displayName` names it in the result (default: the path). */

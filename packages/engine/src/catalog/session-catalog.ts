@@ -19,6 +19,7 @@ import type { EngineTransaction } from '../transaction.js';
 import type { Settings } from '../settings.js';
 import { EngineTable } from '../table/engine-table.js';
 import { SystemTable, systemRelation } from './system-tables.js';
+import { catalogFunction } from './catalog-functions.js';
 import { DEFAULT_SCHEMA, metaKey, tableDefOf, type IndexMeta, type TableMeta } from './catalog-state.js';
 
 const CATALOG_LOCK = 0 as TableId;
@@ -56,6 +57,11 @@ export class SessionCatalog implements Catalog {
       return sys ? new SystemTable(name.name, sys.rel, { db: this.#db, txn: this.#txn, catalog: st, settings: this.#settings }) : undefined;
     }
     return new EngineTable(this.#db, this.#txn, meta, st.indexesOf(meta.id));
+  }
+
+  /** PostgreSQL catalog functions over OIDs (catalog-functions.ts). */
+  systemFunction(name: string, args: readonly unknown[]): unknown {
+    return catalogFunction({ db: this.#db, txn: this.#txn, catalog: this.#state(), settings: this.#settings }, name, args);
   }
 
   getView(name: QualifiedName): ViewDef | undefined {

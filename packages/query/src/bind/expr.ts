@@ -13,6 +13,7 @@ import type { BExpr, SortKey, WindowFrame, FrameBound } from '../plan/plan.js';
 import type { PgNode } from '../sql/statement.js';
 import { Decimal } from '../types/decimal.js';
 import { SCALAR_FUNCTIONS } from '../exec/functions.js';
+import { arrayCompare, arraySublinkAsText, bindPgCast, isPgCast, regexOp } from '../exec/pg-functions.js';
 import { Scope } from './scope.js';
 import { AGG_NAMES, WINDOW_ONLY, aggResultType, arithType, castTo, coerce, commonType, commonTypeOf, isNumberish, isTextish, isUnknown, typeFromName } from './types.js';
 import { bindSubquery } from './select.js';
@@ -155,6 +156,7 @@ export function bindExpr(n: PgNode, scope: Scope, o: ExprOpts): BExpr {
     }
     case 'ParamRef': return makeParam(scope, x.number);
     case 'TypeCast': {
+      if (isPgCast(x.typeName)) return bindPgCast(x.typeName, bindExpr(x.arg, scope, o));
       const t = typeFromName(x.typeName);
       const arg = bindExpr(x.arg, scope, o);
       return castTo(arg, t);
@@ -212,7 +214,13 @@ export function bindExpr(n: PgNode, scope: Scope, o: ExprOpts): BExpr {
     case 'FuncCall': return bindFunc(x, scope, o);
     case 'SubLink': return bindSubLink(x, scope, o);
     case 'RowExpr': throw new DbError(SqlState.FeatureNotSupported, 'row constructors are not supported');
-    case 'A_ArrayExpr': throw new DbError(SqlState.FeatureNotSupported, 'arrays are not supported');
+    case 'A_ArrayExpr': // arrays as text (exec/pg-functions.ts)
+      return { k: 'fn', t: T.text, name: '__array_build', args: (x.elements ?? []).map((a: PgNode) => finalizeUnknown(scope, bindExpr(a, scope, o))) };
+    case 'A_Indirection': {
+      const sub = x.indirection?.length === 1 ? x.indirection[0].A_Indices : undefined;
+      if (!sub || sub.is_slice || !sub.uidx) throw new DbError(SqlState.FeatureNotSupported, 'this subscript form is not supported');
+      return { k: 'fn', t: T.text, name: '__array_elem', args: [coerceP(scope, bindExpr(x.arg, scope, o), T.text), coerceP(scope, bindExpr(sub.uidx, scope, o), T.integer)] };
+    }
     case 'GroupingFunc': throw new DbError(SqlState.FeatureNotSupported, 'GROUPING() is not supported here');
   }
   throw new DbError(SqlState.FeatureNotSupported, `expression ${type} is not supported`);
@@ -248,6 +256,7 @@ function bindAExpr(x: PgNode, scope: Scope, o: ExprOpts): BExpr {
         case '=': case '<>': case '!=': case '<': case '<=': case '>': case '>=': return bindCompare(scope, op, l, r);
         case '+': case '-': case '*': case '/': case '%': case '||': return bindArith(scope, op, l, r);
         case '~~': case '!~~': case '~~*': case '!~~*': return bindLike(scope, op, l, r);
+        case '~': case '!~': case '~*': case '!~*': return regexOp(op, coerceP(scope, l, T.text), coerceP(scope, r, T.text));
       }
       throw new DbError(SqlState.UndefinedFunction, `operator does not exist: ${op}`);
     }
@@ -298,8 +307,11 @@ function bindAExpr(x: PgNode, scope: Scope, o: ExprOpts): BExpr {
       }
       return x.kind.includes('NOT') ? { k: 'op', t: BOOL, op: 'not', args: [e] } : e;
     }
-    case 'AEXPR_OP_ANY': case 'AEXPR_OP_ALL':
-      throw new DbError(SqlState.FeatureNotSupported, 'ANY/ALL over arrays is not supported');
+    case 'AEXPR_OP_ANY': case 'AEXPR_OP_ALL': {
+      // arrays are TEXT in PostgreSQL's array text form (exec/pg-functions.ts)
+      const l = finalizeUnknown(scope, bindExpr(x.lexpr, scope, o));
+      return arrayCompare(op, x.kind === 'AEXPR_OP_ALL', l, coerceP(scope, bindExpr(x.rexpr, scope, o), T.text));
+    }
   }
   throw new DbError(SqlState.FeatureNotSupported, `expression kind ${x.kind} is not supported`);
 }
@@ -379,10 +391,11 @@ function bindFunc(x: PgNode, scope: Scope, o: ExprOpts): BExpr {
     if ((name === 'sum' || name === 'avg') && args[0] && !isNumberish(args[0].t) && args[0].t.id !== 'INTERVAL' && args[0].t.id !== 'NULL') {
       throw new DbError(SqlState.UndefinedFunction, `function ${name}(${typeName(args[0].t).toLowerCase()}) does not exist`);
     }
-    const t = aggResultType(name, star ? [] : args.map((a) => a.t));
     const filter = x.agg_filter ? bindBool(scope, x.agg_filter, inner) : null;
-    let order = sortKeys(x.agg_order, scope, inner);
-    if (x.agg_within_group) { order = sortKeys(x.agg_order, scope, inner); }
+    const order = sortKeys(x.agg_order, scope, inner);
+    const isPct = name === 'percentile_cont' || name === 'percentile_disc';
+    if (isPct && (!x.agg_within_group || order.length !== 1)) throw new DbError(SqlState.SyntaxError, `${name} requires WITHIN GROUP (ORDER BY ...)`);
+    const t = aggResultType(name, star ? [] : isPct ? [order[0]!.e.t] : args.map((a) => a.t));
     return { k: 'agg', t, name, args, distinct, star, filter, order };
   }
   if (star) throw new DbError(SqlState.UndefinedFunction, `function ${name}(*) does not exist`);
@@ -436,6 +449,7 @@ function bindSubLink(x: PgNode, scope: Scope, o: ExprOpts): BExpr {
       return { k: 'subq', t: BOOL, mode: x.subLinkType === 'ANY_SUBLINK' ? 'any' : 'all', plan, params: sub.params, arg, op: op === '!=' ? '<>' : op, uid };
     }
   }
+  if (x.subLinkType === 'ARRAY_SUBLINK') return bindExpr(arraySublinkAsText(x.subselect), scope, o);
   throw new DbError(SqlState.FeatureNotSupported, `subquery kind ${x.subLinkType} is not supported`);
 }
 

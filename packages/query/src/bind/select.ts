@@ -85,6 +85,7 @@ function renameOut(out: OutCol[], cols: string[] | undefined): OutCol[] {
 
 interface FromResult { leaves: Leaf[]; conds: BExpr[]; cols: ScopeCol[] }
 
+
 function bindTableRef(rv: PgNode, bctx: BindCtx, frame: Frame, ctes: Map<string, CteDef>, probe: Scope): { plan: Plan; rel: string } {
   const { name: alias, cols: colAlias } = aliasOf(rv.alias);
   const relname: string = rv.relname;
@@ -189,6 +190,20 @@ function addFromItem(it: PgNode, res: FromResult, bctx: BindCtx, frame: Frame, c
       return;
     }
     case 'RangeSubselect': {
+      if (x.lateral && res.leaves.length > 0) {
+        // LATERAL: the subquery sees the FROM items to its left as an outer scope
+        const sub: Frame = { parent: probe, params: [] };
+        const rplan = bindSelectStmt(x.subquery.SelectStmt, bctx, sub, ctes);
+        const { name, cols } = aliasOf(x.alias);
+        const right = { ...rplan, out: renameOut(rplan.out, cols) } as Plan;
+        const left = buildJoinTree(res.leaves, res.conds, joinOpts());
+        const plan: Plan = { k: 'apply', out: [...left.out, ...right.out], left, right, params: sub.params, outer: false, est: left.est * Math.max(1, right.est) };
+        const base = res.cols.length;
+        right.out.forEach((c, i) => res.cols.push({ rel: name ?? null, name: c.name, t: c.t, i: base + i }));
+        res.leaves = [{ plan, n: plan.out.length }];
+        res.conds = [];
+        return;
+      }
       const plan = bindSelectStmt(x.subquery.SelectStmt, bctx, frame, ctes);
       const { name, cols } = aliasOf(x.alias);
       addLeaf(res, { ...plan, out: renameOut(plan.out, cols) } as Plan, name ?? null);
@@ -364,6 +379,18 @@ function expandTargets(s: PgNode, scope: Scope): Target[] {
     out.push({ name: rt.name ?? figureName(v), e: finalizeUnknown(scope, bindExpr(v, scope, opts)), node: v });
   }
   return out;
+}
+
+/** Mark the scans of a query's own FROM items (not subqueries) for row locking. */
+function applyLock(p: Plan, lock: { mode: 'update' | 'noKeyUpdate' | 'share' | 'keyShare'; wait: 'wait' | 'nowait' | 'skipLocked' }, only: Set<string> | null): Plan {
+  switch (p.k) {
+    case 'scan': return only && !only.has(p.name.name) && !only.has(p.label.split(' ').pop()!) ? p : { ...p, lock };
+    case 'join': return { ...p, left: applyLock(p.left, lock, only), right: applyLock(p.right, lock, only) };
+    case 'filter': case 'project': case 'sort': case 'limit': return { ...p, input: applyLock(p.input, lock, only) } as Plan;
+    case 'agg': case 'distinct': case 'window': case 'setop':
+      throw new DbError(SqlState.FeatureNotSupported, 'FOR UPDATE is not allowed with aggregation, DISTINCT, window functions or set operations');
+    default: return p;
+  }
 }
 
 /** Project over a column-only Project: compose into one (keeps EXPLAIN and execution lean). */
@@ -576,7 +603,11 @@ function bindSelectCore(s: PgNode, bctx: BindCtx, frame: Frame, ctes: Map<string
     plan = { k: 'project', out: plan.out.slice(0, vis), input: plan, exprs: plan.out.slice(0, vis).map((c, i) => ({ k: 'col', t: c.t, i }) as BExpr), est: plan.est };
   }
   if (s.lockingClause) {
-    // FOR UPDATE / FOR SHARE: row locks are the engine's; scans are marked by the DML layer
+    const lc = s.lockingClause[0].LockingClause;
+    const mode = ({ LCS_FORUPDATE: 'update', LCS_FORNOKEYUPDATE: 'noKeyUpdate', LCS_FORSHARE: 'share', LCS_FORKEYSHARE: 'keyShare' } as Record<string, 'update' | 'noKeyUpdate' | 'share' | 'keyShare'>)[lc.strength] ?? 'update';
+    const wait = lc.waitPolicy === 'LockWaitError' ? 'nowait' : lc.waitPolicy === 'LockWaitSkip' ? 'skipLocked' : 'wait';
+    const only: Set<string> | null = lc.lockedRels ? new Set(lc.lockedRels.map((r: PgNode) => r.RangeVar.relname as string)) : null;
+    plan = applyLock(plan, { mode, wait }, only);
   }
   return plan;
 }

@@ -186,6 +186,14 @@ export interface Catalog {
   nextval?(name: QualifiedName): bigint;
   currval?(name: QualifiedName): bigint;
   setval?(name: QualifiedName, value: bigint, isCalled: boolean): bigint;
+  /** PostgreSQL catalog functions over OIDs (regclass_in, pg_get_constraintdef, ...): undefined = unknown here. */
+  systemFunction?(name: string, args: readonly unknown[]): unknown;
+  /**
+   * Optional: a number that changes whenever what this session's statements bind against may
+   * have changed (committed DDL); non-finite while the transaction has uncommitted DDL. Lets the
+   * SQL stack reuse plans of repeated statements (exec/plan-cache.ts).
+   */
+  version?(): number;
   /** All tables and views visible to the session (for information_schema). */
   listTables(): readonly TableDef[];
   listViews(): readonly ViewDef[];

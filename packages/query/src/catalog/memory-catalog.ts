@@ -15,7 +15,7 @@ import type { ColumnBatch } from '@quiverdb/common';
 import type { Catalog, IndexDef, QualifiedName, ScanBatch, ScanRequest, TableDef, TableSource, TableStats, ViewDef } from './catalog.js';
 import { tupleKey, valuesToVector, vectorToValues } from '../types/values.js';
 
-const BATCH = 1024;
+const BATCH = 8192;
 
 function keyName(q: QualifiedName): string { return `${q.schema ?? 'public'}.${q.name}`; }
 
@@ -30,21 +30,23 @@ export class MemoryTable implements TableSource {
 
   get rowCount(): number { return this.deleted.length; }
 
+  #live = 0;
+
   stats(): TableStats {
-    let live = 0;
-    for (const d of this.deleted) if (!d) live++;
-    return { rowCount: live };
+    return { rowCount: this.#live };
   }
 
   async *scan(req: ScanRequest): AsyncIterable<ScanBatch> {
     const end = this.rowCount;
     for (let start = 0; start < end; start += BATCH) {
+      const stop = Math.min(end, start + BATCH);
       const ids: number[] = [];
-      for (let i = start; i < Math.min(end, start + BATCH); i++) if (!this.deleted[i]) ids.push(i);
+      for (let i = start; i < stop; i++) if (!this.deleted[i]) ids.push(i);
       if (ids.length === 0) continue;
+      const dense = ids.length === stop - start;
       const columns = req.columns.map((c) => {
         const src = this.cols[c]!;
-        return valuesToVector(ids.map((i) => src[i]), this.def.columns[c]!.type);
+        return valuesToVector(dense ? src.slice(start, stop) : ids.map((i) => src[i]), this.def.columns[c]!.type);
       });
       const batch: ColumnBatch = { length: ids.length, columns };
       yield req.withRowIds ? { batch, rowIds: Float64Array.from(ids) } : { batch };
@@ -87,21 +89,23 @@ export class MemoryTable implements TableSource {
   }
 
   async insert(batch: ColumnBatch): Promise<number> {
-    const rows = this.#rowsOf(batch);
-    rows.forEach((r) => this.def.columns.forEach((c, i) => {
-      if (c.notNull && r[i] === null) throw new DbError(SqlState.NotNullViolation, `null value in column "${c.name}" violates not-null constraint`);
-    }));
-    this.#checkUnique(rows, new Set());
-    for (const r of rows) {
-      r.forEach((v, i) => this.cols[i]!.push(v));
-      this.deleted.push(false);
-    }
-    return rows.length;
+    const vals = batch.columns.map((v, i) => vectorToValues(v, batch.length, this.def.columns[i]!.type));
+    this.def.columns.forEach((c, i) => {
+      if (!c.notNull) return;
+      const col = vals[i]!;
+      for (let r = 0; r < batch.length; r++) if (col[r] === null) throw new DbError(SqlState.NotNullViolation, `null value in column "${c.name}" violates not-null constraint`);
+    });
+    if (this.#keySets().length > 0) this.#checkUnique(this.#rowsOf(batch), new Set());
+    vals.forEach((col, i) => { const dst = this.cols[i]!; for (let r = 0; r < batch.length; r++) dst.push(col[r]); });
+    for (let r = 0; r < batch.length; r++) this.deleted.push(false);
+    this.#live += batch.length;
+    return batch.length;
   }
 
   async delete(rowIds: Float64Array): Promise<number> {
     let n = 0;
     for (const id of rowIds) if (!this.deleted[id]) { this.deleted[id] = true; n++; }
+    this.#live -= n;
     return n;
   }
 

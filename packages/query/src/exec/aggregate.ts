@@ -81,10 +81,30 @@ export function makeAccumulator(name: string, argType: SqlType | undefined, resu
         };
       }
       if (id === 'BIGINT' || id === 'NUMERIC') {
-        const s: Decimal[] = [];
+        // fast path: unscaled sums in plain numbers while every value is small and of one scale
+        const fast: number[] = [];
+        const scale: number[] = [];
+        const s: (Decimal | undefined)[] = [];
+        const LIMIT = 2 ** 52;
         return {
-          add(g, v) { s[g] = (s[g] ?? Decimal.ZERO).add(v instanceof Decimal ? v : Decimal.fromInt(v as bigint)); n[g] = (n[g] ?? 0) + 1; },
-          result(g) { if (!n[g]) return null; return avg ? s[g]!.div(Decimal.fromInt(n[g]!)) : s[g]!; },
+          add(g, v) {
+            n[g] = (n[g] ?? 0) + 1;
+            const d = v instanceof Decimal ? v : Decimal.fromInt(v as bigint);
+            if (s[g] === undefined) {
+              if (d.small) {
+                const sc = scale[g];
+                if (sc === undefined) { scale[g] = d.s; fast[g] = d.n; return; }
+                if (sc === d.s) { const r = fast[g]! + d.n; if (Math.abs(r) < LIMIT) { fast[g] = r; return; } }
+              }
+              s[g] = scale[g] === undefined ? Decimal.ZERO : new Decimal(fast[g]!, scale[g]!);
+            }
+            s[g] = s[g]!.add(d);
+          },
+          result(g) {
+            if (!n[g]) return null;
+            const tot = s[g] ?? new Decimal(fast[g]!, scale[g]!);
+            return avg ? tot.div(Decimal.fromInt(n[g]!)) : tot;
+          },
         };
       }
       if (id === 'INTERVAL') {
@@ -151,7 +171,8 @@ export function makeAccumulator(name: string, argType: SqlType | undefined, resu
           if (name === 'percentile_disc') return v[Math.max(0, Math.ceil(frac * v.length) - 1)]!;
           const pos = frac * (v.length - 1);
           const lo = Math.floor(pos), hi = Math.ceil(pos);
-          const x = Number(v[lo]), y = Number(v[hi]);
+          const num = (z: unknown): number => (z instanceof Decimal ? z.toNumber() : Number(z));
+          const x = num(v[lo]), y = num(v[hi]);
           return x + (y - x) * (pos - lo);
         },
       };

@@ -411,17 +411,26 @@ async function evalOp(e: Extract<BExpr, { k: 'op' }>, rel: Rel, ctx: ExecCtx): P
       const tid = e.args[0]!.t.id;
       const generic = tid === 'NUMERIC' || tid === 'INTERVAL' || tid === 'NULL';
       if (!generic) {
-        for (let i = 0; i < n; i++) {
-          const x = a[i] as number, y = b[i] as number;
-          if (x === null || y === null) { out[i] = null; continue; }
+        const x = a as number[], y = b as number[];
+        if (!Array.isArray(a) && !Array.isArray(b)) {
+          // NULL-free typed columns: one branch-free loop per operator
           switch (op) {
-            case '=': out[i] = x === y; break;
-            case '<>': out[i] = x !== y; break;
-            case '<': out[i] = x < y; break;
-            case '<=': out[i] = x <= y; break;
-            case '>': out[i] = x > y; break;
-            default: out[i] = x >= y;
+            case '=': for (let i = 0; i < n; i++) out[i] = x[i] === y[i]; break;
+            case '<>': for (let i = 0; i < n; i++) out[i] = x[i] !== y[i]; break;
+            case '<': for (let i = 0; i < n; i++) out[i] = x[i]! < y[i]!; break;
+            case '<=': for (let i = 0; i < n; i++) out[i] = x[i]! <= y[i]!; break;
+            case '>': for (let i = 0; i < n; i++) out[i] = x[i]! > y[i]!; break;
+            default: for (let i = 0; i < n; i++) out[i] = x[i]! >= y[i]!;
           }
+          return out;
+        }
+        switch (op) {
+          case '=': for (let i = 0; i < n; i++) { const p = x[i], q = y[i]; out[i] = p === null || q === null ? null : p === q; } break;
+          case '<>': for (let i = 0; i < n; i++) { const p = x[i], q = y[i]; out[i] = p === null || q === null ? null : p !== q; } break;
+          case '<': for (let i = 0; i < n; i++) { const p = x[i], q = y[i]; out[i] = p === null || q === null ? null : p! < q!; } break;
+          case '<=': for (let i = 0; i < n; i++) { const p = x[i], q = y[i]; out[i] = p === null || q === null ? null : p! <= q!; } break;
+          case '>': for (let i = 0; i < n; i++) { const p = x[i], q = y[i]; out[i] = p === null || q === null ? null : p! > q!; } break;
+          default: for (let i = 0; i < n; i++) { const p = x[i], q = y[i]; out[i] = p === null || q === null ? null : p! >= q!; }
         }
         return out;
       }

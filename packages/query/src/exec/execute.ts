@@ -22,6 +22,7 @@ import { EMPTY_ROW, concatRels, emptyRel, filterRel, gather, gatherColumn, slice
 import { groupIds, joinKeyIds } from './hash-keys.js';
 import { makeAccumulator } from './aggregate.js';
 import { runWindow } from './window.js';
+import { execIndexScan } from './index-scan.js';
 
 export async function execPlan(plan: Plan, ctx: ExecCtx): Promise<Rel> {
   if (!ctx.stats) return execNode(plan, ctx);
@@ -36,6 +37,7 @@ export async function execPlan(plan: Plan, ctx: ExecCtx): Promise<Rel> {
 async function execNode(plan: Plan, ctx: ExecCtx): Promise<Rel> {
   switch (plan.k) {
     case 'scan': return execScan(plan, ctx);
+    case 'indexScan': return execIndexScan(plan, ctx);
     case 'values': return execValues(plan, ctx);
     case 'filter': {
       const input = await execPlan(plan.input, ctx);
@@ -82,6 +84,41 @@ async function execNode(plan: Plan, ctx: ExecCtx): Promise<Rel> {
       if (!w) throw new DbError(SqlState.InternalError, 'internal error (this is a bug): work table not set');
       return w;
     }
+    case 'apply': {
+      const left = await execPlan(plan.left, ctx);
+      const nl = plan.left.out.length, nr = plan.right.out.length;
+      const pvals = await Promise.all(plan.params.map((p) => evalExpr(p.e, left, ctx)));
+      const cache = new Map<unknown, Rel>();
+      const li: number[] = [], parts: Rel[] = [];
+      const saved = plan.params.map((p) => ctx.corr.get(p.id));
+      const rightRows: Rel[] = [];
+      for (let i = 0; i < left.n; i++) {
+        const vals = pvals.map((c) => c[i]);
+        const key = vals.length === 1 ? keyOf(vals[0]) : tupleKey(vals);
+        let r = cache.get(key);
+        if (!r) {
+          plan.params.forEach((p, j) => ctx.corr.set(p.id, vals[j]));
+          ctx.subqCache.clear();
+          r = await execPlan(plan.right, ctx);
+          cache.set(key, r);
+        }
+        if (r.n === 0 && plan.outer) { li.push(i); rightRows.push({ n: 1, cols: Array.from({ length: nr }, () => [null]) }); continue; }
+        for (let j = 0; j < r.n; j++) { li.push(i); rightRows.push(r); void j; }
+      }
+      plan.params.forEach((p, j) => ctx.corr.set(p.id, saved[j]));
+      // materialize: left rows repeated, right rows in order
+      const leftPart = gather(left, li);
+      const rcols: unknown[][] = Array.from({ length: nr }, () => new Array<unknown>(li.length));
+      let pos = 0;
+      for (let k = 0; k < li.length;) {
+        const r = rightRows[k]!;
+        for (let j = 0; j < r.n; j++, k++) for (let c = 0; c < nr; c++) rcols[c]![pos + j] = r.cols[c]![j];
+        pos += r.n;
+      }
+      parts.push({ n: li.length, cols: [...leftPart.cols, ...rcols] });
+      void nl;
+      return parts[0]!;
+    }
     case 'cte': {
       const def = await execPlan(plan.def, ctx);
       ctx.work.set(plan.id, def);
@@ -121,14 +158,20 @@ async function execScan(plan: Extract<Plan, { k: 'scan' }>, ctx: ExecCtx): Promi
   const parts: Rel[] = [];
   const types = plan.cols.map((c) => plan.table.def.columns[c]!.type);
   const table = ctx.catalog.getTable(plan.name) ?? plan.table;
-  for await (const sb of table.scan({ columns: plan.cols, predicates: plan.preds, withRowIds: false })) {
+  const withRowIds = plan.rowIds === true;
+  const req = plan.lock ? { columns: plan.cols, predicates: plan.preds, withRowIds, lockMode: plan.lock.mode, lockWait: plan.lock.wait }
+    : { columns: plan.cols, predicates: plan.preds, withRowIds };
+  for await (const sb of table.scan(req)) {
     const b = sb.batch;
-    let rel: Rel = { n: b.length, cols: b.columns.map((v, i) => vectorToValues(v, b.length, types[i]!)) };
+    const cols = b.columns.map((v, i) => vectorToValues(v, b.length, types[i]!));
+    if (withRowIds) cols.push((sb.rowIds ? sb.rowIds.slice(0, b.length) : new Float64Array(b.length)) as unknown as unknown[]);
+    let rel: Rel = { n: b.length, cols };
     if (plan.filter && rel.n > 0) rel = filterRel(rel, await evalExpr(plan.filter, rel, ctx));
     if (rel.n > 0) parts.push(rel);
   }
-  if (parts.length === 0) return emptyRel(plan.cols.length);
-  return concatRels(parts, plan.cols.length);
+  const ncols = plan.cols.length + (withRowIds ? 1 : 0);
+  if (parts.length === 0) return emptyRel(ncols);
+  return concatRels(parts, ncols);
 }
 
 async function execValues(plan: Extract<Plan, { k: 'values' }>, ctx: ExecCtx): Promise<Rel> {
@@ -303,6 +346,8 @@ async function execAgg(plan: Extract<Plan, { k: 'agg' }>, ctx: ExecCtx): Promise
     plan.aggs.forEach((a, ai) => {
       const args = argCols[ai]!;
       const filt = filterCols[ai];
+      const fast = fastAggregate(a, args[0], filt, gid, input.n, ng);
+      if (fast) { outCols.push(fast); return; }
       let extra: unknown;
       let rows: number[] | null = null;
       if (a.order.length > 0) {
@@ -337,6 +382,59 @@ async function execAgg(plan: Extract<Plan, { k: 'agg' }>, ctx: ExecCtx): Promise
     parts.push({ n: ng, cols: outCols });
   }
   return concatRels(parts, plan.out.length);
+}
+
+/**
+ * Tight loops for the common aggregates (count, sum, avg, min, max without DISTINCT / ORDER BY)
+ * over numeric columns: per-group Float64Array state instead of accumulator objects.
+ * Returns undefined when the generic path must run.
+ */
+function fastAggregate(a: Extract<Plan, { k: 'agg' }>['aggs'][number], vcol: unknown[] | undefined, filt: unknown[] | null,
+  gid: Int32Array, n: number, ng: number): unknown[] | undefined {
+  if (a.distinct || a.order.length > 0) return undefined;
+  const out = new Array<unknown>(ng);
+  if (a.name === 'count' && (a.star || vcol)) {
+    const cnt = new Float64Array(ng);
+    if (a.star) { for (let i = 0; i < n; i++) if (!filt || filt[i] === true) cnt[gid[i]!]!++; }
+    else for (let i = 0; i < n; i++) if (vcol![i] !== null && (!filt || filt[i] === true)) cnt[gid[i]!]!++;
+    for (let g = 0; g < ng; g++) out[g] = BigInt(cnt[g]!);
+    return out;
+  }
+  const t = a.args[0]?.t.id;
+  if (!vcol || !(t === 'INTEGER' || t === 'SMALLINT' || t === 'DOUBLE' || t === 'REAL' || t === 'DATE' && (a.name === 'min' || a.name === 'max'))) return undefined;
+  const typed = !Array.isArray(vcol);
+  if (a.name === 'sum' || a.name === 'avg') {
+    const sum = new Float64Array(ng), cnt = new Float64Array(ng);
+    if (typed && !filt) { const v = vcol as unknown as Float64Array; for (let i = 0; i < n; i++) { const g = gid[i]!; sum[g] += v[i]!; cnt[g]!++; } }
+    else for (let i = 0; i < n; i++) {
+      const v = vcol[i];
+      if (v === null || (filt && filt[i] !== true)) continue;
+      const g = gid[i]!;
+      sum[g] += v as number; cnt[g]!++;
+    }
+    const isInt = t === 'INTEGER' || t === 'SMALLINT';
+    for (let g = 0; g < ng; g++) {
+      if (cnt[g] === 0) { out[g] = null; continue; }
+      if (isInt && Math.abs(sum[g]!) > Number.MAX_SAFE_INTEGER) return undefined;
+      if (a.name === 'sum') out[g] = isInt ? BigInt(sum[g]!) : t === 'REAL' ? Math.fround(sum[g]!) : sum[g]!;
+      else out[g] = isInt ? Decimal.fromInt(sum[g]!).div(Decimal.fromInt(cnt[g]!)) : sum[g]! / cnt[g]!;
+    }
+    return out;
+  }
+  if (a.name === 'min' || a.name === 'max') {
+    const best = new Float64Array(ng), seen = new Uint8Array(ng);
+    const isMin = a.name === 'min';
+    for (let i = 0; i < n; i++) {
+      const v = vcol[i];
+      if (v === null || (filt && filt[i] !== true)) continue;
+      const x = v as number, g = gid[i]!;
+      if (Number.isNaN(x)) return undefined;
+      if (!seen[g]) { seen[g] = 1; best[g] = x; } else if (isMin ? x < best[g]! : x > best[g]!) best[g] = x;
+    }
+    for (let g = 0; g < ng; g++) out[g] = seen[g] ? best[g]! : null;
+    return out;
+  }
+  return undefined;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,9 +1,11 @@
 /**
- * EXPLAIN output: one line per operator, indented like PostgreSQL's, with the estimated row
- * count, and with actual rows / loops / time when EXPLAIN ANALYZE collected them.
+ * EXPLAIN output: one line per operator, indented like PostgreSQL's, with the estimated cost
+ * (rows produced by the subtree) and row count, and with actual rows / loops / time when
+ * EXPLAIN ANALYZE collected them.
  */
 import type { BExpr, Plan } from '../plan/plan.js';
 import type { OpStats } from './eval.js';
+import { indexScanLabel } from './index-scan-explain.js';
 
 function exprText(e: BExpr, cols: readonly { name: string }[]): string {
   switch (e.k) {
@@ -28,6 +30,7 @@ function exprText(e: BExpr, cols: readonly { name: string }[]): string {
 function label(p: Plan): string {
   switch (p.k) {
     case 'scan': return `Seq Scan on ${p.label}${p.filter ? `  Filter: ${exprText(p.filter, p.table.def.columns.map((c, i) => ({ name: p.out[i]?.name ?? c.name })))}` : ''}`;
+    case 'indexScan': return indexScanLabel(p, exprText);
     case 'values': return `Values Scan (${p.rows.length} rows)`;
     case 'filter': return `Filter: ${exprText(p.pred, p.input.out)}`;
     case 'project': return `Project (${p.out.map((c) => c.name).join(', ')})`;
@@ -43,6 +46,7 @@ function label(p: Plan): string {
     case 'setop': return `${p.op === 'union' ? 'Append' : 'HashSetOp'} ${p.op.toUpperCase()}${p.all ? ' ALL' : ''}`;
     case 'window': return `WindowAgg (${p.funcs.map((f) => f.name).join(', ')})`;
     case 'workScan': return `WorkTable Scan ${p.id}`;
+    case 'apply': return `Nested Loop${p.outer ? ' Left' : ''} (LATERAL)`;
     case 'cte': return `CTE ${p.id}`;
     case 'recursive': return `Recursive Union${p.all ? ' ALL' : ''}`;
   }
@@ -50,19 +54,27 @@ function label(p: Plan): string {
 
 function children(p: Plan): Plan[] {
   switch (p.k) {
-    case 'scan': case 'values': case 'workScan': return [];
-    case 'join': case 'setop': return [p.left, p.right];
+    case 'scan': case 'values': case 'workScan': case 'indexScan': return [];
+    case 'join': case 'setop': case 'apply': return [p.left, p.right];
     case 'cte': return [p.def, p.body];
     case 'recursive': return [p.anchor, p.step];
     default: return [p.input];
   }
 }
 
+/** Estimated cost: rows produced by the operator and everything below it (scans count their input). */
+function costOf(p: Plan): number {
+  let c = Math.max(1, p.est);
+  if (p.k === 'scan') c = Math.max(c, p.table.stats().rowCount);
+  for (const ch of children(p)) c += costOf(ch);
+  return c;
+}
+
 export function explainLines(plan: Plan, stats?: Map<Plan, OpStats>): string[] {
   const lines: string[] = [];
   const walk = (p: Plan, depth: number): void => {
     const s = stats?.get(p);
-    const est = `(rows=${Math.max(1, Math.round(p.est))})`;
+    const est = `(cost=${Math.round(costOf(p))} rows=${Math.max(1, Math.round(p.est))})`;
     const act = stats ? (s ? ` (actual time=${s.ms.toFixed(3)} ms rows=${Math.round(s.rows / Math.max(1, s.loops))} loops=${s.loops})` : ' (never executed)') : '';
     const text = `${label(p)}  ${est}${act}`;
     lines.push(depth === 0 ? text : `${' '.repeat(depth * 6 - 4)}->  ${text}`);

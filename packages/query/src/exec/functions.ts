@@ -13,6 +13,7 @@ import { Decimal } from '../types/decimal.js';
 import { checkInt32, checkInt64, compareValues, formatDouble, valueToText } from '../types/values.js';
 import type { Interval } from '../types/values.js';
 import type { Catalog, QualifiedName } from '../catalog/catalog.js';
+import { PG_FUNCTIONS } from './pg-functions.js';
 
 export interface FnCtx {
   readonly now: Date;
@@ -325,6 +326,8 @@ export const SCALAR_FUNCTIONS: Record<string, ScalarFn> = {
 SCALAR_FUNCTIONS['ceiling'] = SCALAR_FUNCTIONS['ceil']!;
 SCALAR_FUNCTIONS['pow'] = SCALAR_FUNCTIONS['power']!;
 SCALAR_FUNCTIONS['dround'] = SCALAR_FUNCTIONS['round']!;
+// PostgreSQL catalog / compatibility functions (pg-functions.ts)
+for (const [k, f] of Object.entries(PG_FUNCTIONS)) SCALAR_FUNCTIONS[k] ??= f;
 
 function pickExtreme(args: unknown[], dir: number): unknown {
   let best: unknown = null;

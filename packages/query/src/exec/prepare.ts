@@ -26,7 +26,7 @@ export interface Prepared {
 export function prepareStatement(s: Statement, ctx: SessionContext): Prepared {
   if (s.kind === 'select') {
     const bctx = newBindCtx(ctx);
-    const plan: Plan = bindStatementPlan(s, bctx);
+    const plan: Plan = bindStatementPlan(s, bctx, ctx.settings);
     const columns = plan.out.map((c) => ({ name: c.name, type: c.t.id === 'NULL' ? { id: 'TEXT' } as SqlType : c.t }));
     return {
       statement: s, paramTypes: bctx.paramTypes, columns,

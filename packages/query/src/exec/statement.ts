@@ -31,6 +31,8 @@ import type { Rel } from './rel.js';
 import { EMPTY_ROW, concatRels, gather } from './rel.js';
 import { explainLines } from './explain.js';
 import { pruneColumns } from '../optimizer/prune-columns.js';
+import { INDEX_SCAN_RULE, useIndexes } from '../optimizer/index-access.js';
+import { cachedPlan } from './plan-cache.js';
 
 export interface SessionContext {
   catalog: Catalog;
@@ -91,8 +93,9 @@ function unwrapSelect(node: PgNode): PgNode { return node.SelectStmt ?? node; }
 
 export function bindStatementPlan(s: Extract<SqlStatement, { kind: 'select' }>, bctx: BindCtx, settings?: ReadonlyMap<string, string>): Plan {
   const plan = bindSelectStmt(unwrapSelect(s.node), bctx, { parent: null, params: [] }, new Map());
-  if (settings && disabledRules(settings).has('prune-columns')) return plan;
-  return pruneColumns(plan);
+  const off = settings ? disabledRules(settings) : new Set<string>();
+  const pruned = off.has('prune-columns') ? plan : pruneColumns(plan);
+  return off.has(INDEX_SCAN_RULE) ? pruned : useIndexes(pruned);
 }
 
 import { execSchemaChange, foreignKeyOf, sequenceDefOf } from './alter-table.js';
@@ -102,7 +105,7 @@ export async function executeStatement(s: Statement, ctx: SessionContext): Promi
   const bctx = newBindCtx(ctx);
   switch (s.kind) {
     case 'select': {
-      const plan = bindStatementPlan(s, bctx, ctx.settings);
+      const plan = cachedPlan(s, ctx.catalog, ctx.settings, () => bindStatementPlan(s, bctx, ctx.settings));
       const rel = await execPlan(plan, newExecCtx(ctx));
       return makeResult('SELECT', plan.out, rel);
     }

@@ -119,34 +119,40 @@ export function buildJoinTree(leaves: Leaf[], conds: BExpr[], opts: JoinOptions 
     }
   }
   if (leaves.length === 0) return { k: 'values', out: [], rows: [[]], est: 1 };
-  // 2. greedy order
-  const remaining = new Set(leaves.map((_l, i) => i));
-  let order: number[];
-  let cur: Plan;
-  const pick = (cands: number[]): number => cands.reduce((best, i) => (plans[i]!.est < plans[best]!.est ? i : best), cands[0]!);
-  const first = opts.noReorder ? 0 : pick([...remaining]);
-  remaining.delete(first);
-  order = [first];
-  cur = plans[first]!;
-  while (remaining.size > 0) {
-    const inCur = new Set(order);
-    let next: number;
-    if (opts.noReorder) next = Math.min(...remaining);
-    else {
-      const connected = [...remaining].filter((j) => info.some((x) => !x.used && x.leaves.has(j) && x.leaves.size > 1 &&
-        [...x.leaves].every((l) => l === j || inCur.has(l)) && x.c.k === 'op' && x.c.op === '='));
-      next = pick(connected.length > 0 ? connected : [...remaining]);
-    }
-    remaining.delete(next);
+  // 2. join order: cost = sum of intermediate result sizes under a cardinality model
+  //    (left-deep dynamic programming up to DP_LIMIT relations, greedy beyond)
+  const model = cardinalityModel(plans, offsets, leafOf, info.filter((x) => !x.used));
+  const order = opts.noReorder ? leaves.map((_l, i) => i) : chooseOrder(leaves, model);
+  let cur: Plan = plans[order[0]!]!;
+  for (let k = 1; k < order.length; k++) {
+    const next = order[k]!;
+    const done = order.slice(0, k + 1);
     // position of each global column in the joined output
     const pos = new Map<number, number>();
     let p = 0;
-    for (const li of [...order, next]) for (let c = 0; c < leaves[li]!.n; c++) pos.set(offsets[li]! + c, p++);
-    const now = new Set([...order, next]);
+    for (const li of done) for (let c = 0; c < leaves[li]!.n; c++) pos.set(offsets[li]! + c, p++);
+    const now = new Set(done);
     const applicable = info.filter((x) => !x.used && x.leaves.size > 0 && [...x.leaves].every((l) => now.has(l)));
     for (const a of applicable) a.used = true;
-    cur = makeJoin('inner', cur, plans[next]!, applicable.map((a) => remapCols(a.c, (g) => pos.get(g)!)));
-    order = [...order, next];
+    const joinConds = applicable.map((a) => a.c);
+    // transitive equalities: a = b AND b = c implies a = c, so a relation equal-joined to the
+    // joined set only through another relation still gets a hash key
+    if (!opts.noReorder) {
+      const before = new Set(order.slice(0, k));
+      for (const members of equivClasses(info.map((x) => x.c))) {
+        const mine = members.find((g) => leafOf(g) === next);
+        const theirs = members.find((g) => before.has(leafOf(g)));
+        if (mine === undefined || theirs === undefined) continue;
+        const linked = joinConds.some((c) => c.k === 'op' && c.op === '=' && c.args.every((a) => a.k === 'col' && members.includes((a as { i: number }).i))
+          && c.args.some((a) => leafOf((a as { i: number }).i) === next));
+        if (!linked) {
+          const t = plans[leafOf(mine)]!.out[mine - offsets[leafOf(mine)]!]!.t;
+          joinConds.push({ k: 'op', t: T.boolean, op: '=', args: [{ k: 'col', t, i: theirs }, { k: 'col', t, i: mine }] });
+        }
+      }
+    }
+    cur = makeJoin('inner', cur, plans[next]!, joinConds.map((c) => remapCols(c, (g) => pos.get(g)!)));
+    cur.est = model.card(done);
   }
   // 3. restore global column order
   const pos = new Map<number, number>();
@@ -168,4 +174,163 @@ export function buildJoinTree(leaves: Leaf[], conds: BExpr[], opts: JoinOptions 
   const left = info.filter((x) => !x.used).map((x) => x.c);
   if (left.length > 0) cur = { k: 'filter', out: cur.out, input: cur, pred: andAll(left, T.boolean)!, est: Math.max(1, cur.est * 0.5) };
   return cur;
+}
+
+const DP_LIMIT = 10;
+
+/** Is local column `i` of a leaf plan a single-column key of its base table? Returns the table's row count. */
+function uniqueBase(plan: Plan, i: number): number | undefined {
+  if (plan.k !== 'scan') return undefined;
+  const col = plan.cols[i];
+  if (col === undefined) return undefined;
+  const def = plan.table.def;
+  const single = (cols: readonly number[] | undefined): boolean => cols !== undefined && cols.length === 1 && cols[0] === col;
+  let unique = single(def.primaryKey) || (def.uniques ?? []).some(single);
+  if (!unique) { try { unique = plan.table.indexes().some((ix) => ix.unique && single(ix.columns)); } catch { /* no index info */ } }
+  if (!unique) return undefined;
+  return Math.max(1, plan.table.stats().rowCount);
+}
+
+/** Distinct count of local column `i` of a scan leaf from the table's statistics, if known. */
+function distinctOf(plan: Plan, i: number): number | undefined {
+  if (plan.k !== 'scan') return undefined;
+  const col = plan.cols[i];
+  if (col === undefined) return undefined;
+  const d = plan.table.stats().columns?.[col]?.distinct;
+  return d !== undefined && d > 0 ? d : undefined;
+}
+
+/**
+ * Cardinality model: |S| = product of the relations' estimates, times 1/ndv for each extra
+ * relation an equivalence class of equality-joined columns reaches (ndv = rows of a unique
+ * member's table, as for a foreign key into a primary key; without one, the largest member
+ * relation), times a fixed selectivity for other multi-relation conjuncts.
+ */
+interface CardModel {
+  card(set: number[]): number;
+  connected(set: Set<number>, j: number): boolean;
+  est: number[];
+}
+
+function cardinalityModel(plans: Plan[], offsets: number[], leafOf: (g: number) => number,
+  conds: { c: BExpr; leaves: Set<number> }[]): CardModel {
+  // equivalence classes over global columns (union-find)
+  const parent = new Map<number, number>();
+  const find = (x: number): number => { let r = x; while (parent.get(r) !== undefined && parent.get(r) !== r) r = parent.get(r)!; parent.set(x, r); return r; };
+  const other: { leaves: Set<number>; sel: number }[] = [];
+  for (const x of conds) {
+    if (x.leaves.size < 2) continue;
+    const c = x.c;
+    if (c.k === 'op' && c.op === '=' && c.args[0]!.k === 'col' && c.args[1]!.k === 'col') {
+      const a = (c.args[0] as { i: number }).i, b = (c.args[1] as { i: number }).i;
+      if (!parent.has(a)) parent.set(a, a);
+      if (!parent.has(b)) parent.set(b, b);
+      parent.set(find(a), find(b));
+    } else other.push({ leaves: x.leaves, sel: c.k === 'op' && c.op === '=' ? 0.1 : 0.33 });
+  }
+  const classes = new Map<number, number[]>();
+  for (const g of parent.keys()) { const r = find(g); const l = classes.get(r) ?? []; l.push(g); classes.set(r, l); }
+  const cls = [...classes.values()].map((members) => {
+    const leafSet = [...new Set(members.map(leafOf))];
+    let ndv = Infinity;
+    for (const g of members) {
+      const li = leafOf(g);
+      const u = uniqueBase(plans[li]!, g - offsets[li]!);
+      if (u !== undefined) ndv = Math.min(ndv, u);
+    }
+    if (ndv === Infinity) {
+      // ANALYZE statistics, when present: selectivity 1 / max(ndv)
+      let known = 0;
+      for (const g of members) {
+        const li = leafOf(g);
+        const d = distinctOf(plans[li]!, g - offsets[li]!);
+        if (d !== undefined) known = Math.max(known, d);
+      }
+      ndv = known > 0 ? known : Math.max(1, ...leafSet.map((li) => plans[li]!.est));
+    }
+    let mask = 0;
+    for (const li of leafSet) if (li < 31) mask |= 1 << li;
+    return { leafSet, ndv, mask };
+  });
+  const est = plans.map((p) => Math.max(1, p.est));
+  const card = (set: number[]): number => {
+    const inS = new Set(set);
+    let c = 1;
+    for (const li of set) c *= est[li]!;
+    for (const k of cls) {
+      let m = 0;
+      for (const li of k.leafSet) if (inS.has(li)) m++;
+      if (m > 1) c /= Math.pow(k.ndv, m - 1);
+    }
+    for (const o of other) if ([...o.leaves].every((l) => inS.has(l))) c *= o.sel;
+    return Math.max(1, c);
+  };
+  const connected = (set: Set<number>, j: number): boolean =>
+    cls.some((k) => k.leafSet.includes(j) && k.leafSet.some((l) => set.has(l))) || other.some((o) => o.leaves.has(j) && [...o.leaves].every((l) => l === j || set.has(l)));
+  return { card, connected, est };
+}
+
+function chooseOrder(leaves: Leaf[], model: CardModel): number[] {
+  const n = leaves.length;
+  if (n === 1) return [0];
+  const { card, connected, est } = model;
+  if (n <= DP_LIMIT) {
+    // left-deep DP over subsets: cost(S) = min_j cost(S \ {j}) + |S|; cross products only when unavoidable
+    const full = (1 << n) - 1;
+    const cost = new Float64Array(1 << n).fill(Infinity);
+    const last = new Int8Array(1 << n).fill(-1);
+    const members = (m: number): number[] => { const r: number[] = []; for (let i = 0; i < n; i++) if (m & (1 << i)) r.push(i); return r; };
+    for (let i = 0; i < n; i++) { cost[1 << i] = 0; last[1 << i] = i; }
+    for (let m = 1; m <= full; m++) {
+      if ((m & (m - 1)) === 0) continue;
+      const set = members(m);
+      const c = card(set);
+      let best = Infinity, bestJ = -1;
+      for (const j of set) {
+        const prev = m & ~(1 << j);
+        if (cost[prev] === Infinity) continue;
+        const penalty = connected(new Set(members(prev)), j) ? 0 : c;
+        const total = cost[prev]! + c + penalty;
+        if (total < best) { best = total; bestJ = j; }
+      }
+      cost[m] = best; last[m] = bestJ;
+    }
+    const order: number[] = [];
+    let m = full;
+    while (m) { const j = last[m]!; order.unshift(j); m &= ~(1 << j); }
+    return order;
+  }
+  // greedy: start from the smallest relation, then add the connected relation giving the smallest result
+  const remaining = new Set(leaves.map((_l, i) => i));
+  const first = [...remaining].reduce((b, i) => (est[i]! < est[b]! ? i : b), 0);
+  remaining.delete(first);
+  const order = [first];
+  const inCur = new Set(order);
+  while (remaining.size > 0) {
+    const cands = [...remaining].filter((j) => connected(inCur, j));
+    const pool = cands.length > 0 ? cands : [...remaining];
+    let best = pool[0]!, bestC = Infinity;
+    for (const j of pool) { const c = card([...order, j]); if (c < bestC) { bestC = c; best = j; } }
+    remaining.delete(best);
+    order.push(best);
+    inCur.add(best);
+  }
+  return order;
+}
+
+/** Equivalence classes of columns equated by `col = col` conjuncts (global column indexes). */
+function equivClasses(conds: readonly BExpr[]): number[][] {
+  const parent = new Map<number, number>();
+  const find = (x: number): number => { let r = x; while (parent.get(r) !== r) r = parent.get(r)!; return r; };
+  for (const c of conds) {
+    if (c.k === 'op' && c.op === '=' && c.args[0]!.k === 'col' && c.args[1]!.k === 'col') {
+      const a = (c.args[0] as { i: number }).i, b = (c.args[1] as { i: number }).i;
+      if (!parent.has(a)) parent.set(a, a);
+      if (!parent.has(b)) parent.set(b, b);
+      parent.set(find(a), find(b));
+    }
+  }
+  const classes = new Map<number, number[]>();
+  for (const g of parent.keys()) { const r = find(g); const l = classes.get(r) ?? []; l.push(g); classes.set(r, l); }
+  return [...classes.values()].filter((m) => m.length > 1);
 }

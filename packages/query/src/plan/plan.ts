@@ -11,6 +11,7 @@
  */
 import type { SqlType } from '@quiverdb/common';
 import type { QualifiedName, ScanPredicate, TableSource } from '../catalog/catalog.js';
+import type { IndexAccess } from '../optimizer/index-access.js';
 
 export type BExpr =
   | { readonly k: 'const'; readonly t: SqlType; readonly v: unknown; readonly unknownLit?: boolean }
@@ -71,7 +72,11 @@ export type JoinType = 'inner' | 'left' | 'right' | 'full' | 'semi' | 'anti' | '
 
 export type Plan =
   | { readonly k: 'scan'; readonly out: OutCol[]; readonly table: TableSource; readonly name: QualifiedName; readonly label: string; readonly cols: readonly number[];
-      readonly preds: ScanPredicate[]; filter: BExpr | null; est: number }
+      readonly preds: ScanPredicate[]; filter: BExpr | null; est: number;
+      /** UPDATE / DELETE targets: a last output column `__rowid` holds each row's id */
+      readonly rowIds?: boolean;
+      /** SELECT ... FOR UPDATE / SHARE: row locks requested from the scan */
+      readonly lock?: { readonly mode: 'update' | 'noKeyUpdate' | 'share' | 'keyShare'; readonly wait: 'wait' | 'nowait' | 'skipLocked' } }
   | { readonly k: 'values'; readonly out: OutCol[]; readonly rows: readonly (readonly BExpr[])[]; est: number }
   | { readonly k: 'filter'; readonly out: OutCol[]; readonly input: Plan; readonly pred: BExpr; est: number }
   | { readonly k: 'project'; readonly out: OutCol[]; readonly input: Plan; readonly exprs: readonly BExpr[]; est: number }
@@ -86,6 +91,12 @@ export type Plan =
       readonly left: Plan; readonly right: Plan; est: number }
   | { readonly k: 'window'; readonly out: OutCol[]; readonly input: Plan; readonly funcs: readonly WinSpec[]; est: number }
   | { readonly k: 'workScan'; readonly out: OutCol[]; readonly id: number; est: number }
+  /** index access path (optimizer/index-access.ts): lookups + fetch, then the scan's full filter */
+  | { readonly k: 'indexScan'; readonly out: OutCol[]; readonly table: TableSource; readonly name: QualifiedName; readonly label: string;
+      readonly cols: readonly number[]; readonly access: IndexAccess; readonly filter: BExpr | null; est: number }
+  /** LATERAL: for each left row, `right` runs with correlation slots `params` (over left) set */
+  | { readonly k: 'apply'; readonly out: OutCol[]; readonly left: Plan; readonly right: Plan;
+      readonly params: readonly { readonly id: number; readonly e: BExpr }[]; readonly outer: boolean; est: number }
   | { readonly k: 'cte'; readonly out: OutCol[]; readonly id: number; readonly def: Plan; readonly body: Plan; est: number }
   | { readonly k: 'recursive'; readonly out: OutCol[]; readonly id: number; readonly anchor: Plan; readonly step: Plan; readonly all: boolean; est: number };
 

@@ -9,6 +9,7 @@ import { loadModule, parseSync } from 'libpg-query';
 import { DbError, SqlState } from '@quiverdb/common';
 import type { QualifiedName } from '../catalog/catalog.js';
 import type { IsolationLevel, LockModeName, PgNode, SqlStatement, Statement } from './statement.js';
+import { cachedParse, rememberParse } from '../exec/plan-cache.js';
 
 let loaded: Promise<void> | undefined;
 let ready = false;
@@ -40,11 +41,14 @@ export function parseRaw(sql: string): { stmt: PgNode; location: number; len: nu
 }
 
 export function parseSql(sql: string): Statement[] {
+  const hit = cachedParse(sql);
+  if (hit) return hit;
   const out: Statement[] = [];
   for (const s of parseRaw(sql)) {
     const text = s.len > 0 ? sql.slice(s.location, s.location + s.len) : sql.slice(s.location);
     out.push(translate(s.stmt, text.trim()));
   }
+  rememberParse(sql, out);
   return out;
 }
 

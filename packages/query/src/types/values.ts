@@ -100,7 +100,7 @@ export function keyOf(v: unknown): unknown {
   }
   if (v instanceof Decimal) {
     const t = v.trim();
-    if (t.s === 0) { const n = Number(t.v); if (Number.isSafeInteger(n)) return n; }
+    if (t.s === 0) { if (t.small) return t.n; const n = Number(t.v); if (Number.isSafeInteger(n)) return n; }
     return 'd' + t.toString();
   }
   if (typeof v === 'boolean') return v ? TRUE_KEY : FALSE_KEY;
@@ -372,12 +372,14 @@ export function castValue(v: unknown, from: SqlType, to: SqlType): unknown {
 export function vectorToValues(vec: ColumnVector, length: number, t: SqlType): unknown[] {
   const data = vec.data;
   const val = vec.validity;
-  // zero-copy: a NULL-free numeric vector is already in executor representation (invariant 1
-  // of exec/rel.ts allows typed arrays as columns)
+  // a NULL-free numeric vector is already in executor representation (invariant 3 of
+  // exec/rel.ts allows typed arrays as columns)
   if (val === null && !Array.isArray(data) && t.id !== 'BOOLEAN' && t.id !== 'NUMERIC' && t.id !== 'INTERVAL') {
+    // copied (a memcpy): the producer may reuse its buffers for the next batch
     const td = data as Int32Array | Float64Array | BigInt64Array;
-    return (td.length === length ? td : td.subarray(0, length)) as unknown as unknown[];
+    return td.slice(0, length) as unknown as unknown[];
   }
+  if (val === null && Array.isArray(data) && (t.id === 'TEXT' || t.id === 'VARCHAR')) return data.slice(0, length);
   const out = new Array<unknown>(length);
   switch (t.id) {
     case 'BOOLEAN':

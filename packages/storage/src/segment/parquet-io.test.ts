@@ -7,7 +7,7 @@ import type { ColumnVector, PhysicalType, TableId, Timestamp, TxnId } from '@qui
 import { NodeEnv } from '../env/node-env.js';
 import { openStore } from '../store.js';
 import { Clock, randomRow, rng, rowsToBatch, scanAll, SPEC } from '../test-support.js';
-import { encodeSegment, openParquet, readRowGroup, rowGroupsOf } from './parquet-io.js';
+import { encodeSegment, encodeSegmentAsync, openParquet, readRowGroup, readRowGroupFromBytes, rowGroupsOf } from './parquet-io.js';
 import { canMatch, computeZone } from './zone-map.js';
 
 const ALL: { name: string; type: PhysicalType; v: ColumnVector }[] = [
@@ -44,6 +44,26 @@ describe('Parquet segments', () => {
     }
     const one = await readRowGroup(pf, 1, 2, [{ name: 's', type: 'utf8' }]);
     expect(one.length).toBe(1);
+  });
+
+  it('streaming encoder: same rows, one row group at a time, yields to the event loop', async () => {
+    const r = rng(6);
+    const n = 20_000;
+    const b = rowsToBatch(Array.from({ length: n }, (_, i) => randomRow(r, i)));
+    const cols = [{ name: 'k', type: 'int32' as const }, { name: 's', type: 'utf8' as const }, { name: 'b', type: 'int64' as const }, { name: 'f', type: 'float64' as const }];
+    let ticks = 0;
+    const iv = setInterval(() => { ticks++; }, 0);
+    const bytes = await encodeSegmentAsync(cols, b.columns, n, 2000);
+    clearInterval(iv);
+    expect(ticks).toBeGreaterThan(3);
+    const pf = await openParquet(new Blob([bytes]));
+    expect(rowGroupsOf(pf).map((g) => g.rows)).toEqual(Array(10).fill(2000));
+    const sync = encodeSegment(cols, b.columns, n, 2000);
+    for (const rg of [0, 7, 9]) {
+      const x = readRowGroupFromBytes(bytes, rg, 2000, cols);
+      const y = readRowGroupFromBytes(sync, rg, 2000, cols);
+      cols.forEach((_c, j) => expect(norm(x[j]!, 2000)).toEqual(norm(y[j]!, 2000)));
+    }
   });
 
   it('zone maps: computed per chunk, never prune a matching chunk', () => {
@@ -90,6 +110,23 @@ describe('Parquet segments', () => {
       expect(rows.map((x) => [x[0], x[1], x[2], x[3]])).toEqual(ours.map((o) => o.row));
     } finally {
       rmSync(root, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('utf8 column coding', () => {
+  it('round-trips ASCII, BMP, astral and lone-surrogate strings', async () => {
+    const { encodeStrings, decodeStrings } = await import('../table/utf8.js');
+    const r = rng(12);
+    const alphabet = ['a', 'Z', ' ', 'é', 'ß', '✓', '中', '😀', '𝄞', '\u0000'];
+    for (let trial = 0; trial < 50; trial++) {
+      const n = Math.floor(r() * 40);
+      const ss = Array.from({ length: n }, () => Array.from({ length: Math.floor(r() * 6) }, () => alphabet[Math.floor(r() * alphabet.length)]).join(''));
+      if (trial % 10 === 0 && n > 0) ss[0] = 'x\uD800y'; // lone surrogate: encoded as U+FFFD
+      const { bytes, offsets } = encodeStrings(ss, n);
+      const out = new Array<unknown>(n);
+      decodeStrings(bytes, offsets, 0, n, out, 0);
+      expect(out).toEqual(ss.map((x) => x.replace('\uD800', '\uFFFD')));
     }
   });
 });

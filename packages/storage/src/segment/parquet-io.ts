@@ -16,6 +16,7 @@ import * as pw from 'parquet-wasm';
 import type { ColumnVector, PhysicalType } from '@quiverdb/common';
 import { jsonDecode, jsonEncode } from '../table/json-value.js';
 import { decodeStrings, encodeStrings } from '../table/utf8.js';
+import { sliceVector } from '../table/column-ops.js';
 
 export type SegmentCodec = 'uncompressed' | 'snappy' | 'zstd' | 'lz4';
 
@@ -92,8 +93,20 @@ function compression(c: SegmentCodec): pw.Compression {
   }
 }
 
-/** Encode `n` rows as a Parquet file with row groups of `rowGroupSize`. */
-export function encodeSegment(cols: readonly SegmentColumn[], vectors: readonly ColumnVector[], n: number, rowGroupSize: number, codec: SegmentCodec = 'snappy', dictionary = true): Uint8Array {
+function writerProps(cols: readonly SegmentColumn[], rowGroupSize: number, codec: SegmentCodec, dictionary: boolean): pw.WriterProperties {
+  let b = new pw.WriterPropertiesBuilder()
+    .setMaxRowGroupSize(rowGroupSize)
+    .setCompression(compression(codec))
+    .setCreatedBy('quiverdb')
+    .setDictionaryEnabled(false);
+  // dictionary encoding costs ~4x in write time on numeric columns for little gain (README):
+  // only string columns get it
+  if (dictionary) for (const c of cols) if (c.type === 'utf8') b = b.setColumnDictionaryEnabled(c.name, true);
+  return b.build();
+}
+
+/** Arrow IPC stream of `n` rows of `vectors`. */
+function toIpc(cols: readonly SegmentColumn[], vectors: readonly ColumnVector[], n: number): Uint8Array {
   const fields: arrow.Field[] = [];
   const children: arrow.Data[] = [];
   cols.forEach((c, i) => {
@@ -103,22 +116,51 @@ export function encodeSegment(cols: readonly SegmentColumn[], vectors: readonly 
   });
   const schema = new arrow.Schema(fields);
   const struct = arrow.makeData({ type: new arrow.Struct(fields), length: n, nullCount: 0, children });
-  const table = new arrow.Table(schema, new arrow.RecordBatch(schema, struct));
-  const ipc = arrow.tableToIPC(table, 'stream');
-  const wt = pw.Table.fromIPCStream(ipc);
-  let b = new pw.WriterPropertiesBuilder()
-    .setMaxRowGroupSize(rowGroupSize)
-    .setCompression(compression(codec))
-    .setCreatedBy('quiverdb')
-    .setDictionaryEnabled(false);
-  // dictionary encoding costs ~4x in write time on numeric columns for little gain (README):
-  // only string columns get it
-  if (dictionary) for (const c of cols) if (c.type === 'utf8') b = b.setColumnDictionaryEnabled(c.name, true);
-  const props = b.build();
-  return pw.writeParquet(wt, props);
+  return arrow.tableToIPC(new arrow.Table(schema, new arrow.RecordBatch(schema, struct)), 'stream');
 }
 
-function fromArrow(t: PhysicalType, vec: arrow.Vector, n: number): ColumnVector {
+/** Encode `n` rows as a Parquet file with row groups of `rowGroupSize` (synchronous). */
+export function encodeSegment(cols: readonly SegmentColumn[], vectors: readonly ColumnVector[], n: number, rowGroupSize: number, codec: SegmentCodec = 'snappy', dictionary = true): Uint8Array {
+  return pw.writeParquet(pw.Table.fromIPCStream(toIpc(cols, vectors, n)), writerProps(cols, rowGroupSize, codec, dictionary));
+}
+
+/**
+ * Encode like `encodeSegment`, one row group at a time through parquet-wasm's streaming writer,
+ * yielding to the event loop between row groups: a checkpoint of a large delta never blocks
+ * commits for longer than one row group's encoding.
+ */
+export async function encodeSegmentAsync(cols: readonly SegmentColumn[], vectors: readonly ColumnVector[], n: number, rowGroupSize: number, codec: SegmentCodec = 'snappy', dictionary = true): Promise<Uint8Array> {
+  if (n <= rowGroupSize) return encodeSegment(cols, vectors, n, rowGroupSize, codec, dictionary);
+  let off = 0;
+  const input = new ReadableStream<pw.RecordBatch>({
+    async pull(ctrl): Promise<void> {
+      await new Promise<void>((r) => setImmediate(r));
+      if (off >= n) { ctrl.close(); return; }
+      const end = Math.min(n, off + rowGroupSize);
+      const ipc = toIpc(cols, vectors.map((v) => sliceVector(v, off, end)), end - off);
+      off = end;
+      const rb = pw.Table.fromIPCStream(ipc).recordBatch(0);
+      if (rb === undefined) throw new Error('parquet encode: empty IPC stream');
+      ctrl.enqueue(rb);
+    },
+  });
+  const out = await pw.transformParquetStream(input, writerProps(cols, rowGroupSize, codec, dictionary));
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  const reader = (out as ReadableStream<Uint8Array>).getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    total += value.length;
+  }
+  const bytes = new Uint8Array(total);
+  let o = 0;
+  for (const c of chunks) { bytes.set(c, o); o += c.length; }
+  return bytes;
+}
+
+export function fromArrow(t: PhysicalType, vec: arrow.Vector, n: number): ColumnVector {
   let validity: Uint8Array | null = null;
   if (vec.nullCount > 0) {
     validity = new Uint8Array(n);

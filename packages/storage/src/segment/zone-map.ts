@@ -57,8 +57,9 @@ function sameKind(a: ZoneValue, b: ZoneValue): boolean {
 }
 
 /** Can any row of a chunk with zone `z` satisfy `p`? (conservative: true when unsure) */
-export function canMatch(z: Zone | undefined, p: StoragePredicate): boolean {
+export function canMatch(z: Zone | undefined, pred: StoragePredicate): boolean {
   if (z === undefined) return true;
+  const p = normalizeBooleans(pred);
   if (p.kind === 'isNull') return p.negated ? z.nulls < z.rows : z.nulls > 0;
   const allNull = z.nulls === z.rows;
   if (allNull) return false; // comparisons with NULL are never true
@@ -86,6 +87,17 @@ export function canMatch(z: Zone | undefined, p: StoragePredicate): boolean {
     }
     case 'in':
       return p.values.some(inRange);
+  }
+}
+
+/** bool columns hold 0 / 1: compare predicate booleans as such */
+function normalizeBooleans(p: StoragePredicate): StoragePredicate {
+  const b = (v: unknown): unknown => (typeof v === 'boolean' ? (v ? 1 : 0) : v);
+  switch (p.kind) {
+    case 'cmp': return typeof p.value === 'boolean' ? { ...p, value: b(p.value) } : p;
+    case 'between': return { ...p, low: b(p.low), high: b(p.high) };
+    case 'in': return p.values.some((v) => typeof v === 'boolean') ? { ...p, values: p.values.map(b) } : p;
+    case 'isNull': return p;
   }
 }
 

@@ -44,5 +44,26 @@ export function decodeStrings(bytes: Uint8Array, offsets: ArrayLike<number>, fir
     for (let i = 0; i < n; i++) out[at + i] = whole.substring(offsets[first + i]! - start, offsets[first + i + 1]! - start);
     return;
   }
+  // one decode of the whole range, then cut it at UTF-16 positions counted from the bytes:
+  // every byte that is not a continuation byte starts a code point (4-byte ones take 2 units)
+  const whole = dec.decode(bytes.subarray(start, end));
+  const cuts = new Array<string>(n);
+  let pos = 0;
+  let b = start;
+  for (let i = 0; i < n; i++) {
+    const e = offsets[first + i + 1]!;
+    let units = 0;
+    for (; b < e; b++) {
+      const x = bytes[b]!;
+      if ((x & 0xc0) !== 0x80) units += x >= 0xf0 ? 2 : 1;
+    }
+    cuts[i] = whole.substring(pos, pos + units);
+    pos += units;
+  }
+  if (pos === whole.length) {
+    for (let i = 0; i < n; i++) out[at + i] = cuts[i];
+    return;
+  }
+  // malformed input (replacement characters change the counts): value by value
   for (let i = 0; i < n; i++) out[at + i] = dec.decode(bytes.subarray(offsets[first + i]!, offsets[first + i + 1]!));
 }

@@ -107,7 +107,10 @@ export class Wal {
     for (let si = 0; si < starts.length; si++) {
       const start = starts[si]!;
       const next = starts[si + 1];
-      if (next !== undefined && next <= fromLsn) continue; // wholly before the checkpoint
+      if (next !== undefined && next <= fromLsn) {
+        await env.remove(`${dir}/${segName(start)}`); // wholly before the checkpoint (a trim undone by a crash)
+        continue;
+      }
       const isLast = si === starts.length - 1;
       const path = `${dir}/${segName(start)}`;
       const buf = await env.readFile(path);
@@ -141,6 +144,7 @@ export class Wal {
       wal.fileSize = 0;
       live.push(end);
     } else {
+      if (end < fromLsn) throw new DataCorrupted(`WAL ends at ${end}, before the checkpoint's LSN ${fromLsn}`);
       const last = live[live.length - 1]!;
       wal.file = await env.open(`${dir}/${segName(last)}`);
       wal.fileStart = last;

@@ -1,0 +1,85 @@
+/**
+ * Statement and plan caches for repeated SQL (prepared-style point lookups through
+ * `conn.query(sql, params)`): the parse of a SQL text made only of SELECTs is kept by text, and
+ * the optimized plan of a SELECT statement is kept on the statement object, so a repeated
+ * `SELECT ... WHERE id = $1` skips parse, bind and optimize.
+ *
+ * Keys: SQL text → statements (parameter types are inferred from the text alone, so the text
+ * determines them). Statement → plan, valid while
+ *   - the catalog's `version()` is the same (the engine bumps it on every committed DDL and
+ *     reports a non-finite version while the transaction has uncommitted DDL: never cached),
+ *   - the disabled optimizer rules are the same,
+ *   - every scanned table's row count is in the same power-of-two bucket (plans chose between
+ *     index and full scans on it).
+ * Catalogs without `version()` (MemoryCatalog) are never cached.
+ *
+ * Invariants:
+ *  1. A cached plan is only returned for a catalog whose version equals the one it was built
+ *     under; plans resolve tables by name at execution (exec/execute.ts), never reuse objects of
+ *     another transaction.
+ *  2. Cached statements and plans are never mutated by their users (they are shared).
+ *  3. Both caches are bounded (LRU by insertion, MAX_ENTRIES).
+ */
+import type { Catalog, QualifiedName } from '../catalog/catalog.js';
+import type { Plan } from '../plan/plan.js';
+import type { Statement } from '../sql/statement.js';
+
+const MAX_ENTRIES = 512;
+
+const statements = new Map<string, readonly Statement[]>();
+
+/** Statements of `sql` parsed before, if the text holds only SELECTs. */
+export function cachedParse(sql: string): Statement[] | undefined {
+  const hit = statements.get(sql);
+  return hit ? [...hit] : undefined;
+}
+
+export function rememberParse(sql: string, parsed: readonly Statement[]): void {
+  if (parsed.length === 0 || !parsed.every((s) => s.kind === 'select')) return;
+  if (statements.size >= MAX_ENTRIES) statements.delete(statements.keys().next().value!);
+  statements.set(sql, parsed);
+}
+
+interface Entry {
+  readonly version: number;
+  readonly rules: string;
+  readonly plan: Plan;
+  readonly tables: readonly { readonly name: QualifiedName; readonly bucket: number }[];
+}
+
+const plans = new WeakMap<Statement, Entry>();
+
+function bucket(rows: number): number { return rows <= 0 ? 0 : Math.floor(Math.log2(rows)) + 1; }
+
+function scannedTables(p: Plan, acc: Map<string, QualifiedName>): void {
+  if (p.k === 'scan' || p.k === 'indexScan') { acc.set(`${p.name.schema ?? ''}.${p.name.name}`, p.name); return; }
+  for (const v of Object.values(p)) {
+    if (v && typeof v === 'object' && 'k' in v && 'out' in v) scannedTables(v as Plan, acc);
+  }
+}
+
+function rulesKey(settings: ReadonlyMap<string, string>): string {
+  let s = '';
+  for (const [k, v] of settings) if (k.startsWith('disable_rule_')) s += `${k}=${v};`;
+  return s;
+}
+
+/** The plan of `s`, from the cache when still valid, else built by `build` (and cached). */
+export function cachedPlan(s: Statement, catalog: Catalog, settings: ReadonlyMap<string, string>, build: () => Plan): Plan {
+  const version = catalog.version?.();
+  if (version === undefined || !Number.isFinite(version)) return build();
+  const rules = rulesKey(settings);
+  const e = plans.get(s);
+  if (e && e.version === version && e.rules === rules && e.tables.every((t) => bucket(catalog.getTable(t.name)?.stats().rowCount ?? -1) === t.bucket)) return e.plan;
+  const plan = build();
+  const names = new Map<string, QualifiedName>();
+  scannedTables(plan, names);
+  const tables: { name: QualifiedName; bucket: number }[] = [];
+  for (const name of names.values()) {
+    const t = catalog.getTable(name);
+    if (!t) return plan;
+    tables.push({ name, bucket: bucket(t.stats().rowCount) });
+  }
+  plans.set(s, { version, rules, plan, tables });
+  return plan;
+}
