@@ -404,14 +404,30 @@ const RELATIONS: Record<string, SystemRelation> = {
   },
   'pg_catalog.quiver_tables': {
     schema: 'pg_catalog',
-    columns: [['schema_name', txt], ['table_name', txt], ['rows', big], ['segments', big], ['delta_rows', big], ['deleted_rows', big], ['bytes', big]],
+    columns: [['schema_name', txt], ['table_name', txt], ['rows', big], ['segments', big], ['delta_rows', big], ['deleted_rows', big], ['bytes', big],
+      ['last_analyze', txt], ['analyzed_rows', big]],
     rows: ({ db, catalog }) => {
       const stats = new Map(db.store.stats().tables.map((t) => [t.id as number, t]));
       return userTables(catalog).map((t) => {
         const s = stats.get(t.id);
-        return [t.schema, t.name, BigInt(s?.rows ?? 0), BigInt(s?.segments ?? 0), BigInt(s?.deltaRows ?? 0), BigInt(s?.deletedRows ?? 0), BigInt(s?.bytes ?? 0)];
+        const a = db.tableStats(t.id);
+        return [t.schema, t.name, BigInt(db.store.hasTable(t.id) ? db.store.rowCount(t.id) : 0), BigInt(s?.segments ?? 0), BigInt(s?.deltaRows ?? 0), BigInt(s?.deletedRows ?? 0), BigInt(s?.bytes ?? 0),
+          a?.analyzedAt ?? null, a ? BigInt(a.rowCount) : null];
       });
     },
+  },
+  'pg_catalog.quiver_indexes': {
+    schema: 'pg_catalog',
+    columns: [['schema_name', txt], ['index_name', txt], ['table_name', txt], ['method', txt], ['is_unique', bool], ['is_primary', bool],
+      ['columns', txt], ['entries', big]],
+    rows: ({ db, catalog }) => [...catalog.indexes.values()].flatMap((ix) => {
+      const t = catalog.tablesById.get(ix.tableId);
+      if (!t) return [];
+      const tree = db.indexes.has(ix) ? db.indexes.get(ix, t).tree : undefined;
+      const size = (tree as { size?: number } | undefined)?.size;
+      return [[ix.schema, ix.name, t.name, ix.method, ix.unique, ix.primary,
+        ix.columns.map((c, i) => t.columns[c]!.name + (ix.descending[i] ? ' DESC' : '')).join(', '), size === undefined ? null : BigInt(size)]];
+    }),
   },
 };
 
