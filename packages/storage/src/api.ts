@@ -100,6 +100,8 @@ export interface StoreStats {
   readonly walBytes: number;
   readonly walSyncs: number;
   readonly checkpoints: number;
+  /** compactions that rewrote at least one segment */
+  readonly compactions?: number;
   readonly bufferPool: BufferPoolStats;
   readonly tables: readonly { readonly id: TableId; readonly segments: number; readonly rows: number; readonly deltaRows: number; readonly deletedRows: number; readonly bytes: number }[];
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ColumnBatch, TableId, Timestamp, TxnId } from '@quiverdb/common';
-import type { StoredTableSpec } from './api.js';
+import type { StoragePredicate, StoredTableSpec } from './api.js';
 import { MemEnv } from './env/mem-env.js';
 import { openStore, type QuiverStore } from './store.js';
 import { Clock, rowsToBatch, SPEC } from './test-support.js';
@@ -120,5 +120,50 @@ describe('scan shapes', () => {
     expect(ids.sort()).toEqual([0, 2, 3, 4]);
     expect(s.rowCount(T)).toBe(4);
     await s.close();
+  });
+});
+
+describe('ADD COLUMN with a missing value (DEFAULT)', () => {
+  it('old rows read it, and zone maps of old segments prune with it, not with NULL', async () => {
+    const s = await openStore({ env: new MemEnv(), dir: '/db', rowGroupSize: 4 });
+    const clock = new Clock();
+    const a = clock.begin();
+    s.createTable(a.txn, SPEC(7));
+    s.insert(a.txn, T, rowsToBatch([[1, 'a', 1n, 1], [2, 'b', 2n, 2]]));
+    await clock.commit(s, a.txn);
+    await s.checkpoint();
+    const spec: StoredTableSpec = { id: T, columns: [...SPEC(7).columns, { id: 5, name: 'n', type: 'int64', nullable: true, missing: '42' }] };
+    const b = clock.begin();
+    s.alterTable(b.txn, spec);
+    await clock.commit(s, b.txn);
+    expect(await rowsOf(s, clock.readSnap(), [0, 4])).toEqual([[1, 42n], [2, 42n]]);
+    const count = async (p: StoragePredicate): Promise<number> => {
+      let n = 0;
+      for await (const x of s.scan(T, clock.readSnap(), { columns: [4], predicates: [p] })) n += x.batch.length;
+      return n;
+    };
+    expect(await count({ kind: 'cmp', column: 4, op: '=', value: 42n })).toBe(2);
+    expect(await count({ kind: 'cmp', column: 4, op: '>', value: 42n })).toBe(0);
+    expect(await count({ kind: 'isNull', column: 4, negated: false })).toBe(0);
+    expect(await count({ kind: 'isNull', column: 4, negated: true })).toBe(2);
+    await s.close();
+  });
+});
+
+describe('open failures', () => {
+  it('a corrupt manifest is XX001 (every time: a failed open does not keep the lock)', async () => {
+    const env = new MemEnv();
+    const s = await openStore({ env, dir: '/db' });
+    const clock = new Clock();
+    const a = clock.begin();
+    s.createTable(a.txn, SPEC(7));
+    await clock.commit(s, a.txn);
+    await s.close(); // checkpoints
+    const name = new TextDecoder().decode(await env.readFile('/db/CURRENT')).trim();
+    const bytes = await env.readFile(`/db/${name}`);
+    bytes[bytes.length - 2] ^= 0xff;
+    await env.writeFile(`/db/${name}`, bytes);
+    await expect(openStore({ env, dir: '/db' })).rejects.toMatchObject({ code: 'XX001' });
+    await expect(openStore({ env, dir: '/db' })).rejects.toMatchObject({ code: 'XX001' });
   });
 });

@@ -39,6 +39,7 @@ describe('compaction', () => {
     await s.compact();
     const st = s.stats().tables[0]!;
     expect(st.segments).toBe(1);
+    expect(s.stats().compactions).toBe(1);
     expect(st.rows).toBe(480 - 100); // the 3 deleted after the horizon are kept for `old`
     expect(await scanAll(s, T, all(s, clock))).toEqual(before);
     expect(await scanAll(s, T, old.snap)).toEqual(beforeOld);

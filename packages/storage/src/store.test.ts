@@ -259,6 +259,6 @@ describe('Store randomized against a naive model', () => {
         expect(got).toEqual(want);
       }
       await s.close();
-    });
+    }, 60_000 + Number(process.env.QUIVER_STEPS ?? (process.env.QUIVER_LONG ? 3000 : 250)) * 200);
   }
 });

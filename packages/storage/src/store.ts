@@ -61,10 +61,11 @@ import { dirname, type Env } from './env/env.js';
 import { decodeManifest, decodeOffsets, emptyManifest, encodeManifest, encodeOffsets, segmentPath, type Manifest, type ManifestSegment, type ManifestTable } from './segment/manifest.js';
 import { encodeSegmentAsync, openParquet, readRowGroup, readRowGroupFromBytes, type SegmentCodec } from './segment/parquet-io.js';
 import { Segment, runsOf, type RowGroupMeta } from './segment/segment.js';
-import { canMatch, computeZone, zoneFromJson, zoneToJson, type Zone } from './segment/zone-map.js';
-import { absentVector, gatherVector, sliceVector, vectorBytes } from './table/column-ops.js';
+import { canMatch, computeZone, zoneFromJson, type Zone } from './segment/zone-map.js';
+import { absentVector, gatherVector, vectorBytes } from './table/column-ops.js';
 import type { DeltaChunk } from './table/delta.js';
 import { TableState, type RowLoc } from './table/table-state.js';
+import { copyInto, emit, manifestSegment, rowGroupOf, segmentSelection } from './segment/segment-scan.js';
 import { decodeOp, encodeOp, RecordType, type WalOp } from './wal/records.js';
 import { Wal } from './wal/wal.js';
 
@@ -132,6 +133,7 @@ export class QuiverStore implements Store {
   private maintenance: Promise<void> = Promise.resolve();
   private maintenanceRunning = false;
   private checkpoints = 0;
+  private compactions = 0;
   private lastCutLsn = 0;
   private maxCommitTs = 0;
   private gcHorizon = 0;
@@ -694,8 +696,13 @@ export class QuiverStore implements Store {
     const c = spec.columns[pos];
     if (c === undefined) return undefined;
     const sc = seg.meta.columns.find((x) => x.id === c.id);
-    // column added later (or re-typed under the same id): reads as all NULL
-    if (sc === undefined || sc.type !== c.type) return { nulls: g.rows, rows: g.rows };
+    // column added later (or re-typed under the same id): reads as its missing value or NULL
+    if (sc === undefined || sc.type !== c.type) {
+      if (c.missing === undefined || c.missing === null) return { nulls: g.rows, rows: g.rows };
+      if (c.type === 'json') return undefined; // no order: never prune
+      const v = c.type === 'int64' ? BigInt(c.missing) : c.missing;
+      return { min: v, max: v, nulls: 0, rows: g.rows };
+    }
     return g.zones.get(c.id);
   }
 
@@ -1018,6 +1025,7 @@ export class QuiverStore implements Store {
         for (let rg = 0; rg < seg.meta.rowGroups.length && q < list.length; rg++) {
           const g = seg.meta.rowGroups[rg]!;
           if (list[q]!.off >= g.offset + g.rows) continue;
+          await yieldToEventLoop(); // background work: let foreground I/O callbacks run
           const chunk = await this.readChunk(seg, rg, spec.columns);
           try {
             for (; q < list.length && list[q]!.off < g.offset + g.rows; q++) {
@@ -1087,6 +1095,7 @@ export class QuiverStore implements Store {
       for (const o of pl.old) this.pool.dropPrefix(`s${o.meta.id}:`);
     }
     this.manifest = nm;
+    this.compactions++;
     await this.removeUnreferenced(false);
   }
 
@@ -1129,6 +1138,7 @@ export class QuiverStore implements Store {
       walBytes: this.wal.bytes,
       walSyncs: this.wal.syncs,
       checkpoints: this.checkpoints,
+      compactions: this.compactions,
       bufferPool: this.pool.stats(),
       tables: [...this.tables.values()].map((t) => ({
         id: t.id,
@@ -1165,6 +1175,14 @@ export class QuiverStore implements Store {
     try { await this.env.remove(this.p('LOCK')); } catch { /* best effort */ }
   }
 
+  /** A failed open: release the in-process lock registration (unless the lock was someone else's). */
+  async abortOpen(err: unknown): Promise<void> {
+    this.closed = true;
+    if (err instanceof DbError && err.code === SqlState.ObjectInUse) return;
+    openDirs.delete(lockKey(this.env, this.dir));
+    try { await this.wal?.close(); } catch { /* best effort */ }
+  }
+
   /** Forget this store without closing files (after a simulated crash in tests). */
   abandon(): void {
     this.closed = true;
@@ -1192,85 +1210,15 @@ function yieldToEventLoop(): Promise<void> {
 const GONE: DeleteOutcome = { kind: 'gone' };
 const DELETED: DeleteOutcome = { kind: 'deleted' };
 
-function manifestSegment(s: Segment): ManifestSegment {
-  const offs: number[] = [];
-  if (s.del !== null) for (let i = 0; i < s.rows; i++) if (s.del[i]! < TXN_ID_START) offs.push(i);
-  return {
-    id: s.meta.id,
-    file: s.meta.file,
-    rows: s.meta.rows,
-    bytes: s.meta.bytes,
-    columns: s.meta.columns,
-    runs: [...s.meta.runs],
-    rowGroups: s.meta.rowGroups.map((g) => ({ offset: g.offset, rows: g.rows, zones: [...g.zones].map(([c, z]) => [c, zoneToJson(z)] as [number, unknown]) })),
-    deletes: encodeOffsets(Uint32Array.from(offs)),
-  };
-}
-
-function rowGroupOf(seg: Segment, off: number): number {
-  const gs = seg.meta.rowGroups;
-  let lo = 0;
-  let hi = gs.length - 1;
-  while (lo < hi) {
-    const mid = (lo + hi + 1) >>> 1;
-    if (gs[mid]!.offset <= off) lo = mid; else hi = mid - 1;
-  }
-  return lo;
-}
-
-function copyInto(dst: ColumnVector, at: number, src: ColumnVector, n: number): void {
-  const d = dst.data as unknown[];
-  const s = src.data as unknown[];
-  if (ArrayBuffer.isView(dst.data)) (dst.data as Float64Array).set((src.data as Float64Array).subarray(0, n), at);
-  else for (let i = 0; i < n; i++) d[at + i] = s[i];
-  const dv = dst.validity!;
-  if (src.validity === null) dv.fill(1, at, at + n);
-  else dv.set(src.validity.subarray(0, n), at);
-}
-
-/** Visible rows of row group `g` for `snap`: null = all. */
-function segmentSelection(seg: Segment, g: RowGroupMeta, snap: Snapshot): { sel: Uint32Array; n: number } | null {
-  const insAll = seg.ins === null || seg.maxIns < snap.startTs;
-  if (insAll && seg.del === null) return null;
-  const sel = new Uint32Array(g.rows);
-  let m = 0;
-  const ins = seg.ins;
-  const del = seg.del;
-  for (let i = 0; i < g.rows; i++) {
-    const o = g.offset + i;
-    if (isVisible(snap, insAll ? 0 : ins![o]!, del === null ? NOT_DELETED : del[o]!)) sel[m++] = i;
-  }
-  return m === g.rows ? null : { sel, n: m };
-}
-
-/** Yield `vectors` (n rows, optional selection) in batches of about `batchSize`. */
-function* emit(vectors: ColumnVector[], cols: readonly StoredColumn[], n: number, sel: { sel: Uint32Array; n: number } | null, ids: Float64Array | undefined, batchSize: number): Generator<StorageScanBatch> {
-  if (sel === null) {
-    for (let from = 0; from < n; from += batchSize) {
-      const to = Math.min(n, from + batchSize);
-      const batch: ColumnBatch = { length: to - from, columns: vectors.map((v) => sliceVector(v, from, to)) };
-      yield ids === undefined ? { batch } : { batch, rowIds: ids.slice(from, to) };
-    }
-    return;
-  }
-  for (let from = 0; from < sel.n; from += batchSize) {
-    const to = Math.min(sel.n, from + batchSize);
-    const part = sel.sel.subarray(from, to);
-    const len = to - from;
-    const batch: ColumnBatch = { length: len, columns: vectors.map((v, j) => gatherVector(v, cols[j]!.type, part, len)) };
-    if (ids === undefined) yield { batch };
-    else {
-      const r = new Float64Array(len);
-      for (let i = 0; i < len; i++) r[i] = ids[part[i]!]!;
-      yield { batch, rowIds: r };
-    }
-  }
-}
-
 /** Open (creating when missing) the store in `opts.dir`, recovering from the WAL. */
 export async function openStore(opts: StoreOptions, tuning?: StoreTuning): Promise<Store & QuiverStore> {
   const s = new QuiverStore(opts.env, opts.dir, opts, tuning);
-  await s.open();
+  try {
+    await s.open();
+  } catch (e) {
+    await s.abortOpen(e);
+    throw e;
+  }
   return s;
 }
 

@@ -6,7 +6,8 @@
  * child on the same directory. 3 iterations by default, QUIVER_KILL_ITERATIONS=N for more.
  */
 import { describe, expect, it } from 'vitest';
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -18,7 +19,9 @@ import { rng, scanAll } from '../src/test-support.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const pkg = join(here, '..');
-const esbuild = join(pkg, '..', '..', 'node_modules', '.bin', 'esbuild');
+// esbuild comes with tsup (a root devDependency); resolve it from there, as a clean install has no
+// esbuild bin of its own at the root
+const esbuild = createRequire(createRequire(import.meta.url).resolve('tsup'))('esbuild') as { buildSync(opts: object): unknown };
 const T = 7 as TableId;
 const ITER = Number(process.env.QUIVER_KILL_ITERATIONS ?? 3);
 const stats = { bgDone: 0, killedDuringBg: 0 };
@@ -29,8 +32,10 @@ function bundle(): string {
   const outDir = join(pkg, 'node_modules', '.cache', 'quiver-kill');
   mkdirSync(outDir, { recursive: true });
   const out = join(outDir, `kill-child-${process.pid}.mjs`);
-  execFileSync(esbuild, [join(here, 'kill-child.ts'), '--bundle', '--platform=node', '--format=esm', '--target=node20',
-    '--conditions=@quiverdb/source', '--external:parquet-wasm', '--external:apache-arrow', `--outfile=${out}`, '--log-level=error']);
+  esbuild.buildSync({
+    entryPoints: [join(here, 'kill-child.ts')], bundle: true, platform: 'node', format: 'esm', target: 'node20',
+    conditions: ['@quiverdb/source'], external: ['parquet-wasm', 'apache-arrow'], outfile: out, logLevel: 'error',
+  });
   return out;
 }
 
