@@ -24,6 +24,7 @@ export { compareAnswers, normalizeRows, answerDigest } from './harness/answers.j
 export { defaultOptions, ALL_GROUPS } from './harness/context.js';
 export type { BenchOptions, Group } from './harness/context.js';
 export type { BenchReport, Measurement, Status } from './harness/results.js';
-export { runBench } from './run-bench.js';
-export { renderMarkdown } from './report/markdown.js';
+export { runBench, writeReports } from './run-bench.js';
+export { renderMarkdown, evaluateTargets } from './report/markdown.js';
+export { updateReadmeSection } from './report/readme.js';
 export { renderTpchSvg } from './report/svg.js';

@@ -9,13 +9,18 @@ import { fileURLToPath } from 'node:url';
 import { ALL_ENGINES, type EngineName } from './engines/adapter.js';
 import { ALL_GROUPS, defaultOptions, type BenchOptions, type Group } from './harness/context.js';
 import { renderMarkdown } from './report/markdown.js';
-import { runBench } from './run-bench.js';
+import { runBench, writeReports } from './run-bench.js';
+import type { BenchReport } from './harness/results.js';
+import { readFileSync } from 'node:fs';
 import { updateReadmeSection } from './report/readme.js';
 
 const USAGE = `usage: bench [--quick] [--sf 0.01|0.1|1] [--only ${ALL_GROUPS.join(',')}] [--engines ${ALL_ENGINES.join(',')}]
-             [--runs N] [--kv-rows N] [--out DIR] [--update-readme] [--quiet]`;
+             [--runs N] [--kv-rows N] [--out DIR] [--update-readme] [--quiet]
+       bench --from-json FILE [--out DIR] [--update-readme]   (re-render md, svg, README from a JSON report)`;
 
-export function parseArgs(argv: readonly string[]): { opts: BenchOptions; outDir: string; quiet: boolean; updateReadme: boolean } {
+export function parseArgs(argv: readonly string[]): {
+  opts: BenchOptions; outDir: string; quiet: boolean; updateReadme: boolean; fromJson?: string;
+} {
   const flags = new Map<string, string | true>();
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -63,6 +68,7 @@ export function parseArgs(argv: readonly string[]): { opts: BenchOptions; outDir
     outDir: typeof out === 'string' ? resolve(out) : join(here, '..', 'results'),
     quiet: flags.has('quiet'),
     updateReadme: flags.has('update-readme'),
+    ...(typeof flags.get('from-json') === 'string' ? { fromJson: resolve(flags.get('from-json') as string) } : {}),
   };
 }
 
@@ -74,7 +80,14 @@ async function main(): Promise<void> {
     console.error((err as Error).message);
     process.exit(2);
   }
-  const { opts, outDir, quiet, updateReadme } = parsed;
+  const { opts, outDir, quiet, updateReadme, fromJson } = parsed;
+  if (fromJson) {
+    const report = JSON.parse(readFileSync(fromJson, 'utf8')) as BenchReport;
+    writeReports(report, outDir);
+    if (updateReadme) updateReadmeSection(join(dirname(fileURLToPath(import.meta.url)), '..', 'README.md'), report);
+    console.log(renderMarkdown(report));
+    return;
+  }
   const log = quiet ? () => {} : (msg: string) => console.error(`[bench] ${msg}`);
   log(`${opts.quick ? 'quick' : 'full'} run: SF ${opts.sf}, kv ${opts.kvRows} rows, ${opts.runs} runs, engines ${opts.engines.join(', ')}`);
   const report = await runBench(opts, { outDir, log });

@@ -50,6 +50,7 @@ export async function runBench(opts: BenchOptions, run: RunOptions = {}): Promis
         groups: [...o.groups], budgetS: o.budgetMs / 1000,
       },
       engines,
+      loadAverageAtStart: os.loadavg().map((x) => Math.round(x * 10) / 10),
     },
     measurements: [],
     memory: [],
@@ -63,11 +64,15 @@ export async function runBench(opts: BenchOptions, run: RunOptions = {}): Promis
     if (!opts.tmpDir) rmSync(tmpDir, { recursive: true, force: true });
   }
   report.meta = { ...report.meta, durationS: Math.round((performance.now() - started) / 100) / 10, peakRssMb: peakRssMb() };
-  if (run.outDir) {
-    mkdirSync(run.outDir, { recursive: true });
-    writeFileSync(join(run.outDir, 'latest.json'), JSON.stringify(report, null, 2) + '\n');
-    writeFileSync(join(run.outDir, 'latest.md'), renderMarkdown(report));
-    if (o.groups.has('tpch')) writeFileSync(join(run.outDir, 'tpch.svg'), renderTpchSvg(report));
-  }
+  report.meta = { ...report.meta, loadAverage: os.loadavg().map((x) => Math.round(x * 10) / 10) };
+  if (run.outDir) writeReports(report, run.outDir);
   return report;
+}
+
+/** latest.json (unless it is the source), latest.md and, with TPC-H figures, tpch.svg. */
+export function writeReports(report: BenchReport, outDir: string): void {
+  mkdirSync(outDir, { recursive: true });
+  writeFileSync(join(outDir, 'latest.json'), JSON.stringify(report, null, 2) + '\n');
+  writeFileSync(join(outDir, 'latest.md'), renderMarkdown(report));
+  if (report.measurements.some((m) => m.group === 'tpch')) writeFileSync(join(outDir, 'tpch.svg'), renderTpchSvg(report));
 }

@@ -33,8 +33,8 @@ export interface BenchOptions {
 export function defaultOptions(quick: boolean, overrides: Partial<BenchOptions> = {}): BenchOptions {
   const base: Omit<BenchOptions, 'tmpDir' | 'groups' | 'engines'> = quick
     ? {
-      quick, sf: 0.01, seed: 20_260_101, warmup: 1, runs: 3, budgetMs: 2_000, isolate: true, queryTimeoutMs: 10_000,
-      kvRows: 10_000, pointLookups: 200, rangeScans: 40, durableInserts: 20, bulkRows: 2_000, updates: 500,
+      quick, sf: 0.01, seed: 20_260_101, warmup: 1, runs: 3, budgetMs: 3_000, isolate: true, queryTimeoutMs: 10_000,
+      kvRows: 10_000, pointLookups: 200, rangeScans: 40, durableInserts: 20, bulkRows: 2_000, updates: 200,
       txnsPerRun: 32, connections: [1, 4, 16],
     }
     : {

@@ -4,8 +4,8 @@
  * processes, thermal state, GC) falls on all engines alike.
  *
  * A run returns the time it measured itself (so set-up inside a run is not counted). The first
- * failure of an engine ends its runs; a run longer than `budgetMs` ends its further runs (the
- * samples so far are kept and a note says so).
+ * failure of an engine ends its runs; a run longer than `budgetMs`, or runs adding up to twice
+ * `budgetMs`, end its further runs (the samples so far are kept and a note says so).
  */
 import { errorCode, errorMessage, NotApplicable, QueryTimeout, WrongAnswer, type EngineName } from '../engines/adapter.js';
 import { computeStats, type Measurement, type Status } from './results.js';
@@ -25,6 +25,9 @@ export function classifyFailure(engine: EngineName, err: unknown): { status: Sta
   return { status: engine === 'quiverdb' ? 'unsupported' : 'error', ...(code ? { code } : {}), message };
 }
 
+/** An engine whose runs of one workload add up to this many budgets stops after its current run. */
+const TOTAL_BUDGETS = 2;
+
 export interface InterleaveOptions {
   readonly warmup: number;
   readonly runs: number;
@@ -38,6 +41,7 @@ export async function interleave<E extends { name: EngineName }>(
 ): Promise<Map<EngineName, RunOutcome>> {
   const out = new Map<EngineName, RunOutcome>(engines.map((e) => [e.name, { samples: [] }]));
   const stopped = new Set<EngineName>();
+  const spent = new Map<EngineName, number>();
   const total = opts.warmup + opts.runs;
   for (let i = 0; i < total; i++) {
     const order = engines.map((_, j) => engines[(i + j) % engines.length]!);
@@ -47,10 +51,15 @@ export async function interleave<E extends { name: EngineName }>(
       try {
         const ms = await run(e, i);
         if (i >= opts.warmup) o.samples.push(ms);
-        if (ms > opts.budgetMs && i + 1 < total) {
+        spent.set(e.name, (spent.get(e.name) ?? 0) + ms);
+        const overRun = ms > opts.budgetMs;
+        const overTotal = spent.get(e.name)! > TOTAL_BUDGETS * opts.budgetMs && o.samples.length > 0;
+        if ((overRun || overTotal) && i + 1 < total) {
           stopped.add(e.name);
           if (o.samples.length === 0) o.samples.push(ms);
-          o.note = `over the ${Math.round(opts.budgetMs / 1000)} s budget: ${o.samples.length} run(s)`;
+          o.note = overRun
+            ? `over the ${Math.round(opts.budgetMs / 1000)} s budget: ${o.samples.length} run(s)`
+            : `over ${TOTAL_BUDGETS}x the ${Math.round(opts.budgetMs / 1000)} s budget in all: ${o.samples.length} run(s)`;
         }
       } catch (err) {
         o.failure = classifyFailure(e.name, err);

@@ -58,6 +58,9 @@ export interface BenchMeta {
   readonly options: Record<string, unknown>;
   readonly engines: Record<string, string>;
   readonly durationS?: number;
+  /** `os.loadavg()` (1, 5, 15 min) at the start and at the end: how busy the machine was. */
+  readonly loadAverageAtStart?: readonly number[];
+  readonly loadAverage?: readonly number[];
   readonly peakRssMb?: number;
 }
 

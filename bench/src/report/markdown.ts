@@ -26,7 +26,7 @@ function fmtRate(v: number): string {
   if (v >= 1e6) return `${(v / 1e6).toFixed(2)}M`;
   if (v >= 1e4) return `${(v / 1e3).toFixed(0)}k`;
   if (v >= 1e3) return `${(v / 1e3).toFixed(1)}k`;
-  return v.toFixed(0);
+  return v >= 10 ? v.toFixed(0) : v.toPrecision(2);
 }
 
 const unitLabel = (u: string): string => (u === 'us/op' ? 'µs' : u);
@@ -129,7 +129,9 @@ export function renderMarkdown(report: BenchReport): string {
   lines.push(`# QuiverDB bench results`);
   lines.push('');
   lines.push(`${meta.date} · ${meta.nproc} cores (\`nproc\`) · ${meta.cpu} · ${meta.totalMemGb} GB · Node ${meta.node} · ${meta.platform}` +
-    `${meta.commit ? ` · commit ${meta.commit}` : ''}`);
+    `${meta.commit ? ` · commit ${meta.commit}` : ''}` +
+    `${meta.loadAverageAtStart ? ` · load average ${meta.loadAverageAtStart.join(' / ')} at start` : ''}` +
+    `${meta.loadAverage ? `, ${meta.loadAverage.join(' / ')} at end` : ''}`);
   lines.push('');
   const o = meta.options;
   lines.push(`Options: ${Object.entries(o).map(([k, v]) => `${k}=${Array.isArray(v) ? v.join('/') : String(v)}`).join(', ')}.`);

@@ -299,7 +299,7 @@ export async function runOltp(ctx: BenchContext): Promise<void> {
         if (o.failure) return `${e.name} ${o.failure.status}`;
         const s = [...o.samples].sort((x, y) => x - y);
         const med = s[Math.floor(s.length / 2)];
-        return `${e.name} ${med === undefined ? '-' : Math.round((opts.txnsPerRun / med) * 1000)} tx/s`;
+        return `${e.name} ${med === undefined ? '-' : ((opts.txnsPerRun / med) * 1000).toPrecision(3)} tx/s`;
       }).join(', ')}`);
       for (const [name, list] of sessions) {
         for (const s of list) if (s !== live.find((e) => e.name === name)!.adapter) await s.close().catch(() => {});

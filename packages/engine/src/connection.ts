@@ -16,6 +16,8 @@
  *    from the statement's locking clause and handed to the tables as `EngineTransaction.rowLock`;
  *  - SET / RESET inside a block are undone by ROLLBACK and ROLLBACK TO (to a savepoint taken
  *    before them); SET LOCAL lasts until the block ends (no effect outside one), as in PostgreSQL;
+ *  - statement_timeout cancels the statement's lock waits (57014) and fails a statement that
+ *    finishes after it; scans are not interrupted mid-way;
  *  - `deadlock_prevention` / `deadlock_timeout` configure the database's lock manager (database-
  *    wide); under wound-wait an idle wounded transaction is rolled back at once and its session's
  *    next statement gets 40P01.
@@ -157,9 +159,21 @@ export class Connection {
 
   async #runInTransaction(t: EngineTransaction, s: Statement, params: readonly unknown[]): Promise<Result> {
     t.inStatement = true;
+    // statement_timeout: cancels the statement's lock waits at once, and fails a statement that
+    // ran past it when it completes (57014); scans are not interrupted mid-way
+    const ms = Number(this.settings.get('statement_timeout'));
+    let timer: NodeJS.Timeout | undefined;
+    if (ms > 0) {
+      const ctl = new AbortController();
+      timer = setTimeout(() => ctl.abort(new DbError(SqlState.QueryCanceled, 'canceling statement due to statement timeout')), ms);
+      timer.unref();
+      t.statementSignal = ctl.signal;
+    }
     try {
       return await this.#attempts(t, s, params);
     } finally {
+      if (timer) clearTimeout(timer);
+      t.statementSignal = undefined;
       t.inStatement = false;
     }
   }
@@ -183,6 +197,7 @@ export class Connection {
         t.rowLock = rowLock;
         const r = await executeStatement(s, ctx);
         t.rowLock = undefined;
+        if (t.statementSignal?.aborted) throw t.statementSignal.reason;
         if (t.retryNeeded) throw new RetryStatement();
         t.endRetry();
         if (this.#db.txns.locks.isWounded(t.id)) {

@@ -22,7 +22,7 @@ import type { QualifiedName } from '@quiverdb/query';
 import type { Database } from './database.js';
 import { CatalogState, DEFAULT_SCHEMA } from './catalog/catalog-state.js';
 import { seqDefKey, seqValueKey } from './catalog/sequences.js';
-import type { IsolationLevel as TxnIsolation, RowLockMode, TableLockMode, Transaction } from '@quiverdb/txn';
+import { LockTarget, type IsolationLevel as TxnIsolation, type RowLockMode, type TableLockMode, type Transaction } from '@quiverdb/txn';
 
 export type IsolationLevel = 'read uncommitted' | 'read committed' | 'repeatable read' | 'serializable';
 
@@ -59,6 +59,29 @@ export interface TransactionOptions {
   readonly lockTimeoutMs: () => number;
   /** put a session setting back (SET inside a block is undone by ROLLBACK / ROLLBACK TO, SET LOCAL at the end) */
   readonly revertSetting?: (name: string, value: string) => void;
+}
+
+/**
+ * Row modes as table modes with the same conflicts among themselves (checked against PostgreSQL's
+ * two tables): KEY SHARE–UPDATE; SHARE–NO KEY UPDATE, UPDATE; NO KEY UPDATE–SHARE, itself, UPDATE;
+ * UPDATE–all.
+ */
+const KEY_LOCK_MODES: Readonly<Record<RowLockMode, TableLockMode>> = {
+  'FOR KEY SHARE': 'ROW SHARE',
+  'FOR SHARE': 'SHARE',
+  'FOR NO KEY UPDATE': 'SHARE ROW EXCLUSIVE',
+  'FOR UPDATE': 'ACCESS EXCLUSIVE',
+};
+
+/**
+ * For lock views (pg_locks): a key row lock taken by `lockRow(..., key)` is an object lock named
+ * `row <table> <key>` in a table mode; this gives back its table, key and row mode (else undefined).
+ */
+export function decodeRowKeyLock(objectName: string, mode: string): { table: number; key: string; mode: RowLockMode } | undefined {
+  const m = /^row (\d+) (.*)$/s.exec(objectName);
+  if (!m) return undefined;
+  const rowMode = (Object.keys(KEY_LOCK_MODES) as RowLockMode[]).find((k) => KEY_LOCK_MODES[k] === mode);
+  return rowMode ? { table: Number(m[1]), key: m[2]!, mode: rowMode } : undefined;
 }
 
 /** Rejection reason of a row wait cut short because the holder rolled back to a savepoint. */
@@ -129,6 +152,8 @@ export class EngineTransaction {
     this.retryNeeded = false;
   }
 
+  /** statement_timeout of the running statement: aborts its lock waits (57014) */
+  statementSignal: AbortSignal | undefined;
   /** a statement of this transaction is running (wound-wait does not roll it back underneath) */
   inStatement = false;
   /** SELECT ... FOR UPDATE / SHARE of the running statement: the row lock its reads take */
@@ -262,7 +287,7 @@ export class EngineTransaction {
   }
 
   async lockTable(db: Database, table: TableId, mode: string, nowait = false): Promise<void> {
-    await db.txns.lockTable(this.handle, table, mode as TableLockMode, { nowait, timeoutMs: this.lockTimeoutMs });
+    await db.txns.lockTable(this.handle, table, mode as TableLockMode, { nowait, timeoutMs: this.lockTimeoutMs, ...this.#signalOpt() });
   }
 
   /**
@@ -277,7 +302,8 @@ export class EngineTransaction {
     if (!set) reg.rowWaits.set(holder, (set = new Set()));
     set.add(ctl);
     try {
-      await db.txns.waitForTxn(holder, this.handle, { timeoutMs: this.lockTimeoutMs, signal: ctl.signal });
+      const signal = this.statementSignal ? AbortSignal.any([ctl.signal, this.statementSignal]) : ctl.signal;
+      await db.txns.waitForTxn(holder, this.handle, { timeoutMs: this.lockTimeoutMs, signal });
     } catch (err) {
       if (err === RECHECK) return;
       throw err;
@@ -287,9 +313,15 @@ export class EngineTransaction {
     }
   }
 
-  /** Row lock (SELECT ... FOR UPDATE / SHARE, and writers of rows others locked): false = skipped. */
-  async lockRow(db: Database, table: TableId, row: number, mode: RowLockMode, wait: 'wait' | 'nowait' | 'skipLocked'): Promise<boolean> {
-    const opts = wait === 'nowait' ? { nowait: true } : wait === 'skipLocked' ? { skipLocked: true } : { timeoutMs: this.lockTimeoutMs };
+  /**
+   * Row lock (SELECT ... FOR UPDATE / SHARE, and writers of rows others locked): false = skipped.
+   * With `key` (the row's unique key as text) the lock is on the key, so it survives another
+   * transaction's non-key update (a new version under FOR KEY SHARE): an object lock whose table
+   * modes have the row modes' conflict table (KEY_LOCK_MODES); otherwise on the row version's id.
+   */
+  async lockRow(db: Database, table: TableId, row: number, mode: RowLockMode, wait: 'wait' | 'nowait' | 'skipLocked', key?: string): Promise<boolean> {
+    const opts = wait === 'nowait' ? { nowait: true } : wait === 'skipLocked' ? { skipLocked: true } : { timeoutMs: this.lockTimeoutMs, ...this.#signalOpt() };
+    if (key !== undefined) return db.txns.locks.acquire(this.id, LockTarget.object(`row ${table} ${key}`), KEY_LOCK_MODES[mode], opts);
     return db.txns.lockRow(this.handle, table, row as RowId, mode, opts);
   }
 
@@ -335,6 +367,10 @@ export class EngineTransaction {
     this.#revertSettingsTo(0);
     const h = this.#handle;
     if (h) db.txns.abort(h, () => db.store.rollback(h.id));
+  }
+
+  #signalOpt(): { signal?: AbortSignal } {
+    return this.statementSignal ? { signal: this.statementSignal } : {};
   }
 
   get finished(): boolean {

@@ -134,8 +134,9 @@ async function runBank(level: 'REPEATABLE READ' | 'SERIALIZABLE', seed: number, 
   expect(actual).toEqual(expected);
   expect(actual.reduce((s, r) => s + r[1]!, 0)).toBe(total);
 
+  // computed at both levels; asserted at SERIALIZABLE (REPEATABLE READ may show read-only anomalies)
   let verdict: ReturnType<typeof checkSerializable<number>> | undefined;
-  if (level === 'SERIALIZABLE') {
+  {
     const history: HistoryTransaction<number>[] = committed.map((t) => ({
       id: t.tag,
       commitOrder: t.order,
@@ -157,9 +158,10 @@ describe('bank: concurrent transfers keep the total', () => {
       expect(stats.committed).toBe(opts.ops);
       expect(stats.transfers).toBeGreaterThan(opts.ops / 2);
       expect(stats.checks).toBeGreaterThan(0);
-      if (verdict) {
-        if (!verdict.serializable) console.log('cycle:', JSON.stringify(verdict.cycle));
-        expect(verdict.serializable).toBe(true);
+      console.log(`bank ${level}: committed history serializable: ${verdict!.serializable}`);
+      if (level === 'SERIALIZABLE') {
+        if (!verdict!.serializable) console.log('cycle:', JSON.stringify(verdict!.cycle));
+        expect(verdict!.serializable).toBe(true);
       }
     }, 120_000);
   }

@@ -5,6 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Database, type Connection } from '../src/index.js';
+import { EngineTransaction, decodeRowKeyLock } from '../src/transaction.js';
+import { EngineTable } from '../src/table/engine-table.js';
 
 const settle = (p: Promise<unknown>) =>
   p.then(() => 'ok', (e: { code?: string }) => e.code ?? 'error');
@@ -126,6 +128,52 @@ describe('row waits and savepoints', () => {
     await b.query('ROLLBACK');
     await a.query('COMMIT');
     db.txns.checkInvariants();
+    await db.close();
+  });
+});
+
+describe('row locks in the lock view', () => {
+  it('SELECT ... FOR KEY SHARE holds a key lock that decodes to its table, key and row mode', async () => {
+    const db = await Database.open(':memory:');
+    const a = db.connect();
+    await a.query('CREATE TABLE t (id INTEGER PRIMARY KEY, v INTEGER)');
+    await a.query('INSERT INTO t VALUES (7, 0)');
+    await a.query('BEGIN');
+    await a.query('SELECT * FROM t WHERE id = 7 FOR KEY SHARE');
+    const rows = db.txns.locks.locks()
+      .map((l) => (l.target.kind === 'object' ? decodeRowKeyLock(l.target.name, l.mode) : undefined))
+      .filter((r) => r !== undefined);
+    expect(rows).toEqual([{ table: expect.any(Number), key: '7', mode: 'FOR KEY SHARE' }]);
+    await a.query('COMMIT');
+    expect(db.txns.locks.locks().filter((l) => l.target.kind === 'object')).toEqual([]);
+    await db.close();
+  });
+});
+
+describe('EngineTable.lockRowsFor (foreign key checks)', () => {
+  it('FOR KEY SHARE on a parent row makes a concurrent DELETE of it wait', async () => {
+    const db = await Database.open(':memory:');
+    const a = db.connect();
+    await a.query('CREATE TABLE parent (id INTEGER PRIMARY KEY)');
+    await a.query('INSERT INTO parent VALUES (1), (2)');
+    const meta = db.committedCatalog.table('public', 'parent')!;
+    const t = new EngineTransaction(db, { explicit: true, isolation: 'read committed', readOnly: false, lockTimeoutMs: () => 0 });
+    t.statementStart(db);
+    const ids: number[] = [];
+    for await (const b of db.store.scan(meta.id, t.snapshot, { columns: [0], predicates: [], withRowIds: true })) {
+      for (let i = 0; i < b.batch.length; i++) if ((b.batch.columns[0]!.data as ArrayLike<number>)[i] === 1) ids.push(b.rowIds![i]!);
+    }
+    const table = new EngineTable(db, t, meta, db.committedCatalog.indexesOf(meta.id));
+    expect(Array.from(await table.lockRowsFor(Float64Array.from(ids), 'FOR KEY SHARE'))).toEqual(ids);
+    let done = false;
+    const del = a.query('DELETE FROM parent WHERE id = 1').then(() => { done = true; });
+    const other = db.connect();
+    await other.query('DELETE FROM parent WHERE id = 2'); // another row: not blocked
+    await new Promise((r) => setTimeout(r, 20));
+    expect(done).toBe(false);
+    t.rollback(db);
+    await del;
+    expect((await other.query('SELECT count(*) FROM parent')).rows).toEqual([[0n]]);
     await db.close();
   });
 });

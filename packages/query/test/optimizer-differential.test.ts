@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { rng, testDb } from './helpers.js';
 
-const RULES_OFF = { disable_rule_join_reorder: 'on', disable_rule_push_down_filter: 'on', disable_rule_prune_columns: 'on' };
+const RULES_OFF = { disable_rule_join_reorder: 'on', disable_rule_push_down_filter: 'on', disable_rule_prune_columns: 'on', disable_rule_decorrelate_exists: 'on', disable_rule_index_scan: 'on' };
 
 function canon(rows: unknown[][]): string[] {
   return rows.map((r) => JSON.stringify(r, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v))).sort();
@@ -41,6 +41,7 @@ describe('optimizer rules preserve results', () => {
       if (r() < 0.7) conds.push(`x${Math.floor(r() * n)}.a ${['<', '>', '=', '<>'][Math.floor(r() * 4)]} ${Math.floor(r() * 8)}`);
       if (r() < 0.3) conds.push(`x0.b IN (SELECT a FROM r${Math.floor(r() * tables)} WHERE c = 'v${Math.floor(r() * 4)}')`);
       if (r() < 0.2) conds.push(`EXISTS (SELECT 1 FROM r${Math.floor(r() * tables)} z WHERE z.a = x0.a)`);
+      if (r() < 0.2) conds.push(`NOT EXISTS (SELECT 1 FROM r${Math.floor(r() * tables)} z WHERE z.b = x${n - 1}.a AND z.c <> 'v1')`);
       const where = conds.length ? ` WHERE ${conds.join(' AND ')}` : '';
       const sql = r() < 0.5
         ? `SELECT x0.a, x${n - 1}.b, x0.c FROM ${from}${where}`

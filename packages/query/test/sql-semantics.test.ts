@@ -65,6 +65,10 @@ describe('queries', () => {
   });
   it('ROLLUP and GROUPING SETS', async () => {
     expect(await db.rows('SELECT a % 2, count(*) FROM t WHERE a IS NOT NULL GROUP BY ROLLUP (a % 2) ORDER BY 1 NULLS LAST')).toEqual([[0, 1n], [1, 2n], [null, 3n]]);
+    expect(await db.rows('SELECT a % 2, c, GROUPING(a % 2, c), count(*) FROM t WHERE a IS NOT NULL GROUP BY CUBE (a % 2, c) HAVING GROUPING(c) = 1 ORDER BY 3, 1'))
+      .toEqual([[0, null, 1, 1n], [1, null, 1, 2n], [null, null, 3, 3n]]);
+    expect(await db.rows('SELECT GROUPING(a), count(*) FROM t GROUP BY a HAVING a = 1')).toEqual([[0, 1n]]);
+    expect(await db.code('SELECT a FROM t WHERE GROUPING(a) = 0')).toBe('42803');
   });
   it('DISTINCT, DISTINCT ON and aggregates with DISTINCT / FILTER', async () => {
     expect(await db.rows('SELECT DISTINCT a % 2 FROM t ORDER BY 1')).toEqual([[0], [1], [null]]);
@@ -182,6 +186,8 @@ describe('more SQL', () => {
   it('LATERAL subqueries see the FROM items to their left', async () => {
     expect(await db.rows('SELECT t.a, s.m FROM t, LATERAL (SELECT max(a) AS m FROM t u WHERE u.a < t.a) s WHERE t.a IS NOT NULL ORDER BY 1'))
       .toEqual([[1, null], [2, 1], [3, 2]]);
+    expect(await db.rows('SELECT t.a, s.m FROM t LEFT JOIN LATERAL (SELECT u.a AS m FROM t u WHERE u.a > t.a ORDER BY u.a LIMIT 1) s ON true WHERE t.a IS NOT NULL ORDER BY 1'))
+      .toEqual([[1, 2], [2, 3], [3, null]]);
   });
   it('ordered-set aggregates', async () => {
     expect(await db.rows('SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY b), percentile_disc(0.5) WITHIN GROUP (ORDER BY b) FROM t'))

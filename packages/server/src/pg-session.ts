@@ -41,7 +41,7 @@
  */
 import type { Socket } from 'node:net';
 import { TLSSocket, type SecureContext } from 'node:tls';
-import { randomInt } from 'node:crypto';
+import { createHash, randomInt, timingSafeEqual } from 'node:crypto';
 import type { QueryResult, ResultColumn, ServerConnection, ServerDatabase, ServerLogger, TransactionStatus } from './contract.js';
 import { commandTag, returnsRows } from './command-tag.js';
 import { errorInfo, ProtocolError, type ErrorInfo } from './error-info.js';
@@ -371,7 +371,8 @@ export class PgSession {
     const auth = this.opts.auth!;
     const body = new PgBody(frame.body);
     if (auth.method === 'password') {
-      if (body.cstring() !== auth.password) throw failed();
+      const digest = (x: string): Buffer => createHash('sha256').update(x).digest();
+      if (!timingSafeEqual(digest(body.cstring()), digest(auth.password))) throw failed();
       return this.completeStartup();
     }
     const scram = this.scram!;

@@ -13,7 +13,7 @@ import { DbError, SqlState } from '@quiverdb/common';
 import type { CatalogState, IndexMeta, TableMeta } from './catalog-state.js';
 import { DEFAULT_SCHEMA } from './catalog-state.js';
 import {
-  CONSTRAINT_OID_BASE, SEQUENCE_OID_BASE, VIEW_OID_BASE, constraintsOf, indexOids, nsOid, quoteIdent, tableOid, type ConstraintInfo,
+  CONSTRAINT_OID_BASE, SEQUENCE_OID_BASE, VIEW_OID_BASE, constraintsOf, indexOids, nsOid, quoteIdent, serverVersionNum, tableOid, type ConstraintInfo,
 } from './catalog-oids.js';
 import { systemRelation, systemRelationByOid, systemRelationOid, type SystemContext } from './system-tables.js';
 
@@ -166,6 +166,16 @@ export function catalogFunction(ctx: SystemContext, name: string, args: readonly
     case 'pg_relation_size': case 'pg_table_size': case 'pg_total_relation_size':
       return relationBytes(ctx, relByOid(st, num(args[0])));
     case 'pg_indexes_size': return relByOid(st, num(args[0])) ? 0n : null;
+    case 'current_setting': {
+      const n = String(args[0]).toLowerCase();
+      if (n === 'server_version_num') return serverVersionNum(ctx.settings.get('server_version'));
+      try {
+        return ctx.settings.get(n);
+      } catch (e) {
+        if (args[1] === true) return null;
+        throw e;
+      }
+    }
     case 'pg_get_serial_sequence': {
       const oid = regclassIn(st, String(args[0]), false)!;
       const r = relByOid(st, oid);

@@ -130,3 +130,9 @@ const KEYWORDS = new Set(['all', 'analyse', 'analyze', 'and', 'any', 'array', 'a
 export function quoteIdent(s: string): string {
   return /^[a-z_][a-z0-9_$]*$/.test(s) && !KEYWORDS.has(s) ? s : `"${s.replace(/"/g, '""')}"`;
 }
+
+/** '16.2 (QuiverDB)' → '160002', as PostgreSQL's server_version_num */
+export function serverVersionNum(version: string): string {
+  const m = /^(\d+)(?:\.(\d+))?/.exec(version);
+  return m ? String(Number(m[1]) * 10000 + Number(m[2] ?? 0)) : '0';
+}

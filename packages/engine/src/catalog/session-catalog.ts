@@ -54,7 +54,7 @@ export class SessionCatalog implements Catalog {
     if (!meta) {
       if (name.schema === undefined && st.view(DEFAULT_SCHEMA, name.name)) return undefined;
       const sys = systemRelation(name.schema, name.name);
-      return sys ? new SystemTable(name.name, sys.rel, { db: this.#db, txn: this.#txn, catalog: st, settings: this.#settings }) : undefined;
+      return sys ? new SystemTable(name.name, sys.rel, { db: this.#db, txn: this.#txn, catalog: st, settings: this.#settings, session: this }) : undefined;
     }
     return new EngineTable(this.#db, this.#txn, meta, st.indexesOf(meta.id));
   }

@@ -19,13 +19,14 @@
  *  2. Writes fail with 42501 and change nothing.
  */
 import { DbError, SqlState, T, allocateData, physicalTypeOf, type ColumnBatch, type SqlType } from '@quiverdb/common';
-import type { IndexDef, ScanBatch, ScanRequest, TableDef, TableSource, TableStats } from '@quiverdb/query';
+import { parseSql, prepareStatement } from '@quiverdb/query';
+import type { Catalog, IndexDef, ScanBatch, ScanRequest, TableDef, TableSource, TableStats, ViewDef } from '@quiverdb/query';
 import type { Database } from '../database.js';
-import type { EngineTransaction } from '../transaction.js';
+import { decodeRowKeyLock, type EngineTransaction } from '../transaction.js';
 import type { CatalogState, TableMeta } from './catalog-state.js';
 import type { Settings } from '../settings.js';
 import {
-  AM_OID, PG_EXTRA_TYPES, PG_TYPES, SEQUENCE_OID_BASE, SYSTEM_REL_OID_BASE, VIEW_OID_BASE, allConstraints, attrdefOid, indexOids, nsOid, tableOid, typmodOf,
+  AM_OID, PG_EXTRA_TYPES, PG_TYPES, SEQUENCE_OID_BASE, SYSTEM_REL_OID_BASE, VIEW_OID_BASE, allConstraints, attrdefOid, indexOids, nsOid, serverVersionNum, tableOid, typmodOf,
   type ConType,
 } from './catalog-oids.js';
 
@@ -43,6 +44,20 @@ export interface SystemContext {
   readonly txn: EngineTransaction;
   readonly catalog: CatalogState;
   readonly settings: Settings;
+  /** the session's query catalog (to bind view definitions for their columns) */
+  readonly session?: Catalog;
+}
+
+/** A view's output columns, by binding its SELECT in the session (none if it no longer binds). */
+function viewColumns(ctx: SystemContext, v: ViewDef): { name: string; type: SqlType }[] {
+  if (!ctx.session) return [];
+  try {
+    const [stmt] = parseSql(v.sql);
+    const p = prepareStatement(stmt!, { catalog: ctx.session, params: [], settings: new Map(ctx.settings.snapshot()), txnStartTime: new Date() });
+    return (p.columns ?? []).map((c, i) => ({ name: v.columnNames?.[i] ?? c.name, type: c.type }));
+  } catch {
+    return [];
+  }
 }
 
 /** information_schema.columns.data_type spelling. */
@@ -66,6 +81,15 @@ const FK_RULE: Record<string, string> = { noAction: 'NO ACTION', restrict: 'REST
 const FK_CODE: Record<string, string> = { noAction: 'a', restrict: 'r', cascade: 'c', setNull: 'n', setDefault: 'd' };
 const arr = (xs: readonly (number | string)[]): string => `{${xs.join(',')}}`;
 const micros = (iso: string | undefined): number | null => (iso ? Date.parse(iso) * 1000 : null);
+
+/** a sequence's data type, from its maximum (serial columns get integer sequences) */
+const seqTypeOid = (max: bigint): number => (max === 32767n ? 21 : max === 2147483647n ? 23 : 20);
+const seqTypeName = (max: bigint): string => ({ 21: 'smallint', 23: 'integer', 20: 'bigint' } as Record<number, string>)[seqTypeOid(max)]!;
+
+/** A column default as PostgreSQL deparses it: nextval's argument is a regclass. */
+function pgDefault(sql: string): string {
+  return sql.replace(/^nextval\('((?:[^']|'')*)'\)$/i, "nextval('$1'::regclass)");
+}
 
 /** empty relations psql and ORMs query (no such objects exist in QuiverDB) */
 function empty(schema: 'pg_catalog' | 'information_schema', columns: readonly Col[]): SystemRelation {
@@ -93,8 +117,9 @@ const RELATIONS: Record<string, SystemRelation> = {
       ['numeric_precision', int], ['numeric_scale', int], ['datetime_precision', int], ['udt_catalog', txt], ['udt_schema', txt], ['udt_name', txt],
       ['is_identity', txt], ['identity_generation', txt], ['is_generated', txt], ['generation_expression', txt], ['is_updatable', txt],
       ['collation_name', txt]],
-    rows: ({ catalog }) => userTables(catalog).flatMap((t) => t.columns.map((c, i) => [
-      'quiver', t.schema, t.name, c.name, i + 1, c.defaultSql ?? null, c.notNull ? 'NO' : 'YES', infoTypeName(c.type),
+    rows: (ctx) => [...userTables(ctx.catalog), ...[...ctx.catalog.views.values()].map((v) => ({ schema: v.schema, name: v.name, columns: viewColumns(ctx, v) }))]
+      .flatMap((t) => t.columns.map((c: { name: string; type: SqlType; notNull?: boolean; defaultSql?: string }, i) => [
+      'quiver', t.schema, t.name, c.name, i + 1, c.defaultSql === undefined ? null : pgDefault(c.defaultSql), c.notNull ? 'NO' : 'YES', infoTypeName(c.type),
       c.type.length ?? null,
       c.type.id === 'INTEGER' ? 32 : c.type.id === 'BIGINT' ? 64 : c.type.id === 'SMALLINT' ? 16 : c.type.id === 'DOUBLE' ? 53 : c.type.id === 'REAL' ? 24 : c.type.precision ?? null,
       c.type.id === 'INTEGER' || c.type.id === 'BIGINT' || c.type.id === 'SMALLINT' ? 0 : c.type.scale ?? null,
@@ -151,9 +176,14 @@ const RELATIONS: Record<string, SystemRelation> = {
     schema: 'information_schema',
     columns: [['sequence_catalog', txt], ['sequence_schema', txt], ['sequence_name', txt], ['data_type', txt], ['start_value', txt],
       ['minimum_value', txt], ['maximum_value', txt], ['increment', txt], ['cycle_option', txt]],
-    rows: ({ catalog }) => [...catalog.sequences.values()].map((q) => ['quiver', q.schema, q.name, 'bigint', String(q.start), String(q.min), String(q.max),
+    rows: ({ catalog }) => [...catalog.sequences.values()].map((q) => ['quiver', q.schema, q.name, seqTypeName(q.max), String(q.start), String(q.min), String(q.max),
       String(q.increment), q.cycle ? 'YES' : 'NO']),
   },
+  'information_schema.triggers': empty('information_schema', [['trigger_catalog', txt], ['trigger_schema', txt], ['trigger_name', txt],
+    ['event_manipulation', txt], ['event_object_schema', txt], ['event_object_table', txt], ['action_statement', txt], ['action_orientation', txt],
+    ['action_timing', txt]]),
+  'information_schema.routines': empty('information_schema', [['specific_schema', txt], ['specific_name', txt], ['routine_schema', txt],
+    ['routine_name', txt], ['routine_type', txt], ['data_type', txt], ['routine_definition', txt], ['external_language', txt]]),
   'pg_catalog.pg_namespace': {
     schema: 'pg_catalog',
     columns: [['oid', int], ['nspname', txt], ['nspowner', int], ['nspacl', txt]],
@@ -177,6 +207,8 @@ const RELATIONS: Record<string, SystemRelation> = {
       for (const [ix, oid] of indexOids(catalog)) rows.push(rel(oid, ix.name, ix.schema, 'i', AM_OID[ix.method] ?? AM_OID.btree!, 0, false, ix.columns.length, 0, false));
       [...catalog.views.values()].forEach((v, i) => rows.push(rel(VIEW_OID_BASE + i, v.name, v.schema, 'v', 0, 0, false, 0, 0, false)));
       [...catalog.sequences.values()].forEach((q, i) => rows.push(rel(SEQUENCE_OID_BASE + i, q.name, q.schema, 'S', 0, 1, false, 3, 0, false)));
+      // the system relations themselves, as views (so `\d pg_class` and `\dS` describe them)
+      Object.entries(RELATIONS).forEach(([key, r], i) => rows.push(rel(SYSTEM_REL_OID_BASE + i, key.slice(r.schema.length + 1), r.schema, 'v', 0, 0, false, r.columns.length, 0, false)));
       return rows;
     },
   },
@@ -186,7 +218,8 @@ const RELATIONS: Record<string, SystemRelation> = {
       ['attndims', int], ['atttypmod', int], ['attnotnull', bool], ['atthasdef', bool], ['atthasmissing', bool], ['attidentity', txt],
       ['attgenerated', txt], ['attisdropped', bool], ['attislocal', bool], ['attinhcount', int], ['attcollation', int], ['attstorage', txt],
       ['attcompression', txt], ['attacl', txt], ['attoptions', txt], ['attfdwoptions', txt]],
-    rows: ({ catalog }) => {
+    rows: (ctx) => {
+      const { catalog } = ctx;
       const att = (rel: number, name: string, t: SqlType, num: number, notNull: boolean, hasDef: boolean): Row => {
         const ty = PG_TYPES[t.id]!;
         const textual = t.id === 'TEXT' || t.id === 'VARCHAR';
@@ -198,6 +231,8 @@ const RELATIONS: Record<string, SystemRelation> = {
         const t = catalog.tablesById.get(ix.tableId);
         if (t) ix.columns.forEach((c, i) => rows.push(att(oid, t.columns[c]!.name, t.columns[c]!.type, i + 1, false, false)));
       }
+      [...catalog.views.values()].forEach((v, i) => viewColumns(ctx, v).forEach((c, k) => rows.push(att(VIEW_OID_BASE + i, c.name, c.type, k + 1, false, false))));
+      Object.values(RELATIONS).forEach((r, i) => r.columns.forEach(([n, t], k) => rows.push(att(SYSTEM_REL_OID_BASE + i, n, t, k + 1, false, false))));
       return rows;
     },
   },
@@ -205,7 +240,7 @@ const RELATIONS: Record<string, SystemRelation> = {
     schema: 'pg_catalog',
     columns: [['oid', int], ['adrelid', int], ['adnum', small], ['adbin', txt]],
     rows: ({ catalog }) => userTables(catalog).flatMap((t) => t.columns.flatMap((c, i) =>
-      (c.defaultSql === undefined ? [] : [[attrdefOid(t, i + 1), tableOid(t), i + 1, c.defaultSql]]))),
+      (c.defaultSql === undefined ? [] : [[attrdefOid(t, i + 1), tableOid(t), i + 1, pgDefault(c.defaultSql)]]))),
   },
   'pg_catalog.pg_type': {
     schema: 'pg_catalog',
@@ -284,6 +319,8 @@ const RELATIONS: Record<string, SystemRelation> = {
       ['passwd', txt], ['valuntil', ts], ['useconfig', txt]],
     rows: () => [['quiver', 10, true, true, true, true, '********', null, null]],
   },
+  'pg_catalog.pg_auth_members': empty('pg_catalog', [['oid', int], ['roleid', int], ['member', int], ['grantor', int], ['admin_option', bool],
+    ['inherit_option', bool], ['set_option', bool]]),
   'pg_catalog.pg_description': empty('pg_catalog', [['objoid', int], ['classoid', int], ['objsubid', int], ['description', txt]]),
   'pg_catalog.pg_shdescription': empty('pg_catalog', [['objoid', int], ['classoid', int], ['description', txt]]),
   'pg_catalog.pg_inherits': empty('pg_catalog', [['inhrelid', int], ['inhparent', int], ['inhseqno', int], ['inhdetachpending', bool]]),
@@ -316,16 +353,25 @@ const RELATIONS: Record<string, SystemRelation> = {
       });
     },
   },
+  'pg_catalog.pg_stat_user_indexes': {
+    schema: 'pg_catalog',
+    columns: [['relid', int], ['indexrelid', int], ['schemaname', txt], ['relname', txt], ['indexrelname', txt], ['idx_scan', big],
+      ['idx_tup_read', big], ['idx_tup_fetch', big]],
+    rows: ({ catalog }) => [...indexOids(catalog)].flatMap(([ix, oid]) => {
+      const t = catalog.tablesById.get(ix.tableId);
+      return t ? [[tableOid(t), oid, ix.schema, t.name, ix.name, null, null, null]] : [];
+    }),
+  },
   'pg_catalog.pg_sequence': {
     schema: 'pg_catalog',
     columns: [['seqrelid', int], ['seqtypid', int], ['seqstart', big], ['seqincrement', big], ['seqmax', big], ['seqmin', big], ['seqcache', big], ['seqcycle', bool]],
-    rows: ({ catalog }) => [...catalog.sequences.values()].map((q, i) => [SEQUENCE_OID_BASE + i, 20, q.start, q.increment, q.max, q.min, 1n, q.cycle]),
+    rows: ({ catalog }) => [...catalog.sequences.values()].map((q, i) => [SEQUENCE_OID_BASE + i, seqTypeOid(q.max), q.start, q.increment, q.max, q.min, 1n, q.cycle]),
   },
   'pg_catalog.pg_sequences': {
     schema: 'pg_catalog',
     columns: [['schemaname', txt], ['sequencename', txt], ['sequenceowner', txt], ['data_type', txt], ['start_value', big], ['min_value', big],
       ['max_value', big], ['increment_by', big], ['cycle', bool], ['cache_size', big]],
-    rows: ({ catalog }) => [...catalog.sequences.values()].map((q) => [q.schema, q.name, 'quiver', 'bigint', q.start, q.min, q.max, q.increment, q.cycle, 1n]),
+    rows: ({ catalog }) => [...catalog.sequences.values()].map((q) => [q.schema, q.name, 'quiver', seqTypeName(q.max), q.start, q.min, q.max, q.increment, q.cycle, 1n]),
   },
   'pg_catalog.pg_tablespace': {
     schema: 'pg_catalog',
@@ -337,6 +383,15 @@ const RELATIONS: Record<string, SystemRelation> = {
     columns: [['oid', int], ['extname', txt], ['extowner', int], ['extnamespace', int], ['extrelocatable', bool], ['extversion', txt]],
     rows: () => [[13500, 'plpgsql', 10, 11, false, '1.0']],
   },
+  'pg_catalog.pg_language': {
+    schema: 'pg_catalog',
+    columns: [['oid', int], ['lanname', txt], ['lanowner', int], ['lanispl', bool], ['lanpltrusted', bool], ['lanplcallfoid', int],
+      ['laninline', int], ['lanvalidator', int], ['lanacl', txt]],
+    rows: () => [[12, 'internal', 10, false, false, 0, 0, 0, null], [13, 'c', 10, false, false, 0, 0, 0, null], [14, 'sql', 10, false, true, 0, 0, 0, null]],
+  },
+  'pg_catalog.pg_cast': empty('pg_catalog', [['oid', int], ['castsource', int], ['casttarget', int], ['castfunc', int], ['castcontext', txt], ['castmethod', txt]]),
+  'pg_catalog.pg_event_trigger': empty('pg_catalog', [['oid', int], ['evtname', txt], ['evtevent', txt], ['evtowner', int], ['evtfoid', int],
+    ['evtenabled', txt], ['evttags', txt]]),
   'pg_catalog.pg_enum': empty('pg_catalog', [['oid', int], ['enumtypid', int], ['enumsortorder', dbl], ['enumlabel', txt]]),
   'pg_catalog.pg_policy': empty('pg_catalog', [['oid', int], ['polname', txt], ['polrelid', int], ['polcmd', txt], ['polpermissive', bool],
     ['polroles', txt], ['polqual', txt], ['polwithcheck', txt]]),
@@ -349,8 +404,20 @@ const RELATIONS: Record<string, SystemRelation> = {
   'pg_catalog.pg_trigger': empty('pg_catalog', [['oid', int], ['tgrelid', int], ['tgparentid', int], ['tgname', txt], ['tgfoid', int], ['tgtype', small],
     ['tgenabled', txt], ['tgisinternal', bool], ['tgconstrrelid', int], ['tgconstrindid', int], ['tgconstraint', int], ['tgdeferrable', bool],
     ['tginitdeferred', bool], ['tgnargs', small]]),
-  'pg_catalog.pg_depend': empty('pg_catalog', [['classid', int], ['objid', int], ['objsubid', int], ['refclassid', int], ['refobjid', int],
-    ['refobjsubid', int], ['deptype', txt]]),
+  'pg_catalog.pg_depend': {
+    schema: 'pg_catalog',
+    columns: [['classid', int], ['objid', int], ['objsubid', int], ['refclassid', int], ['refobjid', int], ['refobjsubid', int], ['deptype', txt]],
+    // a serial column's sequence depends on (is owned by) the column: deptype 'a'
+    rows: ({ catalog }) => {
+      const pgClass = systemRelationOid('pg_catalog.pg_class')!;
+      const seqs = [...catalog.sequences.values()];
+      return userTables(catalog).flatMap((t) => t.columns.flatMap((c, i) => {
+        const m = c.defaultSql === undefined ? null : /^nextval\('(?:([\w$]+)\.)?([\w$]+)'(?:::regclass)?\)$/i.exec(c.defaultSql);
+        const k = m ? seqs.findIndex((q) => q.schema === (m[1] ?? t.schema) && q.name === m[2]) : -1;
+        return k < 0 ? [] : [[pgClass, SEQUENCE_OID_BASE + k, 0, pgClass, tableOid(t), i + 1, 'a']];
+      }));
+    },
+  },
   'pg_catalog.pg_rewrite': empty('pg_catalog', [['oid', int], ['rulename', txt], ['ev_class', int], ['ev_type', txt], ['ev_enabled', txt], ['is_instead', bool]]),
   'pg_catalog.pg_foreign_table': empty('pg_catalog', [['ftrelid', int], ['ftserver', int], ['ftoptions', txt]]),
   'pg_catalog.pg_partitioned_table': empty('pg_catalog', [['partrelid', int], ['partstrat', txt], ['partnatts', small], ['partdefid', int]]),
@@ -383,13 +450,17 @@ const RELATIONS: Record<string, SystemRelation> = {
   'pg_catalog.pg_settings': {
     schema: 'pg_catalog',
     columns: [['name', txt], ['setting', txt]],
-    rows: ({ settings }) => [...settings.snapshot()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => [k, v]),
+    rows: ({ settings }) => [...settings.snapshot(), ['server_version_num', serverVersionNum(settings.get('server_version'))] as const]
+      .sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => [k, v]),
   },
   'pg_catalog.pg_locks': {
     schema: 'pg_catalog',
     columns: [['locktype', txt], ['relation', int], ['transactionid', big], ['mode', txt], ['granted', bool], ['pid', big]],
     rows: ({ db }) => db.txns.locks.locks().map((l) => {
       const target = l.target;
+      // row locks on a row's key (transaction.ts lockRow) are object locks: show them as tuples
+      const keyLock = target.kind === 'object' ? decodeRowKeyLock(target.name, l.mode) : undefined;
+      if (keyLock) return ['tuple', 16384 + keyLock.table, null, keyLock.mode, l.granted, BigInt(l.txn)];
       const locktype = target.kind === 'table' ? 'relation' : target.kind === 'row' ? 'tuple' : target.kind === 'transaction' ? 'transactionid' : 'object';
       const relation = target.kind === 'table' || target.kind === 'row' ? 16384 + target.table : null;
       const xid = target.kind === 'transaction' ? BigInt(target.txn) : null;

@@ -15,7 +15,9 @@
  * Locks: ACCESS SHARE for reads, ROW EXCLUSIVE for writes (PostgreSQL's implicit table locks),
  * ROW SHARE for SELECT ... FOR UPDATE / SHARE, whose rows get lock-manager row locks (the rows that
  * pass the pushed-down predicates, or the index lookup's rows: before ORDER BY / LIMIT, so possibly
- * more rows than PostgreSQL locks); NOWAIT → 55P03, SKIP LOCKED leaves rows out. Once a table has
+ * more rows than PostgreSQL locks); NOWAIT → 55P03, SKIP LOCKED leaves rows out. Row locks are
+ * on the row's primary (else first unique) key, so they follow the row across versions (a FOR KEY
+ * SHARE survives another transaction's non-key update); tables without one lock version ids. Once a table has
  * had such row locks, its writers take FOR UPDATE / FOR NO KEY UPDATE row locks too, so they wait
  * for the lockers; other tables skip that cost.
  *
@@ -261,6 +263,19 @@ export class EngineTable implements TableSource {
     return ids;
   }
 
+  /**
+   * Take row locks on rows of this table as SELECT ... FOR <mode> does (waiting; a row changed by
+   * a transaction that committed after our snapshot: 40001, or a READ COMMITTED re-run). For
+   * foreign key checks: FOR KEY SHARE on the parent row makes a concurrent delete or key update
+   * of it wait, as in PostgreSQL. Returns the row ids locked (rows deleted meanwhile are left out).
+   */
+  async lockRowsFor(rowIds: Float64Array, mode: RowLockMode): Promise<Float64Array> {
+    if (rowIds.length === 0) return rowIds;
+    await this.#lockForRead(true);
+    const kept = await this.#lockRows(rowIds, rowIds.map((_, i) => i), mode, 'wait');
+    return kept.length === rowIds.length ? rowIds : Float64Array.from(kept, (i) => rowIds[i]!);
+  }
+
   /** Is this a SERIALIZABLE transaction whose reads and writes SSI must track? */
   get #ssi(): boolean {
     return this.#txn.isolation === 'serializable' && this.#db.txns.ssi.isTracked(this.#txn.handle);
@@ -303,13 +318,20 @@ export class EngineTable implements TableSource {
   async #lockRows(rowIds: Float64Array, candidates: ArrayLike<number>, mode: RowLockMode, wait: 'wait' | 'nowait' | 'skipLocked'): Promise<number[]> {
     markRowLocked(this.#db, this.#meta.id);
     const kept: number[] = [];
+    if (this.#txn.snapshotPerStatement) {
+      // READ COMMITTED re-run: lock only the rows (by key) the first run locked, as for writes
+      const ids = Float64Array.from(candidates, (i) => rowIds[i]!);
+      const keep = await this.#recheckTargets(ids);
+      if (keep) candidates = keep.map((k) => candidates[k]!);
+    }
     const busy = (): never => {
       throw new DbError(SqlState.LockNotAvailable, `could not obtain lock on row in relation "${this.#meta.name}"`);
     };
+    const keys = await this.#rowLockKeys(Float64Array.from(candidates, (i) => rowIds[i]!));
     rows: for (let k = 0; k < candidates.length; k++) {
       const i = candidates[k]!;
       const id = rowIds[i]!;
-      if (!(await this.#txn.lockRow(this.#db, this.#meta.id, id, mode, wait))) continue; // SKIP LOCKED
+      if (!(await this.#txn.lockRow(this.#db, this.#meta.id, id, mode, wait, keys?.[k]))) continue; // SKIP LOCKED
       for (;;) {
         const st = this.#db.store.rowStamps(this.#meta.id, id);
         if (!st || st.delete === NOT_DELETED || st.delete === ABORTED || st.delete === this.#txn.id) break;
@@ -324,6 +346,21 @@ export class EngineTable implements TableSource {
       kept.push(i);
     }
     return kept;
+  }
+
+  /**
+   * Row lock identities: the primary (else first unique) key as text, so a lock follows the row
+   * across versions; undefined (lock the version's id) without such an index or for NULL keys.
+   */
+  async #rowLockKeys(ids: Float64Array): Promise<(string | undefined)[] | undefined> {
+    const ix = this.#indexes.find((i) => i.primary) ?? this.#indexes.find((i) => i.unique);
+    if (!ix || ids.length === 0) return undefined;
+    const b = await this.#db.store.fetch(this.#meta.id, ids, ix.columns);
+    return Array.from(ids, (_, i) => {
+      const vals = b.columns.map((c) => valueAt(c, i));
+      if (vals.some((v) => v === null)) return undefined;
+      return vals.map((v) => (typeof v === 'bigint' ? `${v}n` : JSON.stringify(v))).join(',');
+    });
   }
 
   /** Per row of an update: does it change the key of a unique index? */
@@ -343,7 +380,8 @@ export class EngineTable implements TableSource {
     const store = this.#db.store;
     if (isRowLocked(this.#db, this.#meta.id)) {
       // rows of this table may carry SELECT ... FOR SHARE / UPDATE locks: respect them
-      for (let i = 0; i < rowIds.length; i++) await this.#txn.lockRow(this.#db, this.#meta.id, rowIds[i]!, modeOf(i), 'wait');
+      const keys = await this.#rowLockKeys(rowIds);
+      for (let i = 0; i < rowIds.length; i++) await this.#txn.lockRow(this.#db, this.#meta.id, rowIds[i]!, modeOf(i), 'wait', keys?.[i]);
     }
     const outcomes = store.delete(this.#txn.id, this.#txn.snapshot, this.#meta.id, rowIds);
     this.#txn.wrote = true;

@@ -74,6 +74,9 @@ function noOp(op: string, a: SqlType, b: SqlType | null): DbError {
 }
 
 export function bindCompare(scope: Scope, op: string, l: BExpr, r: BExpr): BExpr {
+  // an array element (text model of arrays, exec/pg-functions.ts) takes the other side's type
+  if (r.k === 'fn' && r.name === '__array_elem' && l.t.id !== 'TEXT' && l.t.id !== 'NULL') r = castTo(r, l.t);
+  else if (l.k === 'fn' && l.name === '__array_elem' && r.t.id !== 'TEXT' && r.t.id !== 'NULL') l = castTo(l, r.t);
   const ul = isUnknown(l), ur = isUnknown(r);
   let t: SqlType | undefined;
   if (ul && !ur) t = r.t;
@@ -156,7 +159,7 @@ export function bindExpr(n: PgNode, scope: Scope, o: ExprOpts): BExpr {
     }
     case 'ParamRef': return makeParam(scope, x.number);
     case 'TypeCast': {
-      if (isPgCast(x.typeName)) return bindPgCast(x.typeName, bindExpr(x.arg, scope, o));
+      if (isPgCast(x.typeName, x.arg)) return bindPgCast(x.typeName, bindExpr(x.arg, scope, o), x.arg);
       const t = typeFromName(x.typeName);
       const arg = bindExpr(x.arg, scope, o);
       return castTo(arg, t);
@@ -221,7 +224,12 @@ export function bindExpr(n: PgNode, scope: Scope, o: ExprOpts): BExpr {
       if (!sub || sub.is_slice || !sub.uidx) throw new DbError(SqlState.FeatureNotSupported, 'this subscript form is not supported');
       return { k: 'fn', t: T.text, name: '__array_elem', args: [coerceP(scope, bindExpr(x.arg, scope, o), T.text), coerceP(scope, bindExpr(sub.uidx, scope, o), T.integer)] };
     }
-    case 'GroupingFunc': throw new DbError(SqlState.FeatureNotSupported, 'GROUPING() is not supported here');
+    case 'GroupingFunc': {
+      // placeholder resolved by the SELECT binder once the grouping sets are known
+      if (!o.agg) throw new DbError(SqlState.GroupingError, `grouping operations are not allowed in ${o.what}`);
+      const args: BExpr[] = (x.args ?? []).map((a: PgNode) => finalizeUnknown(scope, bindExpr(a, scope, { agg: false, win: false, what: 'GROUPING' })));
+      return { k: 'fn', t: T.integer, name: '__grouping', args };
+    }
   }
   throw new DbError(SqlState.FeatureNotSupported, `expression ${type} is not supported`);
 }

@@ -228,6 +228,25 @@ function addFromItem(it: PgNode, res: FromResult, bctx: BindCtx, frame: Frame, c
         return;
       }
       const left = bindFromList([x.larg], bctx, frame, ctes);
+      if (x.rarg.RangeSubselect?.lateral && (jt === 'JOIN_LEFT' || jt === 'JOIN_INNER')) {
+        // [LEFT] JOIN LATERAL (...) ON true: run the subquery per left row; LEFT keeps rows it leaves empty
+        const q = x.quals;
+        if (q && !(q.A_Const?.boolval?.boolval === true || (q.TypeCast && q.TypeCast.arg?.A_Const?.sval?.sval === 't'))) {
+          throw new DbError(SqlState.FeatureNotSupported, 'LEFT JOIN LATERAL supports only ON true');
+        }
+        const lp = leafPlanOf(left);
+        const sub: Frame = { parent: new Scope(left.cols, frame, bctx, ctes), params: [] };
+        const rs = x.rarg.RangeSubselect;
+        const rplan = bindSelectStmt(rs.subquery.SelectStmt, bctx, sub, ctes);
+        const { name: rname, cols: rcols } = aliasOf(rs.alias);
+        const right = { ...rplan, out: renameOut(rplan.out, rcols) } as Plan;
+        const plan: Plan = { k: 'apply', out: [...lp.out, ...right.out], left: lp, right, params: sub.params, outer: jt === 'JOIN_LEFT', est: lp.est * Math.max(1, right.est) };
+        const base = res.cols.length;
+        for (const c of left.cols) res.cols.push({ ...c, i: base + c.i });
+        right.out.forEach((c, i) => res.cols.push({ rel: rname ?? null, name: c.name, t: c.t, i: base + left.cols.length + i }));
+        res.leaves.push({ plan, n: plan.out.length });
+        return;
+      }
       const right = bindFromList([x.rarg], bctx, frame, ctes);
       const lp = leafPlanOf(left), rp = leafPlanOf(right);
       const nl = left.cols.length;
@@ -261,6 +280,26 @@ function addFromItem(it: PgNode, res: FromResult, bctx: BindCtx, frame: Frame, c
         const { name, cols } = aliasOf(x.alias);
         const out = renameOut([{ name: 'generate_series', t }], cols ?? (name ? [name] : undefined));
         addLeaf(res, { k: 'values', out, rows: [[{ k: 'fn', t, name: '__series', args: args.map((a) => coerce(a, t)) }]], est: 100 }, name ?? 'generate_series');
+        return;
+      }
+      if (fname === 'unnest' && fc.args?.length === 1) {
+        // arrays are TEXT in PostgreSQL's array text form (exec/pg-functions.ts); elements are TEXT
+        const scope = new Scope([], frame, bctx, ctes);
+        const arg = coerce(bindExpr(fc.args[0], scope, NO_AGG), T.text);
+        const { name, cols } = aliasOf(x.alias);
+        const base: OutCol[] = [{ name: 'unnest', t: T.text }, ...(x.ordinality ? [{ name: 'ordinality', t: T.bigint }] : [])];
+        const out = renameOut(base, cols ?? (name ? [name] : undefined));
+        addLeaf(res, { k: 'values', out, rows: [[{ k: 'fn', t: T.text, name: '__unnest', args: [arg] }, ...(x.ordinality ? [{ k: 'const', t: T.bigint, v: 1n } as BExpr] : [])]], est: 10 }, name ?? fname);
+        return;
+      }
+      if (fname === 'pg_partition_ancestors' && fc.args?.length === 1) {
+        // QuiverDB has no partitioning: a relation's only ancestor is itself (psql's \d asks)
+        const scope = new Scope([], frame, bctx, ctes);
+        const arg = coerce(bindExpr(fc.args[0], scope, NO_AGG), T.integer);
+        const { name, cols } = aliasOf(x.alias);
+        const base: OutCol[] = [{ name: 'relid', t: T.integer }, ...(x.ordinality ? [{ name: 'ordinality', t: T.bigint }] : [])];
+        const row: BExpr[] = [arg, ...(x.ordinality ? [{ k: 'const', t: T.bigint, v: 1n } as BExpr] : [])];
+        addLeaf(res, { k: 'values', out: renameOut(base, cols), rows: [row], est: 1 }, name ?? fname);
         return;
       }
       throw new DbError(SqlState.FeatureNotSupported, `table function ${fname} is not supported`);
@@ -507,7 +546,9 @@ function bindSelectCore(s: PgNode, bctx: BindCtx, frame: Frame, ctes: Map<string
   let tExprs = targets.map((t) => t.e);
   let hExpr = having;
   let oExprs = orderItems.map((o) => o.e ?? null);
-  const aggregated = groups.length > 0 || sets !== null || tExprs.some(hasAgg) || (having !== null) || oExprs.some((e) => e !== null && hasAgg(e));
+  const isGrouping = (x: BExpr): boolean => x.k === 'fn' && x.name === '__grouping';
+  const aggregated = groups.length > 0 || sets !== null || tExprs.some(hasAgg) || (having !== null) || oExprs.some((e) => e !== null && hasAgg(e))
+    || tExprs.some((e) => exprHas(e, isGrouping));
   if (aggregated) {
     const aggMap = new Map<string, BExpr>();
     for (const e of [...tExprs, ...(hExpr ? [hExpr] : []), ...oExprs.filter((x): x is BExpr => x !== null)]) collect(e, 'agg', aggMap);
@@ -523,6 +564,17 @@ function bindSelectCore(s: PgNode, bctx: BindCtx, frame: Frame, ctes: Map<string
       const gi = gKeys.indexOf(k);
       if (gi >= 0) return { k: 'col', t: e.t, i: gi };
       if (e.k === 'agg') return { k: 'col', t: e.t, i: G + aggKeys.indexOf(k) };
+      if (e.k === 'fn' && e.name === '__grouping') {
+        // GROUPING(a, b, ...): bit i set when argument i is not grouped in the row's grouping set
+        const idx = e.args.map((a) => gKeys.indexOf(exprKey(a)));
+        if (idx.some((i) => i < 0)) throw new DbError(SqlState.GroupingError, 'arguments to GROUPING must be grouping expressions of the associated query level');
+        if (sets === null) return { k: 'const', t: T.integer, v: 0 };
+        const setCol = G + aggKeys.length;
+        const maskOf = (set: readonly number[]): number => idx.reduce((m, gi) => (m << 1) | (set.includes(gi) ? 0 : 1), 0);
+        return { k: 'case', t: T.integer, else: { k: 'const', t: T.integer, v: 0 },
+          whens: sets.map((set, si) => ({ when: { k: 'op', t: T.boolean, op: '=', args: [{ k: 'col', t: T.integer, i: setCol }, { k: 'const', t: T.integer, v: si }] } as BExpr,
+            then: { k: 'const', t: T.integer, v: maskOf(set) } as BExpr })) };
+      }
       if (e.k === 'col') throw new DbError(SqlState.GroupingError, `column "${plan.out[e.i]?.name ?? '?'}" must appear in the GROUP BY clause or be used in an aggregate function`);
       return mapExpr(e, rewrite);
     };
@@ -530,6 +582,8 @@ function bindSelectCore(s: PgNode, bctx: BindCtx, frame: Frame, ctes: Map<string
     hExpr = hExpr ? rewrite(hExpr) : null;
     oExprs = oExprs.map((e) => (e ? rewrite(e) : null));
     const out: OutCol[] = [...groups.map((g, i) => ({ name: `group${i}`, t: g.t })), ...aggs.map((a) => ({ name: a.name, t: a.t }))];
+    // with grouping sets, a last column numbers the set each row belongs to (for GROUPING())
+    if (sets !== null) out.push({ name: '__set', t: T.integer });
     plan = { k: 'agg', out, input: plan, groups, aggs, sets, est: G === 0 ? 1 : Math.max(1, plan.est / 3) };
     if (hExpr) plan = { k: 'filter', out: plan.out, input: plan, pred: hExpr, est: Math.max(1, plan.est / 3) };
   }

@@ -21,7 +21,8 @@ import { INT32_MAX, INT32_MIN, castValue, checkInt64, compareValues, fromJsValue
 import type { Interval } from '../types/values.js';
 import { SCALAR_FUNCTIONS, likeRegex } from './functions.js';
 import type { Rel } from './rel.js';
-import { gather } from './rel.js';
+import { gatherColumn } from './rel.js';
+import { colsOf } from '../plan/plan.js';
 
 export interface OpStats { rows: number; ms: number; loops: number }
 
@@ -48,6 +49,19 @@ function fill(n: number, v: unknown): unknown[] {
 const divZero = (): DbError => new DbError(SqlState.DivisionByZero, 'division by zero');
 const oor = (what: string): DbError => new DbError(SqlState.NumericValueOutOfRange, `${what} out of range`);
 
+const usedCols = new WeakMap<object, number[]>();
+
+/** Rows `idx` of `rel`, copying only the columns `e` reads (the others are left empty). */
+function gatherFor(e: BExpr, rel: Rel, idx: number[]): Rel {
+  let used = usedCols.get(e);
+  if (!used) { used = [...colsOf(e)]; usedCols.set(e, used); }
+  const cols: unknown[][] = new Array(rel.cols.length);
+  for (let c = 0; c < rel.cols.length; c++) cols[c] = EMPTY;
+  for (const c of used) if (c < rel.cols.length) cols[c] = gatherColumn(rel.cols[c]!, idx);
+  return { n: idx.length, cols };
+}
+const EMPTY: unknown[] = [];
+
 /** Evaluate over a subset of rows and scatter back into `out`. */
 async function evalSubset(e: BExpr, rel: Rel, idx: number[], ctx: ExecCtx, out: unknown[]): Promise<void> {
   if (idx.length === 0) return;
@@ -56,7 +70,7 @@ async function evalSubset(e: BExpr, rel: Rel, idx: number[], ctx: ExecCtx, out: 
     for (let i = 0; i < rel.n; i++) out[i] = v[i];
     return;
   }
-  const sub = gather(rel, idx);
+  const sub = gatherFor(e, rel, idx);
   const v = await evalExpr(e, sub, ctx);
   for (let j = 0; j < idx.length; j++) out[idx[j]!] = v[j];
 }
@@ -86,7 +100,7 @@ export async function evalExpr(e: BExpr, rel: Rel, ctx: ExecCtx): Promise<unknow
       let pending: number[] = Array.from({ length: n }, (_x, i) => i);
       for (const w of e.whens) {
         if (pending.length === 0) break;
-        const sub = pending.length === n ? rel : gather(rel, pending);
+        const sub = pending.length === n ? rel : gatherFor(w.when, rel, pending);
         const c = await evalExpr(w.when, sub, ctx);
         const hit: number[] = [], miss: number[] = [];
         for (let j = 0; j < pending.length; j++) (c[j] === true ? hit : miss).push(pending[j]!);
@@ -101,7 +115,7 @@ export async function evalExpr(e: BExpr, rel: Rel, ctx: ExecCtx): Promise<unknow
       let pending: number[] = Array.from({ length: n }, (_x, i) => i);
       for (const a of e.args) {
         if (pending.length === 0) break;
-        const sub = pending.length === n ? rel : gather(rel, pending);
+        const sub = pending.length === n ? rel : gatherFor(a, rel, pending);
         const v = await evalExpr(a, sub, ctx);
         const still: number[] = [];
         for (let j = 0; j < pending.length; j++) {

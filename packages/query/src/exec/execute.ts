@@ -22,6 +22,7 @@ import { EMPTY_ROW, concatRels, emptyRel, filterRel, gather, gatherColumn, slice
 import { groupIds, joinKeyIds } from './hash-keys.js';
 import { makeAccumulator } from './aggregate.js';
 import { runWindow } from './window.js';
+import { parseArray } from './pg-functions.js';
 import { execIndexScan } from './index-scan.js';
 
 export async function execPlan(plan: Plan, ctx: ExecCtx): Promise<Rel> {
@@ -161,7 +162,10 @@ async function execScan(plan: Extract<Plan, { k: 'scan' }>, ctx: ExecCtx): Promi
   const withRowIds = plan.rowIds === true;
   const req = plan.lock ? { columns: plan.cols, predicates: plan.preds, withRowIds, lockMode: plan.lock.mode, lockWait: plan.lock.wait }
     : { columns: plan.cols, predicates: plan.preds, withRowIds };
+  let lastYield = performance.now();
   for await (const sb of table.scan(req)) {
+    // let other sessions run (a macrotask turn, not just microtasks) during long scans
+    if (performance.now() - lastYield > 20) { await new Promise<void>((r) => setImmediate(r)); lastYield = performance.now(); }
     const b = sb.batch;
     const cols = b.columns.map((v, i) => vectorToValues(v, b.length, types[i]!));
     if (withRowIds) cols.push((sb.rowIds ? sb.rowIds.slice(0, b.length) : new Float64Array(b.length)) as unknown as unknown[]);
@@ -195,6 +199,12 @@ async function execValues(plan: Extract<Plan, { k: 'values' }>, ctx: ExecCtx): P
       while (step > 0 ? cur <= stop : cur >= stop) { out.push(big ? BigInt(cur) : cur); cur += step; if (out.length > 50_000_000) break; }
     }
     return { n: out.length, cols: [out] };
+  }
+  if (plan.rows.length === 1 && first && first.k === 'fn' && first.name === '__unnest') {
+    // unnest(array text) [WITH ORDINALITY] (exec/pg-functions.ts)
+    const a = (await evalExpr(first.args[0]!, EMPTY_ROW, ctx))[0];
+    const xs = a === null ? [] : parseArray(String(a)) ?? [];
+    return { n: xs.length, cols: ncols > 1 ? [xs, xs.map((_, i) => BigInt(i + 1))] : [xs] };
   }
   const cols: unknown[][] = Array.from({ length: ncols }, () => new Array<unknown>(plan.rows.length));
   for (let r = 0; r < plan.rows.length; r++) {
@@ -379,6 +389,7 @@ async function execAgg(plan: Extract<Plan, { k: 'agg' }>, ctx: ExecCtx): Promise
       for (let g = 0; g < ng; g++) o[g] = acc.result(g);
       outCols.push(o);
     });
+    if (plan.sets !== null) outCols.push(new Array<unknown>(ng).fill(sets.indexOf(set)));
     parts.push({ n: ng, cols: outCols });
   }
   return concatRels(parts, plan.out.length);

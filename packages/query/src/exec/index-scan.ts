@@ -13,7 +13,8 @@
  *
  * Invariants:
  *  1. Rows come out in index order (reversed when `access.reverse`), lookups in key order of
- *     their alternatives; every row passes the scan's filter.
+ *     their alternatives; every row passes the scan's filter (checked whole, or only its
+ *     conjuncts not implied by an exact key condition: `access.residual`).
  *  2. The result has `plan.cols.length` columns.
  */
 import { DbError, SqlState } from '@quiverdb/common';
@@ -57,8 +58,13 @@ async function evalOne(e: BExpr, ctx: ExecCtx): Promise<unknown> {
 
 interface Range { low: unknown[] | undefined; high: unknown[] | undefined; lowInclusive: boolean; highInclusive: boolean }
 
-/** The key ranges to look up, in order; [] = no row can match. */
-async function keyRanges(plan: IndexScanPlan, ctx: ExecCtx): Promise<Range[]> {
+/**
+ * The key ranges to look up, in order ([] = no row can match), and whether they are exactly the
+ * key condition (false when a lossy range bound was dropped).
+ */
+async function keyRanges(plan: IndexScanPlan, ctx: ExecCtx): Promise<{ ranges: Range[]; exact: boolean }> {
+  const none = { ranges: [], exact: true };
+  let exact = true;
   const a = plan.access;
   // equality prefixes (cross product of the alternatives, deduplicated per column)
   let prefixes: unknown[][] = [[]];
@@ -73,7 +79,7 @@ async function keyRanges(plan: IndexScanPlan, ctx: ExecCtx): Promise<Range[]> {
       seen.add(key);
       alts.push(v);
     }
-    if (alts.length === 0) return [];
+    if (alts.length === 0) return none;
     const next: unknown[][] = [];
     for (const p of prefixes) for (const v of alts) next.push([...p, v]);
     prefixes = next;
@@ -83,30 +89,31 @@ async function keyRanges(plan: IndexScanPlan, ctx: ExecCtx): Promise<Range[]> {
   for (const [b, side] of [[a.lo, 'lo'], [a.hi, 'hi']] as const) {
     if (!b || !rt) continue;
     const raw = await evalOne(b.e, ctx);
-    if (raw === null || raw === undefined) return []; // col > NULL is never true
+    if (raw === null || raw === undefined) return none; // col > NULL is never true
     const v = keyValue(raw, b.e.t, rt);
-    if (v === undefined) continue; // lossy: open bound (the filter decides)
+    if (v === undefined) { exact = false; continue; } // lossy: open bound (the filter decides)
     if (side === 'lo') lo = { v, inclusive: b.inclusive }; else hi = { v, inclusive: b.inclusive };
   }
   const descRange = a.desc[a.eq.length] ?? false;
   // in key order a DESC column's value range is reversed
   const kLo = descRange ? hi : lo, kHi = descRange ? lo : hi;
-  return prefixes.map((p) => ({
+  const ranges = prefixes.map((p) => ({
     low: kLo ? [...p, kLo.v] : p.length > 0 ? p : undefined,
     high: kHi ? [...p, kHi.v] : p.length > 0 ? p : undefined,
     lowInclusive: kLo ? kLo.inclusive : true,
     highInclusive: kHi ? kHi.inclusive : true,
   }));
+  return { ranges, exact };
 }
 
-async function fetchFiltered(plan: IndexScanPlan, table: TableSource, ids: Float64Array, types: readonly SqlType[], ctx: ExecCtx, parts: Rel[]): Promise<number> {
+async function fetchFiltered(plan: IndexScanPlan, filter: BExpr | null, table: TableSource, ids: Float64Array, types: readonly SqlType[], ctx: ExecCtx, parts: Rel[]): Promise<number> {
   let kept = 0;
   for (let at = 0; at < ids.length; at += FETCH_CHUNK) {
     const chunk = ids.subarray(at, Math.min(ids.length, at + FETCH_CHUNK));
     const b = await table.fetch!(chunk, plan.cols);
     const cols = b.columns.map((v, i) => vectorToValues(v, b.length, types[i]!));
     let rel: Rel = { n: b.length, cols };
-    if (plan.filter && rel.n > 0) rel = filterRel(rel, await evalExpr(plan.filter, rel, ctx));
+    if (filter && rel.n > 0) rel = filterRel(rel, await evalExpr(filter, rel, ctx));
     if (rel.n > 0) { parts.push(rel); kept += rel.n; }
   }
   return kept;
@@ -118,7 +125,9 @@ export async function execIndexScan(plan: IndexScanPlan, ctx: ExecCtx): Promise<
   if (!table.indexLookup || !table.fetch) throw new DbError(SqlState.InternalError, 'internal error (this is a bug): index scan on a table without index access');
   const types = plan.cols.map((c) => table.def.columns[c]!.type);
   const a = plan.access;
-  const ranges = await keyRanges(plan, ctx);
+  const { ranges, exact } = await keyRanges(plan, ctx);
+  // rows of an exact key condition satisfy the conjuncts it implies: check only the others
+  const filter = exact && a.residual !== undefined ? a.residual : plan.filter;
   const parts: Rel[] = [];
   let limit = Infinity;
   if (a.limit) {
@@ -129,14 +138,14 @@ export async function execIndexScan(plan: IndexScanPlan, ctx: ExecCtx): Promise<
   for (const r of ranges) {
     const opts = { lowInclusive: r.lowInclusive, highInclusive: r.highInclusive, reverse: a.reverse };
     if (limit === Infinity) {
-      await fetchFiltered(plan, table, await table.indexLookup(a.index, r.low, r.high, opts), types, ctx, parts);
+      await fetchFiltered(plan, filter, table, await table.indexLookup(a.index, r.low, r.high, opts), types, ctx, parts);
       continue;
     }
     // ORDER BY ... LIMIT: grow the lookup until enough rows pass the filter
     let done = 0, kept = 0, ask = Math.max(limit, 16);
     for (;;) {
       const ids = await table.indexLookup(a.index, r.low, r.high, { ...opts, limit: ask });
-      kept += await fetchFiltered(plan, table, ids.subarray(done), types, ctx, parts);
+      kept += await fetchFiltered(plan, filter, table, ids.subarray(done), types, ctx, parts);
       done = ids.length;
       if (kept >= limit || ids.length < ask) break;
       ask *= 4;

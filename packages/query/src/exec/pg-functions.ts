@@ -72,7 +72,10 @@ export function formatArray(xs: readonly (string | null)[]): string {
 }
 
 function arrayOf(v: unknown): (string | null)[] {
-  const a = parseArray(String(v));
+  const t = String(v);
+  // int2vector / oidvector (pg_index.indkey...) print as space-separated numbers
+  if (/^[\d\s-]*$/.test(t)) return t.split(/\s+/).filter((x) => x !== '');
+  const a = parseArray(t);
   if (!a) throw new DbError(SqlState.InvalidTextRepresentation, `malformed array literal: "${String(v)}"`);
   return a;
 }
@@ -196,6 +199,15 @@ export const PG_FUNCTIONS: Record<string, ScalarFn> = {
   // QuiverDB has no partitioning: a relation's only ancestor is itself (psql's \d asks)
   pg_partition_ancestors: { ret: int, argType: int, impl: ([oid]) => oid },
   pg_relation_is_publishable: { ret: bool, argType: int, impl: () => false },
+  current_setting: {
+    ret: text, argType: (i) => (i === 0 ? T.text : T.boolean), strict: false,
+    impl: (a, ctx) => (a[0] === null ? null : sys('current_setting', a, ctx)),
+  },
+  pg_tablespace_location: { ret: text, argType: int, impl: () => '' },
+  pg_get_triggerdef: { ret: text, strict: false, impl: () => null },
+  pg_get_ruledef: { ret: text, strict: false, impl: () => null },
+  pg_get_function_arguments: { ret: text, strict: false, impl: () => null },
+  pg_get_function_result: { ret: text, strict: false, impl: () => null },
   pg_get_statisticsobjdef_columns: { ret: text, argType: int, strict: false, impl: () => null },
   array_to_string: {
     ret: text, argType: () => T.text,
@@ -204,6 +216,8 @@ export const PG_FUNCTIONS: Record<string, ScalarFn> = {
   array_upper: { ret: int, argType: (i) => (i === 0 ? T.text : T.integer), impl: ([a, d]) => { const n = arrayOf(a).length; return d === 1 && n > 0 ? n : null; } },
   array_lower: { ret: int, argType: (i) => (i === 0 ? T.text : T.integer), impl: ([a, d]) => (d === 1 && arrayOf(a).length > 0 ? 1 : null) },
   array_length: { ret: int, argType: (i) => (i === 0 ? T.text : T.integer), impl: ([a, d]) => { const n = arrayOf(a).length; return d === 1 && n > 0 ? n : null; } },
+  array_remove: { ret: text, argType: () => T.text, impl: ([a, x]) => formatArray(arrayOf(a).filter((e) => e !== x)) },
+  array_cat: { ret: text, argType: () => T.text, impl: ([a, b]) => formatArray([...arrayOf(a), ...arrayOf(b)]) },
   cardinality: { ret: int, argType: text, impl: ([a]) => arrayOf(a).length },
   __regclass_in: { ...catalogFn(int, [T.text]), impl: (a, ctx) => sys('regclass_in', a, ctx) },
   __regclass_out: { ...catalogFn(text, [T.integer]), impl: (a, ctx) => sys('regclass_out', a, ctx) },
@@ -254,6 +268,7 @@ export const PG_FUNCTIONS: Record<string, ScalarFn> = {
     ret: text, argType: (i) => (i === 0 ? T.text : T.integer),
     impl: ([a, i]) => arrayOf(a)[(i as number) - 1] ?? null,
   },
+  __unnest: { ret: text, impl: () => { throw new DbError(SqlState.FeatureNotSupported, 'unnest() is only supported in FROM'); } },
   __array_quote: { ret: text, strict: false, impl: ([v], ctx) => quoteElem(v === null ? null : valueToText(v, ctx.argTypes[0]!)) },
 };
 
@@ -271,14 +286,25 @@ const REG_TYPES = new Set(['oid', 'regclass', 'regtype', 'regnamespace', 'regrol
 
 const castName = (typeName: PgNode): string => String(typeName.names?.[typeName.names.length - 1]?.String?.sval ?? '').toLowerCase();
 
-/** Whether `bindPgCast` handles a cast to this type (reg* types, oid, arrays). */
-export function isPgCast(typeName: PgNode): boolean {
-  return !!typeName.arrayBounds || REG_TYPES.has(castName(typeName));
+const REG_OUT: Record<string, string> = { regclass: '__regclass_out', regtype: '__regtype_out', regnamespace: '__regnamespace_out', regrole: '__regrole_out' };
+
+/** `'t'::regclass::text`: a reg* value of a name, cast to text, prints the (canonical) name */
+function regToText(typeName: PgNode, argNode: PgNode | undefined): string | undefined {
+  const inner = argNode?.TypeCast;
+  if (!inner || !['text', 'varchar', 'name'].includes(castName(typeName))) return undefined;
+  return REG_OUT[castName(inner.typeName)];
+}
+
+/** Whether `bindPgCast` handles a cast of `argNode` to this type (reg* types, oid, arrays). */
+export function isPgCast(typeName: PgNode, argNode?: PgNode): boolean {
+  return !!typeName.arrayBounds || REG_TYPES.has(castName(typeName)) || regToText(typeName, argNode) !== undefined;
 }
 
 /** A cast `arg::type` for a type `isPgCast` accepts. */
-export function bindPgCast(typeName: PgNode, arg: BExpr): BExpr {
+export function bindPgCast(typeName: PgNode, arg: BExpr, argNode?: PgNode): BExpr {
   const name = castName(typeName);
+  const out = regToText(typeName, argNode);
+  if (out) return arg.t.id === 'TEXT' ? arg : fn(T.text, out, [castTo(arg, T.integer)]);
   if (typeName.arrayBounds) return castTo(arg, T.text);
   const input = arg.t.id === 'TEXT' || arg.t.id === 'VARCHAR' || arg.t.id === 'NULL' || (arg.k === 'const' && arg.unknownLit === true);
   const asText = castTo(arg, T.text);

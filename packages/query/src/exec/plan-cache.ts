@@ -10,7 +10,8 @@
  *     reports a non-finite version while the transaction has uncommitted DDL: never cached),
  *   - the disabled optimizer rules are the same,
  *   - every scanned table's row count is in the same power-of-two bucket (plans chose between
- *     index and full scans on it).
+ *     index and full scans on it; checked on every 64th hit only: a stale bucket costs speed,
+ *     never correctness).
  * Catalogs without `version()` (MemoryCatalog) are never cached.
  *
  * Invariants:
@@ -45,7 +46,11 @@ interface Entry {
   readonly rules: string;
   readonly plan: Plan;
   readonly tables: readonly { readonly name: QualifiedName; readonly bucket: number }[];
+  hits: number;
 }
+
+/** Row-count buckets are re-checked on every CHECK_EVERY-th hit (they only steer plan choice). */
+const CHECK_EVERY = 64;
 
 const plans = new WeakMap<Statement, Entry>();
 
@@ -70,7 +75,8 @@ export function cachedPlan(s: Statement, catalog: Catalog, settings: ReadonlyMap
   if (version === undefined || !Number.isFinite(version)) return build();
   const rules = rulesKey(settings);
   const e = plans.get(s);
-  if (e && e.version === version && e.rules === rules && e.tables.every((t) => bucket(catalog.getTable(t.name)?.stats().rowCount ?? -1) === t.bucket)) return e.plan;
+  if (e && e.version === version && e.rules === rules
+    && (++e.hits % CHECK_EVERY !== 0 || e.tables.every((t) => bucket(catalog.getTable(t.name)?.stats().rowCount ?? -1) === t.bucket))) return e.plan;
   const plan = build();
   const names = new Map<string, QualifiedName>();
   scannedTables(plan, names);
@@ -80,6 +86,6 @@ export function cachedPlan(s: Statement, catalog: Catalog, settings: ReadonlyMap
     if (!t) return plan;
     tables.push({ name, bucket: bucket(t.stats().rowCount) });
   }
-  plans.set(s, { version, rules, plan, tables });
+  plans.set(s, { version, rules, plan, tables, hits: 0 });
   return plan;
 }

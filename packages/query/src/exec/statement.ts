@@ -31,6 +31,7 @@ import type { Rel } from './rel.js';
 import { EMPTY_ROW, concatRels, gather } from './rel.js';
 import { explainLines } from './explain.js';
 import { pruneColumns } from '../optimizer/prune-columns.js';
+import { decorrelateExists } from '../optimizer/decorrelate-exists.js';
 import { INDEX_SCAN_RULE, useIndexes } from '../optimizer/index-access.js';
 import { cachedPlan } from './plan-cache.js';
 
@@ -94,7 +95,8 @@ function unwrapSelect(node: PgNode): PgNode { return node.SelectStmt ?? node; }
 export function bindStatementPlan(s: Extract<SqlStatement, { kind: 'select' }>, bctx: BindCtx, settings?: ReadonlyMap<string, string>): Plan {
   const plan = bindSelectStmt(unwrapSelect(s.node), bctx, { parent: null, params: [] }, new Map());
   const off = settings ? disabledRules(settings) : new Set<string>();
-  const pruned = off.has('prune-columns') ? plan : pruneColumns(plan);
+  const decorrelated = off.has('decorrelate-exists') ? plan : decorrelateExists(plan);
+  const pruned = off.has('prune-columns') ? decorrelated : pruneColumns(decorrelated);
   return off.has(INDEX_SCAN_RULE) ? pruned : useIndexes(pruned);
 }
 
@@ -430,7 +432,7 @@ async function execInsert(n: PgNode, sctx: SessionContext, bctx: BindCtx): Promi
     if (keySets.length === 1) {
       const c0 = keySets[0]![0]!;
       const vals = [...new Set(rows.cols[c0]!.filter((v) => v !== null))];
-      if (vals.length > 0 && vals.length <= 1000) hint.push({ kind: 'in', column: c0, values: valuesToVector(vals, def.columns[c0]!.type).data as unknown as unknown[] });
+      if (vals.length > 0 && vals.length <= 1000) hint.push({ kind: 'in', column: c0, values: Array.from(valuesToVector(vals, def.columns[c0]!.type).data as ArrayLike<unknown>) });
     }
     const existing = await readTable(table, hint);
     const maps = keySets.map((ks) => {

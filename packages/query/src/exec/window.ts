@@ -11,7 +11,8 @@
  */
 import { DbError, SqlState } from '@quiverdb/common';
 import type { WinSpec, FrameBound } from '../plan/plan.js';
-import { keyOf, tupleKey } from '../types/values.js';
+import { keyOf } from '../types/values.js';
+import { groupIds } from './hash-keys.js';
 import { evalExpr } from './eval.js';
 import type { ExecCtx } from './eval.js';
 import type { Rel } from './rel.js';
@@ -37,9 +38,10 @@ export async function runWindow(input: Rel, funcs: readonly WinSpec[], ctx: Exec
     const ocols = await Promise.all(f.order.map((o) => evalExpr(o.e, input, ctx)));
     const args = await Promise.all(f.args.map((e) => evalExpr(e, input, ctx)));
     const filt = f.filter ? await evalExpr(f.filter, input, ctx) : null;
-    const parts = new Map<unknown, number[]>();
+    const parts = new Map<number, number[]>();
+    const gids = groupIds(pcols, n);
     for (let i = 0; i < n; i++) {
-      const k = pcols.length === 0 ? '' : pcols.length === 1 ? keyOf(pcols[0]![i]) : tupleKey(pcols.map((c) => c[i]));
+      const k = gids.ids[i]!;
       let p = parts.get(k);
       if (!p) { p = []; parts.set(k, p); }
       p.push(i);

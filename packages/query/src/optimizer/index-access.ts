@@ -60,7 +60,19 @@ export interface IndexAccess {
   readonly limit: BExpr | null;
   /** the key is a full equality key of a unique index (at most one row per lookup) */
   readonly unique: boolean;
+  /**
+   * The filter conjuncts the key condition does not imply, when the key condition is exact
+   * (types whose key equality / order is SQL's: see EXACT_EQ, EXACT_RANGE); the executor applies
+   * it instead of the whole filter unless a range bound turned out lossy. undefined = always
+   * apply the whole filter.
+   */
+  readonly residual?: BExpr | null;
 }
+
+/** Types whose key equality is SQL equality (floats excluded: NaN; NUMERIC: NaN). */
+const EXACT_EQ = new Set(['SMALLINT', 'INTEGER', 'BIGINT', 'DATE', 'TIMESTAMP', 'VARCHAR', 'TEXT', 'BOOLEAN']);
+/** Types whose key order is SQL order (text excluded: UTF-16 vs code point order). */
+const EXACT_RANGE = new Set(['SMALLINT', 'INTEGER', 'BIGINT', 'DATE', 'TIMESTAMP']);
 
 export type IndexScanPlan = Extract<Plan, { k: 'indexScan' }>;
 type ScanPlan = Extract<Plan, { k: 'scan' }>;
@@ -84,6 +96,9 @@ interface Conds {
   eq: Map<number, BExpr[]>;
   lo: Map<number, IndexBound>;
   hi: Map<number, IndexBound>;
+  /** the conjunct each entry came from, for the residual filter */
+  src: Map<BExpr[] | IndexBound, BExpr>;
+  all: BExpr[];
 }
 
 function colOf(e: BExpr): number | undefined {
@@ -92,27 +107,27 @@ function colOf(e: BExpr): number | undefined {
 }
 
 function collect(filter: BExpr | null, scan: ScanPlan): Conds {
-  const c: Conds = { eq: new Map(), lo: new Map(), hi: new Map() };
+  const c: Conds = { eq: new Map(), lo: new Map(), hi: new Map(), src: new Map(), all: splitAnd(filter) };
   const ok = (i: number, v: BExpr): boolean => {
     const tc = scan.cols[i];
     if (tc === undefined) return false;
     const ct = scan.table.def.columns[tc]!.type;
     return isKeyValue(v) && family(ct) === family(v.t) && !(v.k === 'const' && v.v === null);
   };
-  for (const p of splitAnd(filter)) {
+  for (const p of c.all) {
     if (p.k === 'op' && p.args.length === 2 && ['=', '<', '<=', '>', '>='].includes(p.op)) {
       let [a, b] = p.args as [BExpr, BExpr];
       let op = p.op;
       if (colOf(a) === undefined && colOf(b) !== undefined) { [a, b] = [b, a]; op = op === '<' ? '>' : op === '>' ? '<' : op === '<=' ? '>=' : op === '>=' ? '<=' : op; }
       const i = colOf(a);
       if (i === undefined || !ok(i, b)) continue;
-      if (op === '=') { if (!c.eq.has(i)) c.eq.set(i, [b]); }
-      else if (op === '>' || op === '>=') { if (!c.lo.has(i)) c.lo.set(i, { e: b, inclusive: op === '>=' }); }
-      else if (!c.hi.has(i)) c.hi.set(i, { e: b, inclusive: op === '<=' });
+      if (op === '=') { if (!c.eq.has(i)) { const x = [b]; c.eq.set(i, x); c.src.set(x, p); } }
+      else if (op === '>' || op === '>=') { if (!c.lo.has(i)) { const x = { e: b, inclusive: op === '>=' }; c.lo.set(i, x); c.src.set(x, p); } }
+      else if (!c.hi.has(i)) { const x = { e: b, inclusive: op === '<=' }; c.hi.set(i, x); c.src.set(x, p); }
     } else if (p.k === 'in' && !p.neg && p.list.length > 0) {
       const i = colOf(p.arg);
       if (i === undefined || !p.list.every((v) => ok(i, v))) continue;
-      if (!c.eq.has(i)) c.eq.set(i, [...p.list]);
+      if (!c.eq.has(i)) { const x = [...p.list]; c.eq.set(i, x); c.src.set(x, p); }
     }
   }
   return c;
@@ -184,7 +199,13 @@ function candidateFor(scan: ScanPlan, ix: IndexDef, conds: Conds, pos: Map<numbe
   } else if (eq.length === 0 && !lo && !hi) return undefined;
   const keyTypes = ix.columns.map((tc) => defs[tc]!.type);
   const cost = rows * FETCH_COST + lookups * LOOKUP_COST;
-  return { access: { index: ix.name, keyCols: ix.columns, keyTypes, desc, eq, lo, hi, reverse, limit, unique }, cost, rows: Math.max(1, rows) };
+  // conjuncts implied by an exact key condition need no re-check
+  const implied = new Set<BExpr>();
+  eq.forEach((alts, k) => { if (EXACT_EQ.has(keyTypes[k]!.id)) implied.add(conds.src.get(alts)!); });
+  if (lo && hi && EXACT_RANGE.has(keyTypes[eq.length]!.id)) { implied.add(conds.src.get(lo)!); implied.add(conds.src.get(hi)!); }
+  const rest = conds.all.filter((p) => !implied.has(p));
+  const residual = implied.size === 0 ? undefined : rest.length === 0 ? null : rest.length === 1 ? rest[0]! : { k: 'op' as const, t: conds.all[0]!.t, op: 'and', args: rest };
+  return { access: { index: ix.name, keyCols: ix.columns, keyTypes, desc, eq, lo, hi, reverse, limit, unique, ...(residual !== undefined ? { residual } : {}) }, cost, rows: Math.max(1, rows) };
 }
 
 /**
@@ -274,7 +295,11 @@ export function useIndexes(plan: Plan): Plan {
     }
     case 'values': case 'workScan': case 'indexScan': return plan;
     case 'filter': return { ...plan, input: useIndexes(plan.input), pred: rewriteExprs(plan.pred) };
-    case 'project': return { ...plan, input: useIndexes(plan.input), exprs: plan.exprs.map(rewriteExprs) };
+    case 'project': {
+      const input = useIndexes(plan.input);
+      // a projection has its input's row count
+      return { ...plan, input, exprs: plan.exprs.map(rewriteExprs), est: input.k === 'indexScan' ? input.est : plan.est };
+    }
     case 'join': return { ...plan, left: useIndexes(plan.left), right: useIndexes(plan.right), cond: plan.cond ? rewriteExprs(plan.cond) : null };
     case 'setop': return { ...plan, left: useIndexes(plan.left), right: useIndexes(plan.right) };
     case 'apply': return { ...plan, left: useIndexes(plan.left), right: useIndexes(plan.right) };

@@ -30,7 +30,18 @@ export interface JoinOptions {
   readonly noPushdown?: boolean;
 }
 
+/** Types whose executor values are also their vector-layout values (ScanPredicate contract). */
+const HINT_TYPES: ReadonlySet<string> = new Set(['SMALLINT', 'INTEGER', 'BIGINT', 'REAL', 'DOUBLE', 'DATE', 'TIMESTAMP', 'TEXT', 'VARCHAR']);
+
 function scanPredicateOf(e: BExpr): ScanPredicate | undefined {
+  const p = scanPredicateOf0(e);
+  if (!p) return undefined;
+  const t = e.k === 'op' ? e.args.find((a) => a.k === 'col')?.t : e.k === 'isnull' || e.k === 'in' ? e.arg.t : undefined;
+  if (p.kind !== 'isNull' && (!t || !HINT_TYPES.has(t.id))) return undefined;
+  return p;
+}
+
+function scanPredicateOf0(e: BExpr): ScanPredicate | undefined {
   if (e.k === 'op' && e.args.length === 2 && ['=', '<', '<=', '>', '>='].includes(e.op)) {
     const [a, b] = e.args as [BExpr, BExpr];
     const flip: Record<string, '=' | '<' | '<=' | '>' | '>='> = { '=': '=', '<': '>', '<=': '>=', '>': '<', '>=': '<=' };

@@ -82,9 +82,22 @@ function prune(p: Plan, req: Set<number>): Pruned {
     }
     case 'join': {
       const nl = p.left.out.length;
+      if (p.type === 'semi' || p.type === 'anti') {
+        // output = the left side only; the right side needs just its keys (and the condition's columns)
+        const lreq = need(p.lkeys, new Set(req));
+        const rreq = need(p.rkeys, new Set());
+        if (p.cond) for (const i of colsOf(p.cond)) (i < nl ? lreq : rreq).add(i < nl ? i : i - nl);
+        const l = prune(p.left, lreq), r = prune(p.right, rreq);
+        const nl2 = l.plan.out.length;
+        const m = (i: number): number => (i < nl ? l.map(i) : nl2 + r.map(i - nl));
+        return {
+          plan: { ...p, left: l.plan, right: r.plan, out: l.plan.out, lkeys: p.lkeys.map((e) => rw(e, l.map)),
+            rkeys: p.rkeys.map((e) => rw(e, r.map)), cond: p.cond ? rw(p.cond, m) : null },
+          map: l.map,
+        };
+      }
       const lreq = new Set<number>(), rreq = new Set<number>();
       const both = need([p.cond], new Set(req));
-      if (p.type === 'semi' || p.type === 'anti') for (let i = 0; i < p.right.out.length; i++) both.add(nl + i);
       for (const i of both) (i < nl ? lreq : rreq).add(i < nl ? i : i - nl);
       need(p.lkeys, lreq);
       need(p.rkeys, rreq);

@@ -371,7 +371,13 @@ export function castValue(v: unknown, from: SqlType, to: SqlType): unknown {
 /** Internal values of one vector of the shared layout. */
 export function vectorToValues(vec: ColumnVector, length: number, t: SqlType): unknown[] {
   const data = vec.data;
-  const val = vec.validity;
+  let val = vec.validity;
+  if (val !== null) {
+    // an all-valid validity array is the same as none (keeps the typed fast paths)
+    let all = true;
+    for (let i = 0; i < length; i++) if (val[i] === 0) { all = false; break; }
+    if (all) val = null;
+  }
   // a NULL-free numeric vector is already in executor representation (invariant 3 of
   // exec/rel.ts allows typed arrays as columns)
   if (val === null && !Array.isArray(data) && t.id !== 'BOOLEAN' && t.id !== 'NUMERIC' && t.id !== 'INTERVAL') {

@@ -1,0 +1,109 @@
+/**
+ * Rule `decorrelate-exists`: a conjunct `[NOT] EXISTS (SELECT ... FROM t WHERE t.x = outer.y AND p)`
+ * becomes a hash semi (anti) join, instead of running the subquery once per distinct outer key.
+ *
+ *   Filter(EXISTS(Scan t Filter: t.x = $corr AND p))        Hash Semi Join  Hash Cond: y = t.x
+ *     Scan o                                          =>      Scan o
+ *                                                             Scan t  Filter: p
+ *
+ * Applies when the subquery is a scan (or a filter over a scan) under an optional projection,
+ * every correlated conjunct is `inner column = correlation parameter`, and no other part of the
+ * subquery refers to the outer query.
+ *
+ * Correctness: EXISTS(σ_{x = y ∧ p}(T)) for an outer row with key y is true iff some row of
+ * σ_p(T) has x = y — the definition of a semi join on x = y; NOT EXISTS is the anti join. A NULL
+ * key matches nothing in either form (EXISTS false, NOT EXISTS true), as in the join.
+ *
+ * Invariants:
+ *  1. The rewritten node outputs exactly the original node's columns.
+ */
+import { T } from '@quiverdb/common';
+import type { BExpr, Plan } from '../plan/plan.js';
+import { andAll, exprHas, splitAnd } from '../plan/plan.js';
+
+const hasCorr = (e: BExpr): boolean => exprHas(e, (x) => x.k === 'corr');
+
+interface Extracted { right: Plan; lkeys: BExpr[]; rkeys: BExpr[] }
+
+function extract(e: Extract<BExpr, { k: 'subq' }>): Extracted | undefined {
+  if (e.mode !== 'exists' || e.params.length === 0) return undefined;
+  let inner = e.plan;
+  if (inner.k === 'project') {
+    if (inner.exprs.some(hasCorr)) return undefined;
+    inner = inner.input;
+  }
+  let conj: BExpr[];
+  let rebuild: (rest: BExpr[]) => Plan;
+  if (inner.k === 'scan') {
+    const s = inner;
+    if (s.lock || s.rowIds) return undefined;
+    conj = splitAnd(s.filter);
+    rebuild = (rest) => ({ ...s, filter: andAll(rest, T.boolean) });
+  } else if (inner.k === 'filter' && inner.input.k === 'scan') {
+    const f = inner;
+    if (f.input.k === 'scan' && (f.input.lock || f.input.rowIds || (f.input.filter && hasCorr(f.input.filter)))) return undefined;
+    conj = splitAnd(f.pred);
+    rebuild = (rest) => (rest.length ? { ...f, pred: andAll(rest, T.boolean)! } : f.input);
+  } else return undefined;
+  const params = new Map(e.params.map((p) => [p.id, p.e]));
+  const lkeys: BExpr[] = [], rkeys: BExpr[] = [], rest: BExpr[] = [];
+  const usedIds = new Set<number>();
+  for (const c of conj) {
+    if (!hasCorr(c)) { rest.push(c); continue; }
+    if (c.k !== 'op' || c.op !== '=') return undefined;
+    const [a, b] = c.args as [BExpr, BExpr];
+    const col = a.k === 'col' ? a : b.k === 'col' ? b : undefined;
+    const corr = a.k === 'corr' ? a : b.k === 'corr' ? b : undefined;
+    if (!col || !corr || col.t.id !== corr.t.id) return undefined;
+    const outer = params.get((corr as { id: number }).id);
+    if (!outer) return undefined;
+    usedIds.add((corr as { id: number }).id);
+    lkeys.push(outer);
+    rkeys.push(col);
+  }
+  if (lkeys.length === 0) return undefined;
+  // every parameter must have been consumed by a key (no other outer reference remains)
+  if (e.params.some((p) => !usedIds.has(p.id))) return undefined;
+  return { right: rebuild(rest), lkeys, rkeys };
+}
+
+function rewriteConds(input: Plan, conds: BExpr[]): { plan: Plan; rest: BExpr[] } {
+  let plan = input;
+  const rest: BExpr[] = [];
+  for (const c of conds) {
+    const neg = c.k === 'op' && c.op === 'not' && c.args[0]!.k === 'subq';
+    const sq = neg ? (c as { args: readonly BExpr[] }).args[0]! : c;
+    const x = sq.k === 'subq' ? extract(sq) : undefined;
+    if (!x) { rest.push(c); continue; }
+    plan = { k: 'join', out: plan.out, type: neg ? 'anti' : 'semi', left: plan, right: x.right, lkeys: x.lkeys, rkeys: x.rkeys, cond: null,
+      est: Math.max(1, plan.est * (neg ? 0.5 : 0.5)) };
+  }
+  return { plan, rest };
+}
+
+export function decorrelateExists(p: Plan): Plan {
+  switch (p.k) {
+    case 'filter': {
+      const input = decorrelateExists(p.input);
+      const { plan, rest } = rewriteConds(input, splitAnd(p.pred));
+      if (plan === input) return input === p.input ? p : { ...p, input };
+      return rest.length ? { k: 'filter', out: p.out, input: plan, pred: andAll(rest, T.boolean)!, est: p.est } : plan;
+    }
+    case 'scan': {
+      if (!p.filter || p.rowIds || p.lock) return p;
+      const conds = splitAnd(p.filter);
+      if (!conds.some((c) => c.k === 'subq' || (c.k === 'op' && c.op === 'not' && c.args[0]!.k === 'subq'))) return p;
+      const base: Plan = { ...p, filter: null };
+      const { plan, rest } = rewriteConds(base, conds);
+      if (plan === base) return p;
+      // the remaining conjuncts stay in the scan, below the semi joins
+      const withRest = (q: Plan): Plan => (q === base ? { ...p, filter: andAll(rest, T.boolean) } : q.k === 'join' ? { ...q, left: withRest(q.left) } : q);
+      return withRest(plan);
+    }
+    case 'project': case 'sort': case 'limit': case 'distinct': case 'window': case 'agg':
+      return { ...p, input: decorrelateExists(p.input) } as Plan;
+    case 'join': return { ...p, left: decorrelateExists(p.left), right: decorrelateExists(p.right) };
+    case 'setop': return { ...p, left: decorrelateExists(p.left), right: decorrelateExists(p.right) };
+    default: return p;
+  }
+}
