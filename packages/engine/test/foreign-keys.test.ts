@@ -41,4 +41,24 @@ describe('FOREIGN KEY', () => {
     expect((await c.query('SELECT id FROM node')).rows).toEqual([[4]]);
     await db.close();
   });
+
+  it('a parent DELETE racing a child INSERT waits for it and then fails: no orphan', async () => {
+    const db = await Database.open(':memory:');
+    const a = db.connect();
+    const b = db.connect();
+    await a.query('CREATE TABLE p (id INTEGER PRIMARY KEY)');
+    await a.query('CREATE TABLE c (id INTEGER, pid INTEGER REFERENCES p)');
+    await a.query('INSERT INTO p VALUES (1)');
+    await a.query('BEGIN');
+    await a.query('INSERT INTO c VALUES (1, 1)');
+    let settled = false;
+    const del = b.query('DELETE FROM p WHERE id = 1').finally(() => { settled = true; });
+    del.catch(() => undefined);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(settled).toBe(false);
+    await a.query('COMMIT');
+    await expect(del).rejects.toMatchObject({ code: '23503' });
+    expect((await a.query('SELECT count(*) FROM c JOIN p ON c.pid = p.id')).rows).toEqual([[1n]]);
+    await db.close();
+  });
 });

@@ -159,7 +159,7 @@ export class EngineTable implements TableSource {
     this.#txn.wrote = true;
     this.#recordWrites(rowIds, batch);
     await this.#indexRows(batch, rowIds);
-    if (this.#meta.foreignKeys?.length) await checkReferences(this.#db, this.#txn, this.#meta, batch);
+    if (this.#meta.foreignKeys?.length) await checkReferences(this.#db, this.#txn, this.#meta, batch, this.#lockParentRows);
     return batch.length;
   }
 
@@ -172,6 +172,10 @@ export class EngineTable implements TableSource {
     await this.#parentKeysRemoved(rowIds, done, undefined);
     return done.length;
   }
+
+  /** FOR KEY SHARE on referenced parent rows (foreign-key checks). */
+  readonly #lockParentRows = (parent: TableMeta, rowIds: Float64Array): Promise<Float64Array> =>
+    new EngineTable(this.#db, this.#txn, parent, this.#txn.catalog(this.#db).indexesOf(parent.id)).lockRowsFor(rowIds, 'FOR KEY SHARE');
 
   /** Foreign keys referencing this table: act on the keys the deleted / updated rows held. */
   async #parentKeysRemoved(rowIds: Float64Array, done: readonly number[], newRows: ColumnBatch | undefined): Promise<void> {
@@ -203,7 +207,7 @@ export class EngineTable implements TableSource {
     const newIds = this.#db.store.insert(this.#txn.id, this.#meta.id, rows);
     this.#recordWrites(newIds, rows);
     await this.#indexRows(rows, newIds);
-    if (this.#meta.foreignKeys?.length) await checkReferences(this.#db, this.#txn, this.#meta, rows);
+    if (this.#meta.foreignKeys?.length) await checkReferences(this.#db, this.#txn, this.#meta, rows, this.#lockParentRows);
     await this.#parentKeysRemoved(rowIds, deleted, rows);
     return deleted.length;
   }

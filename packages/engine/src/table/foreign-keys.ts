@@ -65,24 +65,50 @@ function parentIndex(db: Database, txn: EngineTransaction, fk: ForeignKeyMeta): 
   return { parent, idx: db.indexes.get(ix, parent) };
 }
 
-/** Check that every row of `batch` (all child columns, table order) references an existing parent key. */
-export async function checkReferences(db: Database, txn: EngineTransaction, child: TableMeta, batch: ColumnBatch): Promise<void> {
+/** Takes FOR KEY SHARE on parent rows (so a concurrent DELETE of the parent waits for us). */
+export type LockParentRows = (parent: TableMeta, rowIds: Float64Array) => Promise<unknown>;
+
+/**
+ * Check that every row of `batch` (all child columns, table order) references an existing parent
+ * key, and lock the parent row FOR KEY SHARE (as PostgreSQL's RI check does) so it cannot vanish
+ * before we commit.
+ */
+export async function checkReferences(db: Database, txn: EngineTransaction, child: TableMeta, batch: ColumnBatch,
+  lockParent?: LockParentRows): Promise<void> {
   for (const fk of child.foreignKeys ?? []) {
     const { parent, idx } = parentIndex(db, txn, fk);
     const cols = keyColumns(child, parent, fk, batch, fk.columns);
     for (let i = 0; i < batch.length; i++) {
       if (hasNull(cols, i)) continue;
       const key = encodeKeyFromColumns(idx.spec, cols, i);
-      if (!(await parentKeyExists(db, txn, parent, idx, key))) {
-        throw new DbError(SqlState.ForeignKeyViolation,
-          `insert or update on table "${child.name}" violates foreign key constraint "${fk.name}"`,
-          { detail: `Key is not present in table "${parent.name}".` });
+      for (;;) {
+        const row = await liveParentRow(db, txn, parent, idx, key);
+        if (row === undefined) {
+          throw new DbError(SqlState.ForeignKeyViolation,
+            `insert or update on table "${child.name}" violates foreign key constraint "${fk.name}"`,
+            { detail: `Key is not present in table "${parent.name}".` });
+        }
+        if (!lockParent) break;
+        await lockParent(parent, Float64Array.of(row));
+        // the row may have been deleted while we waited for the lock: look again
+        if (isLive(db, txn, parent, row)) break;
       }
     }
   }
 }
 
+function isLive(db: Database, txn: EngineTransaction, t: TableMeta, row: number): boolean {
+  const st = db.store.rowStamps(t.id, row);
+  return st !== undefined && st.insert !== ABORTED && (!isUncommittedStamp(st.insert) || st.insert === txn.id)
+    && (st.delete === NOT_DELETED || (isUncommittedStamp(st.delete) && st.delete !== txn.id));
+}
+
 async function parentKeyExists(db: Database, txn: EngineTransaction, parent: TableMeta, idx: KeyIndex, key: Uint8Array): Promise<boolean> {
+  return (await liveParentRow(db, txn, parent, idx, key)) !== undefined;
+}
+
+/** A committed-and-live (or own) parent row with `key`, after waiting out running writers of it. */
+async function liveParentRow(db: Database, txn: EngineTransaction, parent: TableMeta, idx: KeyIndex, key: Uint8Array): Promise<number | undefined> {
   const me = txn.id;
   for (;;) {
     let waitFor: number | undefined;
@@ -90,11 +116,11 @@ async function parentKeyExists(db: Database, txn: EngineTransaction, parent: Tab
       const st = db.store.rowStamps(parent.id, id);
       if (!st || st.insert === ABORTED) continue;
       if (isUncommittedStamp(st.insert) && st.insert !== me) { waitFor = st.insert; break; }
-      if (st.delete === NOT_DELETED) return true;
+      if (st.delete === NOT_DELETED) return id;
       if (st.delete === me) continue;
       if (isUncommittedStamp(st.delete)) { waitFor = st.delete; break; }
     }
-    if (waitFor === undefined) return false;
+    if (waitFor === undefined) return undefined;
     await txn.waitFor(db, waitFor as TxnId);
   }
 }
