@@ -130,7 +130,7 @@ describe('extended protocol vs model', () => {
     for (const kind of ['1', '2', '3', 't', 'T', 'n', 'D:1', 's', 'C', 'Z', 'E:4', 'E:3', 'E:2']) expect(COUNTS.get(kind) ?? 0, kind).toBeGreaterThan(0);
   });
 
-  for (const seed of LONG ? Array.from({ length: 40 }, (_, i) => i + 1) : [1, 2, 3]) {
+  for (const seed of LONG ? Array.from({ length: 20 }, (_, i) => i + 1) : [1, 2, 3]) {
     it(`seed ${seed}`, async () => {
       const random = rng(seed);
       const pick = <T,>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)]!;
@@ -141,7 +141,7 @@ describe('extended protocol vs model', () => {
       // mostly names that exist, sometimes any name (unknown statement / portal errors)
       const existing = (m: Map<string, unknown>): string => (m.size > 0 && random() < 0.85 ? pick([...m.keys()]) : pick(names));
       try {
-        for (let batch = 0; batch < (LONG ? 300 : 40); batch++) {
+        for (let batch = 0; batch < (LONG ? 150 : 40); batch++) {
           const expected: Expect[] = [];
           const ops = 1 + Math.floor(random() * 8);
           for (let i = 0; i < ops; i++) {

@@ -15,8 +15,10 @@
  * correlation slots, casts and arithmetic over them), evaluated once per execution, so a cached
  * plan serves every parameter value.
  *
- * Correctness: the index is a superset filter — the executor re-applies the scan's whole filter
- * to fetched rows, so a key condition only has to keep every row the filter keeps. A key value
+ * Correctness: the index is a superset filter — the executor re-applies the scan's filter to
+ * fetched rows, so a key condition only has to keep every row the filter keeps. Conjuncts an exact
+ * key condition implies (equality on EXACT_EQ types, two-sided ranges on EXACT_RANGE types) are
+ * left out of the re-check (`IndexAccess.residual`), unless a bound turns out lossy at run time. A key value
  * whose cast to the column type is lossy is handled by the executor (no rows for an equality, an
  * open bound for a range). Order: index order equals SQL order (key encoding invariant 1, NULLS
  * LAST for ASC / FIRST for DESC), so an ORDER BY is served only when every key's direction and
