@@ -316,7 +316,7 @@ export const SCALAR_FUNCTIONS: Record<string, ScalarFn> = {
   float8: { ret: () => T.double, argType: () => T.double, impl: ([x]) => x },
   typeof_: { ret: text1, impl: () => '' },
   isfinite: { ret: () => T.boolean, impl: ([x]) => Number.isFinite(x as number) },
-  version: { ret: text1, impl: () => 'PostgreSQL 17.0 (QuiverDB)' },
+  version: { ret: text1, impl: () => 'PostgreSQL 16.0 (QuiverDB)' },
   current_schema: { ret: text1, impl: () => 'public' },
   current_database: { ret: text1, impl: () => 'quiverdb' },
   current_user: { ret: text1, impl: () => 'quiver' },
