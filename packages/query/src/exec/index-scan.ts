@@ -15,7 +15,7 @@
  *  1. Rows come out in index order (reversed when `access.reverse`), lookups in key order of
  *     their alternatives; every row passes the scan's filter (checked whole, or only its
  *     conjuncts not implied by an exact key condition: `access.residual`).
- *  2. The result has `plan.cols.length` columns.
+ *  2. The result has `plan.cols.length` columns, plus the row ids when `plan.rowIds`.
  */
 import { DbError, SqlState } from '@quiverdb/common';
 import type { SqlType } from '@quiverdb/common';
@@ -112,6 +112,7 @@ async function fetchFiltered(plan: IndexScanPlan, filter: BExpr | null, table: T
     const chunk = ids.subarray(at, Math.min(ids.length, at + FETCH_CHUNK));
     const b = await table.fetch!(chunk, plan.cols);
     const cols = b.columns.map((v, i) => vectorToValues(v, b.length, types[i]!));
+    if (plan.rowIds === true) cols.push(Array.from(chunk));
     let rel: Rel = { n: b.length, cols };
     if (filter && rel.n > 0) rel = filterRel(rel, await evalExpr(filter, rel, ctx));
     if (rel.n > 0) { parts.push(rel); kept += rel.n; }
@@ -120,7 +121,7 @@ async function fetchFiltered(plan: IndexScanPlan, filter: BExpr | null, table: T
 }
 
 export async function execIndexScan(plan: IndexScanPlan, ctx: ExecCtx): Promise<Rel> {
-  const ncols = plan.cols.length;
+  const ncols = plan.cols.length + (plan.rowIds === true ? 1 : 0);
   const table = ctx.catalog.getTable(plan.name) ?? plan.table;
   if (!table.indexLookup || !table.fetch) throw new DbError(SqlState.InternalError, 'internal error (this is a bug): index scan on a table without index access');
   const types = plan.cols.map((c) => table.def.columns[c]!.type);

@@ -527,7 +527,9 @@ async function targetRows(n: PgNode, fromItems: PgNode[] | undefined, sctx: Sess
   const from = bindDmlFrom(target, rel, fromItems ?? [], bctx, frame);
   const scope = new Scope(from.cols, frame, bctx, new Map());
   const where = n.whereClause ? bindBoolExpr(n.whereClause, scope, 'WHERE') : null;
-  const plan = joinTreeFor(from.leaves, [...from.conds, ...splitAnd(where)]);
+  const joined = joinTreeFor(from.leaves, [...from.conds, ...splitAnd(where)]);
+  // UPDATE / DELETE by key find their rows through an index like a SELECT would
+  const plan = disabledRules(sctx.settings).has(INDEX_SCAN_RULE) ? joined : useIndexes(joined);
   return { table, def, rel, plan, scope, nc: def.columns.length };
 }
 

@@ -239,11 +239,12 @@ function toIndexScan(scan: ScanPlan, c: Candidate): IndexScanPlan {
   return {
     k: 'indexScan', out: scan.out, table: scan.table, name: scan.name, label: scan.label, cols: scan.cols,
     access: c.access, filter: scan.filter, est: Math.max(1, Math.min(scan.est, c.rows)),
+    ...(scan.rowIds === true ? { rowIds: true } : {}),
   };
 }
 
 function rewritable(p: Plan): p is ScanPlan {
-  return p.k === 'scan' && p.rowIds !== true && p.lock === undefined && typeof p.table.indexLookup === 'function' && typeof p.table.fetch === 'function';
+  return p.k === 'scan' && p.lock === undefined && typeof p.table.indexLookup === 'function' && typeof p.table.fetch === 'function';
 }
 
 /** Map sort keys through projections down to a scan's table columns; undefined if not possible. */

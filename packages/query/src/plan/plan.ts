@@ -93,7 +93,9 @@ export type Plan =
   | { readonly k: 'workScan'; readonly out: OutCol[]; readonly id: number; est: number }
   /** index access path (optimizer/index-access.ts): lookups + fetch, then the scan's full filter */
   | { readonly k: 'indexScan'; readonly out: OutCol[]; readonly table: TableSource; readonly name: QualifiedName; readonly label: string;
-      readonly cols: readonly number[]; readonly access: IndexAccess; readonly filter: BExpr | null; est: number }
+      readonly cols: readonly number[]; readonly access: IndexAccess; readonly filter: BExpr | null; est: number;
+      /** also output each row's id as a last column (UPDATE / DELETE targets) */
+      readonly rowIds?: boolean }
   /** LATERAL: for each left row, `right` runs with correlation slots `params` (over left) set */
   | { readonly k: 'apply'; readonly out: OutCol[]; readonly left: Plan; readonly right: Plan;
       readonly params: readonly { readonly id: number; readonly e: BExpr }[]; readonly outer: boolean; est: number }
