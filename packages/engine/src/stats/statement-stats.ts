@@ -34,9 +34,16 @@ export function normalizeStatement(sql: string): string {
 
 export class StatementStats {
   readonly #entries = new Map<string, StatementFigures>();
+  /** raw text → normalized text, so a statement run again skips the regex work */
+  readonly #normalized = new Map<string, string>();
 
   record(sql: string, ms: number, rows: number): void {
-    const query = normalizeStatement(sql);
+    let query = this.#normalized.get(sql);
+    if (query === undefined) {
+      query = normalizeStatement(sql);
+      if (this.#normalized.size >= MAX_ENTRIES) this.#normalized.clear();
+      if (sql.length <= MAX_TEXT) this.#normalized.set(sql, query);
+    }
     let e = this.#entries.get(query);
     if (!e) {
       if (this.#entries.size >= MAX_ENTRIES) this.#evict();
