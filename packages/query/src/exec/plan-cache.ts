@@ -1,6 +1,7 @@
 /**
  * Statement and plan caches for repeated SQL (prepared-style point lookups through
- * `conn.query(sql, params)`): the parse of a SQL text made only of SELECTs is kept by text, and
+ * `conn.query(sql, params)`, bulk loads repeating one parameterized INSERT): the parse of a SQL
+ * text made only of SELECT / INSERT / UPDATE / DELETE statements is kept by text, and
  * the optimized plan of a SELECT statement is kept on the statement object, so a repeated
  * `SELECT ... WHERE id = $1` skips parse, bind and optimize.
  *
@@ -19,7 +20,8 @@
  *     under; plans resolve tables by name at execution (exec/execute.ts), never reuse objects of
  *     another transaction.
  *  2. Cached statements and plans are never mutated by their users (they are shared).
- *  3. Both caches are bounded (LRU by insertion, MAX_ENTRIES).
+ *  3. Both caches are bounded (LRU by insertion, MAX_ENTRIES; the parse cache also by the total
+ *     length of its texts, MAX_TEXT_CHARS).
  */
 import type { Catalog, QualifiedName } from '../catalog/catalog.js';
 import type { Plan } from '../plan/plan.js';
@@ -29,16 +31,28 @@ const MAX_ENTRIES = 512;
 
 const statements = new Map<string, readonly Statement[]>();
 
-/** Statements of `sql` parsed before, if the text holds only SELECTs. */
+/** Statements of `sql` parsed before, if the text holds only cacheable kinds. */
 export function cachedParse(sql: string): Statement[] | undefined {
   const hit = statements.get(sql);
   return hit ? [...hit] : undefined;
 }
 
+/** Statement kinds whose parse is kept: queries and DML (a bulk load repeats one INSERT text). */
+const CACHED_KINDS: ReadonlySet<string> = new Set(['select', 'insert', 'update', 'delete']);
+/** Total characters of cached SQL texts (parse trees grow with them: a 1,000-row VALUES list). */
+const MAX_TEXT_CHARS = 4_000_000;
+let cachedChars = 0;
+
 export function rememberParse(sql: string, parsed: readonly Statement[]): void {
-  if (parsed.length === 0 || !parsed.every((s) => s.kind === 'select')) return;
-  if (statements.size >= MAX_ENTRIES) statements.delete(statements.keys().next().value!);
+  if (parsed.length === 0 || !parsed.every((s) => CACHED_KINDS.has(s.kind))) return;
+  if (sql.length > MAX_TEXT_CHARS / 8 || statements.has(sql)) return;
+  while (statements.size > 0 && (statements.size >= MAX_ENTRIES || cachedChars + sql.length > MAX_TEXT_CHARS)) {
+    const oldest = statements.keys().next().value!;
+    cachedChars -= oldest.length;
+    statements.delete(oldest);
+  }
   statements.set(sql, parsed);
+  cachedChars += sql.length;
 }
 
 interface Entry {
