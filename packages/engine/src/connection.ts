@@ -159,8 +159,8 @@ export class Connection {
 
   async #runInTransaction(t: EngineTransaction, s: Statement, params: readonly unknown[]): Promise<Result> {
     t.inStatement = true;
-    // statement_timeout: cancels the statement's lock waits at once, and fails a statement that
-    // ran past it when it completes (57014); scans are not interrupted mid-way
+    // statement_timeout: cancels the statement's lock waits at once, stops its scans between
+    // batches, and fails a statement that ran past it when it completes (57014)
     const ms = Number(this.settings.get('statement_timeout'));
     let timer: NodeJS.Timeout | undefined;
     if (ms > 0) {
@@ -193,6 +193,7 @@ export class Connection {
           params,
           settings: this.settings.snapshot(),
           txnStartTime: t.startTime,
+          ...(t.statementSignal ? { signal: t.statementSignal } : {}),
         };
         t.rowLock = rowLock;
         const r = await executeStatement(s, ctx);

@@ -34,6 +34,8 @@ export interface ExecCtx {
   readonly subqCache: Map<number, Map<unknown, unknown>>;
   readonly work: Map<number, Rel>;
   readonly settings: ReadonlyMap<string, string>;
+  /** statement cancellation: scans stop between batches with the signal's reason */
+  readonly signal?: AbortSignal;
   /** per-operator actuals for EXPLAIN ANALYZE */
   readonly stats?: Map<Plan, OpStats>;
   /** runs a plan (set by the executor to avoid an import cycle) */

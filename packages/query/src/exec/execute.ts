@@ -166,6 +166,7 @@ async function execScan(plan: Extract<Plan, { k: 'scan' }>, ctx: ExecCtx): Promi
   for await (const sb of table.scan(req)) {
     // let other sessions run (a macrotask turn, not just microtasks) during long scans
     if (performance.now() - lastYield > 20) { await new Promise<void>((r) => setImmediate(r)); lastYield = performance.now(); }
+    if (ctx.signal?.aborted) throw ctx.signal.reason;
     const b = sb.batch;
     const cols = b.columns.map((v, i) => vectorToValues(v, b.length, types[i]!));
     if (withRowIds) cols.push((sb.rowIds ? sb.rowIds.slice(0, b.length) : new Float64Array(b.length)) as unknown as unknown[]);

@@ -41,6 +41,8 @@ export interface SessionContext {
   settings: ReadonlyMap<string, string>;
   /** transaction start time for now()/current_timestamp */
   txnStartTime: Date;
+  /** cancels the statement (statement_timeout, cancel requests): checked between scan batches */
+  signal?: AbortSignal;
 }
 
 export interface QueryResult {
@@ -72,7 +74,7 @@ export function newBindCtx(s: SessionContext): BindCtx {
 export function newExecCtx(s: SessionContext, stats?: Map<Plan, OpStats>): ExecCtx {
   return {
     catalog: s.catalog, params: s.params, now: s.txnStartTime, corr: new Map(), subqCache: new Map(), work: new Map(),
-    settings: s.settings, ...(stats ? { stats } : {}), run: execPlan,
+    settings: s.settings, ...(stats ? { stats } : {}), ...(s.signal ? { signal: s.signal } : {}), run: execPlan,
   };
 }
 
