@@ -31,3 +31,4 @@ export { T, typeName, isIntegerType, isNumericType, isStringType } from './types
 export type { SqlType, TypeId } from './types.js';
 export { physicalTypeOf, allocateData, checkBatch } from './vector.js';
 export type { PhysicalType, VectorData, ColumnVector, ColumnBatch } from './vector.js';
+export { seededRandom } from './seeded-random.js';

@@ -17,20 +17,9 @@ import { describe, expect, it } from 'vitest';
 import { DbError } from '@quiverdb/common';
 import { checkSerializable, type HistoryTransaction } from '@quiverdb/txn';
 import { Database, type Connection } from '../src/index.js';
+import { seededRandom } from '@quiverdb/common';
 
 const LONG = process.env.QUIVER_LONG === '1';
-
-/** Small deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Committed {
   readonly tag: number;
@@ -48,7 +37,7 @@ async function runBank(level: 'REPEATABLE READ' | 'SERIALIZABLE', seed: number, 
   await setup.query(`INSERT INTO accounts VALUES ${values}`);
   const total = initial * opts.accounts;
 
-  const random = rng(seed);
+  const random = seededRandom(seed);
   let nextTag = 1;
   let commitOrder = 0;
   const committed: Committed[] = [];

@@ -3,7 +3,8 @@
  * optimizer rule on and with them all off (FROM order, no pushdown, no pruning).
  */
 import { describe, expect, it } from 'vitest';
-import { rng, testDb } from './helpers.js';
+import { seededRandom } from '@quiverdb/common';
+import { testDb } from './helpers.js';
 
 const RULES_OFF = { disable_rule_join_reorder: 'on', disable_rule_push_down_filter: 'on', disable_rule_prune_columns: 'on', disable_rule_decorrelate_exists: 'on', disable_rule_index_scan: 'on' };
 
@@ -13,12 +14,12 @@ function canon(rows: unknown[][]): string[] {
 
 describe('optimizer rules preserve results', () => {
   it('random joins, filters, aggregates and subqueries (seeded)', async () => {
-    const r = rng(42);
+    const r = seededRandom(42);
     const on = await testDb();
     const off = await testDb(RULES_OFF);
     const tables = 5;
     for (const db of [on, off]) {
-      const rr = rng(7);
+      const rr = seededRandom(7);
       for (let t = 0; t < tables; t++) {
         await db.exec(`CREATE TABLE r${t}(a INTEGER, b INTEGER, c TEXT)`);
         const rows = 5 + Math.floor(rr() * 20);

@@ -1,18 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { formatFloat4, formatFloat8, fromPgText, toPgText } from './pg-text-format.js';
 import { Oid } from './pg-types.js';
-
-/** seeded PRNG (mulberry32) so randomized cases are reproducible */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '@quiverdb/common';
 
 describe('float8 output (PostgreSQL 12+, extra_float_digits = 1)', () => {
   it.each([
@@ -26,7 +15,7 @@ describe('float8 output (PostgreSQL 12+, extra_float_digits = 1)', () => {
   });
 
   it('reads back exactly (seeded random doubles)', () => {
-    const r = rng(7);
+    const r = seededRandom(7);
     const buf = new DataView(new ArrayBuffer(8));
     for (let i = 0; i < 5000; i++) {
       buf.setUint32(0, (r() * 2 ** 32) >>> 0);
@@ -49,7 +38,7 @@ describe('float4 output', () => {
   });
 
   it('reads back to the same float32 (seeded random floats)', () => {
-    const r = rng(11);
+    const r = seededRandom(11);
     const buf = new DataView(new ArrayBuffer(4));
     for (let i = 0; i < 5000; i++) {
       buf.setUint32(0, (r() * 2 ** 32) >>> 0);

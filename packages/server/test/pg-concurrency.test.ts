@@ -9,17 +9,7 @@ import pg from 'pg';
 import net from 'node:net';
 import { createServer } from '../src/index.js';
 import { FakeDatabase } from './fake-database.js';
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '@quiverdb/common';
 
 const LONG = process.env['QUIVER_LONG'] === '1';
 
@@ -32,7 +22,7 @@ describe('many clients, interleaved', () => {
     const perClient = LONG ? 400 : 40;
     try {
       await Promise.all(Array.from({ length: clients }, async (_, ci) => {
-        const random = rng(1000 + ci);
+        const random = seededRandom(1000 + ci);
         const c = new pg.Client({ host: '127.0.0.1', port, user: `u${ci}` });
         await c.connect();
         const pending: Promise<void>[] = [];

@@ -8,17 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer, type QuiverServer } from '../src/index.js';
 import { FakeDatabase } from './fake-database.js';
 import { RawPgClient, type BackendMessage } from './raw-pg-client.js';
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '@quiverdb/common';
 
 type Template = 'gen' | 'cast' | 'bad';
 const SQL: Record<Template, string> = {
@@ -132,7 +122,7 @@ describe('extended protocol vs model', () => {
 
   for (const seed of LONG ? Array.from({ length: 20 }, (_, i) => i + 1) : [1, 2, 3]) {
     it(`seed ${seed}`, async () => {
-      const random = rng(seed);
+      const random = seededRandom(seed);
       const pick = <T,>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)]!;
       const c = await RawPgClient.connect(port);
       const model = new Model();

@@ -2,17 +2,16 @@
  * A small seeded PRNG (mulberry32) for reproducible randomized tests and benchmarks.
  * Not for anything security related.
  */
+import { seededRandom } from '@quiverdb/common';
+
 export class Rng {
-  #s: number;
+  readonly #next: () => number;
   constructor(seed: number) {
-    this.#s = seed >>> 0;
+    this.#next = seededRandom(seed);
   }
   /** Uniform in [0, 1). */
   next(): number {
-    let t = (this.#s = (this.#s + 0x6d2b79f5) >>> 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    return this.#next();
   }
   /** Uniform integer in [0, n). */
   int(n: number): number {

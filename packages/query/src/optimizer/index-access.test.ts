@@ -9,6 +9,7 @@ import type { ColumnBatch } from '@quiverdb/common';
 import { MemoryCatalog, MemoryTable, executeStatement, initSql, parseSql, resultRows } from '../index.js';
 import type { Catalog, IndexDef, QualifiedName, SessionContext, TableSource } from '../index.js';
 import { valuesToVector, vectorToValues } from '../types/values.js';
+import { seededRandom } from '@quiverdb/common';
 
 type Key = readonly unknown[];
 
@@ -100,17 +101,6 @@ class IndexedCatalog extends MemoryCatalog {
   override async dropTable(...a: Parameters<Catalog['dropTable']>) { this.#v++; return super.dropTable(...a); }
 }
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 async function setup(): Promise<{ run: (sql: string, settings?: Record<string, string>, params?: unknown[]) => Promise<unknown[][]>; catalog: IndexedCatalog }> {
   await initSql();
   const catalog = new IndexedCatalog();
@@ -130,7 +120,7 @@ describe('rule index-scan', () => {
   it('answers as without indexes (seeded random queries)', async () => {
     const { run } = await setup();
     await run('CREATE TABLE t(id INTEGER, a INTEGER, b BIGINT, c TEXT, d DOUBLE)');
-    const r = rng(42);
+    const r = seededRandom(42);
     const n = 400;
     const vals: string[] = [];
     const maybe = (v: string): string => (r() < 0.1 ? 'NULL' : v);

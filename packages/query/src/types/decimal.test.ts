@@ -1,17 +1,7 @@
 /** Seeded differential test of Decimal against a naive scaled-bigint model. */
 import { describe, expect, it } from 'vitest';
 import { Decimal } from './decimal.js';
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '@quiverdb/common';
 
 /** naive model: [unscaled bigint, scale] */
 type M = [bigint, number];
@@ -41,7 +31,7 @@ function randomDecimalText(r: () => number): string {
 
 describe('Decimal', () => {
   it('agrees with a naive bigint model on parse, add, sub, mul, cmp (seeded)', () => {
-    const r = rng(1234);
+    const r = seededRandom(1234);
     const iterations = process.env['QUIVER_LONG'] ? 200_000 : 5_000;
     for (let k = 0; k < iterations; k++) {
       const x = randomDecimalText(r), y = randomDecimalText(r);
