@@ -34,7 +34,8 @@ export interface QuiverModule {
   readonly Database: { open(path: string): Promise<QuiverDatabase> };
 }
 
-const MODULE_NAME = 'quiverdb';
+/** `QUIVER_MODULE` (a file path or URL) runs the bench against another build, e.g. a source bundle. */
+const MODULE_NAME = process.env.QUIVER_MODULE ?? 'quiverdb';
 let modulePromise: Promise<QuiverModule> | undefined;
 
 /** Load the engine once; rejects with the import error when it is not there yet. */
