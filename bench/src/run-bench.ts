@@ -12,6 +12,7 @@ import type { BenchReport } from './harness/results.js';
 import { renderMarkdown } from './report/markdown.js';
 import { renderTpchSvg } from './report/svg.js';
 import { peakRssMb } from './workloads/memory.js';
+import { runIndexes } from './workloads/indexes.js';
 import { runOltp } from './workloads/oltp.js';
 import { runTpch } from './workloads/tpch.js';
 
@@ -60,6 +61,7 @@ export async function runBench(opts: BenchOptions, run: RunOptions = {}): Promis
   try {
     if (o.groups.has('tpch')) await runTpch(ctx);
     if (o.groups.has('oltp') || o.groups.has('concurrency')) await runOltp(ctx);
+    if (o.groups.has('indexes')) await runIndexes(ctx);
   } finally {
     if (!opts.tmpDir) rmSync(tmpDir, { recursive: true, force: true });
   }

@@ -12,8 +12,9 @@
  *    REPEATABLE READ / SERIALIZABLE keep one snapshot (taken by the first statement) and get 40001;
  *  - any error inside a block, engine statements included (unknown savepoint, late SET
  *    TRANSACTION, LOCK TABLE NOWAIT), aborts the block;
- *  - SELECT ... FOR UPDATE / NO KEY UPDATE / SHARE / KEY SHARE [NOWAIT | SKIP LOCKED] is read
- *    from the statement's locking clause and handed to the tables as `EngineTransaction.rowLock`;
+ *  - SELECT ... FOR UPDATE / NO KEY UPDATE / SHARE / KEY SHARE [NOWAIT | SKIP LOCKED] locks rows
+ *    in the plan's LockRows step (the rows its LIMIT takes, of the tables named); the locking
+ *    clause is read here only to reject it in a READ ONLY transaction (25006);
  *  - SET / RESET inside a block are undone by ROLLBACK and ROLLBACK TO (to a savepoint taken
  *    before them); SET LOCAL lasts until the block ends (no effect outside one), as in PostgreSQL;
  *  - statement_timeout cancels the statement's lock waits (57014) and fails a statement that
@@ -33,6 +34,7 @@ import { DbError, InternalError, SqlState, T, type SqlType } from '@quiverdb/com
 import {
   executeStatement,
   isEngineStatement,
+  parseMemorySize,
   parseSql,
   statementTag,
   type EngineStatement,
@@ -43,6 +45,7 @@ import type { Database } from './database.js';
 import { Result } from './result.js';
 import { Settings } from './settings.js';
 import { SessionCatalog } from './catalog/session-catalog.js';
+import { SpillDir } from './spill-dir.js';
 import { EngineTransaction, RetryStatement, engineTransactionOf, type IsolationLevel } from './transaction.js';
 import type { DeadlockPrevention, RowLockMode } from '@quiverdb/txn';
 
@@ -51,10 +54,26 @@ const OPTIMIZE = /^\s*optimize\s+(?:([a-z_][\w$]*)\.)?([a-z_][\w$]*)\s*;?\s*$/i;
 
 const MAX_STATEMENT_RETRIES = 100;
 
+/** Settings whose `snapshot()` (read by every statement) is built once per change, not per call. */
+class SessionSettings extends Settings {
+  #snapshot: ReadonlyMap<string, string> | undefined;
+  override set(name: string, value: string | null): void {
+    super.set(name, value);
+    this.#snapshot = undefined;
+  }
+  override reset(name: string): void {
+    super.reset(name);
+    this.#snapshot = undefined;
+  }
+  override snapshot(): ReadonlyMap<string, string> {
+    return (this.#snapshot ??= super.snapshot());
+  }
+}
+
 export class Connection {
   readonly #db: Database;
   readonly #onClose: () => void;
-  readonly settings = new Settings();
+  readonly settings: Settings = new SessionSettings();
   /** currval() per sequence for this session */
   readonly #currvals = new Map<string, bigint>();
   #txn: EngineTransaction | undefined;
@@ -69,10 +88,18 @@ export class Connection {
 
   /** Run one or more `;`-separated statements; returns the last one's result. */
   query(sql: string, params: readonly unknown[] = []): Promise<Result> {
-    const run = this.#queue.then(() => this.#run(sql, params));
-    this.#queue = run.catch(() => undefined);
+    // idle connection: start at once (no hop through the queue)
+    const run = this.#queued === 0 ? this.#run(sql, params) : this.#queue.then(() => this.#run(sql, params));
+    this.#queued++;
+    this.#queue = run.then(this.#dequeue, this.#dequeue);
     return run;
   }
+
+  /** `query` calls not settled yet (invariant 1: they run one after another) */
+  #queued = 0;
+  readonly #dequeue = (): void => {
+    this.#queued--;
+  };
 
   /** 'I' idle, 'T' in a transaction block, 'E' in a failed transaction block (pgwire ReadyForQuery). */
   transactionStatus(): 'I' | 'T' | 'E' {
@@ -107,7 +134,7 @@ export class Connection {
     let last = Result.of('EMPTY');
     for (const s of statements) {
       const t0 = performance.now();
-      last = await this.#runOne(s, params);
+      last = await (this.#virtualRead(s) ? this.#runVirtualRead(s, params) : this.#runOne(s, params));
       this.#db.statementStats.record(s.sql, performance.now() - t0, last.rowCount);
     }
     return last;
@@ -142,10 +169,14 @@ export class Connection {
       throw new DbError(SqlState.InFailedSqlTransaction, 'current transaction is aborted, commands ignored until end of transaction block');
     }
     const implicit = txn === undefined;
-    const t = txn ?? this.#begin(false, undefined, undefined);
+    // a lone SELECT without FOR UPDATE / SHARE runs as a virtual transaction (no id, no commit work)
+    const t = txn ?? this.#begin(false, undefined, undefined, false, s.kind === 'select' && rowLockOf(s) === undefined);
     try {
       const result = await this.#runInTransaction(t, s, params);
-      if (implicit) await this.#commit(t);
+      if (implicit) {
+        if (t.commitVirtual(this.#db)) this.#txn = undefined;
+        else await this.#commit(t);
+      }
       return result;
     } catch (err) {
       if (implicit) {
@@ -153,6 +184,55 @@ export class Connection {
       } else {
         t.failed = true;
       }
+      throw toDbError(err);
+    }
+  }
+
+  /**
+   * Runs as `#runVirtualRead`: a SELECT without FOR UPDATE / SHARE outside a transaction block,
+   * not SERIALIZABLE (SSI tracks reads), without statement_timeout (no timer, no signal).
+   */
+  #virtualRead(s: Statement): boolean {
+    if (this.#txn !== undefined || s.kind !== 'select' || rowLockOf(s) !== undefined) return false;
+    const settings = this.settings.snapshot();
+    return settings.get('default_transaction_isolation') !== 'serializable' && Number(settings.get('statement_timeout')) <= 0;
+  }
+
+  /**
+   * `#runOne` of a `#virtualRead` statement in one step: a virtual transaction (no id, no commit
+   * work), one attempt (a plain read never waits for a row, so never re-runs), no undo mark (an
+   * error rolls the whole transaction back).
+   */
+  async #runVirtualRead(s: Statement, params: readonly unknown[]): Promise<Result> {
+    const t = this.#begin(false, undefined, undefined, false, true);
+    t.inStatement = true;
+    try {
+      t.startVirtualStatement(this.#db);
+      const spill = new SpillDir(this.#db.path); // temp files of operators over memory_limit, removed at statement end
+      const ctx: SessionContext = {
+        catalog: new SessionCatalog(this.#db, t, this.settings, this.#currvals),
+        params,
+        settings: this.settings.snapshot(),
+        txnStartTime: t.startTime,
+        spill,
+      };
+      let r: Awaited<ReturnType<typeof executeStatement>>;
+      try {
+        r = await executeStatement(s, ctx);
+      } finally {
+        await spill.close();
+      }
+      if (t.retryNeeded) throw new DbError(SqlState.InternalError, 'internal error (this is a bug): a plain read asked for a re-run');
+      if (this.#db.txns.locks.isWounded(t.id)) {
+        throw new DbError(SqlState.DeadlockDetected, 'transaction aborted by wound-wait: an older transaction needs its locks');
+      }
+      t.inStatement = false;
+      if (t.commitVirtual(this.#db)) this.#txn = undefined;
+      else await this.#commit(t); // it advanced a sequence: a real transaction writes the marks
+      return new Result(r.command, r.rowCount, r);
+    } catch (err) {
+      t.inStatement = false;
+      if (this.#txn === t) this.#rollback(t);
       throw toDbError(err);
     }
   }
@@ -179,7 +259,7 @@ export class Connection {
   }
 
   async #attempts(t: EngineTransaction, s: Statement, params: readonly unknown[]): Promise<Result> {
-    await t.awaitSafeSnapshot(this.#db);
+    if (t.deferrable) await t.awaitSafeSnapshot(this.#db);
     for (let attempt = 0; ; attempt++) {
       const mark = t.statementStart(this.#db);
       try {
@@ -188,16 +268,18 @@ export class Connection {
           const what = rowLock ? `SELECT ${rowLock.mode}` : statementTag(s);
           throw new DbError(SqlState.ReadOnlySqlTransaction, `cannot execute ${what} in a read-only transaction`);
         }
+        const spill = new SpillDir(this.#db.path); // temp files of operators over memory_limit, removed at statement end
         const ctx: SessionContext = {
           catalog: new SessionCatalog(this.#db, t, this.settings, this.#currvals),
           params,
           settings: this.settings.snapshot(),
           txnStartTime: t.startTime,
           ...(t.statementSignal ? { signal: t.statementSignal } : {}),
+          spill,
         };
-        t.rowLock = rowLock;
-        const r = await executeStatement(s, ctx);
-        t.rowLock = undefined;
+        // FOR UPDATE / SHARE row locks are taken by the plan's LockRows step (query exec/lock-rows.ts)
+        // as its LIMIT takes rows, through EngineTable.lockRows: not by every scan of the statement
+        const r = await executeStatement(s, ctx).finally(() => spill.close());
         if (t.statementSignal?.aborted) throw t.statementSignal.reason;
         if (t.retryNeeded) throw new RetryStatement();
         t.endRetry();
@@ -207,8 +289,7 @@ export class Connection {
         t.statementEnd();
         return new Result(r.command, r.rowCount, r);
       } catch (err) {
-        t.rowLock = undefined;
-        t.rollbackStatement(this.#db, mark);
+        t.rollbackStatement(this.#db, mark, err instanceof RetryStatement && attempt < MAX_STATEMENT_RETRIES);
         if (err instanceof RetryStatement && attempt < MAX_STATEMENT_RETRIES) {
           t.prepareRetry();
           continue;
@@ -222,7 +303,7 @@ export class Connection {
     }
   }
 
-  #begin(explicit: boolean, isolation: IsolationLevel | undefined, readOnly: boolean | undefined, deferrable = false): EngineTransaction {
+  #begin(explicit: boolean, isolation: IsolationLevel | undefined, readOnly: boolean | undefined, deferrable = false, virtual = false): EngineTransaction {
     const iso = isolation ?? (this.settings.get('default_transaction_isolation') as IsolationLevel);
     const ro = readOnly ?? this.settings.get('default_transaction_read_only') === 'on';
     const t = new EngineTransaction(this.#db, {
@@ -230,15 +311,19 @@ export class Connection {
       isolation: iso,
       readOnly: ro,
       deferrable,
-      lockTimeoutMs: () => Number(this.settings.get('lock_timeout')),
-      revertSetting: (name, value) => {
-        this.settings.set(name, value);
-        this.#applyLockSettings(name);
-      },
+      virtual,
+      lockTimeoutMs: this.#lockTimeoutMs,
+      revertSetting: this.#revertSetting,
     });
     this.#txn = t;
     return t;
   }
+
+  readonly #lockTimeoutMs = (): number => Number(this.settings.get('lock_timeout'));
+  readonly #revertSetting = (name: string, value: string): void => {
+    this.settings.set(name, value);
+    this.#applyLockSettings(name);
+  };
 
   async #commit(t: EngineTransaction): Promise<void> {
     try {
@@ -303,6 +388,7 @@ export class Connection {
           return Result.of('SET');
         }
         if (s.local && !t?.explicit) return Result.of('SET'); // PostgreSQL: WARNING, no effect
+        if (name === 'memory_limit' && s.value !== null) parseMemorySize(s.value); // 22023 now, not at the next query
         const prev = this.settings.get(name);
         this.settings.set(name, s.value);
         if (t?.explicit) t.settingsLog.push({ name, prev, local: s.local });
@@ -403,20 +489,35 @@ const ROW_LOCK_STRENGTH: Readonly<Record<string, RowLockMode>> = {
   LCS_FORUPDATE: 'FOR UPDATE',
 };
 
-/** SELECT ... FOR UPDATE / SHARE [NOWAIT | SKIP LOCKED]: the row lock its reads take (strongest clause). */
-function rowLockOf(s: Statement): EngineTransaction['rowLock'] {
+interface RowLockClause { readonly mode: RowLockMode; readonly wait: 'wait' | 'nowait' | 'skipLocked' }
+const rowLocks = new WeakMap<Statement, RowLockClause | null>();
+
+/**
+ * SELECT ... FOR UPDATE / SHARE [NOWAIT | SKIP LOCKED] anywhere in a SELECT statement (subqueries
+ * too): the strongest clause, or undefined. Such a statement takes row locks (not a virtual
+ * transaction; 25006 in a READ ONLY one). Cached per parsed statement.
+ */
+function rowLockOf(s: Statement): RowLockClause | undefined {
   if (s.kind !== 'select') return undefined;
-  const clauses = (s.node?.SelectStmt?.lockingClause ?? []) as { LockingClause?: { strength?: string; waitPolicy?: string } }[];
-  let best: EngineTransaction['rowLock'];
+  let best = rowLocks.get(s);
+  if (best !== undefined) return best ?? undefined;
+  best = null;
   const order = Object.values(ROW_LOCK_STRENGTH);
-  for (const c of clauses) {
-    const mode = ROW_LOCK_STRENGTH[c.LockingClause?.strength ?? ''];
-    if (!mode) continue;
-    const p = c.LockingClause?.waitPolicy;
-    const wait = p === 'LockWaitError' ? 'nowait' : p === 'LockWaitSkip' ? 'skipLocked' : 'wait';
-    if (!best || order.indexOf(mode) > order.indexOf(best.mode)) best = { mode, wait };
-  }
-  return best;
+  const visit = (n: unknown): void => {
+    if (n === null || typeof n !== 'object') return;
+    if (Array.isArray(n)) { for (const x of n) visit(x); return; }
+    for (const [k, v] of Object.entries(n)) {
+      if (k === 'LockingClause') {
+        const c = v as { strength?: string; waitPolicy?: string };
+        const mode = ROW_LOCK_STRENGTH[c.strength ?? ''];
+        const wait = c.waitPolicy === 'LockWaitError' ? 'nowait' : c.waitPolicy === 'LockWaitSkip' ? 'skipLocked' : 'wait';
+        if (mode && (!best || order.indexOf(mode) > order.indexOf(best.mode))) best = { mode, wait };
+      } else visit(v);
+    }
+  };
+  visit(s.node);
+  rowLocks.set(s, best);
+  return best ?? undefined;
 }
 
 function writes(s: Statement): boolean {

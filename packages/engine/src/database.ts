@@ -25,6 +25,7 @@ import { IndexRegistry } from './table/index-registry.js';
 import { SequenceRuntime, big, unbig } from './catalog/sequences.js';
 import { analyzeTable, needsAnalyze, statsKey, type TableStatistics } from './stats/analyze.js';
 import { StatementStats } from './stats/statement-stats.js';
+import { columnConverter } from './catalog/column-conversion.js';
 
 export interface DatabaseOptions {
   /** buffer pool budget in bytes (setting `memory_limit`); default 256 MiB */
@@ -37,7 +38,29 @@ export interface DatabaseOptions {
   readonly durable?: boolean;
   /** file-system implementation (tests pass MemEnv / FaultEnv) */
   readonly env?: Env;
+  /**
+   * Rewrite segments that predate an ALTER COLUMN TYPE in the background (default true); false:
+   * only `rewriteStep()` does it (tests drive it step by step).
+   */
+  readonly backgroundRewrite?: boolean;
 }
+
+/** Persisted-index figures for /metrics (index-registry.ts). */
+function indexMetrics(r: IndexRegistry): Record<string, number> {
+  const p = r.pageFigures();
+  return {
+    index_files: p.files,
+    index_pages_written: p.pagesWritten,
+    index_pages_read: p.pagesRead,
+    index_resident_bytes: p.residentBytes,
+    index_reopened: r.stats.opened,
+    index_rebuilt: r.stats.rebuilt,
+    index_fallbacks: r.stats.fallbacks,
+  };
+}
+
+/** Source of catalog versions for every Database of the process (see `#catalogVersion`). */
+let catalogVersionClock = 0;
 
 export class Database {
   readonly path: string;
@@ -48,13 +71,19 @@ export class Database {
   /** pg_stat_statements figures */
   readonly statementStats = new StatementStats();
   #committedCatalog: CatalogState;
-  /** bumped on every commit that changed the catalog (plan caches key on it) */
-  #catalogVersion = 0;
+  /**
+   * Changes on every commit that changed the catalog (plan caches key on it). Drawn from one
+   * process-wide clock, so two databases of one process never report the same version and never
+   * share cached plans (their tables may have the same names and different indexes).
+   */
+  #catalogVersion = ++catalogVersionClock;
   readonly #connections = new Set<Connection>();
   #closed = false;
   #analyzing = false;
   readonly #stats = new Map<TableId, TableStatistics | undefined>();
   #gcTimer: NodeJS.Timeout | undefined;
+  #autoRewrite = true;
+  #rewriting = false;
 
   private constructor(path: string, store: Store, txns: TransactionManager, indexes: IndexRegistry) {
     this.path = path;
@@ -78,12 +107,18 @@ export class Database {
       ...(options.checkpointWalBytes !== undefined ? { checkpointWalBytes: options.checkpointWalBytes } : {}),
       ...(options.rowGroupSize !== undefined ? { rowGroupSize: options.rowGroupSize } : {}),
     });
+    store.setColumnConverter?.(columnConverter());
     const txns = new TransactionManager();
     txns.restoreClock(store.recoveredCommitTs);
-    const db = new Database(memory ? ':memory:' : path, store, txns, new IndexRegistry());
-    await db.indexes.rebuildAll(store, db.#committedCatalog);
+    // indexes of a directory persist through checkpoints (index-registry.ts); ':memory:' rebuilds nothing
+    const indexes = new IndexRegistry(memory ? undefined : { env, dir, durable: options.durable ?? true });
+    const db = new Database(memory ? ':memory:' : path, store, txns, indexes);
+    await db.indexes.openAll(store, db.#committedCatalog);
+    if (!memory) store.setCheckpointHook(db.indexes.checkpointHook(() => db.#committedCatalog));
+    db.#autoRewrite = options.backgroundRewrite ?? true;
     db.#gcTimer = setInterval(() => db.#gcTick(), 5_000);
     db.#gcTimer.unref();
+    db.#kickRewrite();
     return db;
   }
 
@@ -107,9 +142,34 @@ export class Database {
 
   /** Called synchronously inside a commit that changed the catalog. */
   refreshCatalog(): void {
-    this.#catalogVersion++;
+    this.#catalogVersion = ++catalogVersionClock;
     this.#committedCatalog = CatalogState.build(this.store.metaEntries());
     this.#stats.clear();
+    this.#kickRewrite();
+  }
+
+  /**
+   * One step of the background rewrite of ALTER COLUMN TYPE (one old segment rewritten in the new
+   * type, or the conversion dropped when nothing needs it): true while work remains.
+   */
+  async rewriteStep(): Promise<boolean> {
+    this.#assertOpen();
+    return (await this.store.rewriteStep?.()) ?? false;
+  }
+
+  /** Background rewrite: steps until done, yielding between them; runs again after the next ALTER. */
+  #kickRewrite(): void {
+    if (this.#closed || !this.#autoRewrite || this.#rewriting || !this.store.hasPendingRewrite?.()) return;
+    this.#rewriting = true;
+    void (async () => {
+      try {
+        while (!this.#closed && (await this.store.rewriteStep!())) await new Promise((r) => setImmediate(r));
+      } catch {
+        // retried at the next tick (e.g. after a transient I/O error)
+      } finally {
+        this.#rewriting = false;
+      }
+    })();
   }
 
   /** Write everything committed as Parquet segments and trim the WAL. */
@@ -135,6 +195,7 @@ export class Database {
       buffer_pool_hits: s.bufferPool.hits,
       buffer_pool_misses: s.bufferPool.misses,
       buffer_pool_evictions: s.bufferPool.evictions,
+      ...indexMetrics(this.indexes),
     };
   }
 
@@ -182,11 +243,13 @@ export class Database {
     this.#closed = true;
     if (this.#gcTimer) clearInterval(this.#gcTimer);
     await this.store.close();
+    await this.indexes.close();
   }
 
   #gcTick(): void {
     if (this.#closed) return;
     this.store.setGcHorizon(this.txns.oldestActiveStartTs());
+    this.#kickRewrite();
     // automatic ANALYZE of tables whose row count moved enough since their statistics
     if (this.#analyzing) return;
     const stale = [...this.#committedCatalog.tablesById.values()]

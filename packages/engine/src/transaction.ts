@@ -9,15 +9,22 @@
  * Waits: a writer that meets a row of a running transaction waits for that transaction
  * (`waitFor`); the wait also ends when the holder rolls back to a savepoint (the caller re-checks
  * the row). Row locks of SELECT ... FOR UPDATE / SHARE go through the lock manager (`lockRow`), so
- * savepoints release them. lock_timeout is read at each wait.
+ * savepoints release them. lock_timeout is read at each wait. A READ COMMITTED statement re-run
+ * after a concurrent update keeps the locks its first run took (`rollbackStatement(..., true)`).
+ *
+ * Row identity: a row lock is on the row's unique key when it has one, else on its version chain:
+ * updates of tables without a primary key record new version → first version
+ * (`noteNewVersions`), so locks and the READ COMMITTED re-check follow the row (`rowChainId`).
  *
  * Invariants:
  *  1. `overlay` holds exactly the catalog puts this transaction made since it began (rolled back to
  *     a savepoint's copy together with the store's write list).
  *  2. Savepoint marks are increasing along `#savepoints`.
  *  3. After `commit` or `rollback` the object is finished and must not be used.
+ *  4. While a version of a table without a primary key may still be seen by some snapshot,
+ *     `rowChainId` maps it to the id of its row's first version (sweeps drop only unreachable ones).
  */
-import { DbError, SqlState, type RowId, type Snapshot, type TableId, type TxnId } from '@quiverdb/common';
+import { ABORTED, DbError, NOT_DELETED, SqlState, isUncommittedStamp, type RowId, type Snapshot, type TableId, type TxnId } from '@quiverdb/common';
 import type { QualifiedName } from '@quiverdb/query';
 import type { Database } from './database.js';
 import { CatalogState, DEFAULT_SCHEMA } from './catalog/catalog-state.js';
@@ -39,7 +46,7 @@ export class RetryStatement extends Error {
 
 interface Mark {
   readonly store: number;
-  readonly overlay: Map<string, string | undefined>;
+  readonly overlay: ReadonlyMap<string, string | undefined>;
   readonly locks: number;
   readonly catalogChanged: boolean;
   readonly settings: number;
@@ -59,6 +66,13 @@ export interface TransactionOptions {
   readonly lockTimeoutMs: () => number;
   /** put a session setting back (SET inside a block is undone by ROLLBACK / ROLLBACK TO, SET LOCAL at the end) */
   readonly revertSetting?: (name: string, value: string) => void;
+  /**
+   * One read-only statement outside a block (a SELECT without FOR UPDATE / SHARE, not
+   * SERIALIZABLE): runs as a virtual transaction (`TransactionManager.beginVirtual`): no id lock,
+   * no commit timestamp, no commit work. A sequence it advanced is written by a real transaction
+   * at commit; any other write is a bug (InternalError).
+   */
+  readonly virtual?: boolean;
 }
 
 /**
@@ -84,6 +98,9 @@ export function decodeRowKeyLock(objectName: string, mode: string): { table: num
   return rowMode ? { table: Number(m[1]), key: m[2]!, mode: rowMode } : undefined;
 }
 
+/** The catalog puts of a mark taken before any (never mutated: `#undoTo` copies it). */
+const NO_PUTS: ReadonlyMap<string, string | undefined> = new Map();
+
 /** Rejection reason of a row wait cut short because the holder rolled back to a savepoint. */
 const RECHECK = new DbError(SqlState.LockNotAvailable, 'row wait interrupted for a re-check (never escapes)');
 
@@ -95,12 +112,42 @@ const RECHECK = new DbError(SqlState.LockNotAvailable, 'row wait interrupted for
 interface Registry {
   readonly txns: Map<TxnId, EngineTransaction>;
   readonly rowWaits: Map<TxnId, Set<AbortController>>;
+  /** version chains of tables without a primary key, per table (see `noteNewVersions`) */
+  readonly chains: Map<TableId, VersionChains>;
 }
 const registries = new WeakMap<Database, Registry>();
 function registryOf(db: Database): Registry {
   let r = registries.get(db);
-  if (!r) registries.set(db, (r = { txns: new Map(), rowWaits: new Map() }));
+  if (!r) registries.set(db, (r = { txns: new Map(), rowWaits: new Map(), chains: new Map() }));
   return r;
+}
+
+/**
+ * Version chains of one table: the row id of an updated row's new version → the row id of the
+ * chain's first version (the row's stable identity). Storage keeps no link between versions
+ * (an update is a delete + an insert), so without a key the engine records it here. Entries of
+ * versions no snapshot can reach any more are swept whenever the map has doubled.
+ */
+interface VersionChains {
+  readonly first: Map<number, number>;
+  sweepAt: number;
+}
+const CHAIN_SWEEP_MIN = 4096;
+
+function sweepChains(db: Database, table: TableId, c: VersionChains): void {
+  const horizon = db.txns.oldestActiveStartTs();
+  for (const v of c.first.keys()) {
+    const st = db.store.rowStamps(table, v);
+    const dead = !st || st.insert === ABORTED
+      || (st.delete !== NOT_DELETED && st.delete !== ABORTED && !isUncommittedStamp(st.delete) && st.delete < horizon);
+    if (dead) c.first.delete(v);
+  }
+  c.sweepAt = Math.max(CHAIN_SWEEP_MIN, c.first.size * 2);
+}
+
+/** For tests: how many version-chain links are kept for a table (bounded by the sweep). */
+export function versionChainLinks(db: Database, table: TableId): number {
+  return registryOf(db).chains.get(table)?.first.size ?? 0;
 }
 
 /** The running engine transaction with this id (for wound-wait). */
@@ -130,11 +177,23 @@ export class EngineTransaction {
    */
   retryNeeded = false;
   /** row ids the running statement targeted (delete / update), per table: READ COMMITTED only */
-  targets = new Map<TableId, Float64Array[]>();
+  get targets(): Map<TableId, Float64Array[]> {
+    return (this.#targets ??= new Map());
+  }
+  set targets(m: Map<TableId, Float64Array[]>) {
+    this.#targets = m;
+  }
+  #targets: Map<TableId, Float64Array[]> | undefined; // created on first use (most statements never write)
   /** the previous run's targets while a statement is re-run (undefined: first run) */
   retryAllowed: Map<TableId, Float64Array[]> | undefined;
   /** cache of `retryAllowed` turned into keys, per table */
-  retryAllowedKeys = new Map<TableId, Set<string>>();
+  get retryAllowedKeys(): Map<TableId, Set<string>> {
+    return (this.#retryAllowedKeys ??= new Map());
+  }
+  set retryAllowedKeys(m: Map<TableId, Set<string>>) {
+    this.#retryAllowedKeys = m;
+  }
+  #retryAllowedKeys: Map<TableId, Set<string>> | undefined;
 
   /** The statement will be re-run: its targets become the re-run's allowed rows. */
   prepareRetry(): void {
@@ -147,8 +206,8 @@ export class EngineTransaction {
   /** The statement is over (success or error): forget its re-check state. */
   endRetry(): void {
     this.retryAllowed = undefined;
-    this.retryAllowedKeys = new Map();
-    this.targets = new Map();
+    this.#retryAllowedKeys = undefined; // fresh empty maps on next use
+    this.#targets = undefined;
     this.retryNeeded = false;
   }
 
@@ -156,15 +215,16 @@ export class EngineTransaction {
   statementSignal: AbortSignal | undefined;
   /** a statement of this transaction is running (wound-wait does not roll it back underneath) */
   inStatement = false;
-  /** SELECT ... FOR UPDATE / SHARE of the running statement: the row lock its reads take */
-  rowLock: { readonly mode: RowLockMode; readonly wait: 'wait' | 'nowait' | 'skipLocked' } | undefined;
   /** catalog puts made by this transaction (key → value, undefined = delete) */
   overlay = new Map<string, string | undefined>();
   catalogChanged = false;
   /** set by the first data write (storage insert or delete) */
   wrote = false;
   /** sequences this transaction advanced: their marks are written with its commit */
-  readonly touchedSequences = new Set<string>();
+  get touchedSequences(): Set<string> {
+    return (this.#touchedSequences ??= new Set());
+  }
+  #touchedSequences: Set<string> | undefined; // created on first use
   #snapshot: Snapshot | undefined;
   #statements = 0;
   #savepoints: Savepoint[] = [];
@@ -172,6 +232,8 @@ export class EngineTransaction {
   #finished = false;
   /** the transaction manager's transaction; begun by the first statement (after SET TRANSACTION) */
   #handle: Transaction | undefined;
+  /** `#handle` is (or will be) a virtual transaction (TransactionOptions.virtual) */
+  #virtual: boolean;
   readonly #db: Database;
 
   constructor(db: Database, opts: TransactionOptions) {
@@ -182,6 +244,7 @@ export class EngineTransaction {
     this.deferrable = opts.deferrable ?? false;
     this.#lockTimeoutMs = opts.lockTimeoutMs;
     this.#revertSetting = opts.revertSetting;
+    this.#virtual = opts.virtual === true && !opts.explicit && this.isolation !== 'serializable';
   }
 
   get lockTimeoutMs(): number {
@@ -190,7 +253,9 @@ export class EngineTransaction {
 
   /** The transaction manager's transaction, begun on first use. */
   get handle(): Transaction {
-    if (!this.#handle) {
+    if (!this.#handle && this.#virtual) {
+      this.#handle = this.#db.txns.beginVirtual(this.isolation as 'read committed' | 'repeatable read');
+    } else if (!this.#handle) {
       this.#handle = this.#db.txns.begin({ isolation: this.isolation as TxnIsolation, readOnly: this.readOnly, deferrable: this.deferrable });
       registryOf(this.#db).txns.set(this.#handle.id, this);
     }
@@ -233,6 +298,16 @@ export class EngineTransaction {
   statementEnd(): void {}
 
   /**
+   * `statementStart` for the one statement of a virtual transaction: only the snapshot (no undo
+   * mark: an error rolls the whole transaction back). REQUIRES: begun with `virtual`, not SERIALIZABLE.
+   */
+  startVirtualStatement(db: Database): void {
+    if (!this.#virtual) throw new DbError(SqlState.InternalError, 'internal error (this is a bug): not a virtual transaction');
+    this.#snapshot = db.txns.statementSnapshot(this.handle);
+    this.#statements++;
+  }
+
+  /**
    * SERIALIZABLE READ ONLY DEFERRABLE, first statement: wait until a snapshot is known safe (no
    * read-write serializable transaction that was running can make it part of an anomaly); the
    * transaction then runs without SSI tracking and never fails with 40001, as in PostgreSQL.
@@ -242,8 +317,13 @@ export class EngineTransaction {
     await db.txns.deferrableSnapshot(this.handle);
   }
 
-  rollbackStatement(db: Database, mark: Mark): void {
-    this.#undoTo(db, mark);
+  /**
+   * Undo a statement. `keepLocks`: it is re-run (READ COMMITTED re-check), so its locks stay, as
+   * PostgreSQL's EvalPlanQual keeps the row locks it took: the re-run finds its rows still its own
+   * (a SKIP LOCKED neighbour cannot take them in between).
+   */
+  rollbackStatement(db: Database, mark: Mark, keepLocks = false): void {
+    this.#undoTo(db, mark, keepLocks);
     if (this.snapshotPerStatement) this.#snapshot = undefined;
   }
 
@@ -286,6 +366,13 @@ export class EngineTransaction {
     }
   }
 
+  /** The table lock if it can be granted at once, without queueing; false: it would wait (use `lockTable`). */
+  tryLockTable(db: Database, table: TableId, mode: TableLockMode): boolean {
+    const h = this.handle;
+    h.assertCanRun();
+    return db.txns.locks.tryAcquire(h.id, LockTarget.table(table), mode);
+  }
+
   async lockTable(db: Database, table: TableId, mode: string, nowait = false): Promise<void> {
     await db.txns.lockTable(this.handle, table, mode as TableLockMode, { nowait, timeoutMs: this.lockTimeoutMs, ...this.#signalOpt() });
   }
@@ -317,12 +404,34 @@ export class EngineTransaction {
    * Row lock (SELECT ... FOR UPDATE / SHARE, and writers of rows others locked): false = skipped.
    * With `key` (the row's unique key as text) the lock is on the key, so it survives another
    * transaction's non-key update (a new version under FOR KEY SHARE): an object lock whose table
-   * modes have the row modes' conflict table (KEY_LOCK_MODES); otherwise on the row version's id.
+   * modes have the row modes' conflict table (KEY_LOCK_MODES); otherwise on the row's version
+   * chain (`rowChainId`: the id of its first version), which survives updates the same way.
    */
   async lockRow(db: Database, table: TableId, row: number, mode: RowLockMode, wait: 'wait' | 'nowait' | 'skipLocked', key?: string): Promise<boolean> {
     const opts = wait === 'nowait' ? { nowait: true } : wait === 'skipLocked' ? { skipLocked: true } : { timeoutMs: this.lockTimeoutMs, ...this.#signalOpt() };
     if (key !== undefined) return db.txns.locks.acquire(this.id, LockTarget.object(`row ${table} ${key}`), KEY_LOCK_MODES[mode], opts);
-    return db.txns.lockRow(this.handle, table, row as RowId, mode, opts);
+    return db.txns.lockRow(this.handle, table, this.rowChainId(table, row) as RowId, mode, opts);
+  }
+
+  /**
+   * An update of a table without a primary key wrote `newIds[i]` as the next version of
+   * `oldIds[i]`: record the chain, so row locks and the READ COMMITTED re-check know the new
+   * version is the same row (`rowChainId`). Rolled back versions are swept like dead ones.
+   */
+  noteNewVersions(table: TableId, oldIds: ArrayLike<number>, newIds: ArrayLike<number>): void {
+    const reg = registryOf(this.#db);
+    let c = reg.chains.get(table);
+    if (!c) reg.chains.set(table, (c = { first: new Map(), sweepAt: CHAIN_SWEEP_MIN }));
+    for (let i = 0; i < newIds.length; i++) {
+      const old = oldIds[i]!;
+      c.first.set(newIds[i]!, c.first.get(old) ?? old);
+    }
+    if (c.first.size >= c.sweepAt) sweepChains(this.#db, table, c);
+  }
+
+  /** The stable identity of a row version: the row id of its chain's first version. */
+  rowChainId(table: TableId, row: number): number {
+    return registryOf(this.#db).chains.get(table)?.first.get(row) ?? row;
   }
 
   /**
@@ -330,6 +439,7 @@ export class EngineTransaction {
    * (WAL + fsync, shared with concurrent commits), then stamp them synchronously.
    */
   async commit(db: Database): Promise<void> {
+    if (this.commitVirtual(db)) return;
     this.#finish();
     for (let i = this.settingsLog.length - 1; i >= 0; i--) {
       const e = this.settingsLog[i]!;
@@ -361,10 +471,41 @@ export class EngineTransaction {
     await db.txns.whenVisible(ts);
   }
 
+  /**
+   * Commit of a virtual transaction, synchronous: true when done. False (nothing done) when it
+   * is not virtual, or when it advanced a sequence: its handle is then a real transaction that
+   * `commit` writes the sequence marks with.
+   */
+  commitVirtual(db: Database): boolean {
+    const h = this.#handle;
+    if (!this.#virtual || this.#finished) return false;
+    if (this.wrote || this.catalogChanged) {
+      this.rollback(db);
+      throw new DbError(SqlState.InternalError, 'internal error (this is a bug): a virtual transaction wrote');
+    }
+    if (h) db.txns.endVirtual(h, true);
+    this.#virtual = false;
+    if (this.#touchedSequences !== undefined && this.#touchedSequences.size > 0) {
+      this.#handle = db.txns.begin({ isolation: this.isolation as TxnIsolation, readOnly: false });
+      return false;
+    }
+    this.#handle = undefined;
+    this.#finish();
+    return true;
+  }
+
   rollback(db: Database): void {
     if (this.#finished) return;
     this.#finish();
     this.#revertSettingsTo(0);
+    if (this.#virtual) {
+      const v = this.#handle;
+      if (v) {
+        db.store.rollback(v.id);
+        db.txns.endVirtual(v, false);
+      }
+      return;
+    }
     const h = this.#handle;
     if (h) db.txns.abort(h, () => db.store.rollback(h.id));
   }
@@ -380,13 +521,13 @@ export class EngineTransaction {
   #finish(): void {
     if (this.#finished) throw new DbError(SqlState.InternalError, 'transaction already finished (this is a bug)');
     this.#finished = true;
-    if (this.#handle) registryOf(this.#db).txns.delete(this.#handle.id);
+    if (this.#handle && !this.#virtual) registryOf(this.#db).txns.delete(this.#handle.id);
   }
 
   #mark(db: Database): Mark {
     return {
       store: db.store.savepoint(this.id),
-      overlay: new Map(this.overlay),
+      overlay: this.overlay.size === 0 ? NO_PUTS : new Map(this.overlay),
       locks: db.txns.locks.mark(this.id),
       catalogChanged: this.catalogChanged,
       settings: this.settingsLog.length,
@@ -401,10 +542,10 @@ export class EngineTransaction {
     this.settingsLog.length = n;
   }
 
-  #undoTo(db: Database, m: Mark): void {
+  #undoTo(db: Database, m: Mark, keepLocks = false): void {
     this.#revertSettingsTo(m.settings);
     db.store.rollbackTo(this.id, m.store);
-    db.txns.locks.releaseSince(this.id, m.locks);
+    if (!keepLocks) db.txns.locks.releaseSince(this.id, m.locks);
     // rows un-written: wake their waiters so they re-check (they wait again if still taken)
     const waits = registryOf(db).rowWaits.get(this.id);
     if (waits) for (const ctl of [...waits]) ctl.abort(RECHECK);

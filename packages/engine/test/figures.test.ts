@@ -1,4 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Database } from '../src/index.js';
 
 describe('per-table and per-index figures', () => {
@@ -11,8 +14,49 @@ describe('per-table and per-index figures', () => {
     await c.query('ANALYZE t');
     const r = await c.query("SELECT rows, analyzed_rows, last_analyze IS NOT NULL FROM quiver_tables WHERE table_name = 't'");
     expect(r.rows).toEqual([[2n, 2n, true]]);
-    const ix = await c.query("SELECT index_name, method, is_primary, columns, entries FROM quiver_indexes WHERE table_name = 't'");
-    expect(ix.rows).toEqual([['t_pkey', 'btree', true, 'id', 3n]]);
+    const ix = await c.query("SELECT index_name, method, is_primary, columns, entries, height IS NOT NULL FROM quiver_indexes WHERE table_name = 't'");
+    expect(ix.rows).toEqual([['t_pkey', 'btree', true, 'id', 3n, true]]);
     await db.close();
+  });
+
+  it('last_compaction: set by OPTIMIZE, kept across checkpoint and reopen', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'quiver-figures-'));
+    try {
+      let db = await Database.open(dir);
+      let c = db.connect();
+      await c.query('CREATE TABLE t (id INTEGER, v TEXT)');
+      await c.query('CREATE TABLE u (id INTEGER)');
+      for (let i = 0; i < 3; i++) {
+        await c.query(`INSERT INTO t VALUES (${i}, 'x'), (${i + 10}, 'y')`);
+        await c.query('CHECKPOINT');
+      }
+      const q = "SELECT table_name, last_compaction IS NOT NULL, segments FROM quiver_tables WHERE table_name IN ('t', 'u') ORDER BY table_name";
+      expect((await c.query(q)).rows).toEqual([['t', false, 3n], ['u', false, 0n]]);
+      const t0 = Date.now();
+      await c.query('OPTIMIZE t');
+      expect((await c.query(q)).rows).toEqual([['t', true, 1n], ['u', false, 0n]]);
+      const at = Date.parse((await c.query("SELECT last_compaction FROM quiver_tables WHERE table_name = 't'")).rows[0]![0] as string);
+      expect(at).toBeGreaterThanOrEqual(t0 - 1000);
+      expect((await c.query("SELECT last_vacuum IS NOT NULL, vacuum_count FROM pg_stat_user_tables WHERE relname = 't'")).rows).toEqual([[true, 1n]]);
+      await c.query('INSERT INTO u VALUES (1)');
+      await c.query('CHECKPOINT');
+      await db.close();
+      db = await Database.open(dir);
+      c = db.connect();
+      expect((await c.query(q)).rows).toEqual([['t', true, 1n], ['u', false, 1n]]);
+      expect(Date.parse((await c.query("SELECT last_compaction FROM quiver_tables WHERE table_name = 't'")).rows[0]![0] as string)).toBe(at);
+      // zone maps: a selective predicate skips the row group that cannot match
+      const groups = async () => (await c.query("SELECT row_groups_scanned, row_groups_skipped FROM quiver_tables WHERE table_name = 't'")).rows[0] as bigint[];
+      const [scanned0, skipped0] = await groups();
+      expect((await c.query('SELECT v FROM t WHERE id = 999')).rows).toEqual([]);
+      const [scanned1, skipped1] = await groups();
+      expect([scanned1! - scanned0!, skipped1! - skipped0!]).toEqual([1n, 1n]);
+      expect((await c.query('SELECT v FROM t WHERE id = 1')).rows).toEqual([['x']]);
+      const [scanned2, skipped2] = await groups();
+      expect([scanned2! - scanned1!, skipped2! - skipped1!]).toEqual([1n, 0n]);
+      await db.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -27,4 +27,6 @@ export { MetaStore } from './betree/meta-store.js';
 export { MemPageStore } from './page/mem-page-store.js';
 export { FilePageStore, MemBlockFile } from './page/file-page-store.js';
 export type { BlockFile, WriteGroup } from './page/file-page-store.js';
+export { EnvPageFile } from './page/env-page-file.js';
+export type { PageFileState } from './page/env-page-file.js';
 export type { PageStore, PageStoreStats } from './page/page-store.js';

@@ -21,3 +21,6 @@ export { MemoryCatalog, MemoryTable } from './catalog/memory-catalog.js';
 export type {
   Catalog, AlterTableAction, SequenceDef, ForeignKeyDef, ForeignKeyAction, TableSource, TableDef, ColumnDef, IndexDef, ViewDef, QualifiedName, ScanPredicate, ScanRequest, ScanBatch, TableStats,
 } from './catalog/catalog.js';
+export { MemorySpillSpace } from './exec/spill-space.js';
+export type { SpillSpace, SpillFile } from './exec/spill-space.js';
+export { parseMemorySize, DEFAULT_MEMORY_LIMIT } from './exec/memory.js';

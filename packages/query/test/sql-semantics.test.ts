@@ -193,7 +193,7 @@ describe('more SQL', () => {
     expect(await db.rows('SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY b), percentile_disc(0.5) WITHIN GROUP (ORDER BY b) FROM t'))
       .toEqual([[20, 20]]);
   });
-  it('SELECT ... FOR UPDATE asks the scan for row locks', async () => {
+  it('SELECT ... FOR UPDATE locks the rows the LIMIT takes (TableSource.lockRows), in order; skipped rows do not count', async () => {
     const seen: unknown[] = [];
     const inner = db.ctx.catalog as MemoryCatalog;
     const spy = Object.create(inner) as typeof inner;
@@ -201,10 +201,29 @@ describe('more SQL', () => {
       const t = inner.getTable(n);
       if (!t) return t;
       return { ...t, def: t.def, stats: () => t.stats(), indexes: () => t.indexes(), insert: (b) => t.insert(b), delete: (r) => t.delete(r),
-        update: (r, b) => t.update(r, b), scan: (req) => { seen.push(req.lockMode ?? null, req.lockWait ?? null); return t.scan(req); } };
+        update: (r, b) => t.update(r, b), scan: (req) => { seen.push(req.lockMode ?? null); return t.scan(req); },
+        // the row with id 0 is "locked by someone else": skipped (SKIP LOCKED), else granted
+        lockRows: async (ids: Float64Array, mode: string, wait: string) => {
+          seen.push([ids.length, mode, wait]);
+          return Array.from(ids, (_x, i) => i).filter((i) => wait !== 'skipLocked' || ids[i] !== 0);
+        } };
     };
     const { parseSql: parse, executeStatement: exec } = await import('../src/index.js');
-    for (const s of parse('SELECT a FROM t WHERE a = 1 FOR UPDATE NOWAIT')) await exec(s, { ...db.ctx, catalog: spy });
-    expect(seen).toEqual(['update', 'nowait']);
+    const { resultRels } = await import('../src/exec/statement.js');
+    const run = async (sql: string): Promise<unknown[][]> => {
+      const r = await exec(parse(sql)[0]!, { ...db.ctx, catalog: spy });
+      const rel = resultRels.get(r)!;
+      return Array.from({ length: rel.n }, (_x, i) => rel.cols.map((c) => c[i]));
+    };
+    expect(await run('SELECT a FROM t WHERE a = 1 FOR UPDATE NOWAIT')).toEqual([[1]]);
+    // the scan itself locks nothing; the LockRows step asks for one row
+    expect(seen).toEqual([null, [1, 'update', 'nowait']]);
+    seen.length = 0;
+    // LIMIT 2 over a (1, 2, 3): row 1 (id 0) is skipped and does not count; rows are asked for as needed
+    expect(await run('SELECT a FROM t WHERE a IS NOT NULL ORDER BY a LIMIT 2 FOR SHARE SKIP LOCKED')).toEqual([[2], [3]]);
+    expect(seen).toEqual([null, [2, 'share', 'skipLocked'], [1, 'share', 'skipLocked']]);
+    seen.length = 0;
+    expect(await run('SELECT a FROM t WHERE a IS NOT NULL ORDER BY a DESC LIMIT 1 FOR KEY SHARE')).toEqual([[3]]);
+    expect(seen).toEqual([null, [1, 'keyShare', 'wait']]);
   });
 });

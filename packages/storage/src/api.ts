@@ -29,7 +29,7 @@
  * Concurrency: single JS thread; methods that await may interleave with others. `prepareCommit`s
  * that overlap share one fsync. `checkpoint()` may run while transactions read and write.
  */
-import type { ColumnBatch, PhysicalType, Snapshot, TableId, Timestamp, TxnId } from '@quiverdb/common';
+import type { ColumnBatch, ColumnVector, PhysicalType, Snapshot, TableId, Timestamp, TxnId } from '@quiverdb/common';
 
 export interface StoredColumn {
   /** stable column id: never reused within a table, survives renames */
@@ -43,11 +43,30 @@ export interface StoredColumn {
    * kept in the manifest: int64 as decimal text, bool as 0 / 1, json as JSON text, other types as their vector value.
    */
   readonly missing?: string | number | null;
+  /**
+   * ALTER COLUMN TYPE without a rewrite: rows stored without this column id (older segments and
+   * delta chunks) compute it from other column ids through the store's `ColumnConverter`. Dropped
+   * by the store once every segment holds the column (background rewrite, `rewriteStep`).
+   */
+  readonly convert?: ColumnConversion;
 }
+
+/** How a re-typed column is computed from the columns it replaced (convert on read). */
+export interface ColumnConversion {
+  /** source column ids, each in the spec's `columns` or `hidden` */
+  readonly from: readonly number[];
+  /** opaque to storage: what the converter evaluates (the engine keeps SQL text and names here) */
+  readonly expr: string;
+}
+
+/** Computes a converted column from its sources' vectors (n rows each); must not throw for a row it cannot convert: NULL instead. */
+export type ColumnConverter = (table: TableId, column: StoredColumn, inputs: readonly ColumnVector[], n: number) => Promise<ColumnVector>;
 
 export interface StoredTableSpec {
   readonly id: TableId;
   readonly columns: readonly StoredColumn[];
+  /** retired columns (dropped / re-typed) that a pending conversion still reads; kept by the store */
+  readonly hidden?: readonly StoredColumn[];
 }
 
 /** A pruning predicate on one column, values in the column's vector representation. */
@@ -94,6 +113,8 @@ export interface BufferPoolStats {
   readonly hits: number;
   readonly misses: number;
   readonly evictions: number;
+  /** bytes reserved in the budget outside cached entries (the in-memory delta), included in bytesInUse */
+  readonly reservedBytes?: number;
 }
 
 export interface StoreStats {
@@ -103,7 +124,20 @@ export interface StoreStats {
   /** compactions that rewrote at least one segment */
   readonly compactions?: number;
   readonly bufferPool: BufferPoolStats;
-  readonly tables: readonly { readonly id: TableId; readonly segments: number; readonly rows: number; readonly deltaRows: number; readonly deletedRows: number; readonly bytes: number }[];
+  readonly tables: readonly {
+    readonly id: TableId; readonly segments: number; readonly rows: number; readonly deltaRows: number; readonly deletedRows: number; readonly bytes: number;
+    /** ms since the epoch of the last compaction / OPTIMIZE that rewrote segments of the table */
+    readonly lastCompaction?: number;
+    /** compactions / OPTIMIZEs of the table since open */
+    readonly compactionCount?: number;
+    /** segments still to rewrite for pending ALTER COLUMN TYPE conversions */
+    readonly pendingRewrites?: number;
+    /** segment row groups scans came to since open, and those skipped by zone maps */
+    readonly rowGroupsScanned?: number;
+    readonly rowGroupsSkipped?: number;
+  }[];
+  /** bytes of delta rows (in-memory, not yet in a segment), reserved in the buffer pool's budget */
+  readonly deltaBytes?: number;
 }
 
 export interface Store {
@@ -130,6 +164,12 @@ export interface Store {
   scan(table: TableId, snapshot: Snapshot, opts: StorageScanOptions, stats?: ScanStats): AsyncIterable<StorageScanBatch>;
   /** Rows by id (visible or not: the caller checked visibility), columns as in `scan`. */
   fetch(table: TableId, rowIds: Float64Array, columns: readonly number[]): Promise<ColumnBatch>;
+  /**
+   * `fetch` answered from memory without waiting (rows in the delta or in row groups whose
+   * columns are in the buffer pool), or undefined when it would have to read or convert, or a
+   * row id is unknown. Values under a NULL are unspecified (read the validity).
+   */
+  fetchCached(table: TableId, rowIds: Float64Array, columns: readonly number[]): ColumnBatch | undefined;
   /** Committed row count estimate (segments + delta - deletes). */
   rowCount(table: TableId): number;
 
@@ -152,6 +192,16 @@ export interface Store {
    * dropped by compaction. The engine sets it from the transaction manager.
    */
   setGcHorizon(ts: Timestamp): void;
+  /** The function that computes converted columns (ALTER COLUMN TYPE); set before reads of converted columns. */
+  setColumnConverter?(f: ColumnConverter): void;
+  /**
+   * Background rewrite for ALTER COLUMN TYPE: rewrite one segment still read through a conversion
+   * (same path as compaction); drops conversions no longer needed. Resolves true when it did work
+   * and more remains (false: done, or blocked for now, e.g. by an open ALTER of the table).
+   */
+  rewriteStep?(): Promise<boolean>;
+  /** Is some committed conversion still applied on read? */
+  hasPendingRewrite?(): boolean;
   stats(): StoreStats;
   /** Highest commit timestamp recovered at open (the clock restarts above it). */
   readonly recoveredCommitTs: Timestamp;

@@ -5,6 +5,8 @@
 export type {
   StoredColumn,
   StoredTableSpec,
+  ColumnConversion,
+  ColumnConverter,
   StoragePredicate,
   StorageScanOptions,
   StorageScanBatch,

@@ -3,8 +3,9 @@
  *
  * Layout of a database directory: see api.ts. Write path: `insert`/`delete`/DDL/meta apply to
  * memory at once with the txn id as stamp and are kept in the txn's write list (inserts already
- * encoded as WAL payloads); `prepareCommit` appends the list + COMMIT to the WAL and awaits the
- * group fsync; `finishCommit` re-stamps synchronously.
+ * encoded as whole WAL records, header included); `prepareCommit` appends the list (the deletes of
+ * a run of data writes merged into one record per table) + COMMIT to the WAL and awaits the group
+ * fsync; `finishCommit` re-stamps synchronously.
  *
  * Checkpoint (one at a time, also serializes compaction):
  *  1. cut: close the commit gate, wait until no txn is between prepareCommit and finishCommit,
@@ -28,12 +29,12 @@
  */
 import {
   ABORTED,
+  allocateData,
   DbError,
   DataCorrupted,
   InternalError,
   invariant,
   isUncommittedStamp,
-  isVisible,
   NOT_DELETED,
   SqlState,
   TXN_ID_START,
@@ -44,8 +45,11 @@ import {
   type TableId,
   type Timestamp,
   type TxnId,
+  type VectorData,
 } from '@quiverdb/common';
 import type {
+  ColumnConversion,
+  ColumnConverter,
   DeleteOutcome,
   ScanStats,
   StorageScanBatch,
@@ -64,13 +68,15 @@ import { Segment, runsOf, type RowGroupMeta } from './segment/segment.js';
 import { canMatch, computeZone, zoneFromJson, type Zone } from './segment/zone-map.js';
 import { absentVector, gatherVector, vectorBytes } from './table/column-ops.js';
 import type { DeltaChunk } from './table/delta.js';
+import { deltaVisibility } from './table/delta-visibility.js';
 import { TableState, type RowLoc } from './table/table-state.js';
 import { copyInto, emit, manifestSegment, rowGroupOf, segmentSelection } from './segment/segment-scan.js';
-import { decodeOp, encodeOp, RecordType, type WalOp } from './wal/records.js';
+import { decodeOp, encodeOpRecord, RecordType, type WalOp } from './wal/records.js';
 import { Wal } from './wal/wal.js';
 
 type Write =
-  | { readonly k: 'insert'; readonly table: TableId; readonly firstRowId: number; readonly n: number; readonly rec: { type: RecordType; payload: Uint8Array } }
+  /** `rec`: the whole WAL record, encoded at insert time (the batch is not kept) */
+  | { readonly k: 'insert'; readonly table: TableId; readonly firstRowId: number; readonly n: number; readonly rec: Uint8Array }
   | { readonly k: 'delete'; readonly table: TableId; readonly rowIds: Float64Array }
   | { readonly k: 'meta'; readonly key: string; readonly value: string | undefined }
   | { readonly k: 'create'; readonly spec: StoredTableSpec }
@@ -91,6 +97,8 @@ export interface StoreTuning {
   smallSegmentRows?: number;
   /** compaction: rewrite segments with at least this fraction of deleted rows */
   deleteHeavyFraction?: number;
+  /** checkpoint when the in-memory delta holds more than this fraction of the buffer pool budget */
+  deltaShare?: number;
 }
 
 const VALID_TYPES = new Set<number>(Object.values(RecordType));
@@ -134,6 +142,16 @@ export class QuiverStore implements Store {
   private maintenanceRunning = false;
   private checkpoints = 0;
   private compactions = 0;
+  /** segments rewritten for ALTER COLUMN TYPE conversions */
+  private rewrites = 0;
+  /** bytes of the in-memory delta (all tables), reserved in the buffer pool's budget */
+  private deltaBytes = 0;
+  private converter: ColumnConverter | undefined;
+  /** per-process ids of conversions (buffer pool keys of converted chunks) */
+  private readonly convIds = new WeakMap<ColumnConversion, number>();
+  private nextConvId = 1;
+  /** converted columns of delta chunks written before a type change: chunk → conversion id → vector */
+  private readonly deltaConv = new WeakMap<DeltaChunk, Map<number, { n: number; v: ColumnVector }>>();
   private lastCutLsn = 0;
   private maxCommitTs = 0;
   private gcHorizon = 0;
@@ -160,6 +178,7 @@ export class QuiverStore implements Store {
       walSegmentBytes: tuning.walSegmentBytes ?? 8 << 20,
       smallSegmentRows: tuning.smallSegmentRows ?? Math.max(1, Math.floor(this.rowGroupSize / 2)),
       deleteHeavyFraction: tuning.deleteHeavyFraction ?? 0.3,
+      deltaShare: tuning.deltaShare ?? 0.5,
     };
   }
 
@@ -201,6 +220,7 @@ export class QuiverStore implements Store {
     for (const mt of m.tables) {
       const t = new TableState(mt.spec, undefined);
       t.nextRowId = mt.nextRowId;
+      if (mt.lastCompaction !== undefined) t.lastCompaction = mt.lastCompaction;
       const segs = mt.segments.map((ms) => this.segmentFromManifest(ms));
       t.setSegments(segs);
       t.liveRows = segs.reduce((n, s) => n + s.rows - s.deleted, 0);
@@ -211,6 +231,7 @@ export class QuiverStore implements Store {
     this.wal = wal;
     this.lastCutLsn = m.walStartLsn;
     this.replay(records);
+    this.resyncDeltaBytes();
     this.recoveredCommitTs = this.maxCommitTs as Timestamp;
     await this.removeUnreferenced(true);
   }
@@ -343,8 +364,9 @@ export class QuiverStore implements Store {
 
   alterTable(txn: TxnId, spec: StoredTableSpec): void {
     const t = this.table(spec.id);
-    this.txn(txn).writes.push({ k: 'alter', spec, prev: t.spec });
-    t.setSpec(spec);
+    const merged = mergeConversions(t.spec, spec);
+    this.txn(txn).writes.push({ k: 'alter', spec: merged, prev: t.spec });
+    t.setSpec(merged);
   }
 
   hasTable(id: TableId): boolean { return this.tables.has(id); }
@@ -360,8 +382,9 @@ export class QuiverStore implements Store {
     const first = t.nextRowId;
     t.nextRowId += n;
     const colIds = cols.map((c) => c.id);
-    const rec = encodeOp(txn, { t: 'insert', table: tableId, firstRowId: first, colIds, types: cols.map((c) => c.type), batch });
+    const rec = encodeOpRecord(txn, { t: 'insert', table: tableId, firstRowId: first, colIds, types: cols.map((c) => c.type), batch });
     t.delta.append(batch, colIds, first, txn);
+    this.reserveDelta(batch);
     s.writes.push({ k: 'insert', table: tableId, firstRowId: first, n, rec });
     const ids = new Float64Array(n);
     for (let i = 0; i < n; i++) ids[i] = first + i;
@@ -457,17 +480,31 @@ export class QuiverStore implements Store {
     if (this.backgroundError !== undefined && this.wal.isFailed) throw this.backgroundError;
     const s = this.txns.get(txn);
     if (s === undefined || s.writes.length === 0) return;
+    // backpressure: the delta fills the memory budget while maintenance runs: let it move rows out
+    while (this.maintenanceRunning && this.deltaOverShare(1.5)) await this.maintenance;
     while (this.cutGate !== undefined) await this.cutGate;
     invariant(!s.preparing, `txn ${txn}: prepareCommit twice`);
     s.preparing = true;
     this.preparingCount++;
     try {
+      // deletes of a run of data writes go out as one record per table at the run's end (replay
+      // applies a txn's deletes after every insert anyway; DDL / meta writes end a run)
+      const dels = new Map<TableId, Float64Array[]>();
+      const flushDeletes = (): void => {
+        for (const [table, parts] of dels) this.wal.appendRecord(encodeOpRecord(txn, { t: 'delete', table, rowIds: concatIds(parts) }));
+        dels.clear();
+      };
       for (const w of s.writes) {
-        const r = this.encodeWrite(txn, w);
-        this.wal.append(r.type, r.payload);
+        if (w.k === 'delete') {
+          const l = dels.get(w.table);
+          if (l === undefined) dels.set(w.table, [w.rowIds]); else l.push(w.rowIds);
+          continue;
+        }
+        if (w.k !== 'insert') flushDeletes();
+        this.wal.appendRecord(this.encodeWrite(txn, w));
       }
-      const c = encodeOp(txn, { t: 'commit' });
-      const lsn = this.wal.append(c.type, c.payload);
+      flushDeletes();
+      const lsn = this.wal.appendRecord(encodeOpRecord(txn, { t: 'commit' }));
       await this.wal.sync(lsn);
     } catch (e) {
       // not acknowledged (its records may or may not have reached the disk): the WAL is failed,
@@ -478,14 +515,15 @@ export class QuiverStore implements Store {
     }
   }
 
-  private encodeWrite(txn: TxnId, w: Write): { type: RecordType; payload: Uint8Array } {
+  /** One write as a whole WAL record. */
+  private encodeWrite(txn: TxnId, w: Write): Uint8Array {
     switch (w.k) {
       case 'insert': return w.rec;
-      case 'delete': return encodeOp(txn, { t: 'delete', table: w.table, rowIds: w.rowIds });
-      case 'meta': return encodeOp(txn, { t: 'meta', key: w.key, value: w.value });
-      case 'create': return encodeOp(txn, { t: 'create', spec: w.spec });
-      case 'drop': return encodeOp(txn, { t: 'drop', table: w.table });
-      case 'alter': return encodeOp(txn, { t: 'alter', spec: w.spec });
+      case 'delete': return encodeOpRecord(txn, { t: 'delete', table: w.table, rowIds: w.rowIds });
+      case 'meta': return encodeOpRecord(txn, { t: 'meta', key: w.key, value: w.value });
+      case 'create': return encodeOpRecord(txn, { t: 'create', spec: w.spec });
+      case 'drop': return encodeOpRecord(txn, { t: 'drop', table: w.table });
+      case 'alter': return encodeOpRecord(txn, { t: 'alter', spec: w.spec });
     }
   }
 
@@ -552,7 +590,7 @@ export class QuiverStore implements Store {
 
   private maybeAutoCheckpoint(): void {
     if (this.closed || this.maintenanceRunning || this.wal.isFailed) return;
-    if (this.wal.appendedLsn - this.lastCutLsn < this.checkpointWalBytes) return;
+    if (this.wal.appendedLsn - this.lastCutLsn < this.checkpointWalBytes && !this.deltaOverShare()) return;
     this.checkpoint()
       .then(() => (this.needsCompaction() ? this.compact() : undefined))
       .catch((e: unknown) => { this.backgroundError = e; });
@@ -580,15 +618,21 @@ export class QuiverStore implements Store {
    * Column chunks of row group `rg` for `cols` (by column id), pinned; `release` unpins.
    * Columns the segment does not have read as NULL.
    */
-  private async readChunk(seg: Segment, rg: number, cols: readonly StoredColumn[]): Promise<{ vectors: ColumnVector[]; release: () => void }> {
+  private async readChunk(seg: Segment, rg: number, cols: readonly StoredColumn[], spec?: StoredTableSpec): Promise<{ vectors: ColumnVector[]; release: () => void }> {
     const g = seg.meta.rowGroups[rg]!;
     const vectors: (ColumnVector | undefined)[] = new Array(cols.length);
     const pinned: string[] = [];
     const missing: { k: number; col: StoredColumn; name: string; type: PhysicalType }[] = [];
+    const converted: { k: number; col: StoredColumn }[] = [];
     for (let k = 0; k < cols.length; k++) {
       const c = cols[k]!;
       const sc = seg.meta.columns.find((x) => x.id === c.id);
-      if (sc === undefined || sc.type !== c.type) { vectors[k] = absentVector(c, g.rows); continue; }
+      if (sc === undefined || sc.type !== c.type) {
+        // re-typed column (ALTER COLUMN TYPE) this segment predates: computed from its sources
+        if (c.convert !== undefined && spec !== undefined) converted.push({ k, col: c });
+        else vectors[k] = absentVector(c, g.rows);
+        continue;
+      }
       const key = this.poolKey(seg, rg, c.id);
       const hit = this.pool.get(key) as ColumnVector | undefined;
       if (hit !== undefined) { vectors[k] = hit; pinned.push(key); continue; }
@@ -620,8 +664,24 @@ export class QuiverStore implements Store {
         vectors[m.k] = cached ?? v;
       });
       for (let k = 0; k < cols.length; k++) {
-        if (vectors[k] === undefined) vectors[k] = vectors[cols.findIndex((c) => c.id === cols[k]!.id)];
+        if (vectors[k] === undefined && cols[k]!.convert === undefined) vectors[k] = vectors[cols.findIndex((c) => c.id === cols[k]!.id)];
       }
+    }
+    try {
+      for (const { k, col } of converted) {
+        const key = `s${seg.meta.id}:${rg}:${col.id}:c${this.convId(col.convert!)}`;
+        const hit = this.pool.get(key) as ColumnVector | undefined;
+        if (hit !== undefined) { vectors[k] = hit; pinned.push(key); continue; }
+        const src = await this.readChunk(seg, rg, this.sourcesOf(spec!, col, seg), spec);
+        let v: ColumnVector;
+        try { v = await this.convertColumn(spec!, col, src.vectors, g.rows); } finally { src.release(); }
+        const cached = this.pool.put(key, v, vectorBytes(v, g.rows)) as ColumnVector | undefined;
+        if (cached !== undefined) pinned.push(key);
+        vectors[k] = cached ?? v;
+      }
+    } catch (e) {
+      for (const key of pinned) this.pool.unpin(key);
+      throw e;
     }
     let released = false;
     return {
@@ -658,13 +718,15 @@ export class QuiverStore implements Store {
         for (let rg = 0; rg < seg.meta.rowGroups.length; rg++) {
           const g = seg.meta.rowGroups[rg]!;
           if (stats) stats.rowGroupsTotal++;
+          t.rowGroupsScanned++;
           if (preds.length > 0 && !preds.every((p) => canMatch(this.zoneFor(seg, g, spec, p.column), p))) {
             if (stats) stats.rowGroupsSkipped++;
+            t.rowGroupsSkipped++;
             continue;
           }
           const sel = segmentSelection(seg, g, snap);
           if (sel !== null && sel.n === 0) continue;
-          const chunk = await this.readChunk(seg, rg, cols);
+          const chunk = await this.readChunk(seg, rg, cols, spec);
           try {
             let ids: Float64Array | undefined;
             if (opts.withRowIds) { ids = new Float64Array(g.rows); seg.rowIds(g.offset, g.offset + g.rows, ids, 0); }
@@ -677,15 +739,21 @@ export class QuiverStore implements Store {
       for (let ci = 0; ci < chunks.length; ci++) {
         const c = chunks[ci]!;
         const n = lens[ci]!;
-        const sel = new Uint32Array(n);
-        let m = 0;
-        for (let i = 0; i < n; i++) if (isVisible(snap, c.ins[i]!, c.del[i]!)) sel[m++] = i;
+        const sel = deltaVisibility(c, n, snap);
+        const m = sel === null ? n : sel.n;
         if (m === 0) continue;
-        const vectors = cols.map((col) => {
+        const vectors: ColumnVector[] = [];
+        for (const col of cols) {
           const cc = c.cols.get(col.id);
-          return cc === undefined || cc.type !== col.type ? absentVector(col, n) : { data: cc.data, validity: cc.validity };
-        });
-        yield* emit(vectors, cols, n, m === n ? null : { sel, n: m }, opts.withRowIds ? c.rowIds : undefined, batchSize);
+          vectors.push(cc !== undefined && cc.type === col.type ? { data: cc.data, validity: cc.validity } : await this.deltaColumn(spec, c, n, col));
+        }
+        if (sel === null && n <= batchSize && vectors.every((v) => v.data.length === n)) {
+          // a full chunk seen whole: its column arrays as they are (scan consumers copy what they keep)
+          const batch: ColumnBatch = { length: n, columns: vectors };
+          yield opts.withRowIds ? { batch, rowIds: c.rowIds.slice(0, n) } : { batch };
+          continue;
+        }
+        yield* emit(vectors, cols, n, sel, opts.withRowIds ? c.rowIds : undefined, batchSize);
       }
     } finally {
       this.activeScans.delete(epoch);
@@ -698,6 +766,7 @@ export class QuiverStore implements Store {
     const sc = seg.meta.columns.find((x) => x.id === c.id);
     // column added later (or re-typed under the same id): reads as its missing value or NULL
     if (sc === undefined || sc.type !== c.type) {
+      if (c.convert !== undefined) return undefined; // computed on read: no zone
       if (c.missing === undefined || c.missing === null) return { nulls: g.rows, rows: g.rows };
       if (c.type === 'json') return undefined; // no order: never prune
       const v = c.type === 'int64' ? BigInt(c.missing) : c.missing;
@@ -717,6 +786,82 @@ export class QuiverStore implements Store {
     }
   }
 
+  fetchCached(tableId: TableId, rowIds: Float64Array, columns: readonly number[]): ColumnBatch | undefined {
+    const t = this.tables.get(tableId);
+    if (t === undefined) return undefined;
+    const m = columns.length;
+    const n = rowIds.length;
+    const cols: StoredColumn[] = new Array<StoredColumn>(m);
+    const data: unknown[][] = new Array<unknown[]>(m);
+    for (let j = 0; j < m; j++) {
+      const c = t.spec.columns[columns[j]!];
+      if (c === undefined || c.convert !== undefined) return undefined; // computed on read: `fetch`
+      cols[j] = c;
+      data[j] = allocateData(c.type, n) as unknown[];
+    }
+    // validity arrays only for columns where a NULL shows up
+    const validity: (Uint8Array | null)[] = new Array<Uint8Array | null>(m).fill(null);
+    let seg: Segment | undefined;
+    let rg = -1;
+    let base = 0;
+    let vecs: ColumnVector[] | undefined;
+    for (let k = 0; k < n; k++) {
+      const loc = t.locate(rowIds[k]!);
+      if (loc === undefined) return undefined; // no such row: `fetch` gives its absent values
+      let src: readonly { readonly data: VectorData; readonly validity: Uint8Array | null }[];
+      let at: number;
+      if (loc.where === 'delta') {
+        const chunkCols = loc.chunk.cols;
+        const picked = new Array<ColumnVector>(m);
+        for (let j = 0; j < m; j++) {
+          const cc = chunkCols.get(cols[j]!.id);
+          if (cc === undefined || cc.type !== cols[j]!.type) return undefined;
+          picked[j] = cc;
+        }
+        src = picked;
+        at = loc.i;
+      } else {
+        const g = rowGroupOf(loc.seg, loc.off);
+        if (loc.seg !== seg || g !== rg) {
+          vecs = this.pooledChunk(loc.seg, g, cols);
+          if (vecs === undefined) return undefined;
+          seg = loc.seg;
+          rg = g;
+          base = loc.seg.meta.rowGroups[g]!.offset;
+        }
+        src = vecs!;
+        at = loc.off - base;
+      }
+      for (let j = 0; j < m; j++) {
+        const v = src[j]!;
+        if (v.validity !== null && v.validity[at] === 0) {
+          let vj = validity[j];
+          if (vj === null || vj === undefined) validity[j] = vj = new Uint8Array(n).fill(1);
+          vj[k] = 0;
+        } else {
+          data[j]![k] = (v.data as unknown[])[at];
+        }
+      }
+    }
+    const out = new Array<ColumnVector>(m);
+    for (let j = 0; j < m; j++) out[j] = { data: data[j] as unknown as VectorData, validity: validity[j]! };
+    return { length: n, columns: out };
+  }
+
+  /** The pooled column chunks of a row group (not pinned: use before yielding), or undefined if one is not in the pool. */
+  private pooledChunk(seg: Segment, rg: number, cols: readonly StoredColumn[]): ColumnVector[] | undefined {
+    const out = new Array<ColumnVector>(cols.length);
+    for (let k = 0; k < cols.length; k++) {
+      const c = cols[k]!;
+      const sc = seg.meta.columns.find((x) => x.id === c.id);
+      if (sc === undefined || sc.type !== c.type) return undefined;
+      const v = this.pool.peek(this.poolKey(seg, rg, c.id)) as ColumnVector | undefined;
+      if (v === undefined) return undefined;
+      out[k] = v;
+    }
+    return out;
+  }
+
   private async fetchRows(tableId: TableId, rowIds: Float64Array, columns: readonly number[]): Promise<ColumnBatch> {
     const t = this.table(tableId);
     const cols = columns.map((i) => t.spec.columns[i]!);
@@ -729,12 +874,13 @@ export class QuiverStore implements Store {
       const loc = t.locate(rowIds[k]!);
       if (loc === undefined) continue;
       if (loc.where === 'delta') {
-        cols.forEach((c, j) => {
-          const cc = loc.chunk.cols.get(c.id);
-          if (cc === undefined) return;
+        for (let j = 0; j < cols.length; j++) {
+          const col = cols[j]!;
+          const native = loc.chunk.cols.get(col.id);
+          const cc = native !== undefined && native.type === col.type ? native : await this.deltaColumn(t.spec, loc.chunk, loc.chunk.length, col);
           (out[j]!.data as unknown[])[k] = (cc.data as unknown[])[loc.i];
           outValid[j]![k] = cc.validity === null ? 1 : cc.validity[loc.i]!;
-        });
+        }
       } else {
         const rg = rowGroupOf(loc.seg, loc.off);
         const key = `${loc.seg.meta.id}:${rg}`;
@@ -745,7 +891,7 @@ export class QuiverStore implements Store {
       }
     }
     for (const e of bySegRg.values()) {
-      const chunk = await this.readChunk(e.seg, e.rg, cols);
+      const chunk = await this.readChunk(e.seg, e.rg, cols, t.spec);
       try {
         cols.forEach((_c, j) => {
           const v = chunk.vectors[j]!;
@@ -798,7 +944,15 @@ export class QuiverStore implements Store {
 
   private async doCheckpoint(): Promise<void> {
     if (this.closed) return;
-    const cut = await this.withCut(() => this.captureCut());
+    let cut: ReturnType<QuiverStore['captureCut']> | 'retry';
+    // delta rows written before an ALTER COLUMN TYPE are converted (async) before the cut, which
+    // is synchronous; an ALTER committed meanwhile makes the cut ask again
+    for (let attempt = 0; ; attempt++) {
+      await this.prepareDeltaConversions();
+      cut = await this.withCut(() => (this.deltaConversionsReady() ? this.captureCut() : 'retry' as const));
+      if (cut !== 'retry') break;
+      invariant(attempt < 100, 'checkpoint: delta conversions never ready');
+    }
     if (cut === undefined) return;
     // encode (zone maps + Parquet) and write the new segments; commits run meanwhile
     const metas = new Map<CutWrite, Segment['meta']>();
@@ -812,7 +966,10 @@ export class QuiverStore implements Store {
       await this.ensureDir(`data/${w.table.id}`);
       await this.env.writeFileDurable(this.p(meta.file), bytes);
     }
+    // checkpoint participants (the engine's index files) flush; the manifest records their state
+    if (cut.hookFlush !== undefined) (cut.manifest as Manifest & { hook?: unknown }).hook = await cut.hookFlush();
     await this.writeManifest(cut.manifest);
+    const hookDone = cut.hookFlush !== undefined ? this.checkpointHook?.committed() : undefined;
     // switch memory
     for (const w of cut.writes) {
       const t = this.tables.get(w.table.id);
@@ -834,16 +991,18 @@ export class QuiverStore implements Store {
       if (t.delta.chunks.some((c) => c.ins.subarray(0, c.length).includes(ABORTED))) t.delta.rebuild((c, i) => c.ins[i] !== ABORTED);
     }
     this.manifest = cut.manifest;
+    this.resyncDeltaBytes();
     this.lastCutLsn = cut.manifest.walStartLsn;
     this.checkpoints++;
     this.wal.requestRotate();
     await this.wal.trim(cut.manifest.walStartLsn);
     await this.removeUnreferenced(false);
+    await hookDone;
   }
 
   /** Synchronous: what the checkpoint will write (data copied out of the delta), or undefined when nothing changed. */
-  private captureCut(): { manifest: Manifest; writes: CutWrite[] } | undefined {
-    if (this.wal.appendedLsn === this.lastCutLsn) return undefined;
+  private captureCut(): { manifest: Manifest; writes: CutWrite[]; hookFlush?: () => Promise<unknown> } | undefined {
+    if (this.wal.appendedLsn === this.lastCutLsn && this.checkpointHook?.dirty() !== true) return undefined;
     const writes: CutWrite[] = [];
     const m: Manifest = {
       version: 1,
@@ -858,7 +1017,7 @@ export class QuiverStore implements Store {
     for (const t of this.tables.values()) {
       if (t.createdBy !== undefined) continue;
       const spec = t.committedSpec;
-      const mt: ManifestTable = { spec, nextRowId: t.nextRowId, segments: t.segments.map((s) => manifestSegment(s)) };
+      const mt: ManifestTable = { spec, nextRowId: t.nextRowId, segments: t.segments.map((s) => manifestSegment(s)), ...(t.lastCompaction !== undefined ? { lastCompaction: t.lastCompaction } : {}) };
       // committed delta rows move to a new segment
       const masks = new Map<DeltaChunk, Uint8Array>();
       let n = 0;
@@ -887,9 +1046,9 @@ export class QuiverStore implements Store {
           }
           if (k === 0) continue;
           spec.columns.forEach((col, j) => {
-            const cc = c.cols.get(col.id);
+            const cc = this.deltaColumnSync(c, col);
             const dst = vectors[j]!;
-            if (cc === undefined || cc.type !== col.type) return; // stays NULL
+            if (cc === undefined) return; // stays NULL (or its missing value)
             const g = gatherVector({ data: cc.data, validity: cc.validity }, col.type, sel, k);
             copyInto(dst, o, g, k);
           });
@@ -899,7 +1058,8 @@ export class QuiverStore implements Store {
       }
       m.tables.push(mt);
     }
-    return { manifest: m, writes };
+    const hookFlush = this.checkpointHook?.capture();
+    return { manifest: m, writes, ...(hookFlush !== undefined ? { hookFlush } : {}) };
   }
 
   /** Zone maps + Parquet bytes of `n` rows (row ids ascending) as segment `id`. */
@@ -980,88 +1140,109 @@ export class QuiverStore implements Store {
    * order, minus the versions whose delete committed before the GC horizon (no snapshot can see
    * them). Row ids of kept rows do not change. The new manifest is the current one with those
    * segments replaced (same WAL start: deletes replayed on dropped rows are no-ops).
+   * `only` set (OPTIMIZE table): the table's last-compaction time is set even with nothing to do.
    */
   private async doCompact(only?: TableId): Promise<void> {
     if (this.closed) return;
-    const m = this.manifest;
-    const plans: { t: TableState; old: Segment[]; meta: Segment['meta'] | undefined; bytes: Uint8Array | undefined; keep: { seg: Segment; off: number }[] }[] = [];
-    let nextSeg = this.segmentSeq;
+    const plans: RewritePlan[] = [];
     for (const t of this.tables.values()) {
       if (only !== undefined && t.id !== only) continue;
-      const mt = m.tables.find((x) => x.spec.id === t.id);
-      if (mt === undefined || t.createdBy !== undefined) continue;
-      const inManifest = new Set(mt.segments.map((x) => x.id));
-      const segs = t.segments.filter((x) => inManifest.has(x.meta.id));
+      const segs = this.manifestSegmentsOf(t);
+      if (segs === undefined) continue;
       const small = segs.filter((x) => x.rows < this.tuning.smallSegmentRows);
       const heavy = segs.filter((x) => this.deleteHeavy(x));
       const chosen = [...new Set([...(small.length >= 2 ? small : []), ...heavy])];
-      if (chosen.length === 0) continue;
-      // rows kept: not deleted by a commit older than the horizon
-      const keep: { seg: Segment; off: number; id: number }[] = [];
-      const ids = new Float64Array(Math.max(...chosen.map((x) => x.rows)));
-      for (const seg of chosen) {
-        seg.rowIds(0, seg.rows, ids, 0);
-        for (let off = 0; off < seg.rows; off++) {
-          const d = seg.delAt(off);
-          if (d < TXN_ID_START && d < this.gcHorizon) continue;
-          keep.push({ seg, off, id: ids[off]! });
-        }
+      if (chosen.length === 0) {
+        if (only !== undefined) { t.lastCompaction = Date.now(); t.compactionCount++; }
+        continue;
       }
-      keep.sort((a, b) => a.id - b.id);
-      const spec = t.committedSpec;
-      const n = keep.length;
-      if (n === 0) { plans.push({ t, old: chosen, meta: undefined, bytes: undefined, keep: [] }); continue; }
-      const vectors: ColumnVector[] = spec.columns.map((c) => absentVector(c, n));
-      // gather column values segment by segment, row group by row group
-      const bySeg = new Map<Segment, { off: number; at: number }[]>();
-      keep.forEach((k, at) => {
-        let l = bySeg.get(k.seg);
-        if (l === undefined) { l = []; bySeg.set(k.seg, l); }
-        l.push({ off: k.off, at });
-      });
-      for (const [seg, list] of bySeg) {
-        list.sort((a, b) => a.off - b.off);
-        let q = 0;
-        for (let rg = 0; rg < seg.meta.rowGroups.length && q < list.length; rg++) {
-          const g = seg.meta.rowGroups[rg]!;
-          if (list[q]!.off >= g.offset + g.rows) continue;
-          await yieldToEventLoop(); // background work: let foreground I/O callbacks run
-          const chunk = await this.readChunk(seg, rg, spec.columns);
-          try {
-            for (; q < list.length && list[q]!.off < g.offset + g.rows; q++) {
-              const { off, at } = list[q]!;
-              spec.columns.forEach((_c, j) => {
-                const v = chunk.vectors[j]!;
-                const o = off - g.offset;
-                (vectors[j]!.data as unknown[])[at] = (v.data as unknown[])[o];
-                vectors[j]!.validity![at] = v.validity === null ? 1 : v.validity[o]!;
-              });
-            }
-          } finally {
-            chunk.release();
-          }
-        }
-      }
-      const id = nextSeg++;
-      this.segmentSeq = nextSeg;
-      const rowIds = Float64Array.from(keep, (k) => k.id);
-      await yieldToEventLoop();
-      const { meta, bytes } = await this.buildSegment(t.id, id, spec, vectors, n, rowIds);
-      plans.push({ t, old: chosen, meta, bytes, keep });
+      plans.push(await this.planRewrite(t, chosen));
     }
     if (plans.length === 0) return;
+    await this.applyRewrite(plans, true);
+    this.compactions++;
+  }
+
+  /** Segments of `t` that the current manifest holds (undefined: the table is not in it yet). */
+  private manifestSegmentsOf(t: TableState): Segment[] | undefined {
+    const mt = this.manifest.tables.find((x) => x.spec.id === t.id);
+    if (mt === undefined || t.createdBy !== undefined) return undefined;
+    const inManifest = new Set(mt.segments.map((x) => x.id));
+    return t.segments.filter((x) => inManifest.has(x.meta.id));
+  }
+
+  /**
+   * Read the rows of `chosen` (all of `t`'s committed columns, converted ones computed) that some
+   * snapshot may still see, and encode them as one new segment (not yet written).
+   */
+  private async planRewrite(t: TableState, chosen: Segment[]): Promise<RewritePlan> {
+    // rows kept: not deleted by a commit older than the horizon
+    const keep: { seg: Segment; off: number; id: number }[] = [];
+    const ids = new Float64Array(Math.max(...chosen.map((x) => x.rows)));
+    for (const seg of chosen) {
+      seg.rowIds(0, seg.rows, ids, 0);
+      for (let off = 0; off < seg.rows; off++) {
+        const d = seg.delAt(off);
+        if (d < TXN_ID_START && d < this.gcHorizon) continue;
+        keep.push({ seg, off, id: ids[off]! });
+      }
+    }
+    keep.sort((a, b) => a.id - b.id);
+    const spec = t.committedSpec;
+    const n = keep.length;
+    if (n === 0) return { t, old: chosen, meta: undefined, bytes: undefined, keep: [] };
+    const vectors: ColumnVector[] = spec.columns.map((c) => absentVector(c, n));
+    // gather column values segment by segment, row group by row group
+    const bySeg = new Map<Segment, { off: number; at: number }[]>();
+    keep.forEach((k, at) => {
+      let l = bySeg.get(k.seg);
+      if (l === undefined) { l = []; bySeg.set(k.seg, l); }
+      l.push({ off: k.off, at });
+    });
+    for (const [seg, list] of bySeg) {
+      list.sort((a, b) => a.off - b.off);
+      let q = 0;
+      for (let rg = 0; rg < seg.meta.rowGroups.length && q < list.length; rg++) {
+        const g = seg.meta.rowGroups[rg]!;
+        if (list[q]!.off >= g.offset + g.rows) continue;
+        await yieldToEventLoop(); // background work: let foreground I/O callbacks run
+        const chunk = await this.readChunk(seg, rg, spec.columns, spec);
+        try {
+          for (; q < list.length && list[q]!.off < g.offset + g.rows; q++) {
+            const { off, at } = list[q]!;
+            spec.columns.forEach((_c, j) => {
+              const v = chunk.vectors[j]!;
+              const o = off - g.offset;
+              (vectors[j]!.data as unknown[])[at] = (v.data as unknown[])[o];
+              vectors[j]!.validity![at] = v.validity === null ? 1 : v.validity[o]!;
+            });
+          }
+        } finally {
+          chunk.release();
+        }
+      }
+    }
+    const id = this.segmentSeq++;
+    const rowIds = Float64Array.from(keep, (k) => k.id);
+    await yieldToEventLoop();
+    const { meta, bytes } = await this.buildSegment(t.id, id, spec, vectors, n, rowIds);
+    return { t, old: chosen, meta, bytes, keep };
+  }
+
+  /**
+   * The segment-replace path shared by compaction and the ALTER COLUMN TYPE rewrite: write the
+   * new segments, a manifest with the old ones replaced (stamps as of now), then switch memory.
+   */
+  private async applyRewrite(plans: RewritePlan[], compaction: boolean): Promise<void> {
+    const m = this.manifest;
+    const nextSeg = this.segmentSeq;
     for (const pl of plans) {
       if (pl.meta === undefined) continue;
       await this.ensureDir(`data/${pl.t.id}`);
       await this.env.writeFileDurable(this.p(pl.meta.file), pl.bytes!);
     }
-    // new manifest = current one with the compacted segments replaced (stamps as of now)
     const newSegs = new Map<TableState, Segment | undefined>();
-    for (const pl of plans) {
-      if (pl.meta === undefined) { newSegs.set(pl.t, undefined); continue; }
-      const seg = new Segment(pl.meta);
-      newSegs.set(pl.t, seg);
-    }
+    for (const pl of plans) newSegs.set(pl.t, pl.meta === undefined ? undefined : new Segment(pl.meta));
     const fillStamps = (): void => {
       for (const pl of plans) {
         const seg = newSegs.get(pl.t);
@@ -1075,6 +1256,7 @@ export class QuiverStore implements Store {
       }
     };
     fillStamps();
+    const now = Date.now();
     const nm: Manifest = { ...m, seq: ++this.manifestSeq, nextSegmentId: nextSeg, tables: m.tables.map((mt) => {
       const pl = plans.find((x) => x.t.id === mt.spec.id);
       if (pl === undefined) return mt;
@@ -1082,7 +1264,8 @@ export class QuiverStore implements Store {
       const segs = mt.segments.filter((x) => !gone.has(x.id));
       const seg = newSegs.get(pl.t);
       if (seg !== undefined) segs.push(manifestSegment(seg));
-      return { ...mt, segments: segs };
+      const last = compaction ? now : pl.t.lastCompaction;
+      return { ...mt, segments: segs, ...(last !== undefined ? { lastCompaction: last } : {}) };
     }) };
     await this.writeManifest(nm);
     // switch memory: stamps again (deletes may have happened while we wrote)
@@ -1092,11 +1275,172 @@ export class QuiverStore implements Store {
       const gone = new Set(pl.old);
       const seg = newSegs.get(pl.t);
       pl.t.setSegments([...pl.t.segments.filter((x) => !gone.has(x)), ...(seg === undefined ? [] : [seg])]);
+      if (compaction) { pl.t.lastCompaction = now; pl.t.compactionCount++; }
       for (const o of pl.old) this.pool.dropPrefix(`s${o.meta.id}:`);
     }
     this.manifest = nm;
-    this.compactions++;
     await this.removeUnreferenced(false);
+  }
+
+  // ---------------------------------------------------------------- memory of the delta
+
+  /** Count an inserted batch's bytes in the delta's reservation (checkpoint trigger: `deltaOverShare`). */
+  private reserveDelta(batch: ColumnBatch): void {
+    let b = batch.length * 24; // row id + stamps
+    for (const v of batch.columns) b += vectorBytes(v, batch.length);
+    this.deltaBytes += b;
+    this.pool.setReserved(this.deltaBytes);
+  }
+
+  /** Recount the delta's bytes (after a checkpoint moved rows out, after recovery). */
+  private resyncDeltaBytes(): void {
+    let b = 0;
+    for (const t of this.tables.values()) {
+      for (const c of t.delta.chunks) {
+        b += c.length * 24;
+        for (const col of c.cols.values()) b += vectorBytes({ data: col.data, validity: col.validity }, c.length);
+      }
+    }
+    this.deltaBytes = b;
+    this.pool.setReserved(b);
+  }
+
+  /**
+   * The delta holds more than its share of the memory budget: time for a checkpoint (as WAL size
+   * is). (Uncommitted rows cannot move: a transaction larger than the budget stays in memory.)
+   */
+  private deltaOverShare(factor = 1): boolean {
+    return this.deltaBytes > this.pool.limitBytes * Math.min(1, this.tuning.deltaShare * factor);
+  }
+
+  // ---------------------------------------------------------------- ALTER COLUMN TYPE: convert on read, rewrite in the background
+
+  setColumnConverter(f: ColumnConverter): void { this.converter = f; }
+
+  private convId(c: ColumnConversion): number {
+    let id = this.convIds.get(c);
+    if (id === undefined) { id = this.nextConvId++; this.convIds.set(c, id); }
+    return id;
+  }
+
+  /** The columns a conversion reads (visible or hidden in `spec`, else as the segment stored them). */
+  private sourcesOf(spec: StoredTableSpec, col: StoredColumn, seg: Segment | undefined): StoredColumn[] {
+    return col.convert!.from.map((id) => {
+      const c = spec.columns.find((x) => x.id === id) ?? spec.hidden?.find((x) => x.id === id) ?? seg?.meta.columns.find((x) => x.id === id);
+      if (c === undefined) throw new InternalError(`table ${spec.id}: conversion of column ${col.id} reads unknown column ${id}`);
+      return c;
+    });
+  }
+
+  private convertColumn(spec: StoredTableSpec, col: StoredColumn, inputs: readonly ColumnVector[], n: number): Promise<ColumnVector> {
+    if (this.converter === undefined) throw new InternalError(`table ${spec.id}: column ${col.id} is converted on read but no converter is set`);
+    return this.converter(spec.id, col, inputs, n);
+  }
+
+  /** Column `col` of the first `n` rows of delta chunk `c`: native, converted (cached per chunk) or absent. */
+  private async deltaColumn(spec: StoredTableSpec, c: DeltaChunk, n: number, col: StoredColumn): Promise<ColumnVector> {
+    const cc = c.cols.get(col.id);
+    if (cc !== undefined && cc.type === col.type) return { data: cc.data, validity: cc.validity };
+    if (col.convert === undefined) return absentVector(col, n);
+    const id = this.convId(col.convert);
+    let m = this.deltaConv.get(c);
+    if (m === undefined) { m = new Map(); this.deltaConv.set(c, m); }
+    const hit = m.get(id);
+    if (hit !== undefined && hit.n >= n) return hit.v;
+    const inputs: ColumnVector[] = [];
+    for (const s of this.sourcesOf(spec, col, undefined)) inputs.push(await this.deltaColumn(spec, c, n, s));
+    const v = await this.convertColumn(spec, col, inputs, n);
+    m.set(id, { n, v });
+    return v;
+  }
+
+  /** As `deltaColumn` for the whole chunk, synchronously: undefined = absent (NULL / missing) or not converted yet. */
+  private deltaColumnSync(c: DeltaChunk, col: StoredColumn): ColumnVector | undefined {
+    const cc = c.cols.get(col.id);
+    if (cc !== undefined && cc.type === col.type) return { data: cc.data, validity: cc.validity };
+    if (col.convert === undefined) return undefined;
+    const hit = this.deltaConv.get(c)?.get(this.convId(col.convert));
+    return hit !== undefined && hit.n >= c.length ? hit.v : undefined;
+  }
+
+  private convertedColumns(spec: StoredTableSpec): StoredColumn[] {
+    return spec.columns.filter((c) => c.convert !== undefined);
+  }
+
+  /** Delta chunks of `t` holding rows stored before one of `conv`'s type changes. */
+  private oldChunks(t: TableState, conv: readonly StoredColumn[]): DeltaChunk[] {
+    return t.delta.chunks.filter((c) => c.length > 0 && conv.some((col) => c.cols.get(col.id)?.type !== col.type));
+  }
+
+  /** Convert (and cache) the committed converted columns of every old delta chunk: the checkpoint cut needs them synchronously. */
+  private async prepareDeltaConversions(): Promise<void> {
+    for (const t of [...this.tables.values()]) {
+      if (t.createdBy !== undefined) continue;
+      const spec = t.committedSpec;
+      const conv = this.convertedColumns(spec);
+      if (conv.length === 0) continue;
+      for (const c of this.oldChunks(t, conv)) for (const col of conv) await this.deltaColumn(spec, c, c.length, col);
+    }
+  }
+
+  private deltaConversionsReady(): boolean {
+    for (const t of this.tables.values()) {
+      if (t.createdBy !== undefined) continue;
+      const conv = this.convertedColumns(t.committedSpec);
+      if (conv.length === 0) continue;
+      for (const c of this.oldChunks(t, conv)) for (const col of conv) if (this.deltaColumnSync(c, col) === undefined) return false;
+    }
+    return true;
+  }
+
+  /** Segments of `t` still read through a conversion of its committed spec. */
+  private segmentsToRewrite(t: TableState): Segment[] {
+    const conv = this.convertedColumns(t.committedSpec);
+    if (conv.length === 0) return [];
+    return t.segments.filter((s) => conv.some((col) => !s.meta.columns.some((x) => x.id === col.id && x.type === col.type)));
+  }
+
+  hasPendingRewrite(): boolean {
+    for (const t of this.tables.values()) if (t.createdBy === undefined && this.convertedColumns(t.committedSpec).length > 0) return true;
+    return false;
+  }
+
+  rewriteStep(): Promise<boolean> {
+    return this.exclusive(() => this.doRewriteStep());
+  }
+
+  /**
+   * One step of the background rewrite of ALTER COLUMN TYPE: rewrite one segment that predates a
+   * committed type change (its rows converted, through compaction's segment-replace path); when
+   * none is left, checkpoint the delta rows that predate it; when those are gone too, drop the
+   * conversions from the spec (in memory; the next manifest records it — a replayed ALTER record
+   * brings back a conversion nothing reads, dropped again by the next step). True when it did
+   * work and more remains: a caller looping on it never spins on work it cannot do yet.
+   */
+  private async doRewriteStep(): Promise<boolean> {
+    if (this.closed) return false;
+    let progressed = false;
+    for (const t of [...this.tables.values()]) {
+      if (t.createdBy !== undefined || this.tables.get(t.id) !== t) continue;
+      if (this.convertedColumns(t.committedSpec).length === 0) continue;
+      const inManifest = new Set(this.manifestSegmentsOf(t) ?? []);
+      const seg = this.segmentsToRewrite(t).find((x) => inManifest.has(x));
+      if (seg !== undefined) {
+        await this.applyRewrite([await this.planRewrite(t, [seg])], false);
+        this.rewrites++;
+        return true;
+      }
+      if (this.oldChunks(t, this.convertedColumns(t.committedSpec)).length > 0) await this.doCheckpoint();
+      // still read through a conversion (rows a checkpoint could not move yet) or an uncommitted
+      // ALTER of the table: the next background tick tries again
+      if (this.segmentsToRewrite(t).length > 0 || this.oldChunks(t, this.convertedColumns(t.committedSpec)).length > 0) continue;
+      if (t.spec !== t.committedSpec) continue;
+      const plain: StoredTableSpec = { id: t.committedSpec.id, columns: t.committedSpec.columns.map(({ convert: _c, ...rest }) => rest) };
+      t.committedSpec = plain;
+      t.setSpec(plain);
+      progressed = true;
+    }
+    return progressed && this.hasPendingRewrite();
   }
 
   /** Does `seg` have at least `deleteHeavyFraction` rows that compaction can drop now? */
@@ -1138,6 +1482,7 @@ export class QuiverStore implements Store {
       walBytes: this.wal.bytes,
       walSyncs: this.wal.syncs,
       checkpoints: this.checkpoints,
+      deltaBytes: this.deltaBytes,
       compactions: this.compactions,
       bufferPool: this.pool.stats(),
       tables: [...this.tables.values()].map((t) => ({
@@ -1147,6 +1492,11 @@ export class QuiverStore implements Store {
         deltaRows: t.delta.rows,
         deletedRows: t.segments.reduce((n, s) => n + s.deleted, 0),
         bytes: t.segments.reduce((n, s) => n + s.meta.bytes, 0),
+        ...(t.lastCompaction !== undefined ? { lastCompaction: t.lastCompaction } : {}),
+        compactionCount: t.compactionCount,
+        pendingRewrites: this.segmentsToRewrite(t).length,
+        rowGroupsScanned: t.rowGroupsScanned,
+        rowGroupsSkipped: t.rowGroupsSkipped,
       })),
     };
   }
@@ -1157,6 +1507,23 @@ export class QuiverStore implements Store {
    */
   get bufferPool(): BufferPool<unknown> { return this.pool; }
 
+  private checkpointHook: CheckpointHook | undefined;
+
+  /** Register the participant of every checkpoint (the engine's persisted indexes). */
+  setCheckpointHook(hook: CheckpointHook | undefined): void { this.checkpointHook = hook; }
+
+  /** What the checkpoint hook recorded in the current manifest (at open: the recovered one's), if anything. */
+  get checkpointRecord(): unknown { return (this.manifest as Manifest & { hook?: unknown }).hook; }
+
+  /** Row ids in a table's in-memory delta; right after open: exactly the rows the WAL replay put back. */
+  deltaRowIds(tableId: TableId): Float64Array {
+    const t = this.table(tableId);
+    const out = new Float64Array(t.delta.chunks.reduce((a, c) => a + c.length, 0));
+    let n = 0;
+    for (const c of t.delta.chunks) for (let i = 0; i < c.length; i++) out[n++] = c.rowIds[i]!;
+    return out;
+  }
+
   checkInvariants(): void {
     for (const t of this.tables.values()) t.checkInvariants();
     this.pool.checkInvariants();
@@ -1165,7 +1532,7 @@ export class QuiverStore implements Store {
   async close(): Promise<void> {
     if (this.closed) return;
     // a clean close leaves an empty WAL tail, so the next open replays nothing
-    if (!this.wal.isFailed && this.txns.size === 0 && this.wal.appendedLsn !== this.lastCutLsn) {
+    if (!this.wal.isFailed && this.txns.size === 0 && (this.wal.appendedLsn !== this.lastCutLsn || this.checkpointHook?.dirty() === true)) {
       try { await this.checkpoint(); } catch { /* the WAL still holds everything */ }
     }
     await this.maintenance;
@@ -1190,6 +1557,60 @@ export class QuiverStore implements Store {
   }
 }
 
+interface RewritePlan {
+  readonly t: TableState;
+  readonly old: Segment[];
+  readonly meta: Segment['meta'] | undefined;
+  readonly bytes: Uint8Array | undefined;
+  readonly keep: { seg: Segment; off: number }[];
+}
+
+/**
+ * The spec an ALTER installs: `next` (built by the engine from its catalog) plus the conversions
+ * of `prev` that still apply (a column keeping its id keeps its conversion) and, as `hidden`, the
+ * retired columns those conversions read (transitively).
+ */
+export function mergeConversions(prev: StoredTableSpec, next: StoredTableSpec): StoredTableSpec {
+  const prevById = new Map<number, StoredColumn>();
+  for (const c of [...(prev.hidden ?? []), ...prev.columns]) prevById.set(c.id, c);
+  const columns = next.columns.map((c) => {
+    if (c.convert !== undefined) return c;
+    const p = prevById.get(c.id);
+    return p?.convert !== undefined && p.type === c.type ? { ...c, convert: p.convert } : c;
+  });
+  const visible = new Set(columns.map((c) => c.id));
+  const pool = new Map(prevById);
+  for (const c of next.hidden ?? []) pool.set(c.id, c);
+  const hidden: StoredColumn[] = [];
+  const seen = new Set<number>();
+  const queue = columns.flatMap((c) => c.convert?.from ?? []);
+  while (queue.length > 0) {
+    const id = queue.pop()!;
+    if (seen.has(id) || visible.has(id)) continue;
+    seen.add(id);
+    const c = pool.get(id);
+    if (c === undefined) continue;
+    hidden.push(c);
+    if (c.convert !== undefined) queue.push(...c.convert.from);
+  }
+  return hidden.length > 0 ? { id: next.id, columns, hidden } : { id: next.id, columns };
+}
+
+/**
+ * A participant of every checkpoint (the engine's index files): `capture` runs synchronously at
+ * the cut and returns the flush the checkpoint awaits before writing the manifest; the manifest
+ * records the flush's (JSON-safe) result, read back with `checkpointRecord`; `dirty` asks for a
+ * checkpoint (explicit, or at close) when the WAL did not grow. `committed` is called
+ * synchronously right after the manifest switch (its promise must not reject). A failed checkpoint
+ * never calls `committed` for its capture.
+ */
+export interface CheckpointHook {
+  capture(): () => Promise<unknown>;
+  committed(): Promise<void>;
+  /** Something to record although the WAL did not grow (a checkpoint then runs anyway). */
+  dirty(): boolean;
+}
+
 interface CutWrite {
   readonly table: TableState;
   readonly id: number;
@@ -1201,6 +1622,17 @@ interface CutWrite {
   readonly mt: ManifestTable;
   readonly ins: Float64Array;
   readonly masks: Map<DeltaChunk, Uint8Array>;
+}
+
+/** The row ids of several delete writes, in order, as one array. */
+function concatIds(parts: readonly Float64Array[]): Float64Array {
+  if (parts.length === 1) return parts[0]!;
+  let n = 0;
+  for (const p of parts) n += p.length;
+  const out = new Float64Array(n);
+  let o = 0;
+  for (const p of parts) { out.set(p, o); o += p.length; }
+  return out;
 }
 
 function yieldToEventLoop(): Promise<void> {

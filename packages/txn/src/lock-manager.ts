@@ -40,7 +40,9 @@
  *  3. Each transaction's acquisition log is exactly the multiset of its holds (counts included).
  *  4. The wait-for graph equals the edges recomputed from the queues, and is acyclic between
  *     calls (every new edge is searched for a cycle before the call returns).
- *  5. Objects with neither holders nor waiters are dropped (the map stays small).
+ *  5. Objects with neither holders nor waiters are dropped (the map stays small), except table
+ *     objects while the map holds at most MAX_OBJECTS_KEEPING_TABLES objects (each statement locks
+ *     its tables again: kept, they cost no allocation).
  *
  * Concurrency: single JS thread. Every method is synchronous and leaves the invariants true
  * before it returns; `acquire` returns a promise that settles later (grant, timeout, signal,
@@ -53,6 +55,9 @@ import { DbError, DeadlockDetected, SqlState, invariant } from '@quiverdb/common
 import { conflictMaskOf, conflictsWithMask, MODE_COUNT, modeBit, modesConflict, type LockMode } from './lock-mode.js';
 import { assertModeFitsTarget, describeTarget, lockKey, type LockTarget } from './lock-target.js';
 import { WaitForGraph } from './wait-for-graph.js';
+
+/** Empty table lock objects stay in the map (for the next lock) while it holds at most this many objects. */
+const MAX_OBJECTS_KEEPING_TABLES = 1024;
 
 export type DeadlockPrevention = 'detect' | 'wait-die' | 'wound-wait' | 'no-wait';
 
@@ -239,17 +244,20 @@ export class LockManager {
   releaseAll(txn: TxnId): void {
     const tl = this.#txns.get(txn);
     if (tl) {
-      for (const w of [...tl.waits]) {
-        this.#dropWaiter(w, new DbError(SqlState.QueryCanceled, 'lock wait canceled: transaction ended'));
+      if (tl.waits.size > 0) {
+        for (const w of [...tl.waits]) {
+          this.#dropWaiter(w, new DbError(SqlState.QueryCanceled, 'lock wait canceled: transaction ended'));
+        }
       }
-      const touched = new Set<LockObject>();
+      // each object once: after its holder entry is deleted, later log entries of it find none
+      const touched: LockObject[] = [];
       for (const e of tl.log) {
         const obj = this.#objects.get(e.key);
         const h = obj?.holders.get(txn);
         if (obj && h) {
           for (let i = 0; i < MODE_COUNT; i++) if ((h.mask >> i) & 1) obj.heldCounts[i]!--;
           obj.holders.delete(txn);
-          touched.add(obj);
+          touched.push(obj);
         }
       }
       tl.log.length = 0;
@@ -326,7 +334,7 @@ export class LockManager {
     const holdCounts = new Map<TxnId, Map<string, number>>();
     for (const [key, obj] of this.#objects) {
       invariant(obj.key === key, 'lock object key mismatch');
-      invariant(obj.holders.size > 0 || obj.queue.length > 0, `empty lock object ${key} kept`);
+      invariant(obj.holders.size > 0 || obj.queue.length > 0 || obj.target.kind === 'table', `empty lock object ${key} kept`);
       const holders = [...obj.holders];
       for (const [txn, h] of holders) {
         invariant(h.counts.size > 0, 'holder without modes');
@@ -376,6 +384,7 @@ export class LockManager {
       invariant(expected.size === actual.size && [...expected].every((b) => actual.has(b)), () => `txn ${txn}: wait-for edges out of date`);
     }
     for (const [w] of this.#graph.edges()) invariant(this.#txns.has(w), 'graph edge from a txn without lock state');
+
     invariant(this.#graph.findAnyCycle() === undefined, 'a wait-for cycle survived the call that closed it');
   }
 
@@ -572,6 +581,7 @@ export class LockManager {
 
   /** Grant loop (invariant 2), then refresh edges of everything still waiting on `obj`. */
   #wake(obj: LockObject): void {
+    if (obj.queue.length === 0) { this.#dropIfEmpty(obj); return; } // nothing to grant, no edges
     const still: Waiter[] = [];
     const granted: Waiter[] = [];
     const stillCounts = new Int32Array(MODE_COUNT);
@@ -685,7 +695,12 @@ export class LockManager {
   }
 
   #dropIfEmpty(obj: LockObject): void {
-    if (obj.holders.size === 0 && obj.queue.length === 0 && this.#objects.get(obj.key) === obj) this.#objects.delete(obj.key);
+    if (obj.holders.size === 0 && obj.queue.length === 0 && this.#objects.get(obj.key) === obj) {
+      // table objects are locked again and again (every statement's ACCESS SHARE): kept, empty,
+      // while the map is small (no allocation per statement)
+      if (obj.target.kind === 'table' && this.#objects.size <= MAX_OBJECTS_KEEPING_TABLES) return;
+      this.#objects.delete(obj.key);
+    }
   }
 }
 

@@ -26,7 +26,8 @@
  * Invariants (checked by `checkInvariants()`):
  *  1. Ids are >= TXN_ID_START and increase; timestamps are < TXN_ID_START and increase.
  *  2. Every open or committing transaction is in `#open` and holds EXCLUSIVE on its own id lock;
- *     finished ones are in neither.
+ *     finished ones are in neither. Virtual transactions (read-only statements, `beginVirtual`)
+ *     are in `#virtual` only, hold no id lock, are never serializable and never commit with a ts.
  *  3. The pending set is exactly the commitTs of transactions in state committing.
  *  4. A repeatable read / serializable snapshot never changes once taken; every snapshot's
  *     startTs <= boundary at the time it is handed out.
@@ -70,6 +71,11 @@ export class TransactionManager {
   #lastTs = 0;
   readonly #pending = new Set<number>();
   readonly #open = new Map<TxnId, Transaction>();
+  /**
+   * running virtual transactions (`beginVirtual`): only their snapshots matter (GC horizon). An
+   * array, not a map: it goes from empty to one entry and back on every statement.
+   */
+  readonly #virtual: Transaction[] = [];
   /** `whenVisible` waiters: resolve once the snapshot boundary passes their timestamp */
   #visibilityWaiters: { ts: number; resolve: () => void }[] = [];
   #defaultIsolation: IsolationLevel;
@@ -105,6 +111,34 @@ export class TransactionManager {
     invariant(ok, 'fresh transaction id already locked');
     this.stats.begun++;
     return txn;
+  }
+
+  /**
+   * A virtual transaction (PostgreSQL's virtual xid) for one read-only statement outside a
+   * transaction block: an id from the same counter (lock-manager ages stay ordered) and a
+   * snapshot, but no id lock (nobody waits for a transaction that writes nothing), no commit
+   * timestamp, no SSI tracking (so never SERIALIZABLE). It may take locks (a reader's ACCESS
+   * SHARE) and its snapshot holds back the GC horizon. It must never write. End it with
+   * `endVirtual`.
+   */
+  beginVirtual(isolation: 'read committed' | 'repeatable read'): Transaction {
+    const id = txnId(this.#nextId++);
+    const txn = new Transaction(id, isolation, true, false);
+    this.#virtual.push(txn);
+    this.stats.begun++;
+    return txn;
+  }
+
+  /** End a virtual transaction: release its locks (counted as a commit, or an abort). */
+  endVirtual(txn: Transaction, committed = true): void {
+    const i = this.#virtual.lastIndexOf(txn);
+    if (i < 0) return;
+    const last = this.#virtual.pop()!;
+    if (i < this.#virtual.length) this.#virtual[i] = last;
+    txn._setState(committed ? 'committed' : 'aborted');
+    this.locks.releaseAll(txn.id);
+    if (committed) this.stats.committed++;
+    else this.stats.aborted++;
   }
 
   /**
@@ -275,6 +309,10 @@ export class TransactionManager {
       const s = t.snapshot;
       if (s && s.startTs < h) h = s.startTs;
     }
+    for (const t of this.#virtual) {
+      const s = t.snapshot;
+      if (s && s.startTs < h) h = s.startTs;
+    }
     return timestamp(h);
   }
 
@@ -364,6 +402,10 @@ export class TransactionManager {
         committing++;
         invariant(this.#pending.has(t.commitTs!), 'committing txn ts not pending');
       }
+      if (t.snapshot) invariant(t.snapshot.startTs <= this.#lastTs + 1, 'snapshot from the future');
+    }
+    for (const t of this.#virtual) {
+      invariant(t.isOpen && !t.isSerializable && !this.#open.has(t.id), 'bad virtual txn');
       if (t.snapshot) invariant(t.snapshot.startTs <= this.#lastTs + 1, 'snapshot from the future');
     }
     invariant(committing === this.#pending.size, 'pending set differs from committing txns');

@@ -47,6 +47,7 @@ export class WaitForGraph {
 
   /** Remove all of `waiter`'s out-edges. */
   clearWaits(waiter: TxnId): void {
+    if (!this.#out.has(waiter)) return; // no out-edges (the usual case at commit): nothing to do
     this.setWaits(waiter, []);
   }
 

@@ -6,14 +6,18 @@
  *  - ADD COLUMN appends a column with a fresh id and a "missing" value old rows read (no rewrite),
  *  - DROP COLUMN removes the id from the spec (old segments keep the bytes; they are ignored),
  *  - RENAME COLUMN changes only the name,
- *  - replaceColumn (ALTER COLUMN TYPE, after the SQL stack filled a hidden column) gives the
- *    target's position and name to the new column's id.
+ *  - alterColumnType (ALTER COLUMN TYPE) gives the column a fresh id of the new type with a
+ *    conversion (the SQL stack's checked CAST / USING expression over the old ids, see
+ *    column-conversion.ts): old segments and delta rows are converted on read, the ALTER writes no
+ *    data, and storage's background rewrite (Database: `rewriteStep`) stores them converted,
+ *  - replaceColumn gives the target's position and name to another column's id.
  * Column positions in index metas, PRIMARY KEY and UNIQUE lists are remapped when positions move.
  *
  * PostgreSQL's rules kept here: dropping a column drops the indexes and constraints that use it;
  * one primary key per table (42P16); constraint names are unique per table (42710).
  */
 import { DbError, SqlState, physicalTypeOf, type SqlType, type TableId } from '@quiverdb/common';
+import { conversionOf } from './column-conversion.js';
 import type { AlterTableAction } from '@quiverdb/query';
 import type { StoredTableSpec } from '@quiverdb/storage';
 import type { Database } from '../database.js';
@@ -61,6 +65,8 @@ export async function applyAlter(db: Database, txn: EngineTransaction, table: Ta
   };
   const relationNameTaken = (name: string) => st.table(t.schema, name) || st.view(t.schema, name) || st.index(t.schema, name);
   let specChanged = false;
+  /** column id → conversion, for the storage spec of this ALTER */
+  const conversions = new Map<number, ReturnType<typeof conversionOf>>();
   const rebuild: IndexMeta[] = [];
 
   /** Remove the column at `p`: drop what uses it, shift positions above it. */
@@ -157,6 +163,24 @@ export async function applyAlter(db: Database, txn: EngineTransaction, table: Ta
       specChanged = true;
       break;
     }
+    case 'alterColumnType': {
+      const i = pos(action.name);
+      const old = t.columns[i]!;
+      const sources = action.sources.map((n) => t.columns[pos(n)]!);
+      const col: ColumnMeta = {
+        id: t.nextColumnId,
+        name: old.name,
+        type: action.type,
+        notNull: old.notNull,
+        ...(old.defaultSql !== undefined ? { defaultSql: old.defaultSql } : {}),
+      };
+      t.nextColumnId++;
+      t.columns[i] = col;
+      conversions.set(col.id, conversionOf(t.name, sources, action.usingSql, action.type));
+      for (const ix of indexes) if (ix.columns.includes(i)) rebuild.push(ix);
+      specChanged = true;
+      break;
+    }
     case 'setDefault': {
       const i = pos(action.name);
       const { defaultSql: _old, ...rest } = t.columns[i]!;
@@ -240,7 +264,11 @@ export async function applyAlter(db: Database, txn: EngineTransaction, table: Ta
   }
   put(metaKey.table(t.id), t);
   if (specChanged) {
-    db.store.alterTable(txn.id, storageSpecOf(t));
+    const spec = storageSpecOf(t);
+    db.store.alterTable(txn.id, conversions.size === 0 ? spec : { ...spec, columns: spec.columns.map((c) => {
+      const conv = conversions.get(c.id);
+      return conv === undefined ? c : { ...c, convert: conv };
+    }) });
     txn.wrote = true;
   }
   for (const ix of rebuild) {

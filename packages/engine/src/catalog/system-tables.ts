@@ -81,6 +81,8 @@ const FK_RULE: Record<string, string> = { noAction: 'NO ACTION', restrict: 'REST
 const FK_CODE: Record<string, string> = { noAction: 'a', restrict: 'r', cascade: 'c', setNull: 'n', setDefault: 'd' };
 const arr = (xs: readonly (number | string)[]): string => `{${xs.join(',')}}`;
 const micros = (iso: string | undefined): number | null => (iso ? Date.parse(iso) * 1000 : null);
+/** ms since the epoch → ISO text (as `last_analyze`), or null */
+const isoOf = (ms: number | undefined): string | null => (ms === undefined ? null : new Date(ms).toISOString());
 
 /** a sequence's data type, from its maximum (serial columns get integer sequences) */
 const seqTypeOid = (max: bigint): number => (max === 32767n ? 21 : max === 2147483647n ? 23 : 20);
@@ -349,7 +351,8 @@ const RELATIONS: Record<string, SystemRelation> = {
         const a = db.tableStats(t.id);
         const rows = BigInt(s?.rows ?? 0), dead = BigInt(s?.deletedRows ?? 0);
         return [tableOid(t), t.schema, t.name, null, null, null, null, null, null, null, rows - dead, dead,
-          a ? BigInt(Math.max(0, (s?.rows ?? 0) - a.rowCount)) : rows, null, null, micros(a?.analyzedAt), null, 0n, 0n, a ? 1n : 0n, 0n];
+          a ? BigInt(Math.max(0, (s?.rows ?? 0) - a.rowCount)) : rows, micros(isoOf(s?.lastCompaction) ?? undefined), null, micros(a?.analyzedAt), null,
+          BigInt(s?.compactionCount ?? 0), 0n, a ? 1n : 0n, 0n];
       });
     },
   },
@@ -476,28 +479,31 @@ const RELATIONS: Record<string, SystemRelation> = {
   'pg_catalog.quiver_tables': {
     schema: 'pg_catalog',
     columns: [['schema_name', txt], ['table_name', txt], ['rows', big], ['segments', big], ['delta_rows', big], ['deleted_rows', big], ['bytes', big],
-      ['last_analyze', txt], ['analyzed_rows', big]],
+      ['last_analyze', txt], ['last_compaction', txt], ['analyzed_rows', big], ['pending_rewrites', big],
+      ['row_groups_scanned', big], ['row_groups_skipped', big]],
     rows: ({ db, catalog }) => {
       const stats = new Map(db.store.stats().tables.map((t) => [t.id as number, t]));
       return userTables(catalog).map((t) => {
         const s = stats.get(t.id);
         const a = db.tableStats(t.id);
         return [t.schema, t.name, BigInt(db.store.hasTable(t.id) ? db.store.rowCount(t.id) : 0), BigInt(s?.segments ?? 0), BigInt(s?.deltaRows ?? 0), BigInt(s?.deletedRows ?? 0), BigInt(s?.bytes ?? 0),
-          a?.analyzedAt ?? null, a ? BigInt(a.rowCount) : null];
+          a?.analyzedAt ?? null, isoOf(s?.lastCompaction), a ? BigInt(a.rowCount) : null, BigInt(s?.pendingRewrites ?? 0),
+          BigInt(s?.rowGroupsScanned ?? 0), BigInt(s?.rowGroupsSkipped ?? 0)];
       });
     },
   },
   'pg_catalog.quiver_indexes': {
     schema: 'pg_catalog',
     columns: [['schema_name', txt], ['index_name', txt], ['table_name', txt], ['method', txt], ['is_unique', bool], ['is_primary', bool],
-      ['columns', txt], ['entries', big]],
+      ['columns', txt], ['entries', big], ['height', big]],
     rows: ({ db, catalog }) => [...catalog.indexes.values()].flatMap((ix) => {
       const t = catalog.tablesById.get(ix.tableId);
       if (!t) return [];
       const tree = db.indexes.has(ix) ? db.indexes.get(ix, t).tree : undefined;
-      const size = (tree as { size?: number } | undefined)?.size;
+      const { size, height } = (tree ?? {}) as { size?: number; height?: number };
       return [[ix.schema, ix.name, t.name, ix.method, ix.unique, ix.primary,
-        ix.columns.map((c, i) => t.columns[c]!.name + (ix.descending[i] ? ' DESC' : '')).join(', '), size === undefined ? null : BigInt(size)]];
+        ix.columns.map((c, i) => t.columns[c]!.name + (ix.descending[i] ? ' DESC' : '')).join(', '), size === undefined ? null : BigInt(size),
+        height === undefined ? null : BigInt(height)]];
     }),
   },
 };

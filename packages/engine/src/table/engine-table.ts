@@ -13,11 +13,13 @@
  *  - update = delete of the old version + insert of the new one.
  *
  * Locks: ACCESS SHARE for reads, ROW EXCLUSIVE for writes (PostgreSQL's implicit table locks),
- * ROW SHARE for SELECT ... FOR UPDATE / SHARE, whose rows get lock-manager row locks (the rows that
- * pass the pushed-down predicates, or the index lookup's rows: before ORDER BY / LIMIT, so possibly
- * more rows than PostgreSQL locks); NOWAIT → 55P03, SKIP LOCKED leaves rows out. Row locks are
+ * ROW SHARE for SELECT ... FOR UPDATE / SHARE, whose rows get lock-manager row locks through
+ * `lockRows`, called by the query's LockRows step (query exec/lock-rows.ts) for the rows its LIMIT
+ * takes, in order; NOWAIT → 55P03, SKIP LOCKED leaves rows out. Row locks are
  * on the row's primary (else first unique) key, so they follow the row across versions (a FOR KEY
- * SHARE survives another transaction's non-key update); tables without one lock version ids. Once a table has
+ * SHARE survives another transaction's non-key update); tables without one lock the row's version
+ * chain (the first version's id, `EngineTransaction.rowChainId`; updates of tables without a
+ * primary key record the chain), which follows the row the same way. Once a table has
  * had such row locks, its writers take FOR UPDATE / FOR NO KEY UPDATE row locks too, so they wait
  * for the lockers; other tables skip that cost.
  *
@@ -48,6 +50,9 @@ import type { KeyIndex } from './key-index.js';
 import { checkReferences, onParentKeysRemoved } from './foreign-keys.js';
 import type { RowLockMode, SsiKey, SsiKeyPart } from '@quiverdb/txn';
 
+/** Table definitions per catalog entry (entries are immutable: a catalog change makes new ones). */
+const defs = new WeakMap<TableMeta, TableDef>();
+
 export class EngineTable implements TableSource {
   readonly def: TableDef;
   readonly #db: Database;
@@ -62,7 +67,9 @@ export class EngineTable implements TableSource {
     this.#txn = txn;
     this.#meta = meta;
     this.#indexes = indexes;
-    this.def = tableDefOf(meta);
+    let def = defs.get(meta);
+    if (!def) defs.set(meta, (def = tableDefOf(meta)));
+    this.def = def;
   }
 
   stats(): TableStats {
@@ -144,10 +151,11 @@ export class EngineTable implements TableSource {
     return false;
   }
 
-  /** The row lock a read of this statement takes: SELECT ... FOR UPDATE / SHARE (or the request's). */
+  /**
+   * The row lock a scan request asks for (`ScanRequest.lockMode`). The query engine no longer sets
+   * it (its LockRows step calls `lockRows` for the rows the LIMIT takes); other callers may.
+   */
   #rowLockOf(req?: ScanRequest): { mode: RowLockMode; wait: 'wait' | 'nowait' | 'skipLocked' } | undefined {
-    const r = this.#txn.rowLock;
-    if (r) return r;
     if (req?.lockMode === undefined) return undefined;
     return { mode: ROW_MODES[req.lockMode], wait: req.lockWait ?? 'wait' };
   }
@@ -205,6 +213,8 @@ export class EngineTable implements TableSource {
     if (deleted.length === 0) return 0;
     const rows = deleted.length === rowIds.length ? batch : takeRows(batch, deleted);
     const newIds = this.#db.store.insert(this.#txn.id, this.#meta.id, rows);
+    // without a primary key, the row's identity (row locks, READ COMMITTED re-check) is its version chain
+    if (!this.#indexes.some((ix) => ix.primary)) this.#txn.noteNewVersions(this.#meta.id, deleted.map((i) => rowIds[i]!), newIds);
     this.#recordWrites(newIds, rows);
     await this.#indexRows(rows, newIds);
     if (this.#meta.foreignKeys?.length) await checkReferences(this.#db, this.#txn, this.#meta, rows, this.#lockParentRows);
@@ -213,9 +223,10 @@ export class EngineTable implements TableSource {
   }
 
   async fetch(rowIds: Float64Array, columns: readonly number[]): Promise<ColumnBatch> {
-    await this.#lockForRead(false);
+    if (!this.#tryLockForRead()) await this.#lockForRead(false);
     if (this.#ssi) this.#db.txns.ssi.recordReads(this.#txn.handle, this.#meta.id, rowIds);
-    return this.#db.store.fetch(this.#meta.id, rowIds, columns);
+    // rows in memory (delta, pooled row groups) are copied out without waiting
+    return this.#db.store.fetchCached(this.#meta.id, rowIds, columns) ?? this.#db.store.fetch(this.#meta.id, rowIds, columns);
   }
 
   async indexLookup(
@@ -224,16 +235,23 @@ export class EngineTable implements TableSource {
     high: readonly unknown[] | undefined,
     opts: { lowInclusive: boolean; highInclusive: boolean; reverse?: boolean; limit?: number },
   ): Promise<Float64Array> {
-    await this.#lockForRead(false);
+    if (!this.#tryLockForRead()) await this.#lockForRead(false);
     const ix = this.#indexes.find((i) => i.name === index);
     if (!ix) throw new DbError(SqlState.UndefinedObject, `index "${index}" does not exist`);
     const idx = this.#db.indexes.get(ix, this.#meta);
     const enc = (vals: readonly unknown[] | undefined) => {
       if (!vals) return undefined;
       const cols: ColumnVector[] = vals.map((v) => ({ data: [v], validity: v === null ? new Uint8Array(1) : null }));
-      return encodeKeyFromColumns(idx.spec.slice(0, vals.length), cols, 0);
+      return encodeKeyFromColumns(vals.length === idx.spec.length ? idx.spec : idx.spec.slice(0, vals.length), cols, 0);
     };
-    const candidates = idx.range(enc(low), enc(high), opts.lowInclusive, opts.highInclusive, opts.reverse ?? false);
+    const lowKey = enc(low);
+    let candidates: readonly number[];
+    if (low !== undefined && opts.lowInclusive && opts.highInclusive && sameValues(low, high)) {
+      // equality (one key, or a key prefix): one encoding; a whole key is a point lookup
+      candidates = low.length === idx.spec.length && !opts.reverse ? idx.lookup(lowKey!) : idx.range(lowKey, lowKey, true, true, opts.reverse ?? false);
+    } else {
+      candidates = idx.range(lowKey, enc(high), opts.lowInclusive, opts.highInclusive, opts.reverse ?? false);
+    }
     if (this.#ssi) {
       this.#db.txns.ssi.recordRead(this.#txn.handle, this.#meta.id, {
         kind: 'range',
@@ -280,6 +298,17 @@ export class EngineTable implements TableSource {
     return kept.length === rowIds.length ? rowIds : Float64Array.from(kept, (i) => rowIds[i]!);
   }
 
+  /**
+   * SELECT ... FOR UPDATE / SHARE (the query engine's LockRows step, exec/lock-rows.ts): lock the
+   * rows in order under ROW SHARE; returns the positions locked (SKIP LOCKED and READ COMMITTED
+   * re-checks leave rows out).
+   */
+  async lockRows(rowIds: Float64Array, mode: NonNullable<ScanRequest['lockMode']>, wait: 'wait' | 'nowait' | 'skipLocked'): Promise<number[]> {
+    if (rowIds.length === 0) return [];
+    await this.#lockForRead(true);
+    return this.#lockRows(rowIds, rowIds.map((_, i) => i), ROW_MODES[mode], wait);
+  }
+
   /** Is this a SERIALIZABLE transaction whose reads and writes SSI must track? */
   get #ssi(): boolean {
     return this.#txn.isolation === 'serializable' && this.#db.txns.ssi.isTracked(this.#txn.handle);
@@ -298,6 +327,14 @@ export class EngineTable implements TableSource {
       }
       ssi.recordWrite(this.#txn.handle, this.#meta.id, rowIds[i]!, keys);
     }
+  }
+
+  /** ACCESS SHARE without waiting when it is granted at once (the usual case); false: use `#lockForRead`. */
+  #tryLockForRead(): boolean {
+    if (this.#readLocked) return true;
+    if (!this.#txn.tryLockTable(this.#db, this.#meta.id, 'ACCESS SHARE')) return false;
+    this.#readLocked = true;
+    return true;
   }
 
   async #lockForRead(forUpdate: boolean): Promise<void> {
@@ -431,6 +468,24 @@ export class EngineTable implements TableSource {
   async #recheckTargets(rowIds: Float64Array): Promise<number[] | undefined> {
     const t = this.#txn;
     if (!t.snapshotPerStatement) return undefined;
+    const keep = await this.#allowedInRetry(rowIds);
+    let targets = t.targets.get(this.#meta.id);
+    if (!targets) t.targets.set(this.#meta.id, (targets = []));
+    targets.push(keep ? Float64Array.from(keep, (i) => rowIds[i]!) : rowIds.slice());
+    return keep;
+  }
+
+  /**
+   * UPDATE / DELETE targets before they are written (so RETURNING lists only the rows changed):
+   * in a READ COMMITTED re-run, the positions of the rows the first run targeted (undefined = all).
+   */
+  async retryFilter(rowIds: Float64Array): Promise<number[] | undefined> {
+    return this.#txn.snapshotPerStatement ? this.#allowedInRetry(rowIds) : undefined;
+  }
+
+  /** In a READ COMMITTED re-run: the positions of the rows (by key) the previous run targeted; undefined = all. */
+  async #allowedInRetry(rowIds: Float64Array): Promise<number[] | undefined> {
+    const t = this.#txn;
     const table = this.#meta.id;
     const allowedIds = t.retryAllowed ? (t.retryAllowed.get(table) ?? []) : undefined;
     let keep: number[] | undefined;
@@ -438,7 +493,7 @@ export class EngineTable implements TableSource {
       const ix = this.#indexes.find((i) => i.unique);
       let allowed = t.retryAllowedKeys.get(table);
       const keysOf = async (ids: Float64Array): Promise<string[]> => {
-        if (!ix) return Array.from(ids, String);
+        if (!ix) return Array.from(ids, (id) => String(t.rowChainId(table, id)));
         const b = await this.#db.store.fetch(table, ids, ix.columns);
         return Array.from(ids, (_, i) => JSON.stringify(b.columns.map((c) => ssiKeyPart(valueAt(c, i)))));
       };
@@ -452,9 +507,6 @@ export class EngineTable implements TableSource {
       for (let i = 0; i < keys.length; i++) if (allowed.has(keys[i]!)) keep.push(i);
       if (keep.length === rowIds.length) keep = undefined;
     }
-    let targets = t.targets.get(table);
-    if (!targets) t.targets.set(table, (targets = []));
-    targets.push(keep ? Float64Array.from(keep, (i) => rowIds[i]!) : rowIds.slice());
     return keep;
   }
 
@@ -462,14 +514,38 @@ export class EngineTable implements TableSource {
     for (const ix of this.#indexes) {
       const idx = this.#db.indexes.get(ix, this.#meta);
       const cols = ix.columns.map((c) => batch.columns[c]!);
+      const nullable = cols.some((c) => c.validity !== null);
       for (let i = 0; i < batch.length; i++) {
         const key = encodeKeyFromColumns(idx.spec, cols, i);
-        if (ix.unique && !cols.some((c) => c.validity !== null && c.validity[i] === 0)) {
-          await this.#checkUnique(ix, idx, key, rowIds[i]!);
+        if (ix.unique && !(nullable && cols.some((c) => c.validity !== null && c.validity[i] === 0))) {
+          // synchronous unless a running transaction holds the key (then wait and re-check)
+          if (this.#uniqueHolder(ix, idx, key, rowIds[i]!) !== undefined) await this.#checkUnique(ix, idx, key, rowIds[i]!);
         }
         idx.insert(key, rowIds[i]!);
       }
     }
+  }
+
+  /**
+   * The unique check without waiting: throws 23505 on a live or own duplicate; returns the id of
+   * a running transaction whose version of the key must be waited for, else undefined.
+   */
+  #uniqueHolder(ix: IndexMeta, idx: KeyIndex, key: Uint8Array, self: number): TxnId | undefined {
+    const me = this.#txn.id;
+    for (const id of idx.lookup(key)) {
+      if (id === self) continue;
+      const st = this.#db.store.rowStamps(this.#meta.id, id);
+      if (!st || st.insert === ABORTED) continue;
+      if (st.insert === me) {
+        if (st.delete === me) continue;
+        this.#uniqueViolation(ix);
+      }
+      if (isUncommittedStamp(st.insert)) return st.insert as TxnId;
+      if (st.delete === NOT_DELETED) this.#uniqueViolation(ix);
+      if (st.delete === me) continue;
+      if (isUncommittedStamp(st.delete)) return st.delete as TxnId;
+    }
+    return undefined;
   }
 
   /** PostgreSQL's unique check: any live or in-progress version with the same key is a conflict. */
@@ -533,6 +609,14 @@ function isRowLocked(db: Database, table: number): boolean {
 }
 
 /** Does row `i` of a scan batch pass the request's pushed-down predicates? (unknown → yes) */
+/** `a` and `b` hold the same values (index bounds of an equality lookup: usually one array). */
+function sameValues(a: readonly unknown[], b: readonly unknown[] | undefined): boolean {
+  if (a === b) return true;
+  if (b === undefined || a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 function matchesPredicates(req: ScanRequest, batch: ColumnBatch, i: number): boolean {
   for (const p of req.predicates) {
     const at = req.columns.indexOf(p.column);

@@ -7,21 +7,44 @@
  * deleted and a re-inserted row, share a key until old versions are collected. UNIQUE is enforced
  * by the engine (EngineTable's unique check), which looks at every candidate's stamps.
  *
+ * Persistence: a KeyIndex of a database directory lives in its own `EnvPageFile` (one file per
+ * KeyIndex instance, see index-registry.ts); `prepareCheckpoint()` runs at the checkpoint cut and
+ * returns the file state the manifest records. In-memory databases use a `MemPageStore` and never
+ * checkpoint their trees.
+ *
  * Invariants:
  *  1. (key, rowId) pairs are unique in the tree (`insert` of a present pair is a no-op).
+ *  2. A file-backed tree never unloads clean nodes (its page file releases an image once read).
  */
-import { BTree, FractalIndex, MemPageStore, type KeySpec, type OrderedIndex } from '@quiverdb/indexes';
+import type { PageId } from '@quiverdb/common';
+import { BTree, EnvPageFile, FractalIndex, MemPageStore, type KeyRange, type KeySpec, type OrderedIndex, type PageFileState } from '@quiverdb/indexes';
+
+export type IndexMethod = 'btree' | 'fractal';
 
 export class KeyIndex {
   readonly spec: KeySpec;
   readonly unique: boolean;
+  readonly method: IndexMethod;
   readonly tree: OrderedIndex;
+  /** the page file of a persisted index (undefined in memory) */
+  readonly file: EnvPageFile | undefined;
+  /** identity of the definition the tree was built for (see index-registry.ts `fingerprintOf`) */
+  readonly fingerprint: string;
 
-  constructor(spec: KeySpec, unique: boolean, method: 'btree' | 'fractal' = 'btree') {
+  constructor(spec: KeySpec, unique: boolean, method: IndexMethod = 'btree', opts: { file?: EnvPageFile; fingerprint?: string; tree?: OrderedIndex } = {}) {
     this.spec = spec;
     this.unique = unique;
-    const pages = new MemPageStore();
-    this.tree = method === 'fractal' ? FractalIndex.create(pages, { unique: false }) : BTree.create(pages, { unique: false });
+    this.method = method;
+    this.file = opts.file;
+    this.fingerprint = opts.fingerprint ?? '';
+    const pages = opts.file ?? new MemPageStore();
+    this.tree = opts.tree ?? (method === 'fractal' ? FractalIndex.create(pages, { unique: false }) : BTree.create(pages, { unique: false }));
+  }
+
+  /** Reopen a persisted index from its file at a recorded meta page (throws XX002 when it does not fit). */
+  static reopen(spec: KeySpec, unique: boolean, method: IndexMethod, file: EnvPageFile, meta: PageId, fingerprint: string): KeyIndex {
+    const tree = method === 'fractal' ? FractalIndex.open(file, meta) : BTree.open(file, meta);
+    return new KeyIndex(spec, unique, method, { file, fingerprint, tree });
   }
 
   /** Add (key, rowId); adding a present pair changes nothing (invariant 1). */
@@ -35,11 +58,26 @@ export class KeyIndex {
 
   /** Row ids whose key (or key prefix) lies between `low` and `high`, in key order. */
   range(low: Uint8Array | undefined, high: Uint8Array | undefined, lowInclusive: boolean, highInclusive: boolean, reverse = false, limit = Infinity): number[] {
-    return this.tree.rowIds({
-      ...(low ? (lowInclusive ? { gte: low } : { gt: low }) : {}),
-      ...(high ? (highInclusive ? { lte: high } : { lt: high }) : {}),
-      reverse,
-    }, limit);
+    // one object shape, no spreads (this is on the path of every index lookup)
+    const r: KeyRange = { reverse };
+    if (low) { if (lowInclusive) r.gte = low; else r.gt = low; }
+    if (high) { if (highInclusive) r.lte = high; else r.lt = high; }
+    return this.tree.rowIds(r, limit);
+  }
+
+  /**
+   * At the checkpoint cut (synchronous): write the tree's dirty nodes copy-on-write and the file's
+   * directory; returns the state to record, or undefined for an in-memory index. The pages the
+   * tree replaced stay untouched until the file's `committed()` (after the manifest switch).
+   */
+  prepareCheckpoint(): PageFileState | undefined {
+    const f = this.file;
+    if (f === undefined) return undefined;
+    const meta = this.tree.prepareCheckpoint();
+    const last = f.committedState;
+    if (last !== undefined && last.meta === meta && f.dirtyPages === 0) return last; // unchanged
+    this.tree.commitCheckpoint(); // replaced pages go to the file's pending-free list
+    return f.prepare(meta);
   }
 
   checkInvariants(): void {

@@ -374,7 +374,8 @@ function bindFunc(x: PgNode, scope: Scope, o: ExprOpts): BExpr {
     if (!AGG_NAMES.has(name) && !WINDOW_ONLY.has(name)) throw new DbError(SqlState.UndefinedFunction, `function ${name} does not exist`);
     const inner: ExprOpts = { agg: o.agg, win: false, what: 'window function' };
     const args: BExpr[] = (x.args ?? []).map((a: PgNode) => finalizeUnknown(scope, bindExpr(a, scope, inner)));
-    if (x.over.name || x.over.refname) throw new DbError(SqlState.FeatureNotSupported, 'named windows are not supported');
+    // named windows are resolved before binding (bind/window-names.ts); one left here has no WINDOW clause
+    if (x.over.name || x.over.refname) throw new DbError(SqlState.UndefinedObject, `window "${x.over.name ?? x.over.refname}" does not exist`);
     const partition: BExpr[] = (x.over.partitionClause ?? []).map((a: PgNode) => finalizeUnknown(scope, bindExpr(a, scope, inner)));
     const order = sortKeys(x.over.orderClause, scope, inner);
     const frame = frameOf(x.over, scope, inner);

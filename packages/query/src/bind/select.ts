@@ -10,7 +10,7 @@
  */
 import { DbError, SqlState, T } from '@quiverdb/common';
 import type { SqlType } from '@quiverdb/common';
-import type { AggSpec, BExpr, OutCol, Plan, SortKey, WinSpec } from '../plan/plan.js';
+import type { AggSpec, BExpr, OutCol, Plan, RowLockTarget, SortKey, WinSpec } from '../plan/plan.js';
 import { exprHas, mapExpr, remapCols, splitAnd } from '../plan/plan.js';
 import type { PgNode } from '../sql/statement.js';
 import { parseRaw } from '../sql/parse.js';
@@ -22,6 +22,7 @@ import { bindCompare, bindExpr, finalizeUnknown } from './expr.js';
 import type { ExprOpts } from './expr.js';
 import { exprKey } from './expr-key.js';
 import { coerce, commonTypeOf } from './types.js';
+import { resolveWindowNames } from './window-names.js';
 
 const NO_AGG: ExprOpts = { agg: false, win: false, what: 'WHERE' };
 
@@ -329,6 +330,7 @@ export function bindSelectStmt(s: PgNode, bctx: BindCtx, frame: Frame, outerCtes
   }
   let plan: Plan;
   if (s.op && s.op !== 'SETOP_NONE') {
+    if (s.lockingClause) throw new DbError(SqlState.FeatureNotSupported, 'FOR UPDATE is not allowed with UNION/INTERSECT/EXCEPT');
     const l = bindSelectStmt(s.larg, bctx, frame, ctes);
     const r = bindSelectStmt(s.rarg, bctx, frame, ctes);
     const opname = s.op === 'SETOP_UNION' ? 'UNION' : s.op === 'SETOP_INTERSECT' ? 'INTERSECT' : 'EXCEPT';
@@ -420,16 +422,138 @@ function expandTargets(s: PgNode, scope: Scope): Target[] {
   return out;
 }
 
-/** Mark the scans of a query's own FROM items (not subqueries) for row locking. */
-function applyLock(p: Plan, lock: { mode: 'update' | 'noKeyUpdate' | 'share' | 'keyShare'; wait: 'wait' | 'nowait' | 'skipLocked' }, only: Set<string> | null): Plan {
-  switch (p.k) {
-    case 'scan': return only && !only.has(p.name.name) && !only.has(p.label.split(' ').pop()!) ? p : { ...p, lock };
-    case 'join': return { ...p, left: applyLock(p.left, lock, only), right: applyLock(p.right, lock, only) };
-    case 'filter': case 'project': case 'sort': case 'limit': return { ...p, input: applyLock(p.input, lock, only) } as Plan;
-    case 'agg': case 'distinct': case 'window': case 'setop':
-      throw new DbError(SqlState.FeatureNotSupported, 'FOR UPDATE is not allowed with aggregation, DISTINCT, window functions or set operations');
-    default: return p;
+type LockMode = RowLockTarget['mode'];
+type LockWait = RowLockTarget['wait'];
+const LOCK_STRENGTH: readonly LockMode[] = ['keyShare', 'share', 'noKeyUpdate', 'update'];
+const LOCK_WAIT: readonly LockWait[] = ['wait', 'skipLocked', 'nowait'];
+const LOCK_SQL: Readonly<Record<LockMode, string>> = { update: 'FOR UPDATE', noKeyUpdate: 'FOR NO KEY UPDATE', share: 'FOR SHARE', keyShare: 'FOR KEY SHARE' };
+
+/**
+ * The locking clauses of a SELECT: per FROM relation (alias, else name) the strongest mode and
+ * wait policy named for it (PostgreSQL's applyLockingClause), `all` for clauses without OF.
+ */
+function lockingSpec(s: PgNode): { all?: { mode: LockMode; wait: LockWait }; rels: Map<string, { mode: LockMode; wait: LockWait }> } {
+  const rels = new Map<string, { mode: LockMode; wait: LockWait }>();
+  let all: { mode: LockMode; wait: LockWait } | undefined;
+  const merge = (a: { mode: LockMode; wait: LockWait } | undefined, b: { mode: LockMode; wait: LockWait }) => (a === undefined ? b : {
+    mode: LOCK_STRENGTH[Math.max(LOCK_STRENGTH.indexOf(a.mode), LOCK_STRENGTH.indexOf(b.mode))]!,
+    wait: LOCK_WAIT[Math.max(LOCK_WAIT.indexOf(a.wait), LOCK_WAIT.indexOf(b.wait))]!,
+  });
+  for (const c of s.lockingClause as PgNode[]) {
+    const lc = c.LockingClause;
+    const mode = ({ LCS_FORUPDATE: 'update', LCS_FORNOKEYUPDATE: 'noKeyUpdate', LCS_FORSHARE: 'share', LCS_FORKEYSHARE: 'keyShare' } as Record<string, LockMode>)[lc.strength] ?? 'update';
+    const wait: LockWait = lc.waitPolicy === 'LockWaitError' ? 'nowait' : lc.waitPolicy === 'LockWaitSkip' ? 'skipLocked' : 'wait';
+    if (!lc.lockedRels) { all = merge(all, { mode, wait }); continue; }
+    for (const r of lc.lockedRels as PgNode[]) {
+      const name = r.RangeVar.relname as string;
+      rels.set(name, merge(rels.get(name), { mode, wait }));
+    }
   }
+  if (all) for (const [k, v] of rels) rels.set(k, merge(v, all));
+  return all ? { all, rels } : { rels };
+}
+
+/** Names (alias, else relation name) of the FROM items of a SELECT, joins looked into. */
+function fromNames(items: readonly PgNode[] | undefined, acc: Set<string> = new Set()): Set<string> {
+  for (const it of items ?? []) {
+    if (it.RangeVar) acc.add(it.RangeVar.alias?.aliasname ?? it.RangeVar.relname);
+    else if (it.JoinExpr) {
+      if (it.JoinExpr.alias) acc.add(it.JoinExpr.alias.aliasname);
+      fromNames([it.JoinExpr.larg, it.JoinExpr.rarg], acc);
+    } else {
+      const a = (Object.values(it)[0] as PgNode | undefined)?.alias;
+      if (a?.aliasname) acc.add(a.aliasname);
+    }
+  }
+  return acc;
+}
+
+interface WithRowIds { plan: Plan; map: (i: number) => number; targets: RowLockTarget[] }
+const identityMap = (i: number): number => i;
+
+/**
+ * Give the scans to be locked a row id column (`__rowid`, last of the scan) and carry those
+ * columns up to `p`'s output (appended after the existing ones; joins remap what lies right of a
+ * widened left side). `pick` says which scans (by alias or name) take which lock.
+ */
+function withRowIds(p: Plan, pick: (rel: string, name: string) => { mode: LockMode; wait: LockWait } | undefined, nullable: boolean): WithRowIds {
+  switch (p.k) {
+    case 'scan': {
+      const parts = p.label.split(' ');
+      const lk = pick(parts[parts.length - 1]!, p.name.name);
+      if (!lk || p.rowIds) return { plan: p, map: identityMap, targets: [] };
+      if (nullable) throw new DbError(SqlState.FeatureNotSupported, `${LOCK_SQL[lk.mode]} cannot be applied to the nullable side of an outer join`);
+      const col = p.out.length;
+      return { plan: { ...p, rowIds: true, out: [...p.out, { name: '__rowid', t: T.double }] }, map: identityMap,
+        targets: [{ col, table: p.table, name: p.name, label: p.label, ...lk }] };
+    }
+    case 'filter': {
+      const c = withRowIds(p.input, pick, nullable);
+      return { plan: { ...p, input: c.plan, out: c.plan.out, pred: remapCols(p.pred, c.map) }, map: c.map, targets: c.targets };
+    }
+    case 'sort': {
+      const c = withRowIds(p.input, pick, nullable);
+      return { plan: { ...p, input: c.plan, out: c.plan.out, keys: p.keys.map((k) => ({ ...k, e: remapCols(k.e, c.map) })) }, map: c.map, targets: c.targets };
+    }
+    case 'limit': {
+      const c = withRowIds(p.input, pick, nullable);
+      return { plan: { ...p, input: c.plan, out: c.plan.out }, map: c.map, targets: c.targets };
+    }
+    case 'project': {
+      const c = withRowIds(p.input, pick, nullable);
+      if (c.targets.length === 0) return { plan: p, map: identityMap, targets: [] };
+      const n = p.exprs.length;
+      const exprs = [...p.exprs.map((e) => remapCols(e, c.map)), ...c.targets.map((t): BExpr => ({ k: 'col', t: T.double, i: t.col }))];
+      const out = [...p.out, ...c.targets.map(() => ({ name: '__rowid', t: T.double }))];
+      return { plan: { ...p, input: c.plan, exprs, out }, map: identityMap, targets: c.targets.map((t, k) => ({ ...t, col: n + k })) };
+    }
+    case 'join': {
+      const nl = p.left.out.length;
+      const semi = p.type === 'semi' || p.type === 'anti';
+      const l = withRowIds(p.left, pick, nullable || p.type === 'right' || p.type === 'full');
+      const r = semi ? { plan: p.right, map: identityMap, targets: [] } : withRowIds(p.right, pick, nullable || p.type === 'left' || p.type === 'full');
+      if (l.targets.length === 0 && r.targets.length === 0) return { plan: p, map: identityMap, targets: [] };
+      const nl2 = l.plan.out.length;
+      const m = (i: number): number => (i < nl ? l.map(i) : nl2 + r.map(i - nl));
+      const plan: Plan = { ...p, left: l.plan, right: r.plan, out: semi ? l.plan.out : [...l.plan.out, ...r.plan.out],
+        lkeys: p.lkeys.map((e) => remapCols(e, l.map)), rkeys: p.rkeys.map((e) => remapCols(e, r.map)), cond: p.cond ? remapCols(p.cond, m) : null };
+      return { plan, map: semi ? l.map : m, targets: [...l.targets, ...r.targets.map((t) => ({ ...t, col: nl2 + t.col }))] };
+    }
+    case 'agg': case 'distinct': case 'window': case 'setop':
+      // (only when a table below is to be locked: FOR UPDATE OF t leaves other FROM items alone)
+      if (!locksBelow(p, pick)) return { plan: p, map: identityMap, targets: [] };
+      throw new DbError(SqlState.FeatureNotSupported, 'FOR UPDATE is not allowed with aggregation, DISTINCT, window functions or set operations');
+    default: return { plan: p, map: identityMap, targets: [] };
+  }
+}
+
+/** Does `withRowIds` find a scan to lock in `p` (through the nodes it looks into)? */
+function locksBelow(p: Plan, pick: (rel: string, name: string) => unknown): boolean {
+  switch (p.k) {
+    case 'scan': { const parts = p.label.split(' '); return pick(parts[parts.length - 1]!, p.name.name) !== undefined; }
+    case 'join': case 'setop': return locksBelow(p.left, pick) || locksBelow(p.right, pick);
+    case 'filter': case 'sort': case 'limit': case 'project': case 'agg': case 'distinct': case 'window': return locksBelow(p.input, pick);
+    default: return false;
+  }
+}
+
+/**
+ * SELECT ... FOR UPDATE / SHARE: a `lockRows` node over the (sorted) query that takes the LIMIT
+ * and OFFSET (rows are locked as the limit takes them); its row id columns are dropped by the
+ * caller's final projection. Without a lockable table, just the limit.
+ */
+function addLockRows(plan: Plan, s: PgNode, bctx: BindCtx, frame: Frame, ctes: Map<string, CteDef>): Plan {
+  const spec = lockingSpec(s);
+  const names = fromNames(s.fromClause);
+  for (const r of spec.rels.keys()) {
+    if (!names.has(r)) throw new DbError(SqlState.UndefinedTable, `relation "${r}" in FOR UPDATE clause not found in FROM clause`);
+  }
+  const pick = (rel: string, name: string) => spec.rels.get(rel) ?? (rel === name ? undefined : spec.rels.get(name)) ?? spec.all;
+  const limited = addLimit(plan, s, bctx, frame, ctes);
+  const r = withRowIds(plan, pick, false);
+  if (r.targets.length === 0) return limited;
+  const lim = limited.k === 'limit' && limited !== plan ? limited : undefined;
+  return { k: 'lockRows', out: r.plan.out, input: r.plan, targets: r.targets, limit: lim?.limit ?? null, offset: lim?.offset ?? null, est: lim?.est ?? r.plan.est };
 }
 
 /** Project over a column-only Project: compose into one (keeps EXPLAIN and execution lean). */
@@ -448,7 +572,8 @@ function collect(e: BExpr, kind: 'agg' | 'win', acc: Map<string, BExpr>): void {
   mapExpr(e, (x) => { collect(x, kind, acc); return x; });
 }
 
-function bindSelectCore(s: PgNode, bctx: BindCtx, frame: Frame, ctes: Map<string, CteDef>): Plan {
+function bindSelectCore(s0: PgNode, bctx: BindCtx, frame: Frame, ctes: Map<string, CteDef>): Plan {
+  const s = resolveWindowNames(s0);
   const from = bindFromList(s.fromClause ?? [], bctx, frame, ctes);
   const scope = new Scope(from.cols, frame, bctx, ctes);
   const where = s.whereClause ? bindBoolExpr(s.whereClause, scope, 'WHERE') : null;
@@ -651,17 +776,11 @@ function bindSelectCore(s: PgNode, bctx: BindCtx, frame: Frame, ctes: Map<string
     plan = { k: 'distinct', out: plan.out, input: plan, on: null, est: Math.max(1, plan.est / 2) };
   }
   if (sortKeys.length > 0 && !distinctOn) plan = { k: 'sort', out: plan.out, input: plan, keys: sortKeys, limit: null, est: plan.est };
-  plan = addLimit(plan, s, bctx, frame, ctes);
-  if (projOut.length > targets.length) {
+  plan = s.lockingClause ? addLockRows(plan, s, bctx, frame, ctes) : addLimit(plan, s, bctx, frame, ctes);
+  if (plan.out.length > targets.length) {
+    // drop hidden sort columns (and the row ids of FOR UPDATE)
     const vis = targets.length;
     plan = { k: 'project', out: plan.out.slice(0, vis), input: plan, exprs: plan.out.slice(0, vis).map((c, i) => ({ k: 'col', t: c.t, i }) as BExpr), est: plan.est };
-  }
-  if (s.lockingClause) {
-    const lc = s.lockingClause[0].LockingClause;
-    const mode = ({ LCS_FORUPDATE: 'update', LCS_FORNOKEYUPDATE: 'noKeyUpdate', LCS_FORSHARE: 'share', LCS_FORKEYSHARE: 'keyShare' } as Record<string, 'update' | 'noKeyUpdate' | 'share' | 'keyShare'>)[lc.strength] ?? 'update';
-    const wait = lc.waitPolicy === 'LockWaitError' ? 'nowait' : lc.waitPolicy === 'LockWaitSkip' ? 'skipLocked' : 'wait';
-    const only: Set<string> | null = lc.lockedRels ? new Set(lc.lockedRels.map((r: PgNode) => r.RangeVar.relname as string)) : null;
-    plan = applyLock(plan, { mode, wait }, only);
   }
   return plan;
 }

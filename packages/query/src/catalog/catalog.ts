@@ -131,6 +131,20 @@ export interface TableSource {
     opts: { lowInclusive: boolean; highInclusive: boolean; reverse?: boolean; limit?: number }): Promise<Float64Array>;
   /** Fetch rows by id (after an index lookup). */
   fetch?(rowIds: Float64Array, columns: readonly number[]): Promise<ColumnBatch>;
+  /**
+   * Optional row locks (SELECT ... FOR UPDATE / SHARE, exec/lock-rows.ts): lock the rows in order
+   * (waiting, NOWAIT → 55P03, or skipping locked rows); returns the positions (in `rowIds`) locked.
+   * Rows left out: skipped, or changed by a concurrent transaction (READ COMMITTED re-check).
+   * Without it, rows are not locked (a single-session catalog).
+   */
+  lockRows?(rowIds: Float64Array, mode: 'update' | 'noKeyUpdate' | 'share' | 'keyShare', wait: 'wait' | 'nowait' | 'skipLocked'): Promise<number[]>;
+  /**
+   * Optional, for UPDATE / DELETE targets before they are written: the positions of the rows the
+   * statement may still change (undefined = all). An engine that re-runs a READ COMMITTED statement
+   * after a concurrent update limits the re-run to the rows the first run targeted, so RETURNING
+   * lists exactly the rows changed.
+   */
+  retryFilter?(rowIds: Float64Array): Promise<number[] | undefined>;
 }
 
 /**
@@ -145,6 +159,12 @@ export type AlterTableAction =
   | { readonly kind: 'renameTable'; readonly to: string }
   /** put column `source` (its data) in place of column `target`, under target's name and position */
   | { readonly kind: 'replaceColumn'; readonly target: string; readonly source: string }
+  /**
+   * ALTER COLUMN TYPE without a rewrite: column `name` becomes `type` under a new id; rows stored
+   * before read `CAST((usingSql) AS type)`, an expression over the columns named in `sources`
+   * (the SQL stack already evaluated it over every row), until a background rewrite stores them so.
+   */
+  | { readonly kind: 'alterColumnType'; readonly name: string; readonly type: SqlType; readonly usingSql: string; readonly sources: readonly string[] }
   | { readonly kind: 'setDefault'; readonly name: string; readonly defaultSql: string | undefined }
   | { readonly kind: 'setNotNull'; readonly name: string; readonly notNull: boolean }
   | { readonly kind: 'addUnique'; readonly name: string | undefined; readonly columns: readonly number[]; readonly primary: boolean }

@@ -10,9 +10,11 @@
  *   SET NOT NULL               SELECT ... WHERE c IS NULL LIMIT 1 → 23502 when a row has NULL
  *   ADD CHECK (e)              SELECT ... WHERE NOT (e) LIMIT 1 → 23514 when a row violates it
  *   ALTER COLUMN c TYPE T [USING e]
- *                              rewrite: add a hidden column of type T, UPDATE it from
- *                              CAST((e) AS T) (e defaults to c), then put it in c's place
- *                              (`replaceColumn`). The only action that rewrites rows.
+ *                              no rewrite: one validation scan evaluates CAST((e) AS T) (e defaults
+ *                              to c) over every row (so 22P02 / 22003 / 23502 fail the ALTER with
+ *                              nothing changed), then `alterColumnType` gives c a new column id
+ *                              whose old rows are converted on read; storage rewrites the old
+ *                              segments in the background.
  *   TRUNCATE t                 DELETE FROM t (transactional, as PostgreSQL's TRUNCATE is)
  *
  * Invariants:
@@ -216,15 +218,22 @@ async function execAlterTable(n: PgNode, sql: string, ctx: SessionContext): Prom
         const cd = c.def.ColumnDef;
         const type: SqlType = typeFromName(cd.typeName);
         const using = cd.raw_default ? usingText(sql) : ident(c.name);
-        const tmp = `__quiver_retype_${Date.now().toString(36)}_${i}`;
-        const notNull = cat.getTable(name)!.def.columns[i]!.notNull;
-        await alter(name, { kind: 'addColumn', column: { name: tmp, type, notNull: false }, ifNotExists: false });
-        await run(ctx, `UPDATE ${q} SET ${ident(tmp)} = CAST((${using}) AS ${typeName(type)})`);
-        if (notNull) {
-          const r = await run(ctx, `SELECT 1 FROM ${q} WHERE ${ident(tmp)} IS NULL LIMIT 1`);
-          if (r.rowCount > 0) throw new DbError(SqlState.NotNullViolation, `column "${c.name}" of relation "${name.name}" contains null values`);
+        const cols = cat.getTable(name)!.def.columns;
+        const notNull = cols[i]!.notNull;
+        // the validation scan: every row's new value, errors and NULLs of a NOT NULL column fail here
+        const r = await run(ctx, `SELECT sum(CASE WHEN CAST((${using}) AS ${typeName(type)}) IS NULL THEN 1 ELSE 0 END) FROM ${q}`);
+        const nulls = (r.batches[0]!.columns[0]!.data as ArrayLike<unknown>)[0];
+        if (notNull && Number(nulls) > 0) throw new DbError(SqlState.NotNullViolation, `column "${c.name}" of relation "${name.name}" contains null values`);
+        // unique indexes on the column must hold for the new values: checked before anything changes
+        for (const ix of cat.getTable(name)!.indexes()) {
+          if (!ix.unique || !ix.columns.includes(i)) continue;
+          const keys = ix.columns.map((k) => (k === i ? `CAST((${using}) AS ${typeName(type)})` : ident(cols[k]!.name)));
+          const dup = await run(ctx, `SELECT 1 FROM ${q} WHERE ${keys.map((k) => `(${k}) IS NOT NULL`).join(' AND ')} GROUP BY ${keys.join(', ')} HAVING count(*) > 1 LIMIT 1`);
+          if (dup.rowCount > 0) throw new DbError(SqlState.UniqueViolation, `could not create unique index "${ix.name}"`, { detail: 'Key is duplicated.' });
         }
-        await alter(name, { kind: 'replaceColumn', target: c.name, source: tmp });
+        const refs = columnRefs(using);
+        const sources = cols.filter((x, k) => k === i || refs.has(x.name)).map((x) => x.name);
+        await alter(name, { kind: 'alterColumnType', name: c.name, type, usingSql: using, sources });
         break;
       }
       case 'AT_AddConstraint': {
@@ -278,6 +287,27 @@ async function addCheck(ctx: SessionContext, name: QualifiedName, q: string, con
     throw new DbError(SqlState.CheckViolation, `check constraint "${conname ?? `${name.name}_check`}" of relation "${name.name}" is violated by some row`);
   }
   await alter(name, { kind: 'addCheck', name: conname, checkSql: check });
+}
+
+/** Names of the columns an expression refers to (last part of each column reference). */
+function columnRefs(expr: string): Set<string> {
+  const out = new Set<string>();
+  const walk = (n: unknown): void => {
+    if (Array.isArray(n)) { for (const x of n) walk(x); return; }
+    if (n === null || typeof n !== 'object') return;
+    for (const [k, v] of Object.entries(n as Record<string, unknown>)) {
+      if (k === 'ColumnRef') {
+        const fields = ((v as PgNode).fields ?? []) as PgNode[];
+        const last = fields[fields.length - 1];
+        if (last?.String?.sval !== undefined) out.add(last.String.sval as string);
+      } else {
+        walk(v);
+      }
+    }
+  };
+  const [st] = parseSql(`SELECT ${expr}`);
+  walk(st);
+  return out;
 }
 
 /** Text after USING in ALTER COLUMN ... TYPE ... USING expr. */

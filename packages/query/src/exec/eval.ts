@@ -21,6 +21,7 @@ import { INT32_MAX, INT32_MIN, castValue, checkInt64, compareValues, fromJsValue
 import type { Interval } from '../types/values.js';
 import { SCALAR_FUNCTIONS, likeRegex } from './functions.js';
 import type { Rel } from './rel.js';
+import type { SpillSpace } from './spill-space.js';
 import { gatherColumn } from './rel.js';
 import { colsOf } from '../plan/plan.js';
 
@@ -38,6 +39,8 @@ export interface ExecCtx {
   readonly signal?: AbortSignal;
   /** per-operator actuals for EXPLAIN ANALYZE */
   readonly stats?: Map<Plan, OpStats>;
+  /** temporary files for operators over memory_limit (exec/spill-space.ts); absent = no spilling */
+  readonly spill?: SpillSpace;
   /** runs a plan (set by the executor to avoid an import cycle) */
   run(plan: Plan, ctx: ExecCtx): Promise<Rel>;
 }
@@ -398,10 +401,37 @@ async function evalOp(e: Extract<BExpr, { k: 'op' }>, rel: Rel, ctx: ExecCtx): P
     }
     return res;
   }
+  let pre: unknown[] | undefined, preAt = -1;
+  if ((op === '+' || op === '-' || op === '*' || op === '/') && e.args.length === 2) {
+    // column (op) numeric constant on a NULL-free typed column: a scalar kernel, no filled column
+    const x = e.args[0]!, y = e.args[1]!;
+    const t = e.t.id;
+    if (x.t.id === t && y.t.id === t && (t === 'DOUBLE' || t === 'REAL' || t === 'INTEGER' || t === 'SMALLINT')
+      && ((x.k === 'const') !== (y.k === 'const'))) {
+      const c = x.k === 'const' ? x.v : (y as { v?: unknown }).v;
+      if (typeof c === 'number') {
+        const v = await evalExpr(x.k === 'const' ? y : x, rel, ctx);
+        if (!Array.isArray(v)) {
+          const r = scalarArith(op, t, v as unknown as ArrayLike<number>, c, x.k === 'const', n);
+          if (r) return r;
+        }
+        pre = v; preAt = x.k === 'const' ? 1 : 0;
+      }
+    }
+  }
   const args = [];
-  for (const a of e.args) args.push(await evalExpr(a, rel, ctx));
-  const out = new Array<unknown>(n);
+  // (an operand evaluated above is not evaluated again: it may have side effects)
+  for (let k = 0; k < e.args.length; k++) args.push(k === preAt ? pre! : await evalExpr(e.args[k]!, rel, ctx));
   const a = args[0]!, b = args[1]!;
+  if ((op === '+' || op === '-' || op === '*' || op === '/') && !Array.isArray(a) && !Array.isArray(b) && e.args.length === 2) {
+    // NULL-free typed columns: typed kernels (checked before allocating a boxed output)
+    const t = e.t.id, at = e.args[0]!.t.id, bt = e.args[1]!.t.id;
+    if (at === t && bt === t && (t === 'DOUBLE' || t === 'REAL' || t === 'INTEGER' || t === 'SMALLINT')) {
+      const typed = typedArith(op, t, a as unknown as ArrayLike<number>, b as unknown as ArrayLike<number>, n);
+      if (typed) return typed;
+    }
+  }
+  const out = new Array<unknown>(n);
   switch (op) {
     case 'not': for (let i = 0; i < n; i++) out[i] = a[i] === null ? null : !a[i]; return out;
     case 'istrue': for (let i = 0; i < n; i++) out[i] = a[i] === true; return out;
@@ -538,6 +568,51 @@ function typedArith(op: string, t: string, a: ArrayLike<number>, b: ArrayLike<nu
       case '+': for (let i = 0; i < n; i++) { const r = a[i]! + b[i]!; out[i] = r; if (r < lo) lo = r; else if (r > hi) hi = r; } break;
       case '-': for (let i = 0; i < n; i++) { const r = a[i]! - b[i]!; out[i] = r; if (r < lo) lo = r; else if (r > hi) hi = r; } break;
       case '*': for (let i = 0; i < n; i++) { const r = a[i]! * b[i]!; out[i] = r; if (r < lo) lo = r; else if (r > hi) hi = r; } break;
+      default: return undefined;
+    }
+    if (lo < INT32_MIN || hi > INT32_MAX) throw oor('integer');
+    return out as unknown as unknown[];
+  }
+  return undefined;
+}
+
+/**
+ * `v op c` (or `c op v` when `constLeft`) over a NULL-free typed column and a number: the same
+ * results and errors as typedArith with a column full of c.
+ */
+function scalarArith(op: string, t: string, v: ArrayLike<number>, c: number, constLeft: boolean, n: number): unknown[] | undefined {
+  if (t === 'DOUBLE' || t === 'REAL') {
+    if (v instanceof BigInt64Array) return undefined;
+    const out = new Float64Array(n);
+    switch (op) {
+      case '+': for (let i = 0; i < n; i++) out[i] = v[i]! + c; break;
+      case '*': for (let i = 0; i < n; i++) out[i] = v[i]! * c; break;
+      case '-':
+        if (constLeft) for (let i = 0; i < n; i++) out[i] = c - v[i]!;
+        else for (let i = 0; i < n; i++) out[i] = v[i]! - c;
+        break;
+      default:
+        if (constLeft) for (let i = 0; i < n; i++) { const y = v[i]!; if (y === 0) throw divZero(); out[i] = c / y; }
+        else { if (c === 0 && n > 0) throw divZero(); for (let i = 0; i < n; i++) out[i] = v[i]! / c; }
+    }
+    let bad = false;
+    for (let i = 0; i < n; i++) if (!Number.isFinite(out[i]!)) { bad = true; break; }
+    if (bad) {
+      for (let i = 0; i < n; i++) if (!Number.isFinite(out[i]!) && Number.isFinite(v[i]!) && Number.isFinite(c)) throw oor('value');
+    }
+    if (t === 'REAL') for (let i = 0; i < n; i++) out[i] = Math.fround(out[i]!);
+    return out as unknown as unknown[];
+  }
+  if ((t === 'INTEGER' || t === 'SMALLINT') && v instanceof Int32Array) {
+    const out = new Int32Array(n);
+    let lo = 0, hi = 0;
+    switch (op) {
+      case '+': for (let i = 0; i < n; i++) { const r = v[i]! + c; out[i] = r; if (r < lo) lo = r; else if (r > hi) hi = r; } break;
+      case '*': for (let i = 0; i < n; i++) { const r = v[i]! * c; out[i] = r; if (r < lo) lo = r; else if (r > hi) hi = r; } break;
+      case '-':
+        if (constLeft) for (let i = 0; i < n; i++) { const r = c - v[i]!; out[i] = r; if (r < lo) lo = r; else if (r > hi) hi = r; }
+        else for (let i = 0; i < n; i++) { const r = v[i]! - c; out[i] = r; if (r < lo) lo = r; else if (r > hi) hi = r; }
+        break;
       default: return undefined;
     }
     if (lo < INT32_MIN || hi > INT32_MAX) throw oor('integer');

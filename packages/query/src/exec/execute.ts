@@ -13,17 +13,26 @@
  */
 import { DbError, SqlState } from '@quiverdb/common';
 import type { BExpr, Plan, SortKey } from '../plan/plan.js';
-import { compareValues, keyOf, tupleKey, vectorToValues } from '../types/values.js';
+import { colsOf } from '../plan/plan.js';
+import { keyOf, tupleKey } from '../types/values.js';
 import { Decimal } from '../types/decimal.js';
 import { evalExpr } from './eval.js';
 import type { ExecCtx } from './eval.js';
 import type { Rel } from './rel.js';
-import { EMPTY_ROW, concatRels, emptyRel, filterRel, gather, gatherColumn, sliceRel } from './rel.js';
-import { groupIds, joinKeyIds } from './hash-keys.js';
+import { EMPTY_ROW, concatRels, emptyRel, gather, gatherColumn, sliceRel } from './rel.js';
+import { groupIds } from './hash-keys.js';
+import { buildTable, encodeBuild, encodeKeys, encodeProbe, int32Probe, joinPairs, matchedLeft, orderBy, probeAny, probeAnyInt32, probeBatch, probeInt32 } from './hash-join.js';
 import { makeAccumulator } from './aggregate.js';
 import { runWindow } from './window.js';
 import { parseArray } from './pg-functions.js';
 import { execIndexScan } from './index-scan.js';
+import { planBatches, scanBatches, streams } from './batches.js';
+import { filterBatch } from './filter-select.js';
+import { canStreamAgg, streamAgg } from './stream-agg.js';
+import { execLockRows } from './lock-rows.js';
+import { HASH_ENTRY_BYTES, charge, chargeGroups, checkGroups, columnBytes, operatorScope, relBytes, reserve } from './memory.js';
+import { sortWithinMemory } from './spill-sort.js';
+import { cmpRows, rowComparator, sortedIndexes } from './sort.js';
 
 export async function execPlan(plan: Plan, ctx: ExecCtx): Promise<Rel> {
   if (!ctx.stats) return execNode(plan, ctx);
@@ -43,7 +52,7 @@ async function execNode(plan: Plan, ctx: ExecCtx): Promise<Rel> {
     case 'filter': {
       const input = await execPlan(plan.input, ctx);
       if (input.n === 0) return input;
-      return filterRel(input, await evalExpr(plan.pred, input, ctx));
+      return filterBatch(plan.pred, input, ctx);
     }
     case 'project': {
       const input = await execPlan(plan.input, ctx);
@@ -51,13 +60,13 @@ async function execNode(plan: Plan, ctx: ExecCtx): Promise<Rel> {
       for (const e of plan.exprs) cols.push(await evalExpr(e, input, ctx));
       return { n: input.n, cols };
     }
-    case 'join': return execJoin(plan, ctx);
-    case 'agg': return execAgg(plan, ctx);
+    case 'join': return operatorScope(ctx, plan.lkeys.length > 0 ? 'hash join' : 'nested loop join', () => execJoin(plan, ctx));
+    case 'agg': return operatorScope(ctx, 'hash aggregate', () => execAgg(plan, ctx));
     case 'sort': {
       const input = await execPlan(plan.input, ctx);
       let limit = Infinity;
       if (plan.limit) { const v = (await evalExpr(plan.limit, EMPTY_ROW, ctx))[0]; if (v !== null) limit = Number(v); }
-      return sortRel(input, plan.keys, ctx, limit);
+      return sortWithinMemory(input, plan.keys, ctx, limit, () => sortRel(input, plan.keys, ctx, limit));
     }
     case 'limit': {
       const input = await execPlan(plan.input, ctx);
@@ -72,10 +81,11 @@ async function execNode(plan: Plan, ctx: ExecCtx): Promise<Rel> {
       const input = await execPlan(plan.input, ctx);
       const keyCols = plan.on ? await Promise.all(plan.on.map((e) => evalExpr(e, input, ctx))) : input.cols;
       if (keyCols.length === 0) return sliceRel(input, 0, 1);
-      const { first } = groupIds(keyCols, input.n);
+      const { first } = checkGroups(ctx, 'DISTINCT', groupIds(keyCols, input.n), input.n);
       return first.length === input.n ? input : gather(input, first);
     }
     case 'setop': return execSetOp(plan, ctx);
+    case 'lockRows': return execLockRows(plan, ctx, execPlan);
     case 'window': {
       const input = await execPlan(plan.input, ctx);
       return runWindow(input, plan.funcs, ctx);
@@ -123,7 +133,7 @@ async function execNode(plan: Plan, ctx: ExecCtx): Promise<Rel> {
     case 'cte': {
       const def = await execPlan(plan.def, ctx);
       ctx.work.set(plan.id, def);
-      return execPlan(plan.body, ctx);
+      return operatorScope(ctx, 'CTE', () => { charge(ctx, relBytes(def)); return execPlan(plan.body, ctx); });
     }
     case 'recursive': {
       const ncols = plan.out.length;
@@ -140,6 +150,7 @@ async function execNode(plan: Plan, ctx: ExecCtx): Promise<Rel> {
       };
       work = dedupe(work);
       const parts: Rel[] = [work];
+      const cteMem = reserve(ctx, 'recursive CTE'); // work tables (and seen rows) kept until the end
       let iter = 0;
       while (work.n > 0) {
         if (++iter > 1_000_000) throw new DbError(SqlState.ProgramLimitExceeded, 'recursive query did not terminate');
@@ -147,34 +158,20 @@ async function execNode(plan: Plan, ctx: ExecCtx): Promise<Rel> {
         // the step must be re-run with fresh subquery caches for the work table
         ctx.subqCache.clear();
         work = dedupe(await execPlan(plan.step, ctx));
-        if (work.n > 0) parts.push(work);
+        if (work.n > 0) { parts.push(work); cteMem.grow(relBytes(work) * (plan.all ? 1 : 2)); }
       }
       ctx.work.delete(plan.id);
+      cteMem.release();
       return concatRels(parts, ncols);
     }
   }
 }
 
 async function execScan(plan: Extract<Plan, { k: 'scan' }>, ctx: ExecCtx): Promise<Rel> {
+  // batches filtered as they arrive (exec/batches.ts), then concatenated
   const parts: Rel[] = [];
-  const types = plan.cols.map((c) => plan.table.def.columns[c]!.type);
-  const table = ctx.catalog.getTable(plan.name) ?? plan.table;
-  const withRowIds = plan.rowIds === true;
-  const req = plan.lock ? { columns: plan.cols, predicates: plan.preds, withRowIds, lockMode: plan.lock.mode, lockWait: plan.lock.wait }
-    : { columns: plan.cols, predicates: plan.preds, withRowIds };
-  let lastYield = performance.now();
-  for await (const sb of table.scan(req)) {
-    // let other sessions run (a macrotask turn, not just microtasks) during long scans
-    if (performance.now() - lastYield > 20) { await new Promise<void>((r) => setImmediate(r)); lastYield = performance.now(); }
-    if (ctx.signal?.aborted) throw ctx.signal.reason;
-    const b = sb.batch;
-    const cols = b.columns.map((v, i) => vectorToValues(v, b.length, types[i]!));
-    if (withRowIds) cols.push((sb.rowIds ? sb.rowIds.slice(0, b.length) : new Float64Array(b.length)) as unknown as unknown[]);
-    let rel: Rel = { n: b.length, cols };
-    if (plan.filter && rel.n > 0) rel = filterRel(rel, await evalExpr(plan.filter, rel, ctx));
-    if (rel.n > 0) parts.push(rel);
-  }
-  const ncols = plan.cols.length + (withRowIds ? 1 : 0);
+  for await (const rel of scanBatches(plan, ctx)) parts.push(rel);
+  const ncols = plan.cols.length + (plan.rowIds === true ? 1 : 0);
   if (parts.length === 0) return emptyRel(ncols);
   return concatRels(parts, ncols);
 }
@@ -218,38 +215,131 @@ async function execValues(plan: Extract<Plan, { k: 'values' }>, ctx: ExecCtx): P
 // ---------------------------------------------------------------------------------------------
 // Joins
 
-function keysOf(cols: unknown[][], i: number): unknown {
-  if (cols.length === 1) { const v = cols[0]![i]; return v === null ? null : keyOf(v); }
-  for (const c of cols) if (c[i] === null) return null;
-  return tupleKey(cols.map((c) => c[i]));
-}
-
-function combine(l: Rel, r: Rel, li: number[], ri: number[], nl: number, nr: number): Rel {
+/** Rows li[x] of l beside rows ri[x] of r; an index of -1 gives NULLs (outer joins). */
+function combine(l: Rel, r: Rel, li: ArrayLike<number>, ri: ArrayLike<number>, nl: number, nr: number): Rel {
   const m = li.length;
   const cols: unknown[][] = [];
   let lAll = true, rAll = true;
   for (let i = 0; i < m; i++) { if (li[i]! < 0) lAll = false; if (ri[i]! < 0) rAll = false; }
-  if (lAll && rAll) {
-    for (let c = 0; c < nl; c++) cols.push(gatherColumn(l.cols[c]!, li));
-    for (let c = 0; c < nr; c++) cols.push(gatherColumn(r.cols[c]!, ri));
-    return { n: m, cols };
-  }
-  for (let c = 0; c < nl; c++) {
-    const src = l.cols[c]!;
+  const side = (src: unknown[], idx: ArrayLike<number>, all: boolean): unknown[] => {
+    if (all) return gatherColumn(src, idx);
     const o = new Array<unknown>(m);
-    for (let i = 0; i < m; i++) o[i] = li[i]! < 0 ? null : src[li[i]!];
-    cols.push(o);
-  }
-  for (let c = 0; c < nr; c++) {
-    const src = r.cols[c]!;
-    const o = new Array<unknown>(m);
-    for (let i = 0; i < m; i++) o[i] = ri[i]! < 0 ? null : src[ri[i]!];
-    cols.push(o);
-  }
+    for (let i = 0; i < m; i++) o[i] = idx[i]! < 0 ? null : src[idx[i]!];
+    return o;
+  };
+  for (let c = 0; c < nl; c++) cols.push(side(l.cols[c]!, li, lAll));
+  for (let c = 0; c < nr; c++) cols.push(side(r.cols[c]!, ri, rAll));
   return { n: m, cols };
 }
 
+/** Rows of `idx` where keep[x] is true, as new index vectors. */
+function keepPairs(li: Int32Array, ri: Int32Array, mask: readonly unknown[]): { li: Int32Array; ri: Int32Array } {
+  let m = 0;
+  for (let x = 0; x < li.length; x++) if (mask[x] === true) m++;
+  if (m === li.length) return { li, ri };
+  const l2 = new Int32Array(m), r2 = new Int32Array(m);
+  for (let x = 0, p = 0; x < li.length; x++) if (mask[x] === true) { l2[p] = li[x]!; r2[p++] = ri[x]!; }
+  return { li: l2, ri: r2 };
+}
+
+const NO_COLUMN: unknown[] = [];
+
+/**
+ * Which side of a hash join streams through a table built on the other one, batch by batch,
+ * without being materialized whole: a side that streams (exec/batches.ts) and is estimated at
+ * least as large as the other. Inner joins either side; semi / anti joins their left side.
+ */
+function probeSide(plan: Extract<Plan, { k: 'join' }>): 'left' | 'right' | undefined {
+  if (plan.lkeys.length === 0) return undefined;
+  if (plan.type === 'semi' || plan.type === 'anti') return streams(plan.left) ? 'left' : undefined;
+  if (plan.type !== 'inner') return undefined;
+  if (streams(plan.left) && plan.left.est >= plan.right.est) return 'left';
+  if (streams(plan.right) && plan.right.est > plan.left.est) return 'right';
+  return undefined;
+}
+
+/** A hash join whose probe side arrives in batches (see probeSide); output in left-major order as execJoin's. */
+async function streamJoin(plan: Extract<Plan, { k: 'join' }>, side: 'left' | 'right', ctx: ExecCtx): Promise<Rel> {
+  const type = plan.type;
+  const probeLeft = side === 'left';
+  const nl = plan.left.out.length, nr = plan.right.out.length;
+  const build = await execPlan(probeLeft ? plan.right : plan.left, ctx);
+  if (build.n === 0) return type === 'anti' ? execPlan(plan.left, ctx) : emptyRel(plan.out.length);
+  const bk = await Promise.all((probeLeft ? plan.rkeys : plan.lkeys).map((e) => evalExpr(e, build, ctx)));
+  const enc = encodeBuild(bk, build.n);
+  const table = buildTable(enc.keys.codes, enc.keys.valid, build.n);
+  charge(ctx, relBytes(build) + (8 * plan.lkeys.length + 13) * build.n); // build side, key codes, table
+  const pkeys = probeLeft ? plan.lkeys : plan.rkeys;
+  const semi = type === 'semi' || type === 'anti';
+  const parts: Rel[] = [];
+  const leftRows: Int32Array[] = []; // probing with the right side: the left (build) row of each output row
+  const plainKeys = pkeys.every((e) => e.k === 'col');
+  for await (const b of planBatches(probeLeft ? plan.left : plan.right, ctx)) {
+    if (b.m === 0) continue;
+    // the batch's selected rows (rows[x]: batch row of probe row x; null = all rows, in order);
+    // a batch may alias storage buffers, so every output row is gathered (copied) from it
+    let batch = b.rel, rows = b.sel === null ? null : b.sel.subarray(0, b.m);
+    if (rows && !plainKeys) { batch = gather(batch, rows); rows = null; }
+    const kc = await Promise.all(pkeys.map((e) => evalExpr(e, batch, ctx)));
+    // one NULL-free int32 key column is probed in place; others are encoded first
+    const i32 = int32Probe(enc.coders, kc);
+    const p = i32 ? undefined : encodeProbe(enc.coders, kc, b.m, rows);
+    const toBatch = (xs: ArrayLike<number>): Int32Array => {
+      const o = new Int32Array(xs.length);
+      if (rows) for (let x = 0; x < xs.length; x++) o[x] = rows[xs[x]!]!; else o.set(xs);
+      return o;
+    };
+    if (semi && !plan.cond) {
+      const m = i32 ? probeAnyInt32(table, enc.keys, i32, rows, b.m) : probeAny(table, enc.keys.codes, p!.codes, p!.valid, p!.n);
+      const want = type === 'semi' ? 1 : 0;
+      const idx: number[] = [];
+      for (let i = 0; i < b.m; i++) if (m[i] === want) idx.push(i);
+      if (idx.length > 0) parts.push(gather(batch, toBatch(idx)));
+      continue;
+    }
+    const pairs = i32 ? probeInt32(table, enc.keys, i32, rows, b.m) : probeBatch(table, enc.keys, p!);
+    const pi = toBatch(pairs.pi);
+    let li = probeLeft ? pi : pairs.bi, ri = probeLeft ? pairs.bi : pi;
+    const l = probeLeft ? batch : build, r = probeLeft ? build : batch;
+    if (plan.cond && li.length > 0) {
+      const used = colsOf(plan.cond);
+      const cols: unknown[][] = [];
+      for (let c = 0; c < nl + nr; c++) {
+        if (!used.has(c)) { cols.push(NO_COLUMN); continue; }
+        cols.push(c < nl ? gatherColumn(l.cols[c]!, li) : gatherColumn(r.cols[c - nl]!, ri));
+      }
+      ({ li, ri } = keepPairs(li, ri, await evalExpr(plan.cond, { n: li.length, cols }, ctx)));
+    }
+    if (semi) {
+      const matched = new Uint8Array(batch.n);
+      for (const i of li) matched[i] = 1;
+      const idx: number[] = [];
+      const all = rows ?? null;
+      for (let x = 0; x < b.m; x++) { const i = all ? all[x]! : x; if ((matched[i] === 1) === (type === 'semi')) idx.push(i); }
+      if (idx.length > 0) parts.push(gather(batch, idx));
+      continue;
+    }
+    if (li.length === 0) continue;
+    charge(ctx, 8 * li.length * (nl + nr)); // the joined rows
+    if (probeLeft) parts.push(combine(l, r, li, ri, nl, nr));
+    else { leftRows.push(li); parts.push({ n: ri.length, cols: r.cols.map((c) => gatherColumn(c, ri)) }); }
+  }
+  if (probeLeft || semi) return parts.length === 0 ? emptyRel(plan.out.length) : concatRels(parts, plan.out.length);
+  // probed with the right side: put the rows in left-major order (stable, so right rows stay ascending)
+  const right = parts.length === 0 ? emptyRel(nr) : concatRels(parts, nr);
+  let m = 0;
+  for (const x of leftRows) m += x.length;
+  const lrow = new Int32Array(m);
+  for (let i = 0, o = 0; i < leftRows.length; o += leftRows[i]!.length, i++) lrow.set(leftRows[i]!, o);
+  const perm = orderBy(lrow, build.n);
+  const li = new Int32Array(m);
+  for (let x = 0; x < m; x++) li[x] = lrow[perm[x]!]!;
+  return combine(build, right, li, perm, nl, nr);
+}
+
 async function execJoin(plan: Extract<Plan, { k: 'join' }>, ctx: ExecCtx): Promise<Rel> {
+  const side = probeSide(plan);
+  if (side) return streamJoin(plan, side, ctx);
   const left = await execPlan(plan.left, ctx);
   const type = plan.type;
   if (left.n === 0 && (type === 'inner' || type === 'cross' || type === 'left' || type === 'semi' || type === 'anti')) {
@@ -257,47 +347,44 @@ async function execJoin(plan: Extract<Plan, { k: 'join' }>, ctx: ExecCtx): Promi
   }
   const right = await execPlan(plan.right, ctx);
   const nl = plan.left.out.length, nr = plan.right.out.length;
-  let li: number[] = [], ri: number[] = [];
+  charge(ctx, relBytes(right) + (8 * plan.lkeys.length + 13) * right.n + (8 * plan.lkeys.length + 1) * left.n); // build side, key codes, table
+  if (right.n === 0) {
+    if (type === 'inner' || type === 'cross' || type === 'semi' || type === 'right') return emptyRel(plan.out.length);
+    if (type === 'anti') return left;
+  }
+  let li: Int32Array, ri: Int32Array;
   if (plan.lkeys.length > 0) {
     const lk = await Promise.all(plan.lkeys.map((e) => evalExpr(e, left, ctx)));
     const rk = await Promise.all(plan.rkeys.map((e) => evalExpr(e, right, ctx)));
-    // build on the right side, probe with the left
-    let lkc = lk, rkc = rk;
-    if (lk.length > 1) {
-      const ids = joinKeyIds(lk, left.n, rk, right.n);
-      lkc = [Array.from(ids.l, (x) => (x < 0 ? null : x))];
-      rkc = [Array.from(ids.r, (x) => (x < 0 ? null : x))];
+    const keys = encodeKeys(lk, left.n, rk, right.n);
+    if ((type === 'semi' || type === 'anti') && !plan.cond) {
+      // no pairs needed: one match is enough
+      const matched = matchedLeft(keys, left.n, right.n);
+      const want = type === 'semi' ? 1 : 0;
+      const idx: number[] = [];
+      for (let i = 0; i < left.n; i++) if (matched[i] === want) idx.push(i);
+      return idx.length === left.n ? left : gather(left, idx);
     }
-    const table = new Map<unknown, number | number[]>();
-    for (let j = 0; j < right.n; j++) {
-      const k = keysOf(rkc, j);
-      if (k === null) continue;
-      const cur = table.get(k);
-      if (cur === undefined) table.set(k, j);
-      else if (typeof cur === 'number') table.set(k, [cur, j]);
-      else cur.push(j);
-    }
-    for (let i = 0; i < left.n; i++) {
-      const k = keysOf(lkc, i);
-      if (k === null) continue;
-      const m = table.get(k);
-      if (m === undefined) continue;
-      if (typeof m === 'number') { li.push(i); ri.push(m); } else for (const j of m) { li.push(i); ri.push(j); }
-    }
+    ({ li, ri } = joinPairs(keys, left.n, right.n));
+    charge(ctx, 8 * li.length);
   } else {
-    for (let i = 0; i < left.n; i++) for (let j = 0; j < right.n; j++) { li.push(i); ri.push(j); }
+    const m = left.n * right.n;
+    if (m > 0x7fffffff) throw new DbError(SqlState.ProgramLimitExceeded, 'join result too large');
+    charge(ctx, 8 * m);
+    li = new Int32Array(m); ri = new Int32Array(m);
+    for (let i = 0, x = 0; i < left.n; i++) for (let j = 0; j < right.n; j++, x++) { li[x] = i; ri[x] = j; }
   }
-  let joined = combine(left, right, li, ri, nl, nr);
-  if (plan.cond && joined.n > 0) {
-    const mask = await evalExpr(plan.cond, joined, ctx);
-    const keep: number[] = [];
-    for (let i = 0; i < joined.n; i++) if (mask[i] === true) keep.push(i);
-    if (keep.length !== joined.n) {
-      li = keep.map((i) => li[i]!); ri = keep.map((i) => ri[i]!);
-      joined = gather(joined, keep);
+  if (plan.cond && li.length > 0) {
+    // evaluate the residual condition on the columns it reads only, then gather the survivors
+    const used = colsOf(plan.cond);
+    const cols: unknown[][] = [];
+    for (let c = 0; c < nl + nr; c++) {
+      if (!used.has(c)) { cols.push(NO_COLUMN); continue; }
+      cols.push(c < nl ? gatherColumn(left.cols[c]!, li) : gatherColumn(right.cols[c - nl]!, ri));
     }
+    const mask = await evalExpr(plan.cond, { n: li.length, cols }, ctx);
+    ({ li, ri } = keepPairs(li, ri, mask));
   }
-  if (type === 'inner' || type === 'cross') return joined;
   if (type === 'semi' || type === 'anti') {
     const matched = new Uint8Array(left.n);
     for (const i of li) matched[i] = 1;
@@ -305,6 +392,9 @@ async function execJoin(plan: Extract<Plan, { k: 'join' }>, ctx: ExecCtx): Promi
     for (let i = 0; i < left.n; i++) if ((matched[i] === 1) === (type === 'semi')) idx.push(i);
     return gather(left, idx);
   }
+  charge(ctx, 8 * li.length * (nl + nr)); // the joined rows
+  const joined = combine(left, right, li, ri, nl, nr);
+  if (type === 'inner' || type === 'cross') return joined;
   const extraL: number[] = [], extraR: number[] = [];
   if (type === 'left' || type === 'full') {
     const matched = new Uint8Array(left.n);
@@ -324,6 +414,8 @@ async function execJoin(plan: Extract<Plan, { k: 'join' }>, ctx: ExecCtx): Promi
 // Aggregation
 
 async function execAgg(plan: Extract<Plan, { k: 'agg' }>, ctx: ExecCtx): Promise<Rel> {
+  // fold the input batch by batch when no aggregate needs all rows at once (exec/stream-agg.ts)
+  if (canStreamAgg(plan)) return streamAgg(plan, planBatches(plan.input, ctx), ctx);
   const input = await execPlan(plan.input, ctx);
   const gcols = await Promise.all(plan.groups.map((e) => evalExpr(e, input, ctx)));
   const argCols = await Promise.all(plan.aggs.map((a) => Promise.all(a.args.map((e) => evalExpr(e, input, ctx)))));
@@ -342,7 +434,7 @@ async function execAgg(plan: Extract<Plan, { k: 'agg' }>, ctx: ExecCtx): Promise
       ng = 1;
       firstRow.push(0);
     } else {
-      const k = groupIds(active.map((i) => gcols[i]!), input.n);
+      const k = chargeGroups(ctx, groupIds(active.map((i) => gcols[i]!), input.n), input.n, 16 * (plan.groups.length + plan.aggs.length));
       gid.set(k.ids);
       ng = k.count;
       for (const f of k.first) firstRow.push(f);
@@ -359,6 +451,7 @@ async function execAgg(plan: Extract<Plan, { k: 'agg' }>, ctx: ExecCtx): Promise
       const filt = filterCols[ai];
       const fast = fastAggregate(a, args[0], filt, gid, input.n, ng);
       if (fast) { outCols.push(fast); return; }
+      if (a.distinct || a.order.length > 0 || a.name === 'string_agg' || a.name.startsWith('percentile')) charge(ctx, input.n * (a.distinct ? HASH_ENTRY_BYTES : 8) + (args[0] ? columnBytes(args[0], input.n) : 0)); // per-row state
       let extra: unknown;
       let rows: number[] | null = null;
       if (a.order.length > 0) {
@@ -452,30 +545,14 @@ function fastAggregate(a: Extract<Plan, { k: 'agg' }>['aggs'][number], vcol: unk
 // ---------------------------------------------------------------------------------------------
 // Sort
 
-export function cmpRows(keyCols: unknown[][], keys: readonly SortKey[], x: number, y: number): number {
-  for (let k = 0; k < keys.length; k++) {
-    const c = keyCols[k]!;
-    const a = c[x], b = c[y];
-    if (a === b) continue;
-    const key = keys[k]!;
-    if (a === null) return key.nullsFirst ? -1 : 1;
-    if (b === null) return key.nullsFirst ? 1 : -1;
-    let r: number;
-    if (typeof a === 'number' && typeof b === 'number') r = a < b ? -1 : a > b ? 1 : 0;
-    else if (typeof a === 'string' && typeof b === 'string') r = a < b ? -1 : a > b ? 1 : 0;
-    else r = compareValues(a, b);
-    if (r !== 0) return key.desc ? -r : r;
-  }
-  return 0;
-}
+export { cmpRows };
 
 export async function sortRel(input: Rel, keys: readonly SortKey[], ctx: ExecCtx, limit = Infinity): Promise<Rel> {
   if (input.n <= 1) return input;
   const keyCols: unknown[][] = [];
   for (const k of keys) keyCols.push(await evalExpr(k.e, input, ctx));
-  const idx = Array.from({ length: input.n }, (_x, i) => i);
-  idx.sort((x, y) => cmpRows(keyCols, keys, x, y) || x - y);
-  return gather(input, limit < idx.length ? idx.slice(0, limit) : idx);
+  // a permutation in key order (exec/sort.ts: typed comparators, top-N heap under a small LIMIT)
+  return gather(input, sortedIndexes(rowComparator(keyCols, keys), input.n, limit));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -487,7 +564,7 @@ async function execSetOp(plan: Extract<Plan, { k: 'setop' }>, ctx: ExecCtx): Pro
   const ncols = plan.out.length;
   const both = concatRels([l, r], ncols);
   if (plan.op === 'union' && plan.all) return both;
-  const g = groupIds(both.cols, both.n);
+  const g = checkGroups(ctx, plan.op.toUpperCase(), groupIds(both.cols, both.n), both.n, relBytes(both));
   if (plan.op === 'union') return g.first.length === both.n ? both : gather(both, g.first);
   const counts = new Map<number, number>();
   for (let i = l.n; i < both.n; i++) { const k = g.ids[i]!; counts.set(k, (counts.get(k) ?? 0) + 1); }

@@ -6,6 +6,7 @@
 import type { BExpr, Plan } from '../plan/plan.js';
 import type { OpStats } from './eval.js';
 import { indexScanLabel } from './index-scan-explain.js';
+import { lockRowsLabel } from './lock-rows.js';
 
 function exprText(e: BExpr, cols: readonly { name: string }[]): string {
   switch (e.k) {
@@ -49,6 +50,7 @@ function label(p: Plan): string {
     case 'apply': return `Nested Loop${p.outer ? ' Left' : ''} (LATERAL)`;
     case 'cte': return `CTE ${p.id}`;
     case 'recursive': return `Recursive Union${p.all ? ' ALL' : ''}`;
+    case 'lockRows': return lockRowsLabel(p);
   }
 }
 

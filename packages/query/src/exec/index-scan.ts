@@ -22,7 +22,7 @@ import type { SqlType } from '@quiverdb/common';
 import type { TableSource } from '../catalog/catalog.js';
 import type { BExpr } from '../plan/plan.js';
 import type { IndexScanPlan } from '../optimizer/index-access.js';
-import { castValue, compareValues, keyOf, vectorToValues } from '../types/values.js';
+import { castValue, compareValues, fromJsValue, keyOf, vectorToValues } from '../types/values.js';
 import { Decimal } from '../types/decimal.js';
 import { evalExpr } from './eval.js';
 import type { ExecCtx } from './eval.js';
@@ -56,30 +56,68 @@ async function evalOne(e: BExpr, ctx: ExecCtx): Promise<unknown> {
   return (await evalExpr(e, EMPTY_ROW, ctx))[0];
 }
 
+/**
+ * The value of a key expression: parameters and constants (the usual keys) directly, as
+ * `evalExpr` gives them, anything else through the evaluator (a promise).
+ */
+function keyExprValue(e: BExpr, ctx: ExecCtx): unknown {
+  if (e.k === 'const') return e.v;
+  if (e.k === 'param') {
+    if (e.n > ctx.params.length) throw new DbError(SqlState.UndefinedParameter, `there is no parameter $${e.n}`);
+    return fromJsValue(ctx.params[e.n - 1], e.t);
+  }
+  return evalOne(e, ctx);
+}
+
+/** Every key expression of the scan (equality alternatives, then the range bounds), in that order. */
+function keyExprs(a: IndexScanPlan['access']): BExpr[] {
+  const out: BExpr[] = [];
+  for (const alts of a.eq) for (const e of alts) out.push(e);
+  if (a.lo) out.push(a.lo.e);
+  if (a.hi) out.push(a.hi.e);
+  return out;
+}
+
 interface Range { low: unknown[] | undefined; high: unknown[] | undefined; lowInclusive: boolean; highInclusive: boolean }
 
 /**
  * The key ranges to look up, in order ([] = no row can match), and whether they are exactly the
  * key condition (false when a lossy range bound was dropped).
  */
-async function keyRanges(plan: IndexScanPlan, ctx: ExecCtx): Promise<{ ranges: Range[]; exact: boolean }> {
+type KeyRanges = { ranges: Range[]; exact: boolean };
+
+/** `keyRanges` of the scan: synchronous when every key expression is a parameter or a constant. */
+function keyRangesOf(plan: IndexScanPlan, ctx: ExecCtx): KeyRanges | Promise<KeyRanges> {
+  const exprs = keyExprs(plan.access);
+  const values = exprs.map((e) => keyExprValue(e, ctx));
+  if (!values.some((v) => v instanceof Promise)) return keyRanges(plan, values);
+  return Promise.all(values).then((vs) => keyRanges(plan, vs));
+}
+
+/** `values`: the values of `keyExprs(plan.access)`, in that order. */
+function keyRanges(plan: IndexScanPlan, values: readonly unknown[]): KeyRanges {
   const none = { ranges: [], exact: true };
   let exact = true;
   const a = plan.access;
+  let at = 0;
   // equality prefixes (cross product of the alternatives, deduplicated per column)
   let prefixes: unknown[][] = [[]];
   for (let k = 0; k < a.eq.length; k++) {
     const alts: unknown[] = [];
-    const seen = new Set<unknown>();
-    for (const e of a.eq[k]!) {
-      const v = keyValue(await evalOne(e, ctx), e.t, a.keyTypes[k]!);
+    const exprs = a.eq[k]!;
+    const seen = exprs.length > 1 ? new Set<unknown>() : undefined;
+    for (const e of exprs) {
+      const v = keyValue(values[at++], e.t, a.keyTypes[k]!);
       if (v === undefined) continue;
-      const key = keyOf(v);
-      if (seen.has(key)) continue;
-      seen.add(key);
+      if (seen) {
+        const key = keyOf(v);
+        if (seen.has(key)) continue;
+        seen.add(key);
+      }
       alts.push(v);
     }
     if (alts.length === 0) return none;
+    if (alts.length === 1 && prefixes.length === 1) { prefixes[0]!.push(alts[0]); continue; }
     const next: unknown[][] = [];
     for (const p of prefixes) for (const v of alts) next.push([...p, v]);
     prefixes = next;
@@ -87,8 +125,9 @@ async function keyRanges(plan: IndexScanPlan, ctx: ExecCtx): Promise<{ ranges: R
   let lo: { v: unknown; inclusive: boolean } | undefined, hi: { v: unknown; inclusive: boolean } | undefined;
   const rt = a.keyTypes[a.eq.length];
   for (const [b, side] of [[a.lo, 'lo'], [a.hi, 'hi']] as const) {
-    if (!b || !rt) continue;
-    const raw = await evalOne(b.e, ctx);
+    if (!b) continue;
+    const raw = values[at++];
+    if (!rt) continue;
     if (raw === null || raw === undefined) return none; // col > NULL is never true
     const v = keyValue(raw, b.e.t, rt);
     if (v === undefined) { exact = false; continue; } // lossy: open bound (the filter decides)
@@ -109,7 +148,7 @@ async function keyRanges(plan: IndexScanPlan, ctx: ExecCtx): Promise<{ ranges: R
 async function fetchFiltered(plan: IndexScanPlan, filter: BExpr | null, table: TableSource, ids: Float64Array, types: readonly SqlType[], ctx: ExecCtx, parts: Rel[]): Promise<number> {
   let kept = 0;
   for (let at = 0; at < ids.length; at += FETCH_CHUNK) {
-    const chunk = ids.subarray(at, Math.min(ids.length, at + FETCH_CHUNK));
+    const chunk = ids.length <= FETCH_CHUNK ? ids : ids.subarray(at, Math.min(ids.length, at + FETCH_CHUNK));
     const b = await table.fetch!(chunk, plan.cols);
     const cols = b.columns.map((v, i) => vectorToValues(v, b.length, types[i]!));
     if (plan.rowIds === true) cols.push(Array.from(chunk));
@@ -126,7 +165,9 @@ export async function execIndexScan(plan: IndexScanPlan, ctx: ExecCtx): Promise<
   if (!table.indexLookup || !table.fetch) throw new DbError(SqlState.InternalError, 'internal error (this is a bug): index scan on a table without index access');
   const types = plan.cols.map((c) => table.def.columns[c]!.type);
   const a = plan.access;
-  const { ranges, exact } = await keyRanges(plan, ctx);
+  let kr = keyRangesOf(plan, ctx);
+  if (kr instanceof Promise) kr = await kr;
+  const { ranges, exact } = kr;
   // rows of an exact key condition satisfy the conjuncts it implies: check only the others
   const filter = exact && a.residual !== undefined ? a.residual : plan.filter;
   const parts: Rel[] = [];

@@ -77,9 +77,15 @@ function scannedTables(p: Plan, acc: Map<string, QualifiedName>): void {
   }
 }
 
+/** per settings map (the engine hands the same map until a setting changes) */
+const rulesKeys = new WeakMap<ReadonlyMap<string, string>, string>();
+
 function rulesKey(settings: ReadonlyMap<string, string>): string {
+  const hit = rulesKeys.get(settings);
+  if (hit !== undefined) return hit;
   let s = '';
   for (const [k, v] of settings) if (k.startsWith('disable_rule_')) s += `${k}=${v};`;
+  rulesKeys.set(settings, s);
   return s;
 }
 

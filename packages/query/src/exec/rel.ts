@@ -65,7 +65,11 @@ export function concatRels(rels: readonly Rel[], ncols: number): Rel {
     const typed = first !== undefined && !Array.isArray(first) && rels.every((r) => (r.cols[c] as unknown as { constructor: unknown }).constructor === ctor);
     const o = typed ? newColumnLike(first!, n) : new Array<unknown>(n);
     let p = 0;
-    for (const r of rels) { const src = r.cols[c]!; for (let i = 0; i < r.n; i++) o[p++] = src[i]; }
+    if (typed) {
+      // same typed-array kind throughout: block copies
+      const t = o as unknown as Float64Array;
+      for (const r of rels) { const src = r.cols[c]! as unknown as Float64Array; t.set(src.length === r.n ? src : src.subarray(0, r.n), p); p += r.n; }
+    } else for (const r of rels) { const src = r.cols[c]!; for (let i = 0; i < r.n; i++) o[p++] = src[i]; }
     cols.push(o);
   }
   return { n, cols };

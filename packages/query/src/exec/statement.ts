@@ -23,16 +23,20 @@ import type { BindCtx, Frame, ScopeCol } from '../bind/scope.js';
 import { bindExpr, finalizeUnknown } from '../bind/expr.js';
 import { bindBoolExpr, bindDmlFrom, bindSelectStmt, joinTreeFor, setBindOptions } from '../bind/select.js';
 import { coerce, typeFromName } from '../bind/types.js';
-import { castValue, keyOf, tupleKey, valuesToBatch, valuesToVector, vectorToValues } from '../types/values.js';
+import { castValue, fromJsValue, keyOf, tupleKey, valuesToBatch, valuesToVector, vectorToValues } from '../types/values.js';
 import { evalExpr } from './eval.js';
 import type { ExecCtx, OpStats } from './eval.js';
+import type { SpillSpace } from './spill-space.js';
 import { execPlan } from './execute.js';
+import { retryTargets } from './lock-rows.js';
 import type { Rel } from './rel.js';
 import { EMPTY_ROW, concatRels, gather } from './rel.js';
 import { explainLines } from './explain.js';
 import { pruneColumns } from '../optimizer/prune-columns.js';
 import { decorrelateExists } from '../optimizer/decorrelate-exists.js';
+import { decorrelateIn } from '../optimizer/decorrelate-in.js';
 import { INDEX_SCAN_RULE, useIndexes } from '../optimizer/index-access.js';
+import { execIndexScan } from './index-scan.js';
 import { cachedPlan } from './plan-cache.js';
 
 export interface SessionContext {
@@ -43,6 +47,8 @@ export interface SessionContext {
   txnStartTime: Date;
   /** cancels the statement (statement_timeout, cancel requests): checked between scan batches */
   signal?: AbortSignal;
+  /** temporary files for operators over memory_limit (the engine deletes them at statement end) */
+  spill?: SpillSpace;
 }
 
 export interface QueryResult {
@@ -53,16 +59,30 @@ export interface QueryResult {
   rowCount: number;
 }
 
-/** Internal rows of results (kept so resultRows need not decode the batches). */
-export const resultRels = new WeakMap<QueryResult, Rel>();
+/**
+ * Internal rows of results made by `makeResult` (so resultRows need not decode the batches):
+ * kept on the result itself, not in a WeakMap (one per statement: weak entries cost every GC).
+ */
+export const resultRels = {
+  get(r: QueryResult): Rel | undefined {
+    return r instanceof LazyResult ? r.rel : undefined;
+  },
+};
 
 const NOOPTS = { agg: false, win: false, what: 'this context' } as const;
+const VALUES_OPTS = { ...NOOPTS, what: 'VALUES' } as const;
 
-function disabledRules(settings: ReadonlyMap<string, string>): Set<string> {
+/** per settings map (the engine hands the same map until a setting changes): never mutated */
+const disabledBySettings = new WeakMap<ReadonlyMap<string, string>, ReadonlySet<string>>();
+
+function disabledRules(settings: ReadonlyMap<string, string>): ReadonlySet<string> {
+  const hit = disabledBySettings.get(settings);
+  if (hit) return hit;
   const out = new Set<string>();
   for (const [k, v] of settings) {
     if (k.startsWith('disable_rule_') && /^(on|true|1|yes)$/i.test(v)) out.add(k.slice('disable_rule_'.length).replace(/_/g, '-'));
   }
+  disabledBySettings.set(settings, out);
   return out;
 }
 
@@ -74,18 +94,37 @@ export function newBindCtx(s: SessionContext): BindCtx {
 export function newExecCtx(s: SessionContext, stats?: Map<Plan, OpStats>): ExecCtx {
   return {
     catalog: s.catalog, params: s.params, now: s.txnStartTime, corr: new Map(), subqCache: new Map(), work: new Map(),
-    settings: s.settings, ...(stats ? { stats } : {}), ...(s.signal ? { signal: s.signal } : {}), run: execPlan,
+    settings: s.settings, ...(stats ? { stats } : {}), ...(s.signal ? { signal: s.signal } : {}), ...(s.spill ? { spill: s.spill } : {}), run: execPlan,
   };
 }
 
 function outType(t: SqlType): SqlType { return t.id === 'NULL' ? T.text : t; }
 
+/** A result whose columnar batches are built when asked for (toArrow, protocol layers): rows come from `rel`. */
+class LazyResult implements QueryResult {
+  #batches: ColumnBatch[] | undefined;
+  readonly #rel: Rel;
+  constructor(public command: string, public columns: { name: string; type: SqlType }[], rel: Rel, public rowCount: number) {
+    this.#rel = rel;
+  }
+
+  get rel(): Rel {
+    return this.#rel;
+  }
+
+  get batches(): ColumnBatch[] {
+    const rel = this.#rel;
+    return (this.#batches ??= this.columns.length === 0 && rel.n === 0 ? [] : [valuesToBatch(rel.cols, this.columns.map((c) => c.type), rel.n)]);
+  }
+
+  set batches(b: ColumnBatch[]) {
+    this.#batches = b;
+  }
+}
+
 export function makeResult(command: string, out: readonly OutCol[], rel: Rel, rowCount?: number): QueryResult {
   const columns = out.map((c) => ({ name: c.name, type: outType(c.t) }));
-  const batches = out.length === 0 && rel.n === 0 ? [] : [valuesToBatch(rel.cols, columns.map((c) => c.type), rel.n)];
-  const r: QueryResult = { command, columns, batches, rowCount: rowCount ?? rel.n };
-  resultRels.set(r, rel);
-  return r;
+  return new LazyResult(command, columns, rel, rowCount ?? rel.n);
 }
 
 function noRows(command: string, rowCount = 0): QueryResult {
@@ -96,8 +135,9 @@ function unwrapSelect(node: PgNode): PgNode { return node.SelectStmt ?? node; }
 
 export function bindStatementPlan(s: Extract<SqlStatement, { kind: 'select' }>, bctx: BindCtx, settings?: ReadonlyMap<string, string>): Plan {
   const plan = bindSelectStmt(unwrapSelect(s.node), bctx, { parent: null, params: [] }, new Map());
-  const off = settings ? disabledRules(settings) : new Set<string>();
-  const decorrelated = off.has('decorrelate-exists') ? plan : decorrelateExists(plan);
+  const off = settings ? disabledRules(settings) : new Set<string>() as ReadonlySet<string>;
+  const noExists = off.has('decorrelate-exists') ? plan : decorrelateExists(plan);
+  const decorrelated = off.has('decorrelate-in') ? noExists : decorrelateIn(noExists);
   const pruned = off.has('prune-columns') ? decorrelated : pruneColumns(decorrelated);
   return off.has(INDEX_SCAN_RULE) ? pruned : useIndexes(pruned);
 }
@@ -106,16 +146,17 @@ import { execSchemaChange, foreignKeyOf, sequenceDefOf } from './alter-table.js'
 
 export async function executeStatement(s: Statement, ctx: SessionContext): Promise<QueryResult> {
   if (isEngineStatement(s)) throw new DbError(SqlState.InternalError, `internal error (this is a bug): ${s.kind} is executed by the engine`);
+  if (s.kind === 'select') {
+    // a cached plan needs no binding context
+    const plan = cachedPlan(s, ctx.catalog, ctx.settings, () => bindStatementPlan(s, newBindCtx(ctx), ctx.settings));
+    const rel = await execSelectPlan(plan, newExecCtx(ctx));
+    return makeResult('SELECT', plan.out, rel);
+  }
   const bctx = newBindCtx(ctx);
   switch (s.kind) {
-    case 'select': {
-      const plan = cachedPlan(s, ctx.catalog, ctx.settings, () => bindStatementPlan(s, bctx, ctx.settings));
-      const rel = await execPlan(plan, newExecCtx(ctx));
-      return makeResult('SELECT', plan.out, rel);
-    }
     case 'insert': return execInsert(s.node, ctx, bctx);
-    case 'update': return execUpdate(s.node, ctx, bctx);
-    case 'delete': return execDelete(s.node, ctx, bctx);
+    case 'update': return execUpdate(s, ctx, bctx);
+    case 'delete': return execDelete(s, ctx, bctx);
     case 'createTable': return execCreateTable(s, ctx, bctx);
     case 'createTableAs': {
       const n = s.node;
@@ -179,6 +220,20 @@ export async function executeStatement(s: Statement, ctx: SessionContext): Promi
     case 'createSequence': case 'alterSequence': case 'dropSequence':
       return execSchemaChange(s, ctx);
   }
+}
+
+/**
+ * A SELECT's plan. Point and range lookups (an index scan, or plain columns of one) skip the
+ * general operator dispatch: the same operators, fewer steps on the path of every OLTP read.
+ */
+function execSelectPlan(plan: Plan, ctx: ExecCtx): Promise<Rel> {
+  if (ctx.stats) return execPlan(plan, ctx);
+  if (plan.k === 'indexScan') return execIndexScan(plan, ctx);
+  if (plan.k === 'project' && plan.input.k === 'indexScan' && plan.exprs.every((e) => e.k === 'col')) {
+    const exprs = plan.exprs as Extract<BExpr, { k: 'col' }>[];
+    return execIndexScan(plan.input, ctx).then((rel) => ({ n: rel.n, cols: exprs.map((e) => rel.cols[e.i]!) }));
+  }
+  return execPlan(plan, ctx);
 }
 
 function nameParts(q: QualifiedName): { schema?: string; name: string } {
@@ -246,23 +301,37 @@ function tableScopeCols(def: TableDef, rel: string): ScopeCol[] {
 
 /** Assignment of source values of type `from` to a column (PostgreSQL assignment cast + length check). */
 function assignColumn(vals: unknown[], from: SqlType, col: ColumnDef): unknown[] {
-  const t = col.type;
   const out = new Array<unknown>(vals.length);
-  const sameRepr = from.id === t.id && t.id !== 'VARCHAR' && t.id !== 'NUMERIC';
-  for (let i = 0; i < vals.length; i++) {
-    let v = vals[i];
-    if (v !== null && !sameRepr) {
-      if (t.id === 'VARCHAR' && t.length !== undefined) {
-        const sv = castValue(v, from, T.text) as string;
-        if (sv.length > t.length) {
-          if (sv.slice(t.length).trim() !== '') throw new DbError(SqlState.StringDataRightTruncation, `value too long for type character varying(${t.length})`);
-          v = sv.slice(0, t.length);
-        } else v = sv;
-      } else v = castValue(v, from, t);
-    }
-    out[i] = v;
-  }
+  const sameRepr = sameRepresentation(from, col);
+  for (let i = 0; i < vals.length; i++) out[i] = assignValue(vals[i], from, col, sameRepr);
   return out;
+}
+
+/** Values of type `from` are stored unchanged in `col` (no cast, no length check). */
+function sameRepresentation(from: SqlType, col: ColumnDef): boolean {
+  const t = col.type;
+  return from.id === t.id && t.id !== 'VARCHAR' && t.id !== 'NUMERIC';
+}
+
+/** One value of `assignColumn`. */
+function assignValue(v: unknown, from: SqlType, col: ColumnDef, sameRepr: boolean): unknown {
+  if (v === null || sameRepr) return v;
+  const t = col.type;
+  if (t.id === 'VARCHAR' && t.length !== undefined) {
+    const sv = castValue(v, from, T.text) as string;
+    if (sv.length > t.length) {
+      if (sv.slice(t.length).trim() !== '') throw new DbError(SqlState.StringDataRightTruncation, `value too long for type character varying(${t.length})`);
+      return sv.slice(0, t.length);
+    }
+    return sv;
+  }
+  return castValue(v, from, t);
+}
+
+/** The value of a bound `$n` (as evalExpr computes it for one row). */
+function paramValue(e: Extract<BExpr, { k: 'param' }>, ctx: ExecCtx): unknown {
+  if (e.n > ctx.params.length) throw new DbError(SqlState.UndefinedParameter, `there is no parameter $${e.n}`);
+  return fromJsValue(ctx.params[e.n - 1], e.t);
 }
 
 interface TableRules { defaults: (BExpr | null)[]; checks: BExpr[] }
@@ -368,6 +437,10 @@ async function execInsert(n: PgNode, sctx: SessionContext, bctx: BindCtx): Promi
   } else if (sel.valuesLists && !sel.sortClause && !sel.limitCount && !sel.withClause) {
     const lists: PgNode[][] = sel.valuesLists.map((l: PgNode) => l.List.items);
     const cols: unknown[][] = targets.map(() => new Array<unknown>(lists.length));
+    // an untyped $n takes the column's type (coerceAssign): per target column, that type and
+    // whether its values are stored as they are
+    const paramTypeOf = targets.map((ti) => { const t = def.columns[ti]!.type; return t.id === 'VARCHAR' && t.length !== undefined ? T.text : t; });
+    const paramSame = targets.map((ti, j) => sameRepresentation(paramTypeOf[j]!, def.columns[ti]!));
     for (let r = 0; r < lists.length; r++) {
       const items = lists[r]!;
       if (items.length > targets.length) throw new DbError(SqlState.SyntaxError, 'INSERT has more expressions than target columns');
@@ -376,10 +449,18 @@ async function execInsert(n: PgNode, sctx: SessionContext, bctx: BindCtx): Promi
         const item = items[j];
         const col = def.columns[targets[j]!]!;
         if (item === undefined || item.SetToDefault) { isDefault[j]![r] = true; cols[j]![r] = null; continue; }
-        let e = bindExpr(item, empty, { ...NOOPTS, what: 'VALUES' });
+        const pn: number | undefined = item.ParamRef?.number;
+        if (pn !== undefined && pn > 0 && bctx.paramTypes[pn - 1] === undefined) {
+          // untyped $n: what bind + coerceAssign + evalExpr give, without building the expression
+          if (pn > ctx.params.length) throw new DbError(SqlState.UndefinedParameter, `there is no parameter $${pn}`);
+          cols[j]![r] = assignValue(fromJsValue(ctx.params[pn - 1], paramTypeOf[j]!), paramTypeOf[j]!, col, paramSame[j]!);
+          continue;
+        }
+        let e = bindExpr(item, empty, VALUES_OPTS);
         e = coerceAssign(e, col.type);
-        const v = (await evalExpr(e, EMPTY_ROW, ctx))[0];
-        cols[j]![r] = assignColumn([v], e.t, col)[0];
+        // plain $n / literal: its value directly (most multi-row INSERTs are only these)
+        const v = e.k === 'const' ? e.v : e.k === 'param' ? paramValue(e, ctx) : (await evalExpr(e, EMPTY_ROW, ctx))[0];
+        cols[j]![r] = assignValue(v, e.t, col, sameRepresentation(e.t, col));
       }
     }
     src = { n: lists.length, cols };
@@ -513,8 +594,8 @@ async function execInsert(n: PgNode, sctx: SessionContext, bctx: BindCtx): Promi
 // ---------------------------------------------------------------------------------------------
 // UPDATE / DELETE
 
-async function targetRows(n: PgNode, fromItems: PgNode[] | undefined, sctx: SessionContext, bctx: BindCtx, ctx: ExecCtx):
-  Promise<{ table: TableSource; def: TableDef; rel: string; plan: Plan; scope: Scope; nc: number }> {
+function targetRows(n: PgNode, fromItems: PgNode[] | undefined, sctx: SessionContext, bctx: BindCtx, ctx: ExecCtx):
+  { table: TableSource; def: TableDef; rel: string; plan: Plan; scope: Scope; nc: number } {
   const { table } = getTable(sctx.catalog, n.relation);
   const def = table.def;
   const rel = n.relation.alias?.aliasname ?? def.name;
@@ -543,28 +624,52 @@ function dedupeByRowId(r: Rel, idCol: number): Rel {
   return idx.length === r.n ? r : gather(r, idx);
 }
 
-async function execUpdate(n: PgNode, sctx: SessionContext, bctx: BindCtx): Promise<QueryResult> {
+/**
+ * The bound parts of an UPDATE / DELETE besides its target plan (SET expressions, table rules),
+ * by plan: a plan the plan cache hands back again (same statement, same catalog version) comes
+ * with the parts bound together with it, so a repeated `UPDATE ... WHERE id = $1` skips bind and
+ * optimize (tables are resolved by name at execution, as for SELECT).
+ */
+interface DmlParts { readonly exprs: readonly BExpr[]; readonly rules: TableRules; readonly rel: string; readonly nc: number }
+const dmlParts = new WeakMap<Plan, DmlParts>();
+
+async function execUpdate(s: Extract<SqlStatement, { kind: 'update' }>, sctx: SessionContext, bctx: BindCtx): Promise<QueryResult> {
+  const n = s.node;
   const ctx = newExecCtx(sctx);
-  const { table, def, rel, plan, scope, nc } = await targetRows(n, n.fromClause, sctx, bctx, ctx);
-  const rules = tableRules(def, bctx);
-  const sets = new Map<number, BExpr>();
-  for (const t of n.targetList) {
-    const rt = t.ResTarget;
-    if (rt.val?.MultiAssignRef) throw new DbError(SqlState.FeatureNotSupported, 'multiple-column UPDATE SET is not supported');
-    const ci = def.columns.findIndex((c) => c.name === rt.name);
-    if (ci < 0) throw new DbError(SqlState.UndefinedColumn, `column "${rt.name}" of relation "${def.name}" does not exist`);
-    // PostgreSQL rejects repeated targets; we let the rightmost assignment win, as SQLite does
-    const e = rt.val.SetToDefault ? (rules.defaults[ci] ?? ({ k: 'const', t: def.columns[ci]!.type, v: null } as BExpr))
-      : coerceAssign(finalizeUnknown(scope, bindExpr(rt.val, scope, { ...NOOPTS, what: 'UPDATE' })), def.columns[ci]!.type);
-    sets.set(ci, e);
-  }
-  const exprs: BExpr[] = [{ k: 'col', t: T.double, i: nc }];
-  def.columns.forEach((c, i) => exprs.push(sets.get(i) ?? { k: 'col', t: c.type, i }));
+  const { table } = getTable(sctx.catalog, n.relation);
+  const def = table.def;
+  const build = (): Plan => {
+    const { plan, scope, nc, rel } = targetRows(n, n.fromClause, sctx, bctx, ctx);
+    const rules = tableRules(def, bctx);
+    const sets = new Map<number, BExpr>();
+    for (const t of n.targetList) {
+      const rt = t.ResTarget;
+      if (rt.val?.MultiAssignRef) throw new DbError(SqlState.FeatureNotSupported, 'multiple-column UPDATE SET is not supported');
+      const ci = def.columns.findIndex((c) => c.name === rt.name);
+      if (ci < 0) throw new DbError(SqlState.UndefinedColumn, `column "${rt.name}" of relation "${def.name}" does not exist`);
+      // PostgreSQL rejects repeated targets; we let the rightmost assignment win, as SQLite does
+      const e = rt.val.SetToDefault ? (rules.defaults[ci] ?? ({ k: 'const', t: def.columns[ci]!.type, v: null } as BExpr))
+        : coerceAssign(finalizeUnknown(scope, bindExpr(rt.val, scope, { ...NOOPTS, what: 'UPDATE' })), def.columns[ci]!.type);
+      sets.set(ci, e);
+    }
+    const exprs: BExpr[] = [{ k: 'col', t: T.double, i: nc }];
+    def.columns.forEach((c, i) => exprs.push(sets.get(i) ?? { k: 'col', t: c.type, i }));
+    dmlParts.set(plan, { exprs, rules, rel, nc });
+    return plan;
+  };
+  let plan = cachedPlan(s, sctx.catalog, sctx.settings, build);
+  let parts = dmlParts.get(plan);
+  if (!parts) { plan = build(); parts = dmlParts.get(plan)!; }
+  const { exprs, rules, rel, nc } = parts;
   let rows = await execPlan(plan, ctx);
-  rows = dedupeByRowId(rows, nc);
+  rows = await retryTargets(table, dedupeByRowId(rows, nc), nc);
   const cols: unknown[][] = [];
   for (const e of exprs) cols.push(await evalExpr(e, rows, ctx));
-  const newRows: Rel = { n: rows.n, cols: def.columns.map((c, i) => assignColumn(cols[i + 1]!, exprs[i + 1]!.t, c)) };
+  // a column not assigned (its own value) needs no assignment cast
+  const newRows: Rel = { n: rows.n, cols: def.columns.map((c, i) => {
+    const e = exprs[i + 1]!;
+    return e.k === 'col' && e.i === i ? cols[i + 1]! : assignColumn(cols[i + 1]!, e.t, c);
+  }) };
   await validateRows(def, rules, newRows, ctx);
   const ids = Float64Array.from(cols[0]! as number[]);
   const types = def.columns.map((c) => c.type);
@@ -572,11 +677,22 @@ async function execUpdate(n: PgNode, sctx: SessionContext, bctx: BindCtx): Promi
   return returning(n.returningClause?.exprs ?? n.returningList, def, rel, newRows, bctx, ctx, 'UPDATE', count);
 }
 
-async function execDelete(n: PgNode, sctx: SessionContext, bctx: BindCtx): Promise<QueryResult> {
+async function execDelete(s: Extract<SqlStatement, { kind: 'delete' }>, sctx: SessionContext, bctx: BindCtx): Promise<QueryResult> {
+  const n = s.node;
   const ctx = newExecCtx(sctx);
-  const { table, def, rel, plan, nc } = await targetRows(n, n.usingClause, sctx, bctx, ctx);
+  const { table } = getTable(sctx.catalog, n.relation);
+  const def = table.def;
+  const build = (): Plan => {
+    const t = targetRows(n, n.usingClause, sctx, bctx, ctx);
+    dmlParts.set(t.plan, { exprs: [], rules: { defaults: [], checks: [] }, rel: t.rel, nc: t.nc });
+    return t.plan;
+  };
+  let plan = cachedPlan(s, sctx.catalog, sctx.settings, build);
+  let parts = dmlParts.get(plan);
+  if (!parts) { plan = build(); parts = dmlParts.get(plan)!; }
+  const { rel, nc } = parts;
   let rows = await execPlan(plan, ctx);
-  rows = dedupeByRowId(rows, nc);
+  rows = await retryTargets(table, dedupeByRowId(rows, nc), nc);
   const ids = Float64Array.from(rows.cols[nc]! as number[]);
   const count = ids.length > 0 ? await table.delete(ids) : 0;
   const old: Rel = { n: rows.n, cols: rows.cols.slice(0, nc) };

@@ -19,6 +19,7 @@ import type { Rel } from './rel.js';
 import { EMPTY_ROW } from './rel.js';
 import { cmpRows } from './execute.js';
 import { makeAccumulator } from './aggregate.js';
+import { columnBytes, relBytes, reserve } from './memory.js';
 
 async function boundOffset(b: FrameBound, ctx: ExecCtx): Promise<number> {
   if (!b.offset) return 0;
@@ -32,12 +33,15 @@ async function boundOffset(b: FrameBound, ctx: ExecCtx): Promise<number> {
 export async function runWindow(input: Rel, funcs: readonly WinSpec[], ctx: ExecCtx): Promise<Rel> {
   const n = input.n;
   const outCols: unknown[][] = [];
+  const mem = reserve(ctx, 'window');
+  mem.grow(relBytes(input)); // the partitions are the input rows
   for (const f of funcs) {
     const out = new Array<unknown>(n).fill(null);
     const pcols = await Promise.all(f.partition.map((e) => evalExpr(e, input, ctx)));
     const ocols = await Promise.all(f.order.map((o) => evalExpr(o.e, input, ctx)));
     const args = await Promise.all(f.args.map((e) => evalExpr(e, input, ctx)));
     const filt = f.filter ? await evalExpr(f.filter, input, ctx) : null;
+    mem.grow(24 * n + columnBytes(out, n)); // partition row lists, group ids, the result column
     const parts = new Map<number, number[]>();
     const gids = groupIds(pcols, n);
     for (let i = 0; i < n; i++) {
@@ -164,5 +168,6 @@ export async function runWindow(input: Rel, funcs: readonly WinSpec[], ctx: Exec
     }
     outCols.push(out);
   }
+  mem.release();
   return { n, cols: [...input.cols, ...outCols] };
 }

@@ -6,24 +6,27 @@
  *     Scan o                                          =>      Scan o
  *                                                             Scan t  Filter: p
  *
- * Applies when the subquery is a scan (or a filter over a scan) under an optional projection,
- * every correlated conjunct is `inner column = correlation parameter`, and no other part of the
- * subquery refers to the outer query.
+ * Applies when the subquery is a scan (or a filter over a scan) under an optional projection, at
+ * least one correlated conjunct is `inner column = correlation parameter` (the hash keys), and no
+ * other part of the subquery refers to the outer query; other correlated conjuncts (such as
+ * `t.s <> outer.s`) become the join's residual condition over outer ++ inner columns.
  *
  * Correctness: EXISTS(σ_{x = y ∧ p}(T)) for an outer row with key y is true iff some row of
  * σ_p(T) has x = y — the definition of a semi join on x = y; NOT EXISTS is the anti join. A NULL
- * key matches nothing in either form (EXISTS false, NOT EXISTS true), as in the join.
+ * key matches nothing in either form (EXISTS false, NOT EXISTS true), as in the join. A residual
+ * conjunct r: EXISTS(σ_{x = y ∧ p ∧ r}(T)) holds iff some row of σ_p(T) has x = y and r TRUE —
+ * a semi join pair passing the join condition (NULL and FALSE both reject, in both forms).
  *
  * Invariants:
  *  1. The rewritten node outputs exactly the original node's columns.
  */
 import { T } from '@quiverdb/common';
 import type { BExpr, Plan } from '../plan/plan.js';
-import { andAll, exprHas, splitAnd } from '../plan/plan.js';
+import { andAll, exprHas, mapExpr, splitAnd } from '../plan/plan.js';
 
 const hasCorr = (e: BExpr): boolean => exprHas(e, (x) => x.k === 'corr');
 
-interface Extracted { right: Plan; lkeys: BExpr[]; rkeys: BExpr[] }
+interface Extracted { right: Plan; lkeys: BExpr[]; rkeys: BExpr[]; cond: (nl: number) => BExpr | null }
 
 function extract(e: Extract<BExpr, { k: 'subq' }>): Extracted | undefined {
   if (e.mode !== 'exists' || e.params.length === 0) return undefined;
@@ -46,25 +49,44 @@ function extract(e: Extract<BExpr, { k: 'subq' }>): Extracted | undefined {
     rebuild = (rest) => (rest.length ? { ...f, pred: andAll(rest, T.boolean)! } : f.input);
   } else return undefined;
   const params = new Map(e.params.map((p) => [p.id, p.e]));
-  const lkeys: BExpr[] = [], rkeys: BExpr[] = [], rest: BExpr[] = [];
+  const lkeys: BExpr[] = [], rkeys: BExpr[] = [], rest: BExpr[] = [], resid: BExpr[] = [];
   const usedIds = new Set<number>();
   for (const c of conj) {
     if (!hasCorr(c)) { rest.push(c); continue; }
-    if (c.k !== 'op' || c.op !== '=') return undefined;
-    const [a, b] = c.args as [BExpr, BExpr];
-    const col = a.k === 'col' ? a : b.k === 'col' ? b : undefined;
-    const corr = a.k === 'corr' ? a : b.k === 'corr' ? b : undefined;
-    if (!col || !corr || col.t.id !== corr.t.id) return undefined;
-    const outer = params.get((corr as { id: number }).id);
-    if (!outer) return undefined;
-    usedIds.add((corr as { id: number }).id);
-    lkeys.push(outer);
-    rkeys.push(col);
+    const key = corrKey(c, params);
+    if (key) {
+      usedIds.add(key.id);
+      lkeys.push(key.outer);
+      rkeys.push(key.col);
+      continue;
+    }
+    // any other correlated conjunct becomes the join's residual condition
+    if (exprHas(c, (x) => x.k === 'subq')) return undefined;
+    let ok = true;
+    exprHas(c, (x) => { if (x.k === 'corr') { if (params.has(x.id)) usedIds.add(x.id); else ok = false; } return false; });
+    if (!ok) return undefined;
+    resid.push(c);
   }
   if (lkeys.length === 0) return undefined;
-  // every parameter must have been consumed by a key (no other outer reference remains)
+  // every parameter must have been consumed by a key or a residual (no other outer reference remains)
   if (e.params.some((p) => !usedIds.has(p.id))) return undefined;
-  return { right: rebuild(rest), lkeys, rkeys };
+  const cond = (nl: number): BExpr | null => {
+    // over left ++ right: inner columns shift past the left side, parameters become the outer expressions
+    const lift = (x: BExpr): BExpr => (x.k === 'col' ? { ...x, i: x.i + nl } : x.k === 'corr' ? params.get(x.id)! : mapExpr(x, lift));
+    return andAll(resid.map(lift), T.boolean);
+  };
+  return { right: rebuild(rest), lkeys, rkeys, cond };
+}
+
+/** `inner column = correlation parameter` (either order, same type): a hash key. */
+function corrKey(c: BExpr, params: ReadonlyMap<number, BExpr>): { id: number; outer: BExpr; col: BExpr } | undefined {
+  if (c.k !== 'op' || c.op !== '=') return undefined;
+  const [a, b] = c.args as [BExpr, BExpr];
+  const col = a.k === 'col' ? a : b.k === 'col' ? b : undefined;
+  const corr = a.k === 'corr' ? a : b.k === 'corr' ? b : undefined;
+  if (!col || !corr || corr.k !== 'corr' || col.t.id !== corr.t.id) return undefined;
+  const outer = params.get(corr.id);
+  return outer ? { id: corr.id, outer, col } : undefined;
 }
 
 function rewriteConds(input: Plan, conds: BExpr[]): { plan: Plan; rest: BExpr[] } {
@@ -75,7 +97,7 @@ function rewriteConds(input: Plan, conds: BExpr[]): { plan: Plan; rest: BExpr[] 
     const sq = neg ? (c as { args: readonly BExpr[] }).args[0]! : c;
     const x = sq.k === 'subq' ? extract(sq) : undefined;
     if (!x) { rest.push(c); continue; }
-    plan = { k: 'join', out: plan.out, type: neg ? 'anti' : 'semi', left: plan, right: x.right, lkeys: x.lkeys, rkeys: x.rkeys, cond: null,
+    plan = { k: 'join', out: plan.out, type: neg ? 'anti' : 'semi', left: plan, right: x.right, lkeys: x.lkeys, rkeys: x.rkeys, cond: x.cond(plan.out.length),
       est: Math.max(1, plan.est * (neg ? 0.5 : 0.5)) };
   }
   return { plan, rest };
@@ -100,7 +122,7 @@ export function decorrelateExists(p: Plan): Plan {
       const withRest = (q: Plan): Plan => (q === base ? { ...p, filter: andAll(rest, T.boolean) } : q.k === 'join' ? { ...q, left: withRest(q.left) } : q);
       return withRest(plan);
     }
-    case 'project': case 'sort': case 'limit': case 'distinct': case 'window': case 'agg':
+    case 'project': case 'sort': case 'limit': case 'distinct': case 'window': case 'agg': case 'lockRows':
       return { ...p, input: decorrelateExists(p.input) } as Plan;
     case 'join': return { ...p, left: decorrelateExists(p.left), right: decorrelateExists(p.right) };
     case 'setop': return { ...p, left: decorrelateExists(p.left), right: decorrelateExists(p.right) };

@@ -308,6 +308,6 @@ export function useIndexes(plan: Plan): Plan {
     case 'apply': return { ...plan, left: useIndexes(plan.left), right: useIndexes(plan.right) };
     case 'cte': return { ...plan, def: useIndexes(plan.def), body: useIndexes(plan.body) };
     case 'recursive': return { ...plan, anchor: useIndexes(plan.anchor), step: useIndexes(plan.step) };
-    case 'agg': case 'limit': case 'distinct': case 'window': return { ...plan, input: useIndexes(plan.input) };
+    case 'agg': case 'limit': case 'distinct': case 'window': case 'lockRows': return { ...plan, input: useIndexes(plan.input) };
   }
 }

@@ -129,6 +129,11 @@ function prune(p: Plan, req: Set<number>): Pruned {
       const c = prune(p.input, req);
       return { plan: { ...p, input: c.plan, out: c.plan.out }, map: c.map };
     }
+    case 'lockRows': {
+      // the row id columns of the locked tables are needed too
+      const c = prune(p.input, new Set([...req, ...p.targets.map((t) => t.col)]));
+      return { plan: { ...p, input: c.plan, out: c.plan.out, targets: p.targets.map((t) => ({ ...t, col: c.map(t.col) })) }, map: c.map };
+    }
     case 'window': {
       const nin = p.input.out.length;
       const used = new Set<number>();

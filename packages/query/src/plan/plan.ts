@@ -100,7 +100,27 @@ export type Plan =
   | { readonly k: 'apply'; readonly out: OutCol[]; readonly left: Plan; readonly right: Plan;
       readonly params: readonly { readonly id: number; readonly e: BExpr }[]; readonly outer: boolean; est: number }
   | { readonly k: 'cte'; readonly out: OutCol[]; readonly id: number; readonly def: Plan; readonly body: Plan; est: number }
-  | { readonly k: 'recursive'; readonly out: OutCol[]; readonly id: number; readonly anchor: Plan; readonly step: Plan; readonly all: boolean; est: number };
+  | { readonly k: 'recursive'; readonly out: OutCol[]; readonly id: number; readonly anchor: Plan; readonly step: Plan; readonly all: boolean; est: number }
+  /**
+   * SELECT ... FOR UPDATE / SHARE (PostgreSQL's LockRows, with the Limit above it folded in):
+   * walks the input's rows in order and locks each target's row (row id in column `col`); a row
+   * whose lock is skipped (SKIP LOCKED) or whose version was changed under READ COMMITTED is left
+   * out and does not count. Stops once offset + limit rows are locked; outputs them minus the
+   * first `offset`. Output columns = the input's (the row id columns included).
+   */
+  | { readonly k: 'lockRows'; readonly out: OutCol[]; readonly input: Plan; readonly targets: readonly RowLockTarget[];
+      readonly limit: BExpr | null; readonly offset: BExpr | null; est: number };
+
+/** One table whose rows a `lockRows` node locks. */
+export interface RowLockTarget {
+  /** input column holding the table's row ids */
+  readonly col: number;
+  readonly table: TableSource;
+  readonly name: QualifiedName;
+  readonly label: string;
+  readonly mode: 'update' | 'noKeyUpdate' | 'share' | 'keyShare';
+  readonly wait: 'wait' | 'nowait' | 'skipLocked';
+}
 
 export type PlanKind = Plan['k'];
 

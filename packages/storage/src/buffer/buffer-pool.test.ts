@@ -67,6 +67,9 @@ describe('Store scans through the buffer pool', () => {
     for (let i = 0; i < N; i += 10_000) s.insert(a.txn, 7 as TableId, rowsToBatch(Array.from({ length: 10_000 }, (_, j) => randomRow(r, i + j))));
     await clock.commit(s, a.txn);
     await s.checkpoint();
+    // (the load above was one uncommitted transaction larger than the budget: measure the scans)
+    expect(s.stats().bufferPool.reservedBytes).toBe(0);
+    s.bufferPool.resetPeak();
     const snap = { txnId: 1 as TxnId, startTs: 1e9 as Timestamp };
     let rows = 0;
     let bytes = 0;
@@ -92,6 +95,41 @@ describe('Store scans through the buffer pool', () => {
     const after = s.stats().bufferPool;
     expect(after.misses).toBe(before.misses);
     expect(after.hits - before.hits).toBe(3);
+    s.checkInvariants();
+    await s.close();
+  });
+
+  it('loading a table 10x the budget in committed batches keeps the delta and the pool within it: the delta triggers checkpoints', async () => {
+    const limit = 256 * 1024;
+    const s = await openStore({ env: new MemEnv(), dir: '/db', rowGroupSize: 2048, memoryLimit: limit, checkpointWalBytes: 1 << 30 });
+    const clock = new Clock();
+    const a = clock.begin();
+    s.createTable(a.txn, SPEC(7));
+    await clock.commit(s, a.txn);
+    const r = rng(2);
+    let loaded = 0;
+    let n = 0;
+    while (loaded < 10 * limit) {
+      const t = clock.begin();
+      const batch = rowsToBatch(Array.from({ length: 500 }, (_, j) => randomRow(r, n + j)));
+      for (const v of batch.columns) loaded += Array.isArray(v.data) ? (v.data as string[]).reduce((x, y) => x + 16 + y.length * 2, 0) : (v.data as Int32Array).byteLength;
+      s.insert(t.txn, 7 as TableId, batch);
+      n += 500;
+      await clock.commit(s, t.txn);
+      const st = s.stats();
+      expect(st.deltaBytes!).toBeLessThanOrEqual(limit);
+      expect(st.bufferPool.bytesInUse).toBeLessThanOrEqual(limit);
+      // a scan meanwhile shares the budget with the delta
+      if (n % 5000 === 0) for await (const _ of s.scan(7 as TableId, clock.readSnap(), { columns: [0, 1] })) void _;
+    }
+    await s.checkpoint();
+    const st = s.stats();
+    expect(st.checkpoints).toBeGreaterThanOrEqual(5); // the WAL never reached checkpointWalBytes: the delta's share did
+    expect(st.bufferPool.peakBytes).toBeLessThanOrEqual(limit);
+    expect(st.deltaBytes).toBe(0);
+    let rows = 0;
+    for await (const b of s.scan(7 as TableId, clock.readSnap(), { columns: [0] })) rows += b.batch.length;
+    expect(rows).toBe(n);
     s.checkInvariants();
     await s.close();
   });

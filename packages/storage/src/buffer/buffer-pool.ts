@@ -7,8 +7,12 @@
  * "hot"). A one-pass scan only ever cycles A1in, so it cannot flush the hot set. Victims come from
  * A1in while it holds more than `a1Share` of the budget, else from Am (LRU end).
  *
+ * Reservations: memory the budget covers that is not a cached entry (the store's in-memory delta)
+ * is `reservedBytes`, counted in bytesInUse: cached entries are evicted to make room for it.
+ *
  * Invariants (checked by `checkInvariants`):
- *  1. bytesInUse == sum of entry bytes == a1Bytes + amBytes <= limitBytes.
+ *  1. bytesInUse == sum of entry bytes + reservedBytes == a1Bytes + amBytes + reservedBytes, and
+ *     <= limitBytes unless reservations and pinned entries alone exceed it.
  *  2. Every entry is in exactly one of A1in / Am; pinned entries are never evicted.
  *  3. An entry larger than the whole budget is never cached (`put` returns false).
  *
@@ -34,6 +38,7 @@ export class BufferPool<V = unknown> {
   private amBytes = 0;
   bytesInUse = 0;
   peakBytes = 0;
+  reservedBytes = 0;
   hits = 0;
   misses = 0;
   evictions = 0;
@@ -47,6 +52,18 @@ export class BufferPool<V = unknown> {
     if (e === undefined) { this.misses++; return undefined; }
     this.hits++;
     e.pins++;
+    if (e.hot) { this.am.delete(key); this.am.set(key, e); }
+    return e.value;
+  }
+
+  /**
+   * Look up WITHOUT pinning, for a caller that is done with the value before it yields (copies
+   * out synchronously). Counts a hit; a miss is not counted (the caller falls back to `get`).
+   */
+  peek(key: string): V | undefined {
+    const e = this.a1.get(key) ?? this.am.get(key);
+    if (e === undefined) return undefined;
+    this.hits++;
     if (e.hot) { this.am.delete(key); this.am.set(key, e); }
     return e.value;
   }
@@ -109,13 +126,25 @@ export class BufferPool<V = unknown> {
     return true;
   }
 
+  /** Start measuring the peak again from the current use. */
+  resetPeak(): void { this.peakBytes = this.bytesInUse; }
+
+  /** Set the reserved bytes (not cached entries): unpinned entries are evicted to keep within the budget. */
+  setReserved(bytes: number): void {
+    const b = Math.max(0, bytes);
+    this.bytesInUse += b - this.reservedBytes;
+    this.reservedBytes = b;
+    this.makeRoom(0);
+    if (this.bytesInUse > this.peakBytes) this.peakBytes = this.bytesInUse;
+  }
+
   setLimit(bytes: number): void {
     this.limitBytes = bytes;
     this.makeRoom(0);
   }
 
   stats(): BufferPoolStats {
-    return { limitBytes: this.limitBytes, bytesInUse: this.bytesInUse, peakBytes: this.peakBytes, hits: this.hits, misses: this.misses, evictions: this.evictions };
+    return { limitBytes: this.limitBytes, bytesInUse: this.bytesInUse, peakBytes: this.peakBytes, hits: this.hits, misses: this.misses, evictions: this.evictions, reservedBytes: this.reservedBytes };
   }
 
   checkInvariants(): void {
@@ -124,7 +153,8 @@ export class BufferPool<V = unknown> {
     for (const e of this.a1.values()) { invariant(!e.hot && !this.am.has(e.key), 'a1 entry state'); a1 += e.bytes; }
     for (const e of this.am.values()) { invariant(e.hot, 'am entry state'); am += e.bytes; }
     invariant(a1 === this.a1Bytes && am === this.amBytes, 'queue byte counts');
-    invariant(a1 + am === this.bytesInUse, 'bytesInUse');
-    invariant(this.bytesInUse <= this.limitBytes || this.limitBytes < 0, 'over budget');
+    invariant(a1 + am + this.reservedBytes === this.bytesInUse, 'bytesInUse');
+    const unpinned = [...this.a1.values(), ...this.am.values()].some((e) => e.pins === 0);
+    invariant(this.bytesInUse <= this.limitBytes || this.limitBytes < 0 || !unpinned, 'over budget');
   }
 }

@@ -28,6 +28,8 @@ export interface ManifestTable {
   spec: StoredTableSpec;
   nextRowId: number;
   segments: ManifestSegment[];
+  /** ms since the epoch of the table's last compaction / OPTIMIZE (absent: never) */
+  lastCompaction?: number;
 }
 
 export interface Manifest {

@@ -6,8 +6,8 @@
  *  1. Row ids ascend across chunks and within each chunk (`sorted()` restores this after WAL
  *     replay, which appends in commit order).
  *  2. chunk.length <= chunk.cap; every column present has cap slots.
- *  3. A chunk has the columns of the spec it was created under (by column id); a missing column
- *     id reads as NULL.
+ *  3. A chunk has the columns of the spec it was created under (by column id), kept by `rebuild`;
+ *     a column id it lacks reads as the column's missing value, or through its conversion.
  *  4. Chunks are never shared between two Delta objects once `rebuild` ran: a scan that captured
  *     the old chunk list keeps a consistent view.
  */
@@ -16,6 +16,8 @@ import type { StoredColumn } from '../api.js';
 import { copyData } from './column-ops.js';
 
 export const CHUNK_ROWS = 16384;
+/** appends of up to this many rows copy value by value (cheaper than typed-array views) */
+const SMALL_COPY = 8;
 
 export interface ChunkColumn {
   readonly type: PhysicalType;
@@ -29,6 +31,12 @@ export class DeltaChunk {
   readonly ins: Float64Array;
   readonly del: Float64Array;
   readonly cols = new Map<number, ChunkColumn>();
+  /**
+   * Scan cache: rows [0, len) were all committed (insert stamps at most maxIns) and not deleted
+   * when a scan checked them. Insert stamps of committed rows never change; any delete-stamp
+   * write clears it (TableState.setDel), so a snapshot with startTs > maxIns sees those rows.
+   */
+  allVisible: { readonly len: number; readonly maxIns: number } | null = null;
   constructor(readonly cap: number, columns: readonly StoredColumn[]) {
     this.rowIds = new Float64Array(cap);
     this.ins = new Float64Array(cap);
@@ -46,10 +54,18 @@ export class DeltaChunk {
       const col = this.cols.get(colIds[c]!);
       if (col === undefined) continue;
       const src: ColumnVector = batch.columns[c]!;
-      copyData(col.data, at, src.data, from, take);
+      if (take <= SMALL_COPY) {
+        // a few rows (single-row writes): element copies, no subarray views
+        const d = col.data as unknown[];
+        const sd = src.data as ArrayLike<unknown>;
+        for (let i = 0; i < take; i++) d[at + i] = sd[from + i];
+      } else {
+        copyData(col.data, at, src.data, from, take);
+      }
       if (src.validity !== null) {
         if (col.validity === null) { col.validity = new Uint8Array(this.cap); col.validity.fill(1, 0, at); }
-        col.validity.set(src.validity.subarray(from, from + take), at);
+        if (take <= SMALL_COPY) for (let i = 0; i < take; i++) col.validity[at + i] = src.validity[from + i]!;
+        else col.validity.set(src.validity.subarray(from, from + take), at);
       } else if (col.validity !== null) {
         col.validity.fill(1, at, at + take);
       }
@@ -165,12 +181,24 @@ export class Delta {
     const out: DeltaChunk[] = [];
     let cur: DeltaChunk | undefined;
     for (const r of refs) {
-      if (cur === undefined || cur.length === cur.cap) {
-        cur = new DeltaChunk(Math.min(CHUNK_ROWS, Math.max(1024, refs.length)), this.columns);
+      // rows keep the columns they were written with (a chunk from before an ALTER reads its
+      // added columns as their missing values and its re-typed ones through their conversions)
+      if (cur === undefined || cur.length === cur.cap || !sameColumnSet(cur, r.c)) {
+        cur = new DeltaChunk(Math.min(CHUNK_ROWS, Math.max(1024, refs.length)), columnsOf(r.c));
         out.push(cur);
       }
       cur.appendRow(r.c, r.i);
     }
     this.chunks = out;
   }
+}
+
+function sameColumnSet(a: DeltaChunk, b: DeltaChunk): boolean {
+  if (a.cols.size !== b.cols.size) return false;
+  for (const [id, c] of a.cols) if (b.cols.get(id)?.type !== c.type) return false;
+  return true;
+}
+
+function columnsOf(c: DeltaChunk): StoredColumn[] {
+  return [...c.cols].map(([id, col]) => ({ id, name: '', type: col.type, nullable: true }));
 }

@@ -29,6 +29,13 @@ export class TableState {
   readonly delta: Delta;
   /** committed live rows (estimate for rowCount) */
   liveRows = 0;
+  /** ms since the epoch of the last compaction / OPTIMIZE of the table (persisted in the manifest) */
+  lastCompaction: number | undefined;
+  /** compactions / OPTIMIZEs of the table since open */
+  compactionCount = 0;
+  /** segment row groups scans came to since open, and those their zone maps let them skip */
+  rowGroupsScanned = 0;
+  rowGroupsSkipped = 0;
   private runIndex: RunRef[] = [];
 
   constructor(spec: StoredTableSpec, createdBy: TxnId | undefined) {
@@ -81,7 +88,7 @@ export class TableState {
   }
 
   setDel(loc: RowLoc, stamp: number): void {
-    if (loc.where === 'delta') loc.chunk.del[loc.i] = stamp;
+    if (loc.where === 'delta') { loc.chunk.del[loc.i] = stamp; loc.chunk.allVisible = null; }
     else loc.seg.setDel(loc.off, stamp);
   }
 

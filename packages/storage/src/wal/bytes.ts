@@ -9,15 +9,22 @@ import { DataCorrupted } from '@quiverdb/common';
 import { decodeStrings, encodeStrings } from '../table/utf8.js';
 
 const enc = new TextEncoder();
+/** up to this many values are written value by value (no temporary arrays or views) */
+const SMALL = 16;
 const dec = new TextDecoder('utf-8', { fatal: false });
 
 export class ByteWriter {
   private buf: Uint8Array;
   private dv: DataView;
-  len = 0;
-  constructor(initial = 256) {
-    this.buf = new Uint8Array(initial);
+  len: number;
+  /**
+   * `base`: bytes reserved before the data (a record header written later); alignment of
+   * `typed` is relative to the data start, so the bytes read the same without the prefix.
+   */
+  constructor(initial = 256, private readonly base = 0) {
+    this.buf = new Uint8Array(initial + base);
     this.dv = new DataView(this.buf.buffer);
+    this.len = base;
   }
   private ensure(extra: number): void {
     const need = this.len + extra;
@@ -37,23 +44,59 @@ export class ByteWriter {
   typed(a: Int32Array | Float64Array | BigInt64Array | Uint8Array, n: number): void {
     const bytesPer = a.BYTES_PER_ELEMENT;
     this.u32(n);
-    const pad = (8 - (this.len % 8)) % 8;
+    const pad = (8 - ((this.len - this.base) % 8)) % 8;
     this.ensure(pad + n * bytesPer);
     this.len += pad;
-    this.buf.set(new Uint8Array(a.buffer, a.byteOffset, n * bytesPer), this.len);
+    if (n <= SMALL) {
+      // a few values (single-row writes): no view allocation
+      const dv = this.dv;
+      let o = this.len;
+      if (a instanceof Float64Array) for (let i = 0; i < n; i++, o += 8) dv.setFloat64(o, a[i]!, true);
+      else if (a instanceof Int32Array) for (let i = 0; i < n; i++, o += 4) dv.setInt32(o, a[i]!, true);
+      else if (a instanceof BigInt64Array) for (let i = 0; i < n; i++, o += 8) dv.setBigInt64(o, a[i]!, true);
+      else for (let i = 0; i < n; i++) this.buf[o++] = a[i]!;
+    } else {
+      this.buf.set(new Uint8Array(a.buffer, a.byteOffset, n * bytesPer), this.len);
+    }
     this.len += n * bytesPer;
   }
   str(s: string): void {
     const b = enc.encode(s);
     this.bytes(b);
   }
-  /** many strings: n, offsets (n+1), then one utf8 blob */
+  /** many strings: n, offsets (n+1), then one utf8 blob (a missing value is written as '') */
   strings(ss: readonly string[], n: number): void {
-    const { bytes, offsets } = encodeStrings(ss, n);
+    if (n > SMALL) {
+      const { bytes, offsets } = encodeStrings(ss, n);
+      this.u32(n);
+      this.typed(offsets, n + 1);
+      this.bytes(bytes);
+      return;
+    }
+    // a few strings: offsets and UTF-8 written in place (same bytes as the general path)
     this.u32(n);
-    this.typed(offsets, n + 1);
-    this.bytes(bytes);
+    this.u32(n + 1);
+    const pad = (8 - ((this.len - this.base) % 8)) % 8;
+    this.ensure(pad + (n + 1) * 4 + 4);
+    this.len += pad;
+    const offAt = this.len;
+    this.len += (n + 1) * 4;
+    const lenAt = this.len;
+    this.len += 4;
+    let o = 0;
+    for (let i = 0; i < n; i++) {
+      const x = ss[i] as unknown;
+      const str = typeof x === 'string' ? x : String(x ?? '');
+      this.ensure(str.length * 3);
+      this.dv.setInt32(offAt + i * 4, o, true);
+      const w = enc.encodeInto(str, this.buf.subarray(this.len)).written;
+      this.len += w;
+      o += w;
+    }
+    this.dv.setInt32(offAt + n * 4, o, true);
+    this.dv.setUint32(lenAt, o, true);
   }
+  /** The bytes written, after the reserved prefix when there is one (a view, not a copy). */
   finish(): Uint8Array { return this.buf.subarray(0, this.len); }
 }
 

@@ -26,6 +26,7 @@ import { DataCorrupted, type ColumnBatch, type ColumnVector, type PhysicalType, 
 import type { StoredTableSpec } from '../api.js';
 import { jsonDecode, jsonEncode } from '../table/json-value.js';
 import { ByteReader, ByteWriter } from './bytes.js';
+import { RECORD_HEADER, sealRecord } from './wal.js';
 
 export const RecordType = {
   Insert: 1,
@@ -89,7 +90,28 @@ export function decodeColumn(r: ByteReader): { colId: number; type: PhysicalType
 
 /** Encode one op of `txn` as (record type, payload). */
 export function encodeOp(txn: TxnId, op: WalOp): { type: RecordType; payload: Uint8Array } {
-  const w = new ByteWriter(op.t === 'insert' ? 64 + op.batch.length * op.colIds.length * 8 : 64);
+  const w = new ByteWriter(initialSize(op));
+  return { type: writeOp(w, txn, op), payload: w.finish() };
+}
+
+/**
+ * Encode one op of `txn` as a whole WAL record (header + payload in one buffer, the payload
+ * written in place: no copy), ready for `Wal.appendRecord`.
+ */
+export function encodeOpRecord(txn: TxnId, op: WalOp): Uint8Array {
+  const w = new ByteWriter(initialSize(op), RECORD_HEADER);
+  const type = writeOp(w, txn, op);
+  return sealRecord(w.finish(), type);
+}
+
+function initialSize(op: WalOp): number {
+  // per column ~24 bytes of header, counts and alignment; ~12 bytes a value (a short string)
+  if (op.t === 'insert') return 64 + op.colIds.length * (24 + op.batch.length * 12);
+  if (op.t === 'delete') return 64 + op.rowIds.length * 8;
+  return 64;
+}
+
+function writeOp(w: ByteWriter, txn: TxnId, op: WalOp): RecordType {
   w.f64(txn);
   switch (op.t) {
     case 'insert': {
@@ -98,27 +120,27 @@ export function encodeOp(txn: TxnId, op: WalOp): { type: RecordType; payload: Ui
       w.u32(op.batch.length);
       w.u32(op.colIds.length);
       for (let i = 0; i < op.colIds.length; i++) encodeColumn(w, op.colIds[i]!, op.types[i]!, op.batch.columns[i]!, op.batch.length);
-      return { type: RecordType.Insert, payload: w.finish() };
+      return RecordType.Insert;
     }
     case 'delete':
       w.f64(op.table);
       w.typed(op.rowIds, op.rowIds.length);
-      return { type: RecordType.Delete, payload: w.finish() };
+      return RecordType.Delete;
     case 'meta':
       w.str(op.key);
       if (op.value === undefined) w.u8(0); else { w.u8(1); w.str(op.value); }
-      return { type: RecordType.Meta, payload: w.finish() };
+      return RecordType.Meta;
     case 'create':
       w.str(JSON.stringify(op.spec));
-      return { type: RecordType.Create, payload: w.finish() };
+      return RecordType.Create;
     case 'alter':
       w.str(JSON.stringify(op.spec));
-      return { type: RecordType.Alter, payload: w.finish() };
+      return RecordType.Alter;
     case 'drop':
       w.f64(op.table);
-      return { type: RecordType.Drop, payload: w.finish() };
+      return RecordType.Drop;
     case 'commit':
-      return { type: RecordType.Commit, payload: w.finish() };
+      return RecordType.Commit;
   }
 }
 

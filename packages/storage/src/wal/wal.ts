@@ -15,9 +15,12 @@
  *    corruption: DbError XX001, never skipped.
  *
  * Group commit: `append` only buffers (synchronously, so a txn's records are contiguous and in
- * call order); `sync(lsn)` resolves once the log is fsync'ed up to `lsn`. One flusher loop writes
- * everything buffered, fsyncs once, and wakes every waiter covered; appends arriving while an
- * fsync runs are flushed together by the next round.
+ * call order); `sync(lsn)` resolves once the log is fsync'ed up to `lsn`. A writer loop writes
+ * everything buffered in one write per round; at most one fsync runs at a time, covering all that
+ * was written when it started, and wakes every waiter it covers. Writes go on while an fsync
+ * runs (pipelined), so commits arriving during an fsync are already written when it ends and the
+ * next fsync starts at once: one fsync per round for all commits waiting, no write on the
+ * critical path of a busy log. Before a segment switch the old segment is fsync'ed.
  *
  * Invariants:
  *  1. durableLsn <= writtenLsn <= appendedLsn.
@@ -63,12 +66,23 @@ function parseAt(buf: Uint8Array, off: number, validTypes?: ReadonlySet<number>)
 
 export function encodeRecord(type: number, payload: Uint8Array): Uint8Array {
   const out = new Uint8Array(HEADER + payload.length);
-  const dv = new DataView(out.buffer);
-  dv.setUint32(0, payload.length, true);
-  out[8] = type;
   out.set(payload, HEADER);
-  dv.setUint32(4, crc32c(out.subarray(8)), true);
-  return out;
+  return sealRecord(out, type);
+}
+
+/** Bytes a record header takes before the payload. */
+export const RECORD_HEADER = HEADER;
+
+/**
+ * Fill in the header of a record whose payload was written in place after `RECORD_HEADER`
+ * reserved bytes (no copy of the payload); returns `rec`.
+ */
+export function sealRecord(rec: Uint8Array, type: number): Uint8Array {
+  const dv = new DataView(rec.buffer, rec.byteOffset, HEADER);
+  dv.setUint32(0, rec.length - HEADER, true);
+  rec[8] = type;
+  dv.setUint32(4, crc32c(rec.subarray(8)), true);
+  return rec;
 }
 
 interface Waiter { lsn: number; resolve: () => void; reject: (e: unknown) => void }
@@ -78,8 +92,12 @@ export class Wal {
   private fileStart = 0;
   private fileSize = 0;
   private pending: Uint8Array[] = [];
+  private pendingBytes = 0;
   private waiters: Waiter[] = [];
-  private flushing: Promise<void> | undefined;
+  /** the writer loop, while it runs */
+  private writing: Promise<void> | undefined;
+  /** the fsync in flight */
+  private syncing: Promise<void> | undefined;
   private failed: unknown;
   private closed = false;
   private rotateRequested = false;
@@ -168,10 +186,18 @@ export class Wal {
 
   /** Buffer one record; returns the LSN just past it. Synchronous. */
   append(type: number, payload: Uint8Array): number {
+    return this.appendRecord(encodeRecord(type, payload));
+  }
+
+  /**
+   * Buffer one whole record (header included, as `encodeRecord` or `sealRecord` make
+   * it; not copied, so the caller must not change it); returns the LSN just past it.
+   */
+  appendRecord(rec: Uint8Array): number {
     if (this.failed !== undefined) throw this.failed;
     invariant(!this.closed, 'WAL append after close');
-    const rec = encodeRecord(type, payload);
     this.pending.push(rec);
+    this.pendingBytes += rec.length;
     this.appendedLsn += rec.length;
     return this.appendedLsn;
   }
@@ -182,46 +208,107 @@ export class Wal {
     if (lsn <= this.durableLsn) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
       this.waiters.push({ lsn, resolve, reject });
-      if (this.flushing === undefined) this.flushing = this.flushLoop();
+      this.kick();
     });
   }
 
-  private async flushLoop(): Promise<void> {
+  /** Start the writer (buffered records) and / or an fsync (waiters past durableLsn) if idle. */
+  private kick(): void {
+    if (this.failed !== undefined) return;
+    if (this.pending.length > 0 && this.writing === undefined) this.writing = this.writeLoop();
+    else this.maybeStartSync();
+  }
+
+  /**
+   * Write buffered records, one write per round, while there are any. Runs concurrently with an
+   * fsync in flight: records written meanwhile are covered by the next fsync.
+   */
+  private async writeLoop(): Promise<void> {
     try {
-      while (this.waiters.length > 0 || this.pending.length > 0) {
+      while (this.pending.length > 0 && this.failed === undefined) {
+        if (this.fileSize > 0 && (this.fileSize >= this.segmentBytes || this.rotateRequested)) await this.rotate();
         const bufs = this.pending;
+        const total = this.pendingBytes;
         this.pending = [];
-        const target = this.appendedLsn;
-        if (bufs.length > 0) {
-          if (this.fileSize > 0 && (this.fileSize >= this.segmentBytes || this.rotateRequested)) await this.rotate();
-          const total = bufs.reduce((n, b) => n + b.length, 0);
-          let data: Uint8Array;
-          if (bufs.length === 1) data = bufs[0]!;
-          else {
-            data = new Uint8Array(total);
-            let o = 0;
-            for (const b of bufs) { data.set(b, o); o += b.length; }
-          }
-          await this.file!.append(data);
-          this.fileSize += total;
-          this.writtenLsn = target;
+        this.pendingBytes = 0;
+        const target = this.writtenLsn + total;
+        let data: Uint8Array;
+        if (bufs.length === 1) data = bufs[0]!;
+        else {
+          data = new Uint8Array(total);
+          let o = 0;
+          for (const b of bufs) { data.set(b, o); o += b.length; }
         }
-        if (this.durable) { await this.file!.sync(); this.syncs++; }
-        this.durableLsn = target;
-        const still: Waiter[] = [];
-        for (const w of this.waiters) (w.lsn <= target ? w.resolve() : still.push(w));
-        this.waiters = still;
+        await this.file!.append(data);
+        this.fileSize += total;
+        this.writtenLsn = target;
+        if (!this.durable) { this.durableLsn = target; this.wake(); }
+        this.maybeStartSync();
       }
     } catch (e) {
-      this.failed = e instanceof IoError ? e : new IoError(`WAL write failed: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
-      for (const w of this.waiters) w.reject(this.failed);
-      this.waiters = [];
+      this.fail(e);
     } finally {
-      this.flushing = undefined;
+      this.writing = undefined;
+    }
+  }
+
+  /** One fsync at a time, covering everything written when it starts; wakes the waiters it covers. */
+  private maybeStartSync(): void {
+    if (!this.durable || this.syncing !== undefined || this.failed !== undefined) return;
+    if (this.writtenLsn <= this.durableLsn) return;
+    const durable = this.durableLsn;
+    if (!this.waiters.some((w) => w.lsn > durable)) return;
+    this.syncing = this.syncOnce();
+  }
+
+  private async syncOnce(): Promise<void> {
+    const target = this.writtenLsn;
+    try {
+      await this.file!.sync();
+      this.syncs++;
+      this.durableLsn = Math.max(this.durableLsn, target);
+      this.wake();
+    } catch (e) {
+      this.fail(e);
+    } finally {
+      this.syncing = undefined;
+    }
+    this.maybeStartSync();
+  }
+
+  private wake(): void {
+    const durable = this.durableLsn;
+    const still: Waiter[] = [];
+    for (const w of this.waiters) (w.lsn <= durable ? w.resolve() : still.push(w));
+    this.waiters = still;
+  }
+
+  private fail(e: unknown): void {
+    if (this.failed === undefined) {
+      this.failed = e instanceof IoError ? e : new IoError(`WAL write failed: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+    }
+    for (const w of this.waiters) w.reject(this.failed);
+    this.waiters = [];
+  }
+
+  /**
+   * Wait until no fsync runs; then make the current segment durable up to writtenLsn (as the
+   * one fsync in flight, so no other starts on this file meanwhile). Called by the writer only,
+   * so writtenLsn does not move while it waits.
+   */
+  private async syncCurrentFile(): Promise<void> {
+    while (this.syncing !== undefined) await this.syncing;
+    if (this.failed !== undefined) throw this.failed;
+    if (this.durable && this.writtenLsn > this.durableLsn) {
+      this.syncing = this.syncOnce();
+      await this.syncing;
+      if (this.failed !== undefined) throw this.failed;
     }
   }
 
   private async rotate(): Promise<void> {
+    // the old segment must be durable before records go to the next one (an fsync covers one file)
+    await this.syncCurrentFile();
     const start = this.writtenLsn;
     invariant(start === this.fileStart + this.fileSize, 'WAL rotate: position mismatch');
     const f = await this.env.open(`${this.dir}/${segName(start)}`, { create: true, truncate: true });
@@ -258,7 +345,10 @@ export class Wal {
   get isFailed(): boolean { return this.failed !== undefined; }
 
   async close(): Promise<void> {
-    if (this.flushing !== undefined) await this.flushing;
+    while (this.writing !== undefined || this.syncing !== undefined) {
+      if (this.writing !== undefined) await this.writing;
+      if (this.syncing !== undefined) await this.syncing;
+    }
     this.closed = true;
     await this.file?.close();
   }

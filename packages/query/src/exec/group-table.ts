@@ -1,0 +1,238 @@
+/**
+ * Group-id assignment that persists across batches (streaming hash aggregation): rows of each
+ * batch get dense group ids, in order of first appearance over all batches, and each new group
+ * keeps its key values.
+ *
+ * One key column: a per-column dictionary (value key → id) is the group id. Several key columns:
+ * the column ids are folded left to right through `PairTable`s, open-addressing hash tables on
+ * typed arrays mapping an (id, id) pair to a dense id, so no per-row string or array is built.
+ *
+ * Invariants:
+ *  1. Two rows get the same group id iff their key tuples are equal under `keyOf` (NULL = NULL:
+ *     GROUP BY semantics); typed NULL-free columns use the number itself as its key (`keyOf`
+ *     of a number is the number), so typed and untyped batches of one column meet.
+ *  2. Group ids are 0..count-1 in order of first appearance; `keys[c][g]` is column c's value in
+ *     the first row of group g. `assign` writes id + 1 (0 = a row outside the selection), so
+ *     per-group state arrays have a throwaway slot 0 and loops over a batch need no branch.
+ *  3. A PairTable holds `size` distinct pairs with ids 0..size-1, and its load stays at most 1/2;
+ *     its direct cache of small pairs only ever holds -1 or the id the hash table gives the pair.
+ *
+ * Concurrency: plain synchronous data structure, owned by one operator run.
+ */
+import { keyOf } from '../types/values.js';
+
+/** Open-addressing map from a pair of non-negative int32 ids to a dense id (0, 1, ...). */
+export class PairTable {
+  size = 0;
+  private cap = 16;
+  private mask = 15;
+  private a = new Int32Array(16).fill(-1);
+  private b = new Int32Array(16);
+  private v = new Int32Array(16);
+
+  /** ids of small pairs (x < 1024, y < 64) by direct index, -1 = not cached yet */
+  private direct: Int32Array | null = null;
+  private calls = 0;
+
+  /** The id of (x, y), adding it as `size` when new. */
+  get(x: number, y: number): number {
+    if (x < 1024 && y < 64 && ++this.calls > 4096) {
+      // (only once the table is busy: small aggregations do not pay for the 256 KB array)
+      const d = this.direct ??= new Int32Array(1024 * 64).fill(-1);
+      const k = (x << 6) | y;
+      const id = d[k]!;
+      if (id >= 0) return id;
+      return (d[k] = this.hashGet(x, y));
+    }
+    return this.hashGet(x, y);
+  }
+
+  /**
+   * ids[i] = id of (ids[i], ys[i]) for i < m. `xMax` / `yMax`: bounds of the x and y values
+   * (exclusive); when the pairs fit the direct cache, one tight loop over it.
+   */
+  mapAll(ids: Int32Array, ys: Int32Array, m: number, xMax: number, yMax: number): void {
+    if (xMax <= 1024 && yMax <= 64 && m >= 256) {
+      const d = this.direct ??= new Int32Array(1024 * 64).fill(-1);
+      for (let i = 0; i < m; i++) {
+        const x = ids[i]!, y = ys[i]!;
+        const k = (x << 6) | y;
+        let id = d[k]!;
+        if (id < 0) id = d[k] = this.hashGet(x, y);
+        ids[i] = id;
+      }
+      return;
+    }
+    for (let i = 0; i < m; i++) ids[i] = this.get(ids[i]!, ys[i]!);
+  }
+
+  private hashGet(x: number, y: number): number {
+    let h = (Math.imul(x, 0x9e3779b1) ^ Math.imul(y + 0x7f4a7c15, 0x85ebca77)) >>> 0;
+    h = (h ^ (h >>> 15)) & this.mask;
+    const a = this.a, b = this.b;
+    for (;;) {
+      const k = a[h]!;
+      if (k === -1) break;
+      if (k === x && b[h] === y) return this.v[h]!;
+      h = (h + 1) & this.mask;
+    }
+    const id = this.size++;
+    a[h] = x; b[h] = y; this.v[h] = id;
+    if (this.size * 2 > this.cap) this.grow();
+    return id;
+  }
+
+  private grow(): void {
+    const oa = this.a, ob = this.b, ov = this.v;
+    this.cap *= 2; this.mask = this.cap - 1;
+    this.a = new Int32Array(this.cap).fill(-1);
+    this.b = new Int32Array(this.cap);
+    this.v = new Int32Array(this.cap);
+    const n = this.size;
+    this.size = 0;
+    for (let i = 0; i < oa.length; i++) {
+      if (oa[i] === -1) continue;
+      this.insertAt(oa[i]!, ob[i]!, ov[i]!);
+    }
+    this.size = n;
+  }
+
+  private insertAt(x: number, y: number, id: number): void {
+    let h = (Math.imul(x, 0x9e3779b1) ^ Math.imul(y + 0x7f4a7c15, 0x85ebca77)) >>> 0;
+    h = (h ^ (h >>> 15)) & this.mask;
+    while (this.a[h] !== -1) h = (h + 1) & this.mask;
+    this.a[h] = x; this.b[h] = y; this.v[h] = id;
+  }
+
+  checkInvariants(): void {
+    let used = 0;
+    const seen = new Set<number>();
+    for (let i = 0; i < this.cap; i++) {
+      if (this.a[i] === -1) continue;
+      used++;
+      const id = this.v[i]!;
+      if (id < 0 || id >= this.size || seen.has(id)) throw new Error(`PairTable: bad id ${id}`);
+      seen.add(id);
+    }
+    if (used !== this.size) throw new Error(`PairTable: ${used} slots used, size ${this.size}`);
+    if (this.size * 2 > this.cap) throw new Error('PairTable: load above 1/2');
+  }
+}
+
+/** Dictionaries at most this big are scanned (=== on the keys) rather than hashed. */
+const SMALL_DICT = 8;
+
+/**
+ * Dense ids of one column's values (by `keyOf`) at rows `sel[0..m)` (or 0..m-1), persisting
+ * across batches in `map`; `list` holds the keys in id order while the dictionary is small.
+ */
+function columnIds(col: ArrayLike<unknown>, sel: Int32Array | null, m: number, map: Map<unknown, number>, list: unknown[], out: Int32Array): void {
+  const typed = !Array.isArray(col);
+  const big = col instanceof BigInt64Array;
+  let p = 0;
+  if (!typed && list.length <= SMALL_DICT) {
+    // few distinct strings (flags, statuses, ...): compare in place; stops at a non-string
+    let len = list.length;
+    while (p < m) {
+      const v = col[sel === null ? p : sel[p]!];
+      if (typeof v !== 'string') break;
+      let id = -1;
+      for (let j = 0; j < len; j++) if (list[j] === v) { id = j; break; }
+      if (id < 0) {
+        id = map.size; map.set(v, id); list.push(v); len++;
+        if (len > SMALL_DICT) { out[p++] = id; break; }
+      }
+      out[p++] = id;
+    }
+  }
+  // small dictionary (flags, statuses, ...): a scan of a few keys beats hashing
+  while (p < m && list.length <= SMALL_DICT) {
+    const v = col[sel === null ? p : sel[p]!];
+    const k = typed && !big ? v : typeof v === 'string' || typeof v === 'number' ? v : keyOf(v);
+    let id = -1;
+    if (k === k) { for (let j = 0; j < list.length; j++) if (list[j] === k) { id = j; break; } }
+    else id = map.get(k) ?? -1; // NaN: the Map treats it as one key
+    if (id < 0) { id = map.size; map.set(k, id); list.push(k); }
+    out[p++] = id;
+  }
+  if (p === m) return;
+  if (typed && !big) {
+    const c = col as ArrayLike<number>;
+    let last = NaN, lastId = -1;
+    for (; p < m; p++) {
+      const v = c[sel === null ? p : sel[p]!]!;
+      if (v === last) { out[p] = lastId; continue; }
+      let id = map.get(v);
+      if (id === undefined) { id = map.size; map.set(v, id); }
+      out[p] = id; last = v; lastId = id;
+    }
+    return;
+  }
+  for (; p < m; p++) {
+    const v = col[sel === null ? p : sel[p]!];
+    const k = typeof v === 'string' || typeof v === 'number' ? v : keyOf(v);
+    let id = map.get(k);
+    if (id === undefined) { id = map.size; map.set(k, id); }
+    out[p] = id;
+  }
+}
+
+export class GroupTable {
+  /** number of groups so far */
+  count = 0;
+  /** key values per key column, one per group (first row's value) */
+  readonly keys: unknown[][];
+  private readonly dicts: Map<unknown, number>[];
+  private readonly lists: unknown[][];
+  private readonly pairs: PairTable[];
+  private ids = new Int32Array(0);
+  private tmp = new Int32Array(0);
+
+  constructor(readonly width: number) {
+    this.keys = Array.from({ length: width }, () => []);
+    this.dicts = Array.from({ length: width }, () => new Map<unknown, number>());
+    this.lists = Array.from({ length: width }, () => []);
+    this.pairs = Array.from({ length: Math.max(0, width - 1) }, () => new PairTable());
+  }
+
+  /**
+   * Group ids, plus one, of the rows of a batch of n rows into `out`: the rows `sel[0..m)` when
+   * `sel` is given (the other rows get 0), else all rows (m = n).
+   */
+  assign(cols: readonly ArrayLike<unknown>[], n: number, out: Int32Array, sel: Int32Array | null = null, m = n): void {
+    if (this.ids.length < m) { this.ids = new Int32Array(m); this.tmp = new Int32Array(m); }
+    const ids = this.ids;
+    if (this.width === 0) {
+      ids.fill(0, 0, m);
+      if (m > 0) this.count = 1;
+    } else {
+      columnIds(cols[0]!, sel, m, this.dicts[0]!, this.lists[0]!, ids);
+      const t = this.tmp;
+      for (let c = 1; c < this.width; c++) {
+        columnIds(cols[c]!, sel, m, this.dicts[c]!, this.lists[c]!, t);
+        // ids so far are below the size of the previous dictionary / pair table
+        const xMax = c === 1 ? this.dicts[0]!.size : this.pairs[c - 2]!.size;
+        this.pairs[c - 1]!.mapAll(ids, t, m, xMax, this.dicts[c]!.size);
+      }
+      // record the key values of new groups (ids are dense in order of first appearance)
+      let count = this.count;
+      for (let i = 0; i < m; i++) {
+        if (ids[i]! < count) continue;
+        const row = sel === null ? i : sel[i]!;
+        for (let c = 0; c < this.width; c++) this.keys[c]!.push(cols[c]![row]);
+        count++;
+      }
+      this.count = count;
+    }
+    if (sel === null) { for (let i = 0; i < n; i++) out[i] = ids[i]! + 1; return; }
+    out.fill(0, 0, n);
+    for (let i = 0; i < m; i++) out[sel[i]!] = ids[i]! + 1;
+  }
+
+  checkInvariants(): void {
+    for (const k of this.keys) if (k.length !== this.count) throw new Error('GroupTable: key columns and count disagree');
+    for (const p of this.pairs) p.checkInvariants();
+    if (this.width === 1 && this.dicts[0]!.size !== this.count) throw new Error('GroupTable: dictionary and count disagree');
+    if (this.width > 1 && this.pairs[this.width - 2]!.size !== this.count) throw new Error('GroupTable: last pair table and count disagree');
+  }
+}

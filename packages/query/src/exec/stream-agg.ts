@@ -1,0 +1,359 @@
+/**
+ * Streaming hash aggregation: the input arrives batch by batch (a scan's batches, filtered and
+ * projected on the way), each batch's rows get group ids from one `GroupTable`, and every
+ * aggregate folds the batch into per-group state. Nothing of the input is kept.
+ *
+ * count / sum / avg / min / max over INTEGER, SMALLINT, REAL, DOUBLE (min / max also DATE) keep
+ * their state in growable typed arrays and run one tight loop per aggregate and batch; other
+ * aggregates (and DISTINCT) use the generic accumulators of aggregate.ts with the same group ids.
+ * Ordered aggregates and grouping sets need all rows at once: `canStreamAgg` says no, and the
+ * caller runs the materializing path.
+ *
+ * Invariants:
+ *  1. Rows are folded in input order, so floating-point sums equal those of one pass over the
+ *     concatenated input, and groups come out in order of first appearance.
+ *  2. Integer sums are exact: the double accumulator is moved into a bigint part before it can
+ *     exceed 2^53 (a batch adds at most 2^31 per row).
+ *  3. NULL inputs are skipped (count(*) counts rows); a group without input gets the SQL result
+ *     over the empty set.
+ */
+import type { BExpr, Plan } from '../plan/plan.js';
+import { Decimal } from '../types/decimal.js';
+import { keyOf } from '../types/values.js';
+import { makeAccumulator } from './aggregate.js';
+import type { Accumulator } from './aggregate.js';
+import { evalExpr } from './eval.js';
+import type { ExecCtx } from './eval.js';
+import { GroupTable } from './group-table.js';
+import { aggStateCharger } from './memory.js';
+import type { Rel } from './rel.js';
+import { gather } from './rel.js';
+
+type AggPlan = Extract<Plan, { k: 'agg' }>;
+type AggSpec = AggPlan['aggs'][number];
+
+/** Can this aggregation fold its input one batch at a time? */
+export function canStreamAgg(plan: AggPlan): boolean {
+  return plan.sets === null && plan.aggs.every((a) => a.order.length === 0);
+}
+
+interface AggState {
+  /**
+   * fold rows 0..n-1 of a batch: `gid` holds group id + 1 per row (0: not selected, folded into
+   * the throwaway slot 0), argument columns, FILTER column or null; ng groups exist; `rows()`
+   * gives the batch's row count per slot (computed once per batch)
+   */
+  add(gid: Int32Array, n: number, args: readonly unknown[][], filt: readonly unknown[] | null, ng: number, rows: () => Float64Array): void;
+  result(ng: number): unknown[];
+}
+
+function grow(a: Float64Array<ArrayBuffer>, need: number): Float64Array<ArrayBuffer> {
+  if (a.length >= need) return a;
+  const b = new Float64Array(Math.max(need, a.length * 2, 16));
+  b.set(a);
+  return b;
+}
+
+class CountState implements AggState {
+  cnt = new Float64Array(16);
+  constructor(private readonly star: boolean) {}
+  add(gid: Int32Array, n: number, args: readonly unknown[][], filt: readonly unknown[] | null, ng: number, rows: () => Float64Array): void {
+    const cnt = this.cnt = grow(this.cnt, ng + 1);
+    const v = this.star ? null : args[0]!;
+    if (v === null || !Array.isArray(v)) {
+      if (filt === null) { const h = rows(); for (let g = 0; g <= ng; g++) cnt[g] += h[g]!; }
+      else for (let i = 0; i < n; i++) { if (filt[i] === true) cnt[gid[i]!]!++; }
+    } else if (filt === null) {
+      for (let i = 0; i < n; i++) if (v[i] !== null) cnt[gid[i]!]!++;
+    } else {
+      for (let i = 0; i < n; i++) if (v[i] !== null && filt[i] === true) cnt[gid[i]!]!++;
+    }
+  }
+  result(ng: number): unknown[] {
+    const out = new Array<unknown>(ng);
+    for (let g = 0; g < ng; g++) out[g] = BigInt(this.cnt[g + 1] ?? 0);
+    return out;
+  }
+}
+
+const SPILL_AT = 2 ** 52;
+
+class SumState implements AggState {
+  sum = new Float64Array(16);
+  cnt = new Float64Array(16);
+  /** integer sums: the part moved out of `sum` (invariant 2) */
+  big: bigint[] | null;
+  private bound = 0;
+  constructor(private readonly avg: boolean, private readonly argType: string) {
+    this.big = argType === 'INTEGER' || argType === 'SMALLINT' ? [] : null;
+  }
+  add(gid: Int32Array, n: number, args: readonly unknown[][], filt: readonly unknown[] | null, ng: number, rows: () => Float64Array): void {
+    const sum = this.sum = grow(this.sum, ng + 1);
+    const cnt = this.cnt = grow(this.cnt, ng + 1);
+    const col = args[0]!;
+    if (!Array.isArray(col) && filt === null) {
+      const v = col as unknown as Float64Array;
+      for (let i = 0; i < n; i++) sum[gid[i]!] += v[i]!;
+      const h = rows();
+      for (let g = 0; g <= ng; g++) cnt[g] += h[g]!;
+    } else if (!Array.isArray(col)) {
+      const v = col as unknown as Float64Array;
+      for (let i = 0; i < n; i++) { if (filt![i] !== true) continue; const g = gid[i]!; sum[g] += v[i]!; cnt[g]!++; }
+    } else {
+      for (let i = 0; i < n; i++) {
+        const x = col[i];
+        if (x === null || (filt !== null && filt[i] !== true)) continue;
+        const g = gid[i]!;
+        sum[g] += x as number; cnt[g]!++;
+      }
+    }
+    if (this.big !== null) {
+      this.bound += n * 2 ** 31;
+      if (this.bound >= SPILL_AT) {
+        const big = this.big;
+        for (let g = 0; g <= ng; g++) {
+          if (sum[g] === 0) continue;
+          big[g] = (big[g] ?? 0n) + BigInt(sum[g]!);
+          sum[g] = 0;
+        }
+        this.bound = 0;
+      }
+    }
+  }
+  result(ng: number): unknown[] { return this.resultAs(ng, this.avg); }
+  /** sum (avg = false) or avg of the values folded */
+  resultAs(ng: number, avg: boolean): unknown[] {
+    const out = new Array<unknown>(ng);
+    const isInt = this.big !== null;
+    for (let g = 0; g < ng; g++) {
+      const c = this.cnt[g + 1] ?? 0;
+      if (c === 0) { out[g] = null; continue; }
+      const s = this.sum[g + 1]!;
+      if (isInt) {
+        const tot = BigInt(s) + (this.big![g + 1] ?? 0n);
+        out[g] = avg ? Decimal.fromInt(tot).div(Decimal.fromInt(c)) : tot;
+      } else if (avg) out[g] = s / c;
+      else out[g] = this.argType === 'REAL' ? Math.fround(s) : s;
+    }
+    return out;
+  }
+}
+
+/** sum / avg of the same argument as another aggregate's SumState: reads that state */
+class SharedSum implements AggState {
+  constructor(private readonly src: SumState, private readonly avg: boolean) {}
+  add(): void { /* folded by src */ }
+  result(ng: number): unknown[] { return this.src.resultAs(ng, this.avg); }
+}
+
+class MinMaxState implements AggState {
+  best = new Float64Array(16);
+  /** 0: no input; 1: a non-NaN value seen; 2: only NaN seen so far (bit 4: NaN seen) */
+  seen = new Uint8Array(16);
+  constructor(private readonly isMin: boolean) {}
+  add(gid: Int32Array, n: number, args: readonly unknown[][], filt: readonly unknown[] | null, ng: number): void {
+    const best = this.best = grow(this.best, ng + 1);
+    if (this.seen.length < best.length) { const s = new Uint8Array(best.length); s.set(this.seen); this.seen = s; }
+    const seen = this.seen;
+    const col = args[0]!;
+    const isMin = this.isMin;
+    for (let i = 0; i < n; i++) {
+      const v = col[i];
+      if (v === null || (filt !== null && filt[i] !== true)) continue;
+      const x = v as number, g = gid[i]!;
+      if (x !== x) { seen[g] = seen[g]! | 4; continue; }
+      if ((seen[g]! & 1) === 0) { seen[g] = seen[g]! | 1; best[g] = x; } else if (isMin ? x < best[g]! : x > best[g]!) best[g] = x;
+    }
+  }
+  result(ng: number): unknown[] {
+    const out = new Array<unknown>(ng);
+    for (let g = 0; g < ng; g++) {
+      const s = this.seen[g + 1] ?? 0;
+      // NaN sorts above every number (PostgreSQL)
+      if (s === 0) out[g] = null;
+      else if ((s & 4) !== 0 && (!this.isMin || (s & 1) === 0)) out[g] = NaN;
+      else out[g] = this.best[g + 1]!;
+    }
+    return out;
+  }
+}
+
+class GenericState implements AggState {
+  private readonly acc: Accumulator;
+  private readonly seen: Set<string> | null;
+  constructor(private readonly a: AggSpec) {
+    this.acc = makeAccumulator(a.name, a.args[0]?.t, a.t, a.star);
+    this.seen = a.distinct ? new Set<string>() : null;
+  }
+  add(gid: Int32Array, n: number, args: readonly unknown[][], filt: readonly unknown[] | null): void {
+    const a = this.a, acc = this.acc, seen = this.seen;
+    const vcol = args[0];
+    const isStrAgg = a.name === 'string_agg';
+    for (let i = 0; i < n; i++) {
+      if (filt !== null && filt[i] !== true) continue;
+      const g = gid[i]!;
+      if (g === 0) continue;
+      if (a.star) { acc.add(g, 1); continue; }
+      const v = vcol ? vcol[i] : null;
+      if (v === null) continue;
+      if (seen) {
+        const k = g + '\u0002' + String(keyOf(v));
+        if (seen.has(k)) continue;
+        seen.add(k);
+      }
+      acc.add(g, v, isStrAgg ? args[1]?.[i] : undefined);
+    }
+  }
+  result(ng: number): unknown[] {
+    const out = new Array<unknown>(ng);
+    for (let g = 0; g < ng; g++) out[g] = this.acc.result(g + 1);
+    return out;
+  }
+}
+
+function stateFor(a: AggSpec): AggState {
+  if (!a.distinct) {
+    if (a.name === 'count' && (a.star || a.args.length === 1)) return new CountState(a.star);
+    const t = a.args[0]?.t.id;
+    if (a.args.length === 1 && (t === 'INTEGER' || t === 'SMALLINT' || t === 'DOUBLE' || t === 'REAL')) {
+      if (a.name === 'sum' || a.name === 'avg') return new SumState(a.name === 'avg', t);
+      if (a.name === 'min' || a.name === 'max') return new MinMaxState(a.name === 'min');
+    }
+    if (a.args.length === 1 && t === 'DATE' && (a.name === 'min' || a.name === 'max')) return new MinMaxState(a.name === 'min');
+  }
+  return new GenericState(a);
+}
+
+/** A batch whose rows are `sel[0..m)` of `rel` (all n rows when `sel` is null). */
+export interface SelBatch { readonly rel: Rel; readonly sel: Int32Array | null; readonly m: number }
+
+/** May `e` be evaluated on rows outside the selection (no side effects; errors are retried)? */
+function wideSafe(e: BExpr): boolean {
+  switch (e.k) {
+    case 'col': case 'const': case 'param': return true;
+    case 'op': case 'coalesce': return e.args.every(wideSafe);
+    case 'cast': case 'isnull': return wideSafe(e.arg);
+    case 'in': return wideSafe(e.arg) && e.list.every(wideSafe);
+    case 'case': return e.whens.every((w) => wideSafe(w.when) && wideSafe(w.then)) && (e.else === null || wideSafe(e.else));
+    default: return false;
+  }
+}
+
+const cseKeys = new WeakMap<BExpr, string | null>();
+
+/**
+ * A structural key for arithmetic (+ - * /) over columns and numeric constants, so that equal
+ * subexpressions of a batch's aggregate arguments are computed once; null for anything else.
+ */
+function cseKey(e: BExpr): string | null {
+  let k = cseKeys.get(e);
+  if (k !== undefined) return k;
+  k = null;
+  if (e.k === 'col') k = `c${e.i}:${e.t.id}`;
+  else if (e.k === 'const' && typeof e.v === 'number' && !Object.is(e.v, -0)) k = `k${e.v}:${e.t.id}`;
+  else if (e.k === 'op' && e.args.length === 2 && (e.op === '+' || e.op === '-' || e.op === '*' || e.op === '/')) {
+    const a = cseKey(e.args[0]!), b = cseKey(e.args[1]!);
+    if (a !== null && b !== null) k = `(${a}${e.op}${b}):${e.t.id}`;
+  }
+  cseKeys.set(e, k);
+  return k;
+}
+
+/** `e` as an operation over precomputed operand columns (constants stay constants). */
+const synthetic = new WeakMap<BExpr, BExpr>();
+function operandsAsColumns(e: Extract<BExpr, { k: 'op' }>): BExpr {
+  let s = synthetic.get(e);
+  if (!s) {
+    let i = 0;
+    s = { ...e, args: e.args.map((a): BExpr => (a.k === 'const' ? a : { k: 'col', t: a.t, i: i++ })) };
+    synthetic.set(e, s);
+  }
+  return s;
+}
+
+/** evalExpr, sharing the columns of equal arithmetic subexpressions within one batch (`memo`). */
+async function evalShared(e: BExpr, rel: Rel, ctx: ExecCtx, memo: Map<string, unknown[]>): Promise<unknown[]> {
+  const k = cseKey(e);
+  if (k === null || e.k !== 'op') return evalExpr(e, rel, ctx);
+  const hit = memo.get(k);
+  if (hit) return hit;
+  const cols: unknown[][] = [];
+  for (const a of e.args) if (a.k !== 'const') cols.push(await evalShared(a, rel, ctx, memo));
+  const v = await evalExpr(operandsAsColumns(e), { n: rel.n, cols }, ctx);
+  memo.set(k, v);
+  return v;
+}
+
+const wideCache = new WeakMap<AggPlan, boolean>();
+function wideOk(plan: AggPlan): boolean {
+  let ok = wideCache.get(plan);
+  if (ok === undefined) {
+    ok = plan.groups.every(wideSafe) && plan.aggs.every((a) => a.args.every(wideSafe) && (a.filter === null || wideSafe(a.filter)));
+    wideCache.set(plan, ok);
+  }
+  return ok;
+}
+
+/**
+ * Aggregate `plan` over the batches `input` yields (the agg's input rows, with a selection).
+ * The output has the group columns, then one column per aggregate.
+ */
+export async function streamAgg(plan: AggPlan, input: AsyncIterable<SelBatch>, ctx: ExecCtx): Promise<Rel> {
+  const groups = new GroupTable(plan.groups.length);
+  // sum(x) and avg(x) of the same x (without FILTER) share one sum and count (TPC-H Q1 has both)
+  const sums = new Map<string, SumState>();
+  const states = plan.aggs.map((a): AggState => {
+    const st = stateFor(a);
+    const key = st instanceof SumState && a.filter === null ? cseKey(a.args[0]!) : null;
+    if (key === null) return st;
+    const prev = sums.get(key);
+    if (prev) return new SharedSum(prev, a.name === 'avg');
+    sums.set(key, st as SumState);
+    return st;
+  });
+  const chargeState = aggStateCharger(ctx, plan.groups.length, plan.aggs);
+  let gid = new Int32Array(0);
+  /** fold one batch; `sel` rows only (the expressions are evaluated on all n rows) */
+  const fold = async (rel: Rel, sel: Int32Array | null, m: number): Promise<void> => {
+    const n = rel.n;
+    const memo = new Map<string, unknown[]>();
+    const gcols: unknown[][] = [];
+    for (const e of plan.groups) gcols.push(await evalShared(e, rel, ctx, memo));
+    const args: unknown[][][] = [];
+    const filts: (unknown[] | null)[] = [];
+    for (const a of plan.aggs) {
+      const ac: unknown[][] = [];
+      for (const e of a.args) ac.push(await evalShared(e, rel, ctx, memo));
+      args.push(ac);
+      filts.push(a.filter ? await evalExpr(a.filter, rel, ctx) : null);
+    }
+    if (gid.length < n) gid = new Int32Array(n);
+    groups.assign(gcols, n, gid, sel, m);
+    const ng = groups.count;
+    chargeState(ng, m); // memory_limit: 53200 naming the hash aggregate (exec/memory.ts)
+    let hist: Float64Array | null = null;
+    const rows = (): Float64Array => {
+      if (hist === null) { hist = new Float64Array(ng + 1); for (let i = 0; i < n; i++) hist[gid[i]!]!++; }
+      return hist;
+    };
+    for (let ai = 0; ai < plan.aggs.length; ai++) states[ai]!.add(gid, n, args[ai]!, filts[ai]!, ng, rows);
+  };
+  for await (const b of input) {
+    if (b.m === 0) continue;
+    if (b.sel === null) { await fold(b.rel, null, b.m); continue; }
+    // most rows kept: evaluate on the whole batch and fold the selected rows, rather than copy
+    if (b.m * 2 >= b.rel.n && wideOk(plan)) {
+      let ok = true;
+      try { await fold(b.rel, b.sel, b.m); } catch { ok = false; }
+      // an error on a row outside the selection must not surface: redo on the selected rows only
+      // (nothing was folded: folding starts after every expression is evaluated)
+      if (ok) continue;
+    }
+    await fold(gather(b.rel, b.sel.subarray(0, b.m)), null, b.m);
+  }
+  const ng = plan.groups.length === 0 ? 1 : groups.count;
+  const cols: unknown[][] = [];
+  for (let c = 0; c < plan.groups.length; c++) cols.push(groups.keys[c]!);
+  for (const s of states) cols.push(s.result(ng));
+  return { n: ng, cols };
+}
