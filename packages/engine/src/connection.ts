@@ -2,7 +2,10 @@
  * `Connection`: one session — its settings, its transaction state, and the statement loop.
  *
  * Statement loop (PostgreSQL semantics):
- *  - outside a transaction block every statement runs in its own transaction (autocommit);
+ *  - outside a transaction block every statement runs in its own transaction (autocommit); a
+ *    SELECT without FOR UPDATE / SHARE there runs as a virtual transaction (PostgreSQL's virtual
+ *    xid: no id lock, no commit timestamp, nothing to commit; its ACCESS SHARE locks and its
+ *    snapshot's hold on the GC horizon are real), in one step unless statement_timeout is set;
  *  - BEGIN opens a block; a failed statement inside it leaves the block aborted: every statement
  *    but ROLLBACK / ROLLBACK TO / COMMIT (which then rolls back) fails with 25P02;
  *  - each statement is atomic: it runs under an implicit savepoint and is undone alone on error;

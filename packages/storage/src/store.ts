@@ -10,9 +10,12 @@
  * Checkpoint (one at a time, also serializes compaction):
  *  1. cut: close the commit gate, wait until no txn is between prepareCommit and finishCommit,
  *     record cut LSN = WAL end, and capture (synchronously) the committed delta rows, the
- *     committed deletes, the committed meta map; reopen the gate.
- *  2. write one new segment per table with moved rows (fsync'ed file + dir).
- *  3. write MANIFEST-<n>, switch CURRENT atomically (tmp + fsync + rename + dir fsync).
+ *     committed deletes, the committed meta map, and the checkpoint hook's state (the engine's
+ *     index trees, copy-on-write: `CheckpointHook`); reopen the gate.
+ *  2. write one new segment per table with moved rows (fsync'ed file + dir); the hook flushes
+ *     (index files written + fsync'ed) and its record goes into the manifest.
+ *  3. write MANIFEST-<n>, switch CURRENT atomically (tmp + fsync + rename + dir fsync); tell the
+ *     hook (its replaced pages become reusable).
  *  4. switch memory (synchronously): new segments get the moved rows' CURRENT stamps; the delta
  *     is rebuilt without them; then trim the WAL before the cut and remove unreferenced files.
  * A crash before the CURRENT rename recovers the old manifest + the whole WAL; after it, the new

@@ -17,6 +17,7 @@ import { arrayCompare, arraySublinkAsText, bindPgCast, isPgCast, regexOp } from 
 import { Scope } from './scope.js';
 import { AGG_NAMES, WINDOW_ONLY, aggResultType, arithType, castTo, coerce, commonType, commonTypeOf, isNumberish, isTextish, isUnknown, typeFromName } from './types.js';
 import { bindSubquery } from './select.js';
+import { SRF_NAMES, bindSrf } from './srf.js';
 
 export interface ExprOpts {
   readonly agg: boolean;
@@ -273,6 +274,12 @@ function bindAExpr(x: PgNode, scope: Scope, o: ExprOpts): BExpr {
       const r = bindExpr(x.rexpr, scope, o);
       return bindLike(scope, op, l, r);
     }
+    case 'AEXPR_SIMILAR': {
+      // a SIMILAR TO b [ESCAPE c] arrives as a ~ similar_to_escape(b [, c]) (NOT: !~)
+      const l = bindExpr(x.lexpr, scope, o);
+      const r = bindExpr(x.rexpr, scope, o);
+      return regexOp(op, coerceP(scope, l, T.text), coerceP(scope, r, T.text));
+    }
     case 'AEXPR_DISTINCT': case 'AEXPR_NOT_DISTINCT': {
       const l = bindExpr(x.lexpr, scope, o);
       const r = bindExpr(x.rexpr, scope, o);
@@ -411,6 +418,10 @@ function bindFunc(x: PgNode, scope: Scope, o: ExprOpts): BExpr {
   if (name === 'coalesce') return bindExpr({ CoalesceExpr: { args: x.args } }, scope, o);
   if (name === 'nullif' && x.args?.length === 2) return bindAExpr({ kind: 'AEXPR_NULLIF', name: [], lexpr: x.args[0], rexpr: x.args[1] }, scope, o);
   if (name === 'greatest' || name === 'least') return bindExpr({ MinMaxExpr: { op: name === 'greatest' ? 'IS_GREATEST' : 'IS_LEAST', args: x.args } }, scope, o);
+  if (SRF_NAMES.has(name)) {
+    // set-returning function in a select list (bind/srf.ts)
+    return bindSrf(name, (x.args ?? []).map((a: PgNode) => bindExpr(a, scope, o)), (e, t) => coerceP(scope, e, t), o.what);
+  }
   const fn = SCALAR_FUNCTIONS[name];
   if (!fn) throw new DbError(SqlState.UndefinedFunction, `function ${name} does not exist`);
   let args: BExpr[] = (x.args ?? []).map((a: PgNode) => bindExpr(a, scope, o));

@@ -23,6 +23,7 @@ import type { ExprOpts } from './expr.js';
 import { exprKey } from './expr-key.js';
 import { coerce, commonTypeOf } from './types.js';
 import { resolveWindowNames } from './window-names.js';
+import { expandSrfs } from './srf.js';
 
 const NO_AGG: ExprOpts = { agg: false, win: false, what: 'WHERE' };
 
@@ -730,6 +731,8 @@ function bindSelectCore(s0: PgNode, bctx: BindCtx, frame: Frame, ctes: Map<strin
     oExprs = oExprs.map((e) => (e ? rewriteW(e) : null));
     plan = { k: 'window', out: [...plan.out, ...funcs.map((f) => ({ name: f.name, t: f.t }))], input: plan, funcs, est: plan.est };
   }
+  // set-returning functions in the select list: LATERAL applies over the rows so far (bind/srf.ts)
+  ({ plan, exprs: tExprs, order: oExprs } = expandSrfs(plan, tExprs, oExprs, bctx));
   // projection (visible targets + hidden sort columns)
   const projExprs = [...tExprs];
   const projOut: OutCol[] = targets.map((t, i) => ({ name: t.name, t: tExprs[i]!.t }));

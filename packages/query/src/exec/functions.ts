@@ -14,6 +14,7 @@ import { checkInt32, checkInt64, compareValues, formatDouble, valueToText } from
 import type { Interval } from '../types/values.js';
 import type { Catalog, QualifiedName } from '../catalog/catalog.js';
 import { PG_FUNCTIONS } from './pg-functions.js';
+import { MORE_FUNCTIONS } from './functions-more.js';
 
 export interface FnCtx {
   readonly now: Date;
@@ -328,6 +329,8 @@ SCALAR_FUNCTIONS['pow'] = SCALAR_FUNCTIONS['power']!;
 SCALAR_FUNCTIONS['dround'] = SCALAR_FUNCTIONS['round']!;
 // PostgreSQL catalog / compatibility functions (pg-functions.ts)
 for (const [k, f] of Object.entries(PG_FUNCTIONS)) SCALAR_FUNCTIONS[k] ??= f;
+// more PostgreSQL functions (functions-more.ts; its entries replace same-named ones above)
+Object.assign(SCALAR_FUNCTIONS, MORE_FUNCTIONS);
 
 function pickExtreme(args: unknown[], dir: number): unknown {
   let best: unknown = null;

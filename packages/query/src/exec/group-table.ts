@@ -3,7 +3,8 @@
  * batch get dense group ids, in order of first appearance over all batches, and each new group
  * keeps its key values.
  *
- * One key column: a per-column dictionary (value key → id) is the group id. Several key columns:
+ * One key column: a per-column dictionary (value key → id; numbers in an open-addressing table on
+ * typed arrays, other keys in a Map) is the group id. Several key columns:
  * the column ids are folded left to right through `PairTable`s, open-addressing hash tables on
  * typed arrays mapping an (id, id) pair to a dense id, so no per-row string or array is built.
  *
@@ -122,58 +123,137 @@ export class PairTable {
 /** Dictionaries at most this big are scanned (=== on the keys) rather than hashed. */
 const SMALL_DICT = 8;
 
+const F64 = new Float64Array(1);
+const I32 = new Int32Array(F64.buffer);
+
 /**
- * Dense ids of one column's values (by `keyOf`) at rows `sel[0..m)` (or 0..m-1), persisting
- * across batches in `map`; `list` holds the keys in id order while the dictionary is small.
+ * Open-addressing map from numbers to ids on typed arrays (keys compared with ===; -0 is stored
+ * as 0 and NaN has its own slot, so keys meet as in a Map).
  */
-function columnIds(col: ArrayLike<unknown>, sel: Int32Array | null, m: number, map: Map<unknown, number>, list: unknown[], out: Int32Array): void {
+export class NumTable {
+  private cap = 16;
+  private mask = 15;
+  private keys = new Float64Array(16);
+  private ids = new Int32Array(16).fill(-1);
+  private used = 0;
+  private nan = -1;
+
+  /** The id of v, or `fresh` (then stored) when v is new. */
+  lookup(v: number, fresh: number): number {
+    if (v !== v) { if (this.nan < 0) this.nan = fresh; return this.nan; }
+    const x = v === 0 ? 0 : v;
+    F64[0] = x;
+    let h = (Math.imul(I32[0]!, 0x9e3779b1) ^ Math.imul(I32[1]!, 0x85ebca77)) >>> 0;
+    h = (h ^ (h >>> 16)) & this.mask;
+    const keys = this.keys, ids = this.ids;
+    for (;;) {
+      const id = ids[h]!;
+      if (id < 0) break;
+      if (keys[h] === x) return id;
+      h = (h + 1) & this.mask;
+    }
+    keys[h] = x; ids[h] = fresh;
+    if (++this.used * 2 > this.cap) this.grow();
+    return fresh;
+  }
+
+  private grow(): void {
+    const ok = this.keys, oi = this.ids;
+    this.cap *= 2; this.mask = this.cap - 1;
+    this.keys = new Float64Array(this.cap);
+    this.ids = new Int32Array(this.cap).fill(-1);
+    for (let i = 0; i < oi.length; i++) {
+      if (oi[i]! < 0) continue;
+      const x = ok[i]!;
+      F64[0] = x;
+      let h = (Math.imul(I32[0]!, 0x9e3779b1) ^ Math.imul(I32[1]!, 0x85ebca77)) >>> 0;
+      h = (h ^ (h >>> 16)) & this.mask;
+      while (this.ids[h]! >= 0) h = (h + 1) & this.mask;
+      this.keys[h] = x; this.ids[h] = oi[i]!;
+    }
+  }
+
+  /** number of keys held (NaN included) */
+  get size(): number { return this.used + (this.nan >= 0 ? 1 : 0); }
+}
+
+/**
+ * Dense ids of one key column's values (by `keyOf`): numbers in a NumTable, other keys (text,
+ * the NULL key, ...) in a Map, one id space; `list` holds the first keys in id order (all of
+ * them while the dictionary is small).
+ */
+class ColumnDict {
+  size = 0;
+  readonly list: unknown[] = [];
+  readonly nums = new NumTable();
+  private readonly map = new Map<unknown, number>();
+
+  /** The id of key k (adding it when new). */
+  id(k: unknown): number {
+    let id: number;
+    if (typeof k === 'number') {
+      id = this.nums.lookup(k, this.size);
+      if (id !== this.size) return id;
+    } else {
+      const got = this.map.get(k);
+      if (got !== undefined) return got;
+      id = this.size;
+      this.map.set(k, id);
+    }
+    this.size++;
+    if (id <= SMALL_DICT) this.list.push(k);
+    return id;
+  }
+
+  checkInvariants(): void {
+    if (this.nums.size + this.map.size !== this.size) throw new Error('ColumnDict: size disagrees with its tables');
+    if (this.list.length !== Math.min(this.size, SMALL_DICT + 1)) throw new Error('ColumnDict: list length');
+  }
+}
+
+/** Dense ids of one column's values (by `keyOf`) at rows `sel[0..m)` (or 0..m-1), persisting across batches in `dict`. */
+function columnIds(col: ArrayLike<unknown>, sel: Int32Array | null, m: number, dict: ColumnDict, out: Int32Array): void {
   const typed = !Array.isArray(col);
   const big = col instanceof BigInt64Array;
+  const list = dict.list;
   let p = 0;
-  if (!typed && list.length <= SMALL_DICT) {
+  if (!typed && dict.size <= SMALL_DICT) {
     // few distinct strings (flags, statuses, ...): compare in place; stops at a non-string
-    let len = list.length;
-    while (p < m) {
+    while (p < m && dict.size <= SMALL_DICT) {
       const v = col[sel === null ? p : sel[p]!];
       if (typeof v !== 'string') break;
       let id = -1;
+      const len = dict.size;
       for (let j = 0; j < len; j++) if (list[j] === v) { id = j; break; }
-      if (id < 0) {
-        id = map.size; map.set(v, id); list.push(v); len++;
-        if (len > SMALL_DICT) { out[p++] = id; break; }
-      }
-      out[p++] = id;
+      out[p++] = id >= 0 ? id : dict.id(v);
     }
   }
-  // small dictionary (flags, statuses, ...): a scan of a few keys beats hashing
-  while (p < m && list.length <= SMALL_DICT) {
+  // small dictionary of other keys: a scan of a few keys beats hashing
+  while (p < m && dict.size <= SMALL_DICT) {
     const v = col[sel === null ? p : sel[p]!];
     const k = typed && !big ? v : typeof v === 'string' || typeof v === 'number' ? v : keyOf(v);
     let id = -1;
-    if (k === k) { for (let j = 0; j < list.length; j++) if (list[j] === k) { id = j; break; } }
-    else id = map.get(k) ?? -1; // NaN: the Map treats it as one key
-    if (id < 0) { id = map.size; map.set(k, id); list.push(k); }
-    out[p++] = id;
+    const len = dict.size;
+    for (let j = 0; j < len; j++) if (list[j] === k) { id = j; break; }
+    out[p++] = id >= 0 ? id : dict.id(k); // (NaN never matches here: the NumTable has it)
   }
   if (p === m) return;
   if (typed && !big) {
     const c = col as ArrayLike<number>;
+    const nums = dict.nums;
     let last = NaN, lastId = -1;
     for (; p < m; p++) {
       const v = c[sel === null ? p : sel[p]!]!;
       if (v === last) { out[p] = lastId; continue; }
-      let id = map.get(v);
-      if (id === undefined) { id = map.size; map.set(v, id); }
+      let id = nums.lookup(v, dict.size);
+      if (id === dict.size) id = dict.id(v); // new: let the dictionary count it
       out[p] = id; last = v; lastId = id;
     }
     return;
   }
   for (; p < m; p++) {
     const v = col[sel === null ? p : sel[p]!];
-    const k = typeof v === 'string' || typeof v === 'number' ? v : keyOf(v);
-    let id = map.get(k);
-    if (id === undefined) { id = map.size; map.set(k, id); }
-    out[p] = id;
+    out[p] = dict.id(typeof v === 'string' || typeof v === 'number' ? v : keyOf(v));
   }
 }
 
@@ -182,16 +262,14 @@ export class GroupTable {
   count = 0;
   /** key values per key column, one per group (first row's value) */
   readonly keys: unknown[][];
-  private readonly dicts: Map<unknown, number>[];
-  private readonly lists: unknown[][];
+  private readonly dicts: ColumnDict[];
   private readonly pairs: PairTable[];
   private ids = new Int32Array(0);
   private tmp = new Int32Array(0);
 
   constructor(readonly width: number) {
     this.keys = Array.from({ length: width }, () => []);
-    this.dicts = Array.from({ length: width }, () => new Map<unknown, number>());
-    this.lists = Array.from({ length: width }, () => []);
+    this.dicts = Array.from({ length: width }, () => new ColumnDict());
     this.pairs = Array.from({ length: Math.max(0, width - 1) }, () => new PairTable());
   }
 
@@ -206,10 +284,10 @@ export class GroupTable {
       ids.fill(0, 0, m);
       if (m > 0) this.count = 1;
     } else {
-      columnIds(cols[0]!, sel, m, this.dicts[0]!, this.lists[0]!, ids);
+      columnIds(cols[0]!, sel, m, this.dicts[0]!, ids);
       const t = this.tmp;
       for (let c = 1; c < this.width; c++) {
-        columnIds(cols[c]!, sel, m, this.dicts[c]!, this.lists[c]!, t);
+        columnIds(cols[c]!, sel, m, this.dicts[c]!, t);
         // ids so far are below the size of the previous dictionary / pair table
         const xMax = c === 1 ? this.dicts[0]!.size : this.pairs[c - 2]!.size;
         this.pairs[c - 1]!.mapAll(ids, t, m, xMax, this.dicts[c]!.size);
@@ -232,6 +310,7 @@ export class GroupTable {
   checkInvariants(): void {
     for (const k of this.keys) if (k.length !== this.count) throw new Error('GroupTable: key columns and count disagree');
     for (const p of this.pairs) p.checkInvariants();
+    for (const d of this.dicts) d.checkInvariants();
     if (this.width === 1 && this.dicts[0]!.size !== this.count) throw new Error('GroupTable: dictionary and count disagree');
     if (this.width > 1 && this.pairs[this.width - 2]!.size !== this.count) throw new Error('GroupTable: last pair table and count disagree');
   }

@@ -126,8 +126,10 @@ describe('GroupTable', () => {
         const card = round % 2 === 0 ? 3 : 500;
         const cols = Array.from({ length: width }, (_x, c) => {
           if (c === 1) return Array.from({ length: n }, () => (rnd() < 0.1 ? null : 's' + Math.floor(rnd() * card)));
-          if (c === 2 || rnd() < 0.5) return Float64Array.from({ length: n }, () => Math.floor(rnd() * card) * 0.5) as unknown as unknown[];
-          return Array.from({ length: n }, () => (rnd() < 0.1 ? null : Math.floor(rnd() * card) * 0.5));
+          // numbers incl. NaN (one group) and -0 (the group of 0)
+          const num = (): number => { const r = rnd(); return r < 0.02 ? NaN : r < 0.04 ? -0 : Math.floor(rnd() * card) * 0.5; };
+          if (c === 2 || rnd() < 0.5) return Float64Array.from({ length: n }, num) as unknown as unknown[];
+          return Array.from({ length: n }, () => (rnd() < 0.1 ? null : num()));
         });
         const useSel = rnd() < 0.5;
         const sel = new Int32Array(n);
@@ -143,7 +145,7 @@ describe('GroupTable', () => {
           const key = cols.map((c) => String(c[i])).join('|');
           if (!model.has(key)) model.set(key, model.size);
           want[i] = model.get(key)! + 1;
-          keysOk.push(cols.every((c, j) => Object.is(gt.keys[j]![want[i]! - 1], c[i])));
+          keysOk.push(cols.every((c, j) => String(gt.keys[j]![want[i]! - 1]) === String(c[i])));
         }
         expect(out).toEqual(want);
         expect(keysOk.every((k) => k)).toBe(true);

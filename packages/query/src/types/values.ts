@@ -196,23 +196,29 @@ export function parseInterval(text: string): Interval {
   return { months: Math.trunc(months), days: Math.trunc(days), us: Math.round(us) };
 }
 
+/** PostgreSQL's interval output (IntervalStyle postgres): '1 year 2 mons -3 days +04:05:06.5'. */
 export function formatInterval(i: Interval): string {
-  const parts: string[] = [];
-  const y = Math.trunc(i.months / 12), mo = i.months % 12;
-  if (y) parts.push(`${y} year${Math.abs(y) === 1 ? '' : 's'}`);
-  if (mo) parts.push(`${mo} mon${Math.abs(mo) === 1 ? '' : 's'}`);
-  if (i.days) parts.push(`${i.days} day${Math.abs(i.days) === 1 ? '' : 's'}`);
-  if (i.us || parts.length === 0) {
+  let out = '';
+  let isZero = true, isBefore = false;
+  const part = (v: number, unit: string): void => {
+    if (v === 0) return;
+    out += `${isZero ? '' : ' '}${isBefore && v > 0 ? '+' : ''}${v} ${unit}${v !== 1 ? 's' : ''}`;
+    isBefore = v < 0; isZero = false;
+  };
+  part(Math.trunc(i.months / 12), 'year');
+  part(i.months % 12, 'mon');
+  part(i.days, 'day');
+  if (isZero || i.us !== 0) {
     const neg = i.us < 0;
     let r = Math.abs(i.us);
     const h = Math.floor(r / 3600e6); r -= h * 3600e6;
     const mi = Math.floor(r / 60e6); r -= mi * 60e6;
     const s = Math.floor(r / 1e6); r -= s * 1e6;
-    let str = `${neg ? '-' : ''}${pad(h)}:${pad(mi)}:${pad(s)}`;
+    let str = `${isZero ? '' : ' '}${neg ? '-' : isBefore ? '+' : ''}${pad(h)}:${pad(mi)}:${pad(s)}`;
     if (r > 0) str += '.' + String(Math.round(r)).padStart(6, '0').replace(/0+$/, '');
-    parts.push(str);
+    out += str;
   }
-  return parts.join(' ');
+  return out;
 }
 
 // ---------------------------------------------------------------------------------------------
