@@ -30,6 +30,7 @@ import type { Database } from './database.js';
 import { CatalogState, DEFAULT_SCHEMA } from './catalog/catalog-state.js';
 import { seqDefKey, seqValueKey } from './catalog/sequences.js';
 import { LockTarget, type IsolationLevel as TxnIsolation, type RowLockMode, type TableLockMode, type Transaction } from '@quiverdb/txn';
+import type { IndexUndo } from './table/index-registry.js';
 
 export type IsolationLevel = 'read uncommitted' | 'read committed' | 'repeatable read' | 'serializable';
 
@@ -50,6 +51,8 @@ interface Mark {
   readonly locks: number;
   readonly catalogChanged: boolean;
   readonly settings: number;
+  /** length of `indexUndo` */
+  readonly indexUndo: number;
 }
 
 interface Savepoint extends Mark {
@@ -218,6 +221,8 @@ export class EngineTransaction {
   /** catalog puts made by this transaction (key → value, undefined = delete) */
   overlay = new Map<string, string | undefined>();
   catalogChanged = false;
+  /** index registry changes of this transaction's DDL, undone by ROLLBACK / ROLLBACK TO */
+  readonly indexUndo: IndexUndo[] = [];
   /** set by the first data write (storage insert or delete) */
   wrote = false;
   /** sequences this transaction advanced: their marks are written with its commit */
@@ -458,6 +463,7 @@ export class EngineTransaction {
       db.txns.prepareCommit(h);
       if (wrote) await db.store.prepareCommit(h.id);
     } catch (err) {
+      db.indexes.restore(this.indexUndo, 0);
       db.txns.abort(h, () => db.store.rollback(h.id));
       throw err;
     }
@@ -498,6 +504,7 @@ export class EngineTransaction {
     if (this.#finished) return;
     this.#finish();
     this.#revertSettingsTo(0);
+    db.indexes.restore(this.indexUndo, 0);
     if (this.#virtual) {
       const v = this.#handle;
       if (v) {
@@ -531,6 +538,7 @@ export class EngineTransaction {
       locks: db.txns.locks.mark(this.id),
       catalogChanged: this.catalogChanged,
       settings: this.settingsLog.length,
+      indexUndo: this.indexUndo.length,
     };
   }
 
@@ -544,6 +552,7 @@ export class EngineTransaction {
 
   #undoTo(db: Database, m: Mark, keepLocks = false): void {
     this.#revertSettingsTo(m.settings);
+    db.indexes.restore(this.indexUndo, m.indexUndo);
     db.store.rollbackTo(this.id, m.store);
     if (!keepLocks) db.txns.locks.releaseSince(this.id, m.locks);
     // rows un-written: wake their waiters so they re-check (they wait again if still taken)

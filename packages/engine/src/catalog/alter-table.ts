@@ -77,7 +77,7 @@ export async function applyAlter(db: Database, txn: EngineTransaction, table: Ta
     for (const ix of indexes) {
       if (ix.columns.includes(p)) {
         put(metaKey.index(ix.schema, ix.name), undefined);
-        db.indexes.drop(ix);
+        db.indexes.drop(ix, txn.indexUndo);
       } else if (ix.columns.some((c) => c > p)) {
         put(metaKey.index(ix.schema, ix.name), { ...ix, columns: shift(ix.columns) });
       }
@@ -248,7 +248,7 @@ export async function applyAlter(db: Database, txn: EngineTransaction, table: Ta
       const ci = names.indexOf(action.name);
       if (ix) {
         put(metaKey.index(ix.schema, ix.name), undefined);
-        db.indexes.drop(ix);
+        db.indexes.drop(ix, txn.indexUndo);
         if (ix.primary) delete t.primaryKey;
         else t.uniques = (t.uniques ?? []).filter((u) => !(u.length === ix.columns.length && u.every((c, k) => c === ix.columns[k])));
       } else if (t.foreignKeys?.some((f) => f.name === action.name)) {
@@ -272,7 +272,7 @@ export async function applyAlter(db: Database, txn: EngineTransaction, table: Ta
     txn.wrote = true;
   }
   for (const ix of rebuild) {
-    const { duplicate } = await db.indexes.build(db.store, ix, t, txn.id);
+    const { duplicate } = await db.indexes.build(db.store, ix, t, txn.id, txn.indexUndo);
     if (duplicate) {
       throw new DbError(SqlState.UniqueViolation, `could not create unique index "${ix.name}"`, { detail: 'Key is duplicated.' });
     }

@@ -220,7 +220,7 @@ export class SessionCatalog implements Catalog {
     await this.#txn.lockTable(this.#db, table.id, 'SHARE');
     const ix = this.#putIndex(schema, def.name, table.id, def.columns, def.unique, false,
       def.descending ?? def.columns.map(() => false), def.method);
-    const { duplicate } = await this.#db.indexes.build(this.#db.store, ix, table, this.#txn.id);
+    const { duplicate } = await this.#db.indexes.build(this.#db.store, ix, table, this.#txn.id, this.#txn.indexUndo);
     if (ix.unique) {
       if (duplicate) {
         throw new DbError(SqlState.UniqueViolation, `could not create unique index "${def.name}"`, { detail: 'Key is duplicated.' });

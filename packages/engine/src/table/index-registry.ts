@@ -41,6 +41,9 @@ import type { Env, Store } from '@quiverdb/storage';
 import type { CatalogState, IndexMeta, TableMeta } from '../catalog/catalog-state.js';
 import { KeyIndex, type IndexMethod } from './key-index.js';
 
+/** One registry change of a transaction's DDL: the index `key` had `prev` before (undefined: none). */
+export interface IndexUndo { readonly key: string; readonly prev: KeyIndex | undefined }
+
 export const indexKeyOf = (ix: IndexMeta) => `${ix.tableId}/${ix.schema}.${ix.name}`;
 
 export function keySpecOf(ix: IndexMeta, table: TableMeta): KeySpec {
@@ -166,12 +169,28 @@ export class IndexRegistry {
     return this.#indexes.has(indexKeyOf(ix));
   }
 
-  drop(ix: IndexMeta): void {
-    this.#indexes.delete(indexKeyOf(ix));
+  /** Forget the index of `ix`; with `undo`, a rollback of the dropping transaction brings it back. */
+  drop(ix: IndexMeta, undo?: IndexUndo[]): void {
+    const k = indexKeyOf(ix);
+    undo?.push({ key: k, prev: this.#indexes.get(k) });
+    this.#indexes.delete(k);
+  }
+
+  /**
+   * Undo the registry changes recorded in `undo` after its first `downTo` entries, newest first
+   * (ROLLBACK, ROLLBACK TO SAVEPOINT, a failed statement), and truncate it to `downTo`.
+   */
+  restore(undo: IndexUndo[], downTo: number): void {
+    for (let i = undo.length - 1; i >= downTo; i--) {
+      const { key, prev } = undo[i]!;
+      if (prev === undefined) this.#indexes.delete(key);
+      else this.#indexes.set(key, prev);
+    }
+    if (undo.length > downTo) undo.length = downTo;
   }
 
   /** Build (or rebuild) one index from the rows `txn` can see as latest; `duplicate` tells whether a UNIQUE key occurs twice. */
-  async build(store: Store, ix: IndexMeta, table: TableMeta, txn: TxnId): Promise<{ index: KeyIndex; duplicate: boolean }> {
+  async build(store: Store, ix: IndexMeta, table: TableMeta, txn: TxnId, undo?: IndexUndo[]): Promise<{ index: KeyIndex; duplicate: boolean }> {
     const idx = this.#newIndex(ix, table);
     let duplicate = false;
     if (store.hasTable(table.id)) {
@@ -179,6 +198,7 @@ export class IndexRegistry {
         if (addRows(idx, b.batch, b.rowIds!, ix.columns.map((_, i) => i))) duplicate = true;
       }
     }
+    undo?.push({ key: indexKeyOf(ix), prev: this.#indexes.get(indexKeyOf(ix)) });
     this.#indexes.set(indexKeyOf(ix), idx);
     this.stats.rebuilt++;
     return { index: idx, duplicate };
