@@ -23,7 +23,7 @@ import type { ExprOpts } from './expr.js';
 import { exprKey } from './expr-key.js';
 import { coerce, commonTypeOf } from './types.js';
 import { resolveWindowNames } from './window-names.js';
-import { expandSrfs } from './srf.js';
+import { SRF_NAMES, expandSrfs, srfFromPlan, typeSrf } from './srf.js';
 
 const NO_AGG: ExprOpts = { agg: false, win: false, what: 'WHERE' };
 
@@ -275,6 +275,7 @@ function addFromItem(it: PgNode, res: FromResult, bctx: BindCtx, frame: Frame, c
     case 'RangeFunction': {
       const fc = x.functions?.[0]?.List?.items?.[0]?.FuncCall;
       const fname = fc ? str(fc.funcname[fc.funcname.length - 1]) : '';
+      if (SRF_NAMES.has(fname) && fromSrf(x, fc, fname, res, bctx, probe, ctes)) return;
       if (fname === 'generate_series') {
         const scope = new Scope([], frame, bctx, ctes);
         const args: BExpr[] = fc.args.map((a: PgNode) => bindExpr(a, scope, NO_AGG));
@@ -308,6 +309,31 @@ function addFromItem(it: PgNode, res: FromResult, bctx: BindCtx, frame: Frame, c
     }
   }
   throw new DbError(SqlState.FeatureNotSupported, `FROM item ${type} is not supported`);
+}
+
+/**
+ * A set-returning function in FROM through bind/srf.ts: timestamp series, regexp_matches, ...,
+ * and calls that reference earlier FROM items (implicitly LATERAL, run per row by an apply).
+ * False when the plain `values` forms below handle the call.
+ */
+function fromSrf(x: PgNode, fc: PgNode, fname: string, res: FromResult, bctx: BindCtx, probe: Scope, ctes: Map<string, CteDef>): boolean {
+  const sub: Frame = { parent: probe, params: [] };
+  const scope = new Scope([], sub, bctx, ctes);
+  const { t, args } = typeSrf(fname, (fc.args ?? []).map((a: PgNode) => bindExpr(a, scope, NO_AGG)), coerce);
+  const lateral = sub.params.length > 0;
+  if (!lateral && (fname === 'unnest' || (fname === 'generate_series' && t.id !== 'TIMESTAMP'))) return false;
+  if (x.ordinality) throw new DbError(SqlState.FeatureNotSupported, `WITH ORDINALITY is not supported for ${fname}`);
+  const { name, cols } = aliasOf(x.alias);
+  const r0 = srfFromPlan([{ args: [{ k: 'const', t: T.text, v: fname }, ...args], t, name: fname }]);
+  const right = { ...r0, out: renameOut(r0.out, cols ?? (name ? [name] : undefined)) } as Plan;
+  if (!lateral) { addLeaf(res, right, name ?? fname); return true; }
+  const left = buildJoinTree(res.leaves, res.conds, joinOpts());
+  const plan: Plan = { k: 'apply', out: [...left.out, ...right.out], left, right, params: sub.params, outer: false, est: left.est * 10 };
+  const base = res.cols.length;
+  right.out.forEach((c, i) => res.cols.push({ rel: name ?? fname, name: c.name, t: c.t, i: base + i }));
+  res.leaves = [{ plan, n: plan.out.length }];
+  res.conds = [];
+  return true;
 }
 
 function bindBoolExpr(n: PgNode, scope: Scope, what: string): BExpr {

@@ -656,7 +656,7 @@ function numericSeries(args: unknown[]): SeriesSpec {
   if (a instanceof Decimal) {
     const step = (st as Decimal | undefined) ?? Decimal.fromInt(1);
     if (step.sign() === 0) throw bad('step size cannot equal zero');
-    const span = (b as Decimal).sub(a).div(step, 0).trunc(0);
+    const span = (b as Decimal).sub(a).div(step, 20).floor();
     const n = span.sign() < 0 ? 0 : Number(span.toString()) + 1;
     return { start: a, step, len: n };
   }

@@ -127,7 +127,7 @@ describe('GroupTable', () => {
         const cols = Array.from({ length: width }, (_x, c) => {
           if (c === 1) return Array.from({ length: n }, () => (rnd() < 0.1 ? null : 's' + Math.floor(rnd() * card)));
           // numbers incl. NaN (one group) and -0 (the group of 0)
-          const num = (): number => { const r = rnd(); return r < 0.02 ? NaN : r < 0.04 ? -0 : Math.floor(rnd() * card) * 0.5; };
+          const num = (): number => { const r = rnd(); return r < 0.02 ? NaN : r < 0.04 ? -0 : r < 0.06 ? 0 : Math.floor(rnd() * card) * 0.5; };
           if (c === 2 || rnd() < 0.5) return Float64Array.from({ length: n }, num) as unknown as unknown[];
           return Array.from({ length: n }, () => (rnd() < 0.1 ? null : num()));
         });
