@@ -20,6 +20,7 @@ import { initSql } from '@quiverdb/query';
 import { openStore, NodeEnv, MemEnv, type Store, type Env } from '@quiverdb/storage';
 import { TransactionManager } from '@quiverdb/txn';
 import { CatalogState } from './catalog/catalog-state.js';
+import { BetreeMetadata } from './catalog/betree-metadata.js';
 import { Connection } from './connection.js';
 import { IndexRegistry } from './table/index-registry.js';
 import { SequenceRuntime, big, unbig } from './catalog/sequences.js';
@@ -106,6 +107,8 @@ export class Database {
       ...(options.memoryLimit !== undefined ? { memoryLimit: options.memoryLimit } : {}),
       ...(options.checkpointWalBytes !== undefined ? { checkpointWalBytes: options.checkpointWalBytes } : {}),
       ...(options.rowGroupSize !== undefined ? { rowGroupSize: options.rowGroupSize } : {}),
+      // a directory keeps its committed metadata in a Bε-tree (catalog/betree-metadata.ts); ':memory:' inline
+      ...(memory ? {} : { metadata: new BetreeMetadata(env, dir, { durable: options.durable ?? true }) }),
     });
     store.setColumnConverter?.(columnConverter());
     const txns = new TransactionManager();

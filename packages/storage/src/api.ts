@@ -220,4 +220,32 @@ export interface StoreOptions {
   readonly rowGroupSize?: number;
   /** false: skip fsync (tests, ':memory:') */
   readonly durable?: boolean;
+  /**
+   * Where checkpoints keep the committed metadata (meta entries, tables, segments with zone maps).
+   * Absent: inside the manifest JSON (the default; MemEnv tests, ':memory:'). The engine passes a
+   * Bε-tree for database directories (storage never imports indexes, so it is injected).
+   */
+  readonly metadata?: MetadataBackend;
+}
+
+/**
+ * A durable home for the committed metadata of a store, switched atomically with the manifest.
+ * The store hands it flat string entries (layout: `flattenManifest` in segment/manifest.ts) and
+ * records in the manifest only what `write` returns (a root, JSON-safe). Runtime reads keep
+ * using the store's in-memory maps; this is the durable form only.
+ *
+ * Protocol (calls are serialized by the store's maintenance lock):
+ *   open        `load(record)` → every entry of the checkpoint that recorded `record`.
+ *   checkpoint  `write(changes)`: apply `changes` (key → value, undefined = delete; relative to
+ *               everything passed to earlier `write`s, failed ones included) SYNCHRONOUSLY before
+ *               its first await, then make them durable without touching what the last committed
+ *               record reaches (copy-on-write) → the new record; the manifest naming it is
+ *               written and switched; then `committed()` (synchronously). A failed write or
+ *               manifest switch never calls `committed()`; a later `write` supersedes it.
+ */
+export interface MetadataBackend {
+  load(record: unknown): Promise<Map<string, string>>;
+  write(changes: ReadonlyMap<string, string | undefined>): Promise<unknown>;
+  committed(): void;
+  close(): Promise<void>;
 }

@@ -62,10 +62,11 @@ import type {
   Store,
   StoreOptions,
   StoreStats,
+  MetadataBackend,
 } from './api.js';
 import { BufferPool } from './buffer/buffer-pool.js';
 import { dirname, type Env } from './env/env.js';
-import { decodeManifest, decodeOffsets, emptyManifest, encodeManifest, encodeOffsets, segmentPath, type Manifest, type ManifestSegment, type ManifestTable } from './segment/manifest.js';
+import { decodeManifest, decodeOffsets, emptyManifest, encodeManifest, encodeOffsets, flattenManifest, segmentPath, unflattenManifest, type Manifest, type ManifestSegment, type ManifestTable } from './segment/manifest.js';
 import { encodeSegmentAsync, openParquet, readRowGroup, readRowGroupFromBytes, type SegmentCodec } from './segment/parquet-io.js';
 import { Segment, runsOf, type RowGroupMeta } from './segment/segment.js';
 import { canMatch, computeZone, zoneFromJson, type Zone } from './segment/zone-map.js';
@@ -170,12 +171,17 @@ export class QuiverStore implements Store {
   private readonly checkpointWalBytes: number;
   private readonly durable: boolean;
   private readonly tuning: Required<StoreTuning>;
+  /** durable home of the metadata (undefined: inline in the manifest), see api.ts MetadataBackend */
+  private readonly metadata: MetadataBackend | undefined;
+  /** with `metadata`: the flat entries it holds in memory (everything passed to its `write`s) */
+  private metaFlat = new Map<string, string>();
 
   constructor(private readonly env: Env, private readonly dir: string, opts: StoreOptions, tuning: StoreTuning = {}) {
     this.pool = new BufferPool<unknown>(opts.memoryLimit ?? 256 << 20);
     this.rowGroupSize = opts.rowGroupSize ?? 122_880;
     this.checkpointWalBytes = opts.checkpointWalBytes ?? 16 << 20;
     this.durable = opts.durable ?? true;
+    this.metadata = opts.metadata;
     this.tuning = {
       codec: tuning.codec ?? 'snappy',
       walSegmentBytes: tuning.walSegmentBytes ?? 8 << 20,
@@ -205,6 +211,12 @@ export class QuiverStore implements Store {
       const name = new TextDecoder().decode(await env.readFile(current)).trim();
       if (!/^MANIFEST-\d+$/.test(name)) throw new DataCorrupted(`CURRENT names no manifest: ${JSON.stringify(name)}`);
       this.manifest = decodeManifest(await env.readFile(this.p(name)), name);
+      // metadata in a backend (older manifests, and the default, keep it inline)
+      if (this.manifest.metaStore !== undefined) {
+        if (this.metadata === undefined) throw new DataCorrupted(`${name}: its metadata lives in a metadata store this store was opened without`);
+        this.metaFlat = await this.metadata.load(this.manifest.metaStore);
+        this.manifest = { ...this.manifest, ...unflattenManifest(this.metaFlat) };
+      }
     }
     const m = this.manifest;
     this.manifestSeq = m.seq;
@@ -1092,10 +1104,23 @@ export class QuiverStore implements Store {
 
   private async writeManifest(m: Manifest): Promise<void> {
     const name = `MANIFEST-${String(m.seq).padStart(10, '0')}`;
-    await this.env.writeFileDurable(this.p(name), encodeManifest(m));
+    let onDisk: Manifest = m;
+    const md = this.metadata;
+    if (md !== undefined) {
+      // only the keys changed since the last write go to the backend; the manifest keeps its root
+      const flat = flattenManifest(m);
+      const changes = new Map<string, string | undefined>();
+      for (const [k, v] of flat) if (this.metaFlat.get(k) !== v) changes.set(k, v);
+      for (const k of this.metaFlat.keys()) if (!flat.has(k)) changes.set(k, undefined);
+      const pending = md.write(changes); // applied synchronously: the backend now holds `flat`
+      this.metaFlat = flat;
+      onDisk = { ...m, meta: [], tables: [], metaStore: await pending };
+    }
+    await this.env.writeFileDurable(this.p(name), encodeManifest(onDisk));
     await this.env.writeFileDurable(this.p('CURRENT.tmp'), new TextEncoder().encode(`${name}\n`));
     await this.env.rename(this.p('CURRENT.tmp'), this.p('CURRENT'));
     await this.env.syncDir(this.dir);
+    md?.committed();
   }
 
   /** Remove data files, manifests and table dirs the current manifest does not reference. */
@@ -1515,6 +1540,9 @@ export class QuiverStore implements Store {
   /** Register the participant of every checkpoint (the engine's persisted indexes). */
   setCheckpointHook(hook: CheckpointHook | undefined): void { this.checkpointHook = hook; }
 
+  /** The metadata backend given at open (undefined: metadata inline in the manifest). */
+  get metadataBackend(): MetadataBackend | undefined { return this.metadata; }
+
   /** What the checkpoint hook recorded in the current manifest (at open: the recovered one's), if anything. */
   get checkpointRecord(): unknown { return (this.manifest as Manifest & { hook?: unknown }).hook; }
 
@@ -1541,6 +1569,7 @@ export class QuiverStore implements Store {
     await this.maintenance;
     this.closed = true;
     await this.wal.close();
+    await this.metadata?.close();
     openDirs.delete(lockKey(this.env, this.dir));
     try { await this.env.remove(this.p('LOCK')); } catch { /* best effort */ }
   }
@@ -1551,6 +1580,7 @@ export class QuiverStore implements Store {
     if (err instanceof DbError && err.code === SqlState.ObjectInUse) return;
     openDirs.delete(lockKey(this.env, this.dir));
     try { await this.wal?.close(); } catch { /* best effort */ }
+    try { await this.metadata?.close(); } catch { /* best effort */ }
   }
 
   /** Forget this store without closing files (after a simulated crash in tests). */

@@ -18,6 +18,7 @@ import { Scope } from './scope.js';
 import { AGG_NAMES, WINDOW_ONLY, aggResultType, arithType, castTo, coerce, commonType, commonTypeOf, isNumberish, isTextish, isUnknown, typeFromName } from './types.js';
 import { bindSubquery } from './select.js';
 import { SRF_NAMES, bindSrf } from './srf.js';
+import { REGR_NAMES, regrAggregateTree } from './regr-aggregates.js';
 
 export interface ExprOpts {
   readonly agg: boolean;
@@ -376,6 +377,8 @@ function bindFunc(x: PgNode, scope: Scope, o: ExprOpts): BExpr {
   }
   const star = !!x.agg_star;
   const distinct = !!x.agg_distinct;
+  // corr, covar_*, regr_*: arithmetic over count / sum aggregates (bind/regr-aggregates.ts)
+  if (REGR_NAMES.has(name)) return bindExpr(regrAggregateTree(name, x), scope, o);
   if (x.over) {
     if (!o.win) throw new DbError(SqlState.WindowingError, 'window functions are not allowed here');
     if (!AGG_NAMES.has(name) && !WINDOW_ONLY.has(name)) throw new DbError(SqlState.UndefinedFunction, `function ${name} does not exist`);
@@ -411,6 +414,11 @@ function bindFunc(x: PgNode, scope: Scope, o: ExprOpts): BExpr {
     const order = sortKeys(x.agg_order, scope, inner);
     const isPct = name === 'percentile_cont' || name === 'percentile_disc';
     if (isPct && (!x.agg_within_group || order.length !== 1)) throw new DbError(SqlState.SyntaxError, `${name} requires WITHIN GROUP (ORDER BY ...)`);
+    if (name === 'mode') {
+      // mode() WITHIN GROUP (ORDER BY e): accumulated as mode(e) over rows in that order (exec/aggregate-more.ts)
+      if (!x.agg_within_group || order.length !== 1 || args.length !== 0) throw new DbError('42809' as never, 'WITHIN GROUP is required for ordered-set aggregate mode');
+      args = [order[0]!.e];
+    }
     const t = aggResultType(name, star ? [] : isPct ? [order[0]!.e.t] : args.map((a) => a.t));
     return { k: 'agg', t, name, args, distinct, star, filter, order };
   }

@@ -319,12 +319,14 @@ function addFromItem(it: PgNode, res: FromResult, bctx: BindCtx, frame: Frame, c
 function fromSrf(x: PgNode, fc: PgNode, fname: string, res: FromResult, bctx: BindCtx, probe: Scope, ctes: Map<string, CteDef>): boolean {
   const sub: Frame = { parent: probe, params: [] };
   const scope = new Scope([], sub, bctx, ctes);
-  const { t, args } = typeSrf(fname, (fc.args ?? []).map((a: PgNode) => bindExpr(a, scope, NO_AGG)), coerce);
+  const bound: BExpr[] = (fc.args ?? []).map((a: PgNode) => bindExpr(a, scope, NO_AGG));
   const lateral = sub.params.length > 0;
+  let typed: ReturnType<typeof typeSrf>;
+  try { typed = typeSrf(fname, bound, coerce); } catch (e) { if (lateral) throw e; return false; }
+  const { t, args } = typed;
   if (!lateral && (fname === 'unnest' || (fname === 'generate_series' && t.id !== 'TIMESTAMP'))) return false;
-  if (x.ordinality) throw new DbError(SqlState.FeatureNotSupported, `WITH ORDINALITY is not supported for ${fname}`);
   const { name, cols } = aliasOf(x.alias);
-  const r0 = srfFromPlan([{ args: [{ k: 'const', t: T.text, v: fname }, ...args], t, name: fname }]);
+  const r0 = srfFromPlan([{ args: [{ k: 'const', t: T.text, v: fname }, ...args], t, name: fname }], !!x.ordinality);
   const right = { ...r0, out: renameOut(r0.out, cols ?? (name ? [name] : undefined)) } as Plan;
   if (!lateral) { addLeaf(res, right, name ?? fname); return true; }
   const left = buildJoinTree(res.leaves, res.conds, joinOpts());

@@ -8,7 +8,7 @@
  * SRFs of a select list into a LATERAL apply over the query's rows, whose right side numbers
  * rows 1..greatest(__srf_len(...)) and projects `__srf_at(n, kind, args...)` per SRF
  * (exec/functions-more.ts), with the SRF arguments' column references as correlation slots.
- * `srfFromPlan` builds the same right side for a function in FROM.
+ * `srfFromPlan` builds the same right side for a function in FROM (optionally WITH ORDINALITY).
  *
  * Invariants:
  *  1. After `expandSrfs`, no `__srf` node is left in the returned expressions.
@@ -75,14 +75,22 @@ export function bindSrf(name: string, args0: readonly BExpr[], co: Coerce, what:
  * `calls` are `[kind const, ...args]` argument lists whose column references are already
  * correlation slots (or constants).
  */
-export function srfFromPlan(calls: readonly { readonly args: readonly BExpr[]; readonly t: SqlType; readonly name: string }[]): Plan {
+export function srfFromPlan(calls: readonly { readonly args: readonly BExpr[]; readonly t: SqlType; readonly name: string }[], ordinality = false): Plan {
   const lens: BExpr[] = calls.map((c) => ({ k: 'fn', t: T.integer, name: '__srf_len', args: c.args }));
   const len: BExpr = lens.length === 1 ? lens[0]! : { k: 'fn', t: T.integer, name: 'greatest', args: lens };
   const n: BExpr = { k: 'col', t: T.integer, i: 0 };
   const values: Plan = { k: 'values', out: [{ name: 'n', t: T.integer }],
     rows: [[{ k: 'fn', t: T.integer, name: '__series', args: [{ k: 'const', t: T.integer, v: 1 }, len] }]], est: 10 };
-  return { k: 'project', out: calls.map((c) => ({ name: c.name, t: c.t })), input: values,
-    exprs: calls.map((c): BExpr => ({ k: 'fn', t: c.t, name: '__srf_at', args: [n, ...c.args] })), est: 10 };
+  const ord: BExpr[] = ordinality ? [{ k: 'cast', t: T.bigint, arg: n }] : [];
+  return { k: 'project', out: [...calls.map((c) => ({ name: c.name, t: c.t })), ...(ordinality ? [{ name: 'ordinality', t: T.bigint }] : [])], input: values,
+    exprs: [...calls.map((c): BExpr => ({ k: 'fn', t: c.t, name: '__srf_at', args: [n, ...c.args] })), ...ord], est: 10 };
+}
+
+/** PostgreSQL: an SRF may not sit where only some rows would evaluate it (CASE, COALESCE). */
+function checkPlacement(e: BExpr, inside: string | null): void {
+  if (isSrf(e) && inside !== null) throw new DbError(SqlState.FeatureNotSupported, `set-returning functions are not allowed in ${inside}`);
+  const here = e.k === 'case' ? 'CASE' : e.k === 'coalesce' ? 'COALESCE' : inside;
+  mapExpr(e, (x) => { checkPlacement(x, here); return x; });
 }
 
 function collectInnermost(e: BExpr, acc: Map<string, Extract<BExpr, { k: 'fn' }>>): void {
@@ -95,6 +103,8 @@ function collectInnermost(e: BExpr, acc: Map<string, Extract<BExpr, { k: 'fn' }>
  * applies added on top of `plan`, one per nesting level.
  */
 export function expandSrfs(plan: Plan, exprs: BExpr[], order: (BExpr | null)[], bctx: BindCtx): { plan: Plan; exprs: BExpr[]; order: (BExpr | null)[] } {
+  if (!exprs.some((e) => exprHas(e, isSrf)) && !order.some((e) => e !== null && exprHas(e, isSrf))) return { plan, exprs, order };
+  for (const e of [...exprs, ...order]) if (e) checkPlacement(e, null);
   for (;;) {
     const found = new Map<string, Extract<BExpr, { k: 'fn' }>>();
     for (const e of exprs) collectInnermost(e, found);

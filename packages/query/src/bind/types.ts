@@ -151,11 +151,14 @@ export function aggResultType(name: string, args: readonly SqlType[]): SqlType {
       return T.double;
     case 'percentile_cont': return T.double;
     case 'percentile_disc': return a ?? T.double;
+    case 'bit_and': case 'bit_or': case 'bit_xor': if (a && isIntegerType(a)) return a.id === 'SMALLINT' ? T.integer : a; break;
+    case 'mode': if (a) return a.id === 'VARCHAR' ? T.text : a; break;
   }
   throw new DbError(SqlState.UndefinedFunction, `function ${name}(${args.map((t) => typeName(t).toLowerCase()).join(', ')}) does not exist`);
 }
 
 export const AGG_NAMES: ReadonlySet<string> = new Set(['count', 'sum', 'avg', 'min', 'max', 'string_agg', 'bool_and', 'bool_or', 'every',
-  'stddev', 'stddev_samp', 'stddev_pop', 'variance', 'var_samp', 'var_pop', 'percentile_cont', 'percentile_disc']);
+  'stddev', 'stddev_samp', 'stddev_pop', 'variance', 'var_samp', 'var_pop', 'percentile_cont', 'percentile_disc',
+  'bit_and', 'bit_or', 'bit_xor', 'mode']);
 export const WINDOW_ONLY: ReadonlySet<string> = new Set(['row_number', 'rank', 'dense_rank', 'percent_rank', 'cume_dist', 'ntile',
   'lag', 'lead', 'first_value', 'last_value', 'nth_value']);

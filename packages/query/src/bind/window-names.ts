@@ -86,8 +86,9 @@ function walk(n: unknown, named: ReadonlyMap<string, PgNode>): unknown {
 
 /** `s` with every window reference of its select list and ORDER BY replaced by its definition. */
 export function resolveWindowNames(s: PgNode): PgNode {
+  // without a WINDOW clause there is nothing to resolve (a stray OVER w fails in bind/expr.ts, 42704)
+  if (!s.windowClause?.length) return s;
   const named = windowClause(s);
   const targetList = walk(s.targetList, named), sortClause = walk(s.sortClause, named);
-  if (targetList === s.targetList && sortClause === s.sortClause && named.size === 0) return s;
   return { ...s, targetList, sortClause, windowClause: undefined };
 }

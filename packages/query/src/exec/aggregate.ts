@@ -13,6 +13,7 @@ import type { SqlType } from '@quiverdb/common';
 import { Decimal } from '../types/decimal.js';
 import { compareValues, valueToText } from '../types/values.js';
 import type { Interval } from '../types/values.js';
+import { moreAccumulator } from './aggregate-more.js';
 
 export interface Accumulator {
   add(g: number, v: unknown, extra?: unknown): void;
@@ -178,6 +179,8 @@ export function makeAccumulator(name: string, argType: SqlType | undefined, resu
       };
     }
   }
+  const more = moreAccumulator(name); // bit_and, bit_or, bit_xor, mode (aggregate-more.ts)
+  if (more) return more;
   void star;
   throw new DbError(SqlState.UndefinedFunction, `aggregate ${name} is not supported`);
 }

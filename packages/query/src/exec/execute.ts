@@ -247,11 +247,13 @@ const NO_COLUMN: unknown[] = [];
 /**
  * Which side of a hash join streams through a table built on the other one, batch by batch,
  * without being materialized whole: a side that streams (exec/batches.ts) and is estimated at
- * least as large as the other. Inner joins either side; semi / anti joins their left side.
+ * least as large as the other. Inner joins either side; semi / anti joins their left side; left
+ * joins their left side when it is the larger.
  */
 function probeSide(plan: Extract<Plan, { k: 'join' }>): 'left' | 'right' | undefined {
   if (plan.lkeys.length === 0) return undefined;
   if (plan.type === 'semi' || plan.type === 'anti') return streams(plan.left) ? 'left' : undefined;
+  if (plan.type === 'left') return streams(plan.left) && plan.left.est >= plan.right.est ? 'left' : undefined;
   if (plan.type !== 'inner') return undefined;
   if (streams(plan.left) && plan.left.est >= plan.right.est) return 'left';
   if (streams(plan.right) && plan.right.est > plan.left.est) return 'right';
@@ -264,7 +266,7 @@ async function streamJoin(plan: Extract<Plan, { k: 'join' }>, side: 'left' | 'ri
   const probeLeft = side === 'left';
   const nl = plan.left.out.length, nr = plan.right.out.length;
   const build = await execPlan(probeLeft ? plan.right : plan.left, ctx);
-  if (build.n === 0) return type === 'anti' ? execPlan(plan.left, ctx) : emptyRel(plan.out.length);
+  if (build.n === 0 && type !== 'left') return type === 'anti' ? execPlan(plan.left, ctx) : emptyRel(plan.out.length);
   const bk = await Promise.all((probeLeft ? plan.rkeys : plan.lkeys).map((e) => evalExpr(e, build, ctx)));
   const enc = encodeBuild(bk, build.n);
   const table = buildTable(enc.keys.codes, enc.keys.valid, build.n);
@@ -273,6 +275,7 @@ async function streamJoin(plan: Extract<Plan, { k: 'join' }>, side: 'left' | 'ri
   const semi = type === 'semi' || type === 'anti';
   const parts: Rel[] = [];
   const leftRows: Int32Array[] = []; // probing with the right side: the left (build) row of each output row
+  const unmatched: Rel[] = []; // left join: left rows without a partner (after every matched row, as execJoin)
   const plainKeys = pkeys.every((e) => e.k === 'col');
   for await (const b of planBatches(probeLeft ? plan.left : plan.right, ctx)) {
     if (b.m === 0) continue;
@@ -319,11 +322,19 @@ async function streamJoin(plan: Extract<Plan, { k: 'join' }>, side: 'left' | 'ri
       if (idx.length > 0) parts.push(gather(batch, idx));
       continue;
     }
+    if (type === 'left') {
+      const matched = new Uint8Array(batch.n);
+      for (const i of li) matched[i] = 1;
+      const idx: number[] = [];
+      for (let x = 0; x < b.m; x++) { const i = rows ? rows[x]! : x; if (matched[i] === 0) idx.push(i); }
+      if (idx.length > 0) { charge(ctx, 8 * idx.length * (nl + nr)); unmatched.push(combine(batch, build, idx, new Int32Array(idx.length).fill(-1), nl, nr)); }
+    }
     if (li.length === 0) continue;
     charge(ctx, 8 * li.length * (nl + nr)); // the joined rows
     if (probeLeft) parts.push(combine(l, r, li, ri, nl, nr));
     else { leftRows.push(li); parts.push({ n: ri.length, cols: r.cols.map((c) => gatherColumn(c, ri)) }); }
   }
+  parts.push(...unmatched);
   if (probeLeft || semi) return parts.length === 0 ? emptyRel(plan.out.length) : concatRels(parts, plan.out.length);
   // probed with the right side: put the rows in left-major order (stable, so right rows stay ascending)
   const right = parts.length === 0 ? emptyRel(nr) : concatRels(parts, nr);

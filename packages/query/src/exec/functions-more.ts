@@ -717,7 +717,7 @@ function srfRowsCached(kind: string, args: unknown[], types: readonly SqlType[])
       len: s.len,
       at: (n) => {
         if (n > s.len) return null;
-        if (s.start instanceof Decimal) return s.start.add((s.step as Decimal).mul(Decimal.fromInt(n - 1)));
+        if (s.start instanceof Decimal) return n === 1 ? s.start : s.start.add((s.step as Decimal).mul(Decimal.fromInt(n - 1)));
         if (typeof s.start === 'bigint') return s.start + (s.step as bigint) * BigInt(n - 1);
         return s.start + (s.step as number) * (n - 1);
       },
