@@ -4,6 +4,7 @@
  * One database = one directory:
  *   LOCK                          owner pid; a second process gets a DbError (55006), stale locks are taken over
  *   MANIFEST-<n>, CURRENT         metadata root (atomic switch: write, fsync, rename CURRENT, fsync dir)
+ *   catalog.qmt                   with an injected MetadataBackend (the engine's Bε-tree): the metadata itself
  *   wal/<seq>.log                 write-ahead log segments
  *   data/<table-id>/<seg-id>.parquet  immutable Parquet segments
  *

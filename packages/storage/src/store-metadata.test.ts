@@ -108,8 +108,8 @@ describe('metadata backends', () => {
     let s = await openStore({ env, dir: '/db', rowGroupSize: 4, metadata: b1 });
     await populate(s, clock);
     const m = await readManifest(env);
-    expect(m.meta).toEqual([]);
-    expect(m.tables).toEqual([]);
+    expect(m.meta).toBeUndefined();
+    expect(m.tables).toBeUndefined();
     expect(m.metaStore).toEqual({ n: 2 });
     expect(b1.commits).toBe(2);
     // the second checkpoint: the new meta entry, the table record (segment list, next row id), the new segment
@@ -151,7 +151,7 @@ describe('metadata backends', () => {
     await s.checkpoint();
     expect(b.changeSets.length).toBe(1);
     expect(b.changeSets[0]!.size).toBe(3 + 1 + 1 + 2); // meta entries, table, two segments
-    expect((await readManifest(env)).meta).toEqual([]);
+    expect((await readManifest(env)).meta).toBeUndefined();
     await s.close();
     s = await openStore({ env, dir: '/db', rowGroupSize: 4, metadata: new ModelBackend(disk) });
     expect(s.metaEntries().get('x')).toBe('1');

@@ -15,14 +15,18 @@
  *  2. write one new segment per table with moved rows (fsync'ed file + dir); the hook flushes
  *     (index files written + fsync'ed) and its record goes into the manifest.
  *  3. write MANIFEST-<n>, switch CURRENT atomically (tmp + fsync + rename + dir fsync); tell the
- *     hook (its replaced pages become reusable).
+ *     hook (its replaced pages become reusable). With a MetadataBackend (api.ts), `writeManifest`
+ *     first hands it the metadata keys changed since its last write (flattenManifest, diffed
+ *     against `metaFlat`) and awaits its flush; the manifest then holds only its record, and the
+ *     backend is told `committed()` after the switch. Compaction's manifests go the same way.
  *  4. switch memory (synchronously): new segments get the moved rows' CURRENT stamps; the delta
  *     is rebuilt without them; then trim the WAL before the cut and remove unreferenced files.
  * A crash before the CURRENT rename recovers the old manifest + the whole WAL; after it, the new
  * manifest + the WAL from the cut. Deletes replayed on rows already deleted (or compacted away)
  * are no-ops, so replaying a delete the manifest already holds is harmless.
  *
- * Recovery (open): LOCK, CURRENT → manifest, WAL replay from its cut (records of a txn apply only
+ * Recovery (open): LOCK, CURRENT → manifest (its `metaStore` record loaded through the backend;
+ * older manifests and the default keep meta + tables inline), WAL replay from its cut (records of a txn apply only
  * with its COMMIT; replayed commits get timestamps maxCommitTs+1, +2, ... in log order), then
  * removal of files the manifest does not reference.
  *
@@ -1114,7 +1118,10 @@ export class QuiverStore implements Store {
       for (const k of this.metaFlat.keys()) if (!flat.has(k)) changes.set(k, undefined);
       const pending = md.write(changes); // applied synchronously: the backend now holds `flat`
       this.metaFlat = flat;
-      onDisk = { ...m, meta: [], tables: [], metaStore: await pending };
+      // no `meta` / `tables` keys at all: a version that predates backends fails to open it
+      // instead of reading an empty catalog
+      const { meta: _meta, tables: _tables, ...rest } = m;
+      onDisk = { ...rest, metaStore: await pending } as Manifest;
     }
     await this.env.writeFileDurable(this.p(name), encodeManifest(onDisk));
     await this.env.writeFileDurable(this.p('CURRENT.tmp'), new TextEncoder().encode(`${name}\n`));

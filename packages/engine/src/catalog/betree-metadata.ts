@@ -5,8 +5,9 @@
  *
  *   file     `<dir>/catalog.qmt`, an EnvPageFile (one file for the life of the database: pages
  *            are reused copy-on-write, never overwritten while a durable state reaches them)
- *   record   what the manifest keeps: `{ v: 1, ...PageFileState }` (file, page size, page count,
- *            directory head, the tree's meta page) — the root, never the entries
+ *   record   what the manifest keeps: `{ v: 1, ...PageFileState }` (file name relative to the
+ *            database directory, page size, page count, directory head, the tree's meta page) —
+ *            the root, never the entries
  *   entries  the store's flat keys (storage segment/manifest.ts `flattenManifest`) as MetaStore
  *            names; a key longer than LONG_KEY bytes is stored under `#<sha256 of the key>` with
  *            the value `<key length>:<key><value>` (MetaStore names must fit one tree entry)
@@ -44,6 +45,7 @@ import type { Env, StoreOptions } from '@quiverdb/storage';
 
 type MetadataBackend = NonNullable<StoreOptions['metadata']>;
 
+const FILE = 'catalog.qmt';
 /** Keys longer than this (UTF-8 bytes) are stored under their hash. */
 const LONG_KEY = 200;
 const enc = new TextEncoder();
@@ -65,6 +67,7 @@ export interface BetreeMetadataFigures {
 
 export class BetreeMetadata implements MetadataBackend {
   readonly #env: Env;
+  readonly #dir: string;
   readonly #path: string;
   readonly #durable: boolean;
   readonly #pageSize: number;
@@ -74,7 +77,8 @@ export class BetreeMetadata implements MetadataBackend {
 
   constructor(env: Env, dir: string, opts: { durable?: boolean; pageSize?: number } = {}) {
     this.#env = env;
-    this.#path = `${dir}/catalog.qmt`;
+    this.#dir = dir;
+    this.#path = `${dir}/${FILE}`;
     this.#durable = opts.durable ?? true;
     this.#pageSize = opts.pageSize ?? 4096;
   }
@@ -93,7 +97,10 @@ export class BetreeMetadata implements MetadataBackend {
     if (typeof r !== 'object' || r === null || r.v !== 1 || typeof r.file !== 'string' || typeof r.meta !== 'number') {
       throw new DataCorrupted(`metadata store: bad manifest record ${JSON.stringify(record)}`);
     }
-    const { v: _v, ...state } = r as MetaRecord;
+    // the record names the file relative to the database directory (the directory may move)
+    const { v: _v, ...rest } = r as MetaRecord;
+    if (rest.file.includes('/')) throw new DataCorrupted(`metadata store: bad file name ${JSON.stringify(rest.file)}`);
+    const state: PageFileState = { ...rest, file: `${this.#dir}/${rest.file}` };
     await this.close();
     const file = await EnvPageFile.open(this.#env, state, { durable: this.#durable });
     this.#file = file;
@@ -141,7 +148,7 @@ export class BetreeMetadata implements MetadataBackend {
     this.figures.lastWritePages = pages;
     this.figures.lastWriteKeys = changes.size;
     this.figures.pagesWritten += pages;
-    const rec: MetaRecord = { v: 1, ...state };
+    const rec: MetaRecord = { v: 1, ...state, file: FILE };
     return rec;
   }
 

@@ -11,6 +11,8 @@
  *     the call's own FILTER), so all of them see the same rows.
  *  2. The parse tree given is not modified; as a window function (OVER), every aggregate of the
  *     rewrite gets the call's window.
+ *
+ * Concurrency: pure functions of the parse tree; no shared state.
  */
 import { DbError, SqlState } from '@quiverdb/common';
 import type { PgNode } from '../sql/statement.js';

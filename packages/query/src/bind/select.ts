@@ -23,7 +23,7 @@ import type { ExprOpts } from './expr.js';
 import { exprKey } from './expr-key.js';
 import { coerce, commonTypeOf } from './types.js';
 import { resolveWindowNames } from './window-names.js';
-import { SRF_NAMES, expandSrfs, srfFromPlan, typeSrf } from './srf.js';
+import { SRF_NAMES, correlateArgs, expandSrfs, srfFromPlan, typeSrf } from './srf.js';
 
 const NO_AGG: ExprOpts = { agg: false, win: false, what: 'WHERE' };
 
@@ -275,7 +275,7 @@ function addFromItem(it: PgNode, res: FromResult, bctx: BindCtx, frame: Frame, c
     case 'RangeFunction': {
       const fc = x.functions?.[0]?.List?.items?.[0]?.FuncCall;
       const fname = fc ? str(fc.funcname[fc.funcname.length - 1]) : '';
-      if (SRF_NAMES.has(fname) && fromSrf(x, fc, fname, res, bctx, probe, ctes)) return;
+      if (SRF_NAMES.has(fname) && fromSrf(x, fc, fname, res, bctx, probe)) return;
       if (fname === 'generate_series') {
         const scope = new Scope([], frame, bctx, ctes);
         const args: BExpr[] = fc.args.map((a: PgNode) => bindExpr(a, scope, NO_AGG));
@@ -316,21 +316,21 @@ function addFromItem(it: PgNode, res: FromResult, bctx: BindCtx, frame: Frame, c
  * and calls that reference earlier FROM items (implicitly LATERAL, run per row by an apply).
  * False when the plain `values` forms below handle the call.
  */
-function fromSrf(x: PgNode, fc: PgNode, fname: string, res: FromResult, bctx: BindCtx, probe: Scope, ctes: Map<string, CteDef>): boolean {
-  const sub: Frame = { parent: probe, params: [] };
-  const scope = new Scope([], sub, bctx, ctes);
-  const bound: BExpr[] = (fc.args ?? []).map((a: PgNode) => bindExpr(a, scope, NO_AGG));
-  const lateral = sub.params.length > 0;
+function fromSrf(x: PgNode, fc: PgNode, fname: string, res: FromResult, bctx: BindCtx, probe: Scope): boolean {
+  // arguments see the FROM items to the left (their columns become correlation slots)
+  const bound: BExpr[] = (fc.args ?? []).map((a: PgNode) => bindExpr(a, probe, NO_AGG));
+  const lateral = bound.some((a) => exprHas(a, (y) => y.k === 'col'));
   let typed: ReturnType<typeof typeSrf>;
   try { typed = typeSrf(fname, bound, coerce); } catch (e) { if (lateral) throw e; return false; }
-  const { t, args } = typed;
-  if (!lateral && (fname === 'unnest' || (fname === 'generate_series' && t.id !== 'TIMESTAMP'))) return false;
+  if (!lateral && (fname === 'unnest' || (fname === 'generate_series' && typed.t.id !== 'TIMESTAMP'))) return false;
+  const { t } = typed;
+  const { lists: [args], params } = correlateArgs([[{ k: 'const', t: T.text, v: fname }, ...typed.args]], bctx);
   const { name, cols } = aliasOf(x.alias);
-  const r0 = srfFromPlan([{ args: [{ k: 'const', t: T.text, v: fname }, ...args], t, name: fname }], !!x.ordinality);
+  const r0 = srfFromPlan([{ args: args!, t, name: fname }], !!x.ordinality);
   const right = { ...r0, out: renameOut(r0.out, cols ?? (name ? [name] : undefined)) } as Plan;
   if (!lateral) { addLeaf(res, right, name ?? fname); return true; }
   const left = buildJoinTree(res.leaves, res.conds, joinOpts());
-  const plan: Plan = { k: 'apply', out: [...left.out, ...right.out], left, right, params: sub.params, outer: false, est: left.est * 10 };
+  const plan: Plan = { k: 'apply', out: [...left.out, ...right.out], left, right, params, outer: false, est: left.est * 10 };
   const base = res.cols.length;
   right.out.forEach((c, i) => res.cols.push({ rel: name ?? fname, name: c.name, t: c.t, i: base + i }));
   res.leaves = [{ plan, n: plan.out.length }];

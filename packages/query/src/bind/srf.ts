@@ -12,7 +12,10 @@
  *
  * Invariants:
  *  1. After `expandSrfs`, no `__srf` node is left in the returned expressions.
- *  2. The apply's right plan references the left row only through its correlation params.
+ *  2. The apply's right plan references the left row only through its correlation params
+ *     (one per distinct SRF argument that reads the row).
+ *
+ * Concurrency: binder-time only; the only state touched is the statement's BindCtx id counter.
  */
 import { DbError, SqlState, T, isIntegerType, typeName } from '@quiverdb/common';
 import type { SqlType } from '@quiverdb/common';
@@ -93,6 +96,23 @@ function checkPlacement(e: BExpr, inside: string | null): void {
   mapExpr(e, (x) => { checkPlacement(x, here); return x; });
 }
 
+/**
+ * SRF arguments that read the left row (column references) become correlation slots of the
+ * right side: whole arguments, so the apply's per-value cache serves rows with equal arguments.
+ */
+export function correlateArgs(lists: readonly (readonly BExpr[])[], bctx: BindCtx): { lists: BExpr[][]; params: { id: number; e: BExpr }[] } {
+  const slots = new Map<string, number>();
+  const params: { id: number; e: BExpr }[] = [];
+  const toCorr = (e: BExpr): BExpr => {
+    if (!exprHas(e, (y) => y.k === 'col')) return e;
+    const k = exprKey(e);
+    let id = slots.get(k);
+    if (id === undefined) { id = bctx.nextId++; slots.set(k, id); params.push({ id, e }); }
+    return { k: 'corr', t: e.t, id };
+  };
+  return { lists: lists.map((l) => l.map(toCorr)), params };
+}
+
 function collectInnermost(e: BExpr, acc: Map<string, Extract<BExpr, { k: 'fn' }>>): void {
   if (e.k === 'fn' && e.name === '__srf' && !e.args.some((a) => exprHas(a, isSrf))) { acc.set(exprKey(e), e); return; }
   mapExpr(e, (x) => { collectInnermost(x, acc); return x; });
@@ -110,19 +130,9 @@ export function expandSrfs(plan: Plan, exprs: BExpr[], order: (BExpr | null)[], 
     for (const e of exprs) collectInnermost(e, found);
     for (const e of order) if (e) collectInnermost(e, found);
     if (found.size === 0) return { plan, exprs, order };
-    // column references of the SRF arguments become correlation slots of the right side
-    const slots = new Map<number, number>();
-    const params: { id: number; e: BExpr }[] = [];
-    const toCorr = (e: BExpr): BExpr => {
-      if (e.k === 'col') {
-        let id = slots.get(e.i);
-        if (id === undefined) { id = bctx.nextId++; slots.set(e.i, id); params.push({ id, e }); }
-        return { k: 'corr', t: e.t, id };
-      }
-      return mapExpr(e, toCorr);
-    };
     const keys = [...found.keys()];
-    const calls = [...found.values()].map((f) => ({ args: f.args.map(toCorr), t: f.t, name: String((f.args[0] as { v: unknown }).v) }));
+    const { lists, params } = correlateArgs([...found.values()].map((f) => f.args), bctx);
+    const calls = [...found.values()].map((f, i) => ({ args: lists[i]!, t: f.t, name: String((f.args[0] as { v: unknown }).v) }));
     const right = srfFromPlan(calls);
     const base = plan.out.length;
     plan = { k: 'apply', out: [...plan.out, ...right.out], left: plan, right, params, outer: false, est: plan.est * 10 };

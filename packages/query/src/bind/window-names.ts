@@ -12,6 +12,8 @@
  *  1. The returned tree has no WindowDef with `name` or `refname` outside the WINDOW clause,
  *     within this SELECT level (nested SELECTs keep their own WINDOW clauses and are not entered).
  *  2. The input tree is not modified (nodes on a changed path are copied).
+ *
+ * Concurrency: pure functions of the parse tree; no shared state.
  */
 import { DbError, SqlState } from '@quiverdb/common';
 import type { PgNode } from '../sql/statement.js';

@@ -7,6 +7,8 @@
  *  1. (as aggregate.ts) `add` sees only non-null values; a group without input gives NULL.
  *  2. mode's result is the most frequent value; among equally frequent ones, the first in the
  *     ORDER BY order (PostgreSQL's choice), because values are added in that order.
+ *
+ * Concurrency: an accumulator belongs to one operator run; nothing is shared.
  */
 import { keyOf } from '../types/values.js';
 import type { Accumulator } from './aggregate.js';

@@ -133,48 +133,74 @@ const I32 = new Int32Array(F64.buffer);
 export class NumTable {
   private cap = 16;
   private mask = 15;
-  private keys = new Float64Array(16);
-  private ids = new Int32Array(16).fill(-1);
+  /** slot i: key at 2i, id + 1 at 2i + 1 (0: empty); one cache line holds both */
+  private slots = new Float64Array(32);
   private used = 0;
   private nan = -1;
+
+  /**
+   * Slot hash: an int32 key keeps its low 4 bits and hashes the rest, so runs of nearby keys
+   * (sequential ids, dates) land in the same few cache lines; other numbers hash their bits.
+   */
+  private static hash(x: number): number {
+    if ((x | 0) === x) {
+      const hi = Math.imul(x >> 4, 0x9e3779b1);
+      return ((hi ^ (hi >>> 15)) << 4) | (x & 15);
+    }
+    F64[0] = x;
+    const h = (Math.imul(I32[0]!, 0x9e3779b1) ^ Math.imul(I32[1]!, 0x85ebca77)) >>> 0;
+    return h ^ (h >>> 16);
+  }
 
   /** The id of v, or `fresh` (then stored) when v is new. */
   lookup(v: number, fresh: number): number {
     if (v !== v) { if (this.nan < 0) this.nan = fresh; return this.nan; }
-    const x = v === 0 ? 0 : v;
-    F64[0] = x;
-    let h = (Math.imul(I32[0]!, 0x9e3779b1) ^ Math.imul(I32[1]!, 0x85ebca77)) >>> 0;
-    h = (h ^ (h >>> 16)) & this.mask;
-    const keys = this.keys, ids = this.ids;
+    const x = v === 0 ? 0 : v; // -0 is 0
+    const slots = this.slots, mask = this.mask;
+    let h = NumTable.hash(x) & mask;
     for (;;) {
-      const id = ids[h]!;
-      if (id < 0) break;
-      if (keys[h] === x) return id;
-      h = (h + 1) & this.mask;
+      const id = slots[2 * h + 1]!;
+      if (id === 0) break;
+      if (slots[2 * h] === x) return id - 1;
+      h = (h + 1) & mask;
     }
-    keys[h] = x; ids[h] = fresh;
+    slots[2 * h] = x; slots[2 * h + 1] = fresh + 1;
     if (++this.used * 2 > this.cap) this.grow();
     return fresh;
   }
 
   private grow(): void {
-    const ok = this.keys, oi = this.ids;
-    this.cap *= 2; this.mask = this.cap - 1;
-    this.keys = new Float64Array(this.cap);
-    this.ids = new Int32Array(this.cap).fill(-1);
-    for (let i = 0; i < oi.length; i++) {
-      if (oi[i]! < 0) continue;
-      const x = ok[i]!;
-      F64[0] = x;
-      let h = (Math.imul(I32[0]!, 0x9e3779b1) ^ Math.imul(I32[1]!, 0x85ebca77)) >>> 0;
-      h = (h ^ (h >>> 16)) & this.mask;
-      while (this.ids[h]! >= 0) h = (h + 1) & this.mask;
-      this.keys[h] = x; this.ids[h] = oi[i]!;
+    const old = this.slots;
+    // large tables grow 4x: fewer rehashes of many keys
+    this.cap *= this.cap >= 1 << 16 ? 4 : 2;
+    this.mask = this.cap - 1;
+    const slots = this.slots = new Float64Array(this.cap * 2);
+    for (let i = 0; i < old.length; i += 2) {
+      const id = old[i + 1]!;
+      if (id === 0) continue;
+      const x = old[i]!;
+      let h = NumTable.hash(x) & this.mask;
+      while (slots[2 * h + 1] !== 0) h = (h + 1) & this.mask;
+      slots[2 * h] = x; slots[2 * h + 1] = id;
     }
   }
 
   /** number of keys held (NaN included) */
   get size(): number { return this.used + (this.nan >= 0 ? 1 : 0); }
+
+  checkInvariants(): void {
+    let n = 0;
+    const seen = new Set<number>();
+    for (let i = 0; i < this.cap; i++) {
+      const id = this.slots[2 * i + 1]! - 1;
+      if (id < 0) continue;
+      n++;
+      if (seen.has(id)) throw new Error(`NumTable: id ${id} twice`);
+      seen.add(id);
+      if (this.lookup(this.slots[2 * i]!, -2) !== id) throw new Error('NumTable: key not found from its hash');
+    }
+    if (n !== this.used || this.used * 2 > this.cap) throw new Error('NumTable: count or load');
+  }
 }
 
 /**
@@ -206,6 +232,7 @@ class ColumnDict {
   }
 
   checkInvariants(): void {
+    this.nums.checkInvariants();
     if (this.nums.size + this.map.size !== this.size) throw new Error('ColumnDict: size disagrees with its tables');
     if (this.list.length !== Math.min(this.size, SMALL_DICT + 1)) throw new Error('ColumnDict: list length');
   }

@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { seededRandom } from '@quiverdb/common';
 import { testDb } from '../../test/helpers.js';
 import type { TestDb } from '../../test/helpers.js';
-import { GroupTable, PairTable } from './group-table.js';
+import { GroupTable, NumTable, PairTable } from './group-table.js';
 
 interface Row { k1: number | null; k2: string | null; x: number | null; y: number; d: number }
 
@@ -153,6 +153,25 @@ describe('GroupTable', () => {
       }
       expect(gt.count).toBe(model.size);
     }
+  });
+  it('NumTable: runs, strides, negatives, doubles, -0 and NaN through growth', () => {
+    const rnd = seededRandom(31);
+    const t = new NumTable();
+    const model = new Map<number, number>(); // a Map meets keys as SQL grouping does (-0 = 0, NaN = NaN)
+    const keys: number[] = [];
+    for (let i = 0; i < 60_000; i++) keys.push(i); // a run
+    for (let i = 0; i < 20_000; i++) keys.push(i * 1024, -i * 16, 2 ** 40 + i * 4096); // strides, negatives, beyond int32
+    for (let i = 0; i < 20_000; i++) keys.push(rnd() * 1e6, Math.floor(rnd() * 1e5) / 4);
+    keys.push(-0, 0, NaN, NaN, Infinity, -Infinity, 0.1 + 0.2);
+    for (let i = 0; i < keys.length; i++) {
+      const k = keys[(i * 7919) % keys.length]!;
+      // a new key takes the next id; a known key must come back with its own (never `fresh`)
+      const fresh = model.size;
+      if (!model.has(k)) model.set(k, fresh);
+      if (t.lookup(k, fresh) !== model.get(k)) expect.unreachable(`key ${k}`);
+    }
+    t.checkInvariants();
+    expect(t.size).toBe(model.size);
   });
   it('PairTable gives dense ids to distinct pairs through growth and its direct cache', () => {
     const rnd = seededRandom(9);

@@ -182,8 +182,10 @@ export function parseInterval(text: string): Interval {
     }
     const n = Number(m[1]);
     const u = m[2] ?? '';
-    if (u.startsWith('y')) months += n * 12;
-    else if (u.startsWith('mon')) months += n;
+    // fractions cascade as PostgreSQL's DecodeInterval: years to whole months, months to days
+    // (30 per month), weeks and days to time
+    if (u.startsWith('y')) months += Math.trunc(n) * 12 + Math.round((n - Math.trunc(n)) * 12);
+    else if (u.startsWith('mon')) { months += Math.trunc(n); days += (n - Math.trunc(n)) * 30; }
     else if (u.startsWith('w')) days += n * 7;
     else if (u.startsWith('d')) days += n;
     else if (u.startsWith('h')) us += n * 3600e6;
@@ -193,7 +195,8 @@ export function parseInterval(text: string): Interval {
     else us += n * 1e6;
   }
   if (!matched) throw new DbError(SqlState.InvalidDatetimeFormat, `invalid input syntax for type interval: "${text}"`);
-  return { months: Math.trunc(months), days: Math.trunc(days), us: Math.round(us) };
+  const wholeDays = Math.trunc(days);
+  return { months: Math.trunc(months), days: wholeDays, us: Math.round(us + (days - wholeDays) * US_PER_DAY) };
 }
 
 /** PostgreSQL's interval output (IntervalStyle postgres): '1 year 2 mons -3 days +04:05:06.5'. */

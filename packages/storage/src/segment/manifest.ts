@@ -5,8 +5,9 @@
  *   MANIFEST-<n> := "QMF1" crc:u32 len:u32 json[len]        crc = CRC32C(json)
  *   CURRENT      := "MANIFEST-<n>\n"
  *
- * With a MetadataBackend (api.ts) the JSON holds `meta: [], tables: []` and the backend's record
- * as `metaStore`; the entries live in the backend, flattened one key per table / segment / entry:
+ * With a MetadataBackend (api.ts) the JSON holds the backend's record as `metaStore` and no
+ * `meta` / `tables` keys (so a version that predates backends fails to open it rather than
+ * reading an empty catalog); the entries live in the backend, flattened one key per table / segment / entry:
  *   m:<key>                         a metadata entry's value (the catalog)
  *   t:<table id:10>                 { spec, nextRowId, lastCompaction?, segments: [segment ids, in order] }
  *   s:<table id:10>:<segment id:10> the ManifestSegment (zone maps, persisted deletes)
@@ -45,9 +46,9 @@ export interface Manifest {
   walStartLsn: number;
   maxCommitTs: number;
   nextSegmentId: number;
-  /** in memory: always the entries; on disk: empty when `metaStore` is set */
+  /** in memory: always the entries; on disk: absent when `metaStore` is set */
   meta: [string, string][];
-  /** in memory: always the tables; on disk: empty when `metaStore` is set */
+  /** in memory: always the tables; on disk: absent when `metaStore` is set */
   tables: ManifestTable[];
   /**
    * The record of the store's MetadataBackend (its root) holding `meta` and `tables` flattened
