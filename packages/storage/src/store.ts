@@ -112,6 +112,8 @@ export interface StoreTuning {
 const VALID_TYPES = new Set<number>(Object.values(RecordType));
 /** segment files up to this size are read whole and decoded with the sync reader */
 const SMALL_FILE_BYTES = 1 << 20;
+/** Row groups up to this many rows go to a scan whole (one batch) when it asks no batch size. */
+const WHOLE_GROUP_ROWS = 131_072;
 const openDirs = new Map<string, true>();
 
 function lockKey(env: Env, dir: string): string {
@@ -749,6 +751,13 @@ export class QuiverStore implements Store {
           try {
             let ids: Float64Array | undefined;
             if (opts.withRowIds) { ids = new Float64Array(g.rows); seg.rowIds(g.offset, g.offset + g.rows, ids, 0); }
+            if (sel === null && opts.batchSize === undefined && g.rows <= WHOLE_GROUP_ROWS && chunk.vectors.every((v) => v.data.length === g.rows)) {
+              // a row group seen whole, no batch size asked: its (pinned) column arrays as they are,
+              // not sliced into copies (scan consumers copy what they keep)
+              const batch: ColumnBatch = { length: g.rows, columns: chunk.vectors };
+              yield ids === undefined ? { batch } : { batch, rowIds: ids };
+              continue;
+            }
             yield* emit(chunk.vectors, cols, g.rows, sel, ids, batchSize);
           } finally {
             chunk.release();

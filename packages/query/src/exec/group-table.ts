@@ -171,8 +171,7 @@ export class NumTable {
 
   private grow(): void {
     const old = this.slots;
-    // large tables grow 4x: fewer rehashes of many keys
-    this.cap *= this.cap >= 1 << 16 ? 4 : 2;
+    this.cap *= 2;
     this.mask = this.cap - 1;
     const slots = this.slots = new Float64Array(this.cap * 2);
     for (let i = 0; i < old.length; i += 2) {

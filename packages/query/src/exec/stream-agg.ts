@@ -9,6 +9,12 @@
  * Ordered aggregates and grouping sets need all rows at once: `canStreamAgg` says no, and the
  * caller runs the materializing path.
  *
+ * A batch comes with a selection (the scan's filter). When most rows are selected, the
+ * expressions run on the whole batch and unselected rows fold into a throwaway group slot
+ * (no copy of the batch); an error there (it may be a row the filter drops) makes the batch
+ * run again on its selected rows only. sum(x) and avg(x) of one x share their state, and equal
+ * arithmetic subexpressions of the arguments are computed once per batch.
+ *
  * Invariants:
  *  1. Rows are folded in input order, so floating-point sums equal those of one pass over the
  *     concatenated input, and groups come out in order of first appearance.
@@ -41,9 +47,9 @@ interface AggState {
   /**
    * fold rows 0..n-1 of a batch: `gid` holds group id + 1 per row (0: not selected, folded into
    * the throwaway slot 0), argument columns, FILTER column or null; ng groups exist; `rows()`
-   * gives the batch's row count per slot (computed once per batch)
+   * gives the batch's row count per slot (computed once per batch; null when groups are many)
    */
-  add(gid: Int32Array, n: number, args: readonly unknown[][], filt: readonly unknown[] | null, ng: number, rows: () => Float64Array): void;
+  add(gid: Int32Array, n: number, args: readonly unknown[][], filt: readonly unknown[] | null, ng: number, rows: () => Float64Array | null): void;
   result(ng: number): unknown[];
 }
 
@@ -57,11 +63,13 @@ function grow(a: Float64Array<ArrayBuffer>, need: number): Float64Array<ArrayBuf
 class CountState implements AggState {
   cnt = new Float64Array(16);
   constructor(private readonly star: boolean) {}
-  add(gid: Int32Array, n: number, args: readonly unknown[][], filt: readonly unknown[] | null, ng: number, rows: () => Float64Array): void {
+  add(gid: Int32Array, n: number, args: readonly unknown[][], filt: readonly unknown[] | null, ng: number, rows: () => Float64Array | null): void {
     const cnt = this.cnt = grow(this.cnt, ng + 1);
     const v = this.star ? null : args[0]!;
     if (v === null || !Array.isArray(v)) {
-      if (filt === null) { const h = rows(); for (let g = 0; g <= ng; g++) cnt[g] += h[g]!; }
+      const h = filt === null ? rows() : null;
+      if (h !== null) { for (let g = 0; g <= ng; g++) cnt[g] += h[g]!; }
+      else if (filt === null) for (let i = 0; i < n; i++) cnt[gid[i]!]!++;
       else for (let i = 0; i < n; i++) { if (filt[i] === true) cnt[gid[i]!]!++; }
     } else if (filt === null) {
       for (let i = 0; i < n; i++) if (v[i] !== null) cnt[gid[i]!]!++;
@@ -87,15 +95,17 @@ class SumState implements AggState {
   constructor(private readonly avg: boolean, private readonly argType: string) {
     this.big = argType === 'INTEGER' || argType === 'SMALLINT' ? [] : null;
   }
-  add(gid: Int32Array, n: number, args: readonly unknown[][], filt: readonly unknown[] | null, ng: number, rows: () => Float64Array): void {
+  add(gid: Int32Array, n: number, args: readonly unknown[][], filt: readonly unknown[] | null, ng: number, rows: () => Float64Array | null): void {
     const sum = this.sum = grow(this.sum, ng + 1);
     const cnt = this.cnt = grow(this.cnt, ng + 1);
     const col = args[0]!;
     if (!Array.isArray(col) && filt === null) {
       const v = col as unknown as Float64Array;
-      for (let i = 0; i < n; i++) sum[gid[i]!] += v[i]!;
       const h = rows();
-      for (let g = 0; g <= ng; g++) cnt[g] += h[g]!;
+      if (h !== null) {
+        for (let i = 0; i < n; i++) sum[gid[i]!] += v[i]!;
+        for (let g = 0; g <= ng; g++) cnt[g] += h[g]!;
+      } else for (let i = 0; i < n; i++) { const g = gid[i]!; sum[g] += v[i]!; cnt[g]!++; }
     } else if (!Array.isArray(col)) {
       const v = col as unknown as Float64Array;
       for (let i = 0; i < n; i++) { if (filt![i] !== true) continue; const g = gid[i]!; sum[g] += v[i]!; cnt[g]!++; }
@@ -332,7 +342,11 @@ export async function streamAgg(plan: AggPlan, input: AsyncIterable<SelBatch>, c
     const ng = groups.count;
     chargeState(ng, m); // memory_limit: 53200 naming the hash aggregate (exec/memory.ts)
     let hist: Float64Array | null = null;
-    const rows = (): Float64Array => {
+    // rows per group of this batch, shared by the count / sum states; only when the groups are
+    // few next to the rows (else per-group work each batch would outweigh the per-row counts)
+    const few = (ng + 1) * 4 <= n;
+    const rows = (): Float64Array | null => {
+      if (!few) return null;
       if (hist === null) { hist = new Float64Array(ng + 1); for (let i = 0; i < n; i++) hist[gid[i]!]!++; }
       return hist;
     };
