@@ -348,6 +348,42 @@ async function streamJoin(plan: Extract<Plan, { k: 'join' }>, side: 'left' | 'ri
   return combine(build, right, li, perm, nl, nr);
 }
 
+/** Pairs of one nested-loop block: about this many (left rows × right rows). */
+const NESTED_LOOP_BLOCK = 1 << 16;
+
+/**
+ * Block nested loop for a join without equi-keys: the condition is evaluated on blocks of
+ * (left rows × every right row) over the columns it reads, so only matching pairs are kept, and
+ * the statement's signal (statement_timeout, cancel) is checked between blocks.
+ */
+async function nestedLoopPairs(cond: BExpr, left: Rel, right: Rel, nl: number, nr: number, ctx: ExecCtx): Promise<{ li: Int32Array; ri: Int32Array }> {
+  const used = colsOf(cond);
+  const rows = Math.max(1, Math.floor(NESTED_LOOP_BLOCK / Math.max(1, right.n)));
+  const lParts: Int32Array[] = [], rParts: Int32Array[] = [];
+  let total = 0;
+  for (let from = 0; from < left.n; from += rows) {
+    if (ctx.signal?.aborted) throw ctx.signal.reason;
+    const to = Math.min(left.n, from + rows);
+    const m = (to - from) * right.n;
+    const bl = new Int32Array(m), br = new Int32Array(m);
+    for (let i = from, x = 0; i < to; i++) for (let j = 0; j < right.n; j++, x++) { bl[x] = i; br[x] = j; }
+    const cols: unknown[][] = [];
+    for (let c = 0; c < nl + nr; c++) {
+      if (!used.has(c)) { cols.push(NO_COLUMN); continue; }
+      cols.push(c < nl ? gatherColumn(left.cols[c]!, bl) : gatherColumn(right.cols[c - nl]!, br));
+    }
+    const kept = keepPairs(bl, br, await evalExpr(cond, { n: m, cols }, ctx));
+    if (kept.li.length === 0) continue;
+    total += kept.li.length;
+    if (total > 0x7fffffff) throw new DbError(SqlState.ProgramLimitExceeded, 'join result too large');
+    charge(ctx, 8 * kept.li.length);
+    lParts.push(kept.li); rParts.push(kept.ri);
+  }
+  const li = new Int32Array(total), ri = new Int32Array(total);
+  for (let k = 0, o = 0; k < lParts.length; o += lParts[k]!.length, k++) { li.set(lParts[k]!, o); ri.set(rParts[k]!, o); }
+  return { li, ri };
+}
+
 async function execJoin(plan: Extract<Plan, { k: 'join' }>, ctx: ExecCtx): Promise<Rel> {
   const side = probeSide(plan);
   if (side) return streamJoin(plan, side, ctx);
@@ -378,6 +414,8 @@ async function execJoin(plan: Extract<Plan, { k: 'join' }>, ctx: ExecCtx): Promi
     }
     ({ li, ri } = joinPairs(keys, left.n, right.n));
     charge(ctx, 8 * li.length);
+  } else if (plan.cond) {
+    ({ li, ri } = await nestedLoopPairs(plan.cond, left, right, nl, nr, ctx));
   } else {
     const m = left.n * right.n;
     if (m > 0x7fffffff) throw new DbError(SqlState.ProgramLimitExceeded, 'join result too large');
@@ -385,7 +423,7 @@ async function execJoin(plan: Extract<Plan, { k: 'join' }>, ctx: ExecCtx): Promi
     li = new Int32Array(m); ri = new Int32Array(m);
     for (let i = 0, x = 0; i < left.n; i++) for (let j = 0; j < right.n; j++, x++) { li[x] = i; ri[x] = j; }
   }
-  if (plan.cond && li.length > 0) {
+  if (plan.cond && plan.lkeys.length > 0 && li.length > 0) {
     // evaluate the residual condition on the columns it reads only, then gather the survivors
     const used = colsOf(plan.cond);
     const cols: unknown[][] = [];
