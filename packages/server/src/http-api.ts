@@ -14,7 +14,9 @@
  *   GET /health       → {status: 'ok'}
  *   GET /metrics      → Prometheus text (metrics.ts)
  *
- * Without a session header each request gets its own Connection (autocommit) and closes it.
+ * Without a session header each request gets its own Connection (autocommit) and closes it; a
+ * request that leaves a transaction block open there (BEGIN) is answered 400 with SQLSTATE 25000
+ * and rolled back, since no later request could reach it.
  * With `token`, every /v1/* request needs `Authorization: Bearer <token>` (/health and /metrics
  * stay open for probes and scrapers). With `tls`, the same routes are served over HTTPS.
  *
@@ -225,6 +227,12 @@ export function createHttpApi(db: ServerDatabase, opts: HttpApiOptions): Fastify
       metrics.connectionOpened('http');
       try {
         outcome = await run(conn, body.sql, body.params);
+        // the Connection closes with this request: a transaction block it opened would roll back
+        // silently, so it is refused (its work is rolled back) and the client is told to use a session
+        const left = conn.transactionStatus?.();
+        if (outcome.error === undefined && left !== undefined && left !== 'I') {
+          outcome = { error: { code: '25000', message: 'a transaction block cannot span sessionless requests (it was rolled back): create a session with POST /v1/sessions and send its id in the quiver-session header' } };
+        }
       } finally {
         try {
           await conn.close();

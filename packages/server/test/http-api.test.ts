@@ -123,6 +123,16 @@ describe('sessions', () => {
     expect(gone.json().error.code).toBe('08003');
   });
 
+  it('refuses a transaction block left open by a sessionless request with 25000, rolled back', async () => {
+    await query('CREATE TABLE nosess (a INTEGER)');
+    const begin = await query('BEGIN');
+    expect(begin.statusCode).toBe(400);
+    expect(begin.json().error.code).toBe('25000');
+    // autocommit statements and a self-contained COMMIT/ROLLBACK are still fine
+    expect((await query('INSERT INTO nosess VALUES (1)')).statusCode).toBe(200);
+    expect((await query('SELECT * FROM nosess')).json().rowCount).toBe(1);
+  });
+
   it('runs the requests of one session one at a time, in order', async () => {
     const id = (await server.http.inject({ method: 'POST', url: '/v1/sessions' })).json().session as string;
     const h = { 'quiver-session': id };
