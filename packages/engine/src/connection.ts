@@ -13,6 +13,11 @@
  *    transaction changed and committed is re-run with a fresh snapshot, changing only rows it
  *    targeted the first time (the effect of PostgreSQL's re-check of the newest version);
  *    REPEATABLE READ / SERIALIZABLE keep one snapshot (taken by the first statement) and get 40001;
+ *  - a statement whose table lock had to wait starts again (bind and plan too) on a new snapshot
+ *    and the committed catalog, keeping its locks, when it may still take a new snapshot (READ
+ *    COMMITTED; the first snapshot-taking statement of REPEATABLE READ / SERIALIZABLE): PostgreSQL
+ *    takes a statement's locks before its snapshot, so it sees what the lock holder committed
+ *    (TRUNCATE, ALTER TABLE, DROP TABLE, rows written under LOCK TABLE);
  *  - any error inside a block, engine statements included (unknown savepoint, late SET
  *    TRANSACTION, LOCK TABLE NOWAIT), aborts the block;
  *  - SELECT ... FOR UPDATE / NO KEY UPDATE / SHARE / KEY SHARE [NOWAIT | SKIP LOCKED] locks rows
@@ -49,7 +54,7 @@ import { Result } from './result.js';
 import { Settings } from './settings.js';
 import { SessionCatalog } from './catalog/session-catalog.js';
 import { SpillDir } from './spill-dir.js';
-import { EngineTransaction, RetryStatement, engineTransactionOf, type IsolationLevel } from './transaction.js';
+import { EngineTransaction, RestartStatement, RetryStatement, engineTransactionOf, type IsolationLevel } from './transaction.js';
 import type { DeadlockPrevention, RowLockMode } from '@quiverdb/txn';
 
 /** `OPTIMIZE [schema.]table [;]` (unquoted names only) */
@@ -203,27 +208,35 @@ export class Connection {
 
   /**
    * `#runOne` of a `#virtualRead` statement in one step: a virtual transaction (no id, no commit
-   * work), one attempt (a plain read never waits for a row, so never re-runs), no undo mark (an
-   * error rolls the whole transaction back).
+   * work), one attempt (a plain read never waits for a row, so never re-runs) unless a table lock
+   * had to wait (restart on a new snapshot), no undo mark (an error rolls the whole transaction back).
    */
   async #runVirtualRead(s: Statement, params: readonly unknown[]): Promise<Result> {
     const t = this.#begin(false, undefined, undefined, false, true);
     t.inStatement = true;
     try {
-      t.startVirtualStatement(this.#db);
-      const spill = new SpillDir(this.#db.path); // temp files of operators over memory_limit, removed at statement end
-      const ctx: SessionContext = {
-        catalog: new SessionCatalog(this.#db, t, this.settings, this.#currvals),
-        params,
-        settings: this.settings.snapshot(),
-        txnStartTime: t.startTime,
-        spill,
-      };
       let r: Awaited<ReturnType<typeof executeStatement>>;
-      try {
-        r = await executeStatement(s, ctx);
-      } finally {
-        await spill.close();
+      for (let attempt = 0; ; attempt++) {
+        t.startVirtualStatement(this.#db);
+        t.restartOnLockWait = attempt < MAX_STATEMENT_RETRIES;
+        const spill = new SpillDir(this.#db.path); // temp files of operators over memory_limit, removed at statement end
+        const ctx: SessionContext = {
+          catalog: new SessionCatalog(this.#db, t, this.settings, this.#currvals),
+          params,
+          settings: this.settings.snapshot(),
+          txnStartTime: t.startTime,
+          spill,
+        };
+        try {
+          r = await executeStatement(s, ctx);
+          break;
+        } catch (err) {
+          if (!(err instanceof RestartStatement)) throw err;
+          t.prepareRestart(this.#db);
+        } finally {
+          t.restartOnLockWait = false;
+          await spill.close();
+        }
       }
       if (t.retryNeeded) throw new DbError(SqlState.InternalError, 'internal error (this is a bug): a plain read asked for a re-run');
       if (this.#db.txns.locks.isWounded(t.id)) {
@@ -257,6 +270,7 @@ export class Connection {
     } finally {
       if (timer) clearTimeout(timer);
       t.statementSignal = undefined;
+      t.restartOnLockWait = false;
       t.inStatement = false;
     }
   }
@@ -265,6 +279,7 @@ export class Connection {
     if (t.deferrable) await t.awaitSafeSnapshot(this.#db);
     for (let attempt = 0; ; attempt++) {
       const mark = t.statementStart(this.#db);
+      t.restartOnLockWait = attempt < MAX_STATEMENT_RETRIES;
       try {
         const rowLock = rowLockOf(s);
         if (t.readOnly && (writes(s) || rowLock)) {
@@ -292,7 +307,12 @@ export class Connection {
         t.statementEnd();
         return new Result(r.command, r.rowCount, r);
       } catch (err) {
-        t.rollbackStatement(this.#db, mark, err instanceof RetryStatement && attempt < MAX_STATEMENT_RETRIES);
+        const restart = err instanceof RestartStatement; // only thrown while restartOnLockWait
+        t.rollbackStatement(this.#db, mark, restart || (err instanceof RetryStatement && attempt < MAX_STATEMENT_RETRIES));
+        if (restart) {
+          t.prepareRestart(this.#db);
+          continue;
+        }
         if (err instanceof RetryStatement && attempt < MAX_STATEMENT_RETRIES) {
           t.prepareRetry();
           continue;

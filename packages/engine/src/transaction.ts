@@ -5,6 +5,8 @@
  *
  * Snapshots: READ COMMITTED takes one per statement; REPEATABLE READ and SERIALIZABLE take one at
  * the first statement and keep it (PostgreSQL takes it at the first statement too, not at BEGIN).
+ * A statement whose table lock had to wait restarts on a new snapshot when it may still take one
+ * (`RestartStatement`): PostgreSQL locks before it snapshots.
  *
  * Waits: a writer that meets a row of a running transaction waits for that transaction
  * (`waitFor`); the wait also ends when the holder rolls back to a savepoint (the caller re-checks
@@ -33,6 +35,20 @@ import { LockTarget, type IsolationLevel as TxnIsolation, type RowLockMode, type
 import type { IndexUndo } from './table/index-registry.js';
 
 export type IsolationLevel = 'read uncommitted' | 'read committed' | 'repeatable read' | 'serializable';
+
+/**
+ * Thrown by `lockTable` when a statement's table lock had to wait and the statement may still
+ * take a new snapshot (`restartOnLockWait`): the connection undoes the statement, keeping its
+ * locks, and runs it again — bind and plan too — on a fresh snapshot and the committed catalog.
+ * PostgreSQL takes a statement's table locks while it parses and plans, before its snapshot, so a
+ * statement that waited for a TRUNCATE / ALTER / DROP / LOCK TABLE holder sees what it committed.
+ * Never escapes to the user.
+ */
+export class RestartStatement extends Error {
+  constructor() {
+    super('statement must be restarted after a table lock wait');
+  }
+}
 
 /**
  * Thrown inside a READ COMMITTED statement that met a row changed by a transaction that committed
@@ -214,6 +230,15 @@ export class EngineTransaction {
     this.retryNeeded = false;
   }
 
+  /**
+   * Set by the connection while a statement attempt runs that may be restarted: a table lock
+   * that has to wait then throws `RestartStatement` once granted, if the statement may still take
+   * a new snapshot (`#mayTakeNewSnapshot`).
+   */
+  restartOnLockWait = false;
+  /** `#statements` when `#snapshot` was taken (REPEATABLE READ / SERIALIZABLE: the first statement) */
+  #snapshotStatement = -1;
+
   /** statement_timeout of the running statement: aborts its lock waits (57014) */
   statementSignal: AbortSignal | undefined;
   /** a statement of this transaction is running (wound-wait does not roll it back underneath) */
@@ -293,10 +318,11 @@ export class EngineTransaction {
 
   /** Begin a statement: take the snapshot it reads with, and a mark to undo it alone. */
   statementStart(db: Database): Mark {
+    this.#statements++;
     if (this.#snapshot === undefined || this.snapshotPerStatement) {
       this.#snapshot = db.txns.statementSnapshot(this.handle);
+      this.#snapshotStatement = this.#statements;
     }
-    this.#statements++;
     return this.#mark(db);
   }
 
@@ -308,8 +334,37 @@ export class EngineTransaction {
    */
   startVirtualStatement(db: Database): void {
     if (!this.#virtual) throw new DbError(SqlState.InternalError, 'internal error (this is a bug): not a virtual transaction');
-    this.#snapshot = db.txns.statementSnapshot(this.handle);
     this.#statements++;
+    this.#snapshot = db.txns.statementSnapshot(this.handle);
+    this.#snapshotStatement = this.#statements;
+  }
+
+  /**
+   * May the running statement still move to a new snapshot? READ COMMITTED: always (it is re-run
+   * from the start). REPEATABLE READ / SERIALIZABLE: only the statement that took the
+   * transaction's snapshot, while SSI tracked nothing under it, and not DEFERRABLE (its snapshot
+   * was waited for). A transaction whose snapshot an earlier statement used keeps it.
+   */
+  #mayTakeNewSnapshot(db: Database): boolean {
+    if (this.snapshotPerStatement) return true;
+    return !this.deferrable && this.#snapshotStatement === this.#statements && db.txns.canResetSnapshot(this.handle);
+  }
+
+  /**
+   * After `RestartStatement` (and `rollbackStatement(..., true)` of a statement with a mark): drop
+   * the statement's snapshot and its re-check state of this run, so its next start takes a new
+   * snapshot. The previous run's READ COMMITTED targets (`retryAllowed`), if any, stay. (Should
+   * SSI have tracked work meanwhile, the snapshot stays: the re-run is then as before the wait.)
+   */
+  prepareRestart(db: Database): void {
+    this.#targets = undefined;
+    this.retryNeeded = false;
+    if (this.snapshotPerStatement) {
+      this.#snapshot = undefined;
+    } else if (db.txns.canResetSnapshot(this.handle)) {
+      db.txns.resetSnapshot(this.handle);
+      this.#snapshot = undefined;
+    }
   }
 
   /**
@@ -378,8 +433,14 @@ export class EngineTransaction {
     return db.txns.locks.tryAcquire(h.id, LockTarget.table(table), mode);
   }
 
+  /**
+   * A table lock, waiting if needed. A statement attempt that had to wait restarts on a new
+   * snapshot (`RestartStatement`) when it may (`restartOnLockWait`, `#mayTakeNewSnapshot`).
+   */
   async lockTable(db: Database, table: TableId, mode: string, nowait = false): Promise<void> {
+    if (this.tryLockTable(db, table, mode as TableLockMode)) return;
     await db.txns.lockTable(this.handle, table, mode as TableLockMode, { nowait, timeoutMs: this.lockTimeoutMs, ...this.#signalOpt() });
+    if (this.restartOnLockWait && !this.#finished && this.#mayTakeNewSnapshot(db)) throw new RestartStatement();
   }
 
   /**

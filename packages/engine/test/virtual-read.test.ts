@@ -1,8 +1,9 @@
 /**
  * Autocommit SELECTs run as virtual transactions (Connection #runVirtualRead): no transaction id
  * lock, no commit work — but the same semantics as any statement: the reader's ACCESS SHARE lock
- * makes it wait for (and block) ACCESS EXCLUSIVE, it sees exactly the commits before it started,
- * a sequence it advances is durable, and the transaction counters count it.
+ * makes it wait for (and block) ACCESS EXCLUSIVE, it sees exactly the commits before it started
+ * (or, when its lock had to wait, before the lock was granted: it starts again, bound anew on the
+ * committed catalog), a sequence it advances is durable, and the transaction counters count it.
  */
 import { describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -27,9 +28,9 @@ describe('autocommit reads as virtual transactions', () => {
     for (let i = 0; i < 5; i++) await tick();
     expect(settled).toBe(false);
     await a.query('COMMIT');
-    // its snapshot was taken when it started (before the wait), as before virtual transactions;
-    // PostgreSQL locks during parse analysis, before the executor's snapshot, and would see 'uno'
-    expect((await read).rows).toHaveLength(1);
+    // its lock had to wait: it starts again on a new snapshot and sees the holder's commit, as in
+    // PostgreSQL (which locks during parse analysis, before the executor's snapshot)
+    expect((await read).rows).toEqual([['uno']]);
     expect((await b.query('SELECT v FROM kv WHERE id = $1', [1])).rows).toEqual([['uno']]);
     // later lookups of the same text hit the cached plan and still see new commits
     await a.query("UPDATE kv SET v = 'dos' WHERE id = 2");
@@ -37,6 +38,37 @@ describe('autocommit reads as virtual transactions', () => {
     expect((await b.query('SELECT v FROM kv WHERE id >= $1 AND id < $2', [1, 3])).rows).toEqual([['uno'], ['dos']]);
     expect(db.txns.openTransactions()).toEqual([]);
     db.txns.checkInvariants();
+    await db.close();
+  });
+
+  it('that waited for DDL are bound again on the committed catalog (REPEATABLE READ default too)', async () => {
+    const db = await Database.open(':memory:');
+    const a = db.connect();
+    const b = db.connect();
+    await b.query('SET default_transaction_isolation = "repeatable read"');
+    await a.query('CREATE TABLE w (id INTEGER PRIMARY KEY)');
+    await a.query('INSERT INTO w VALUES (1)');
+    const sql = 'SELECT * FROM w ORDER BY id';
+    expect((await b.query(sql)).columns.map((c) => c.name)).toEqual(['id']); // plan cached for this text
+    await a.query('BEGIN');
+    await a.query("ALTER TABLE w ADD COLUMN note TEXT DEFAULT 'n'");
+    await a.query('INSERT INTO w VALUES (2, $1)', ['m']);
+    let settled = false;
+    const read = b.query(sql).then((r) => { settled = true; return r; });
+    for (let i = 0; i < 5; i++) await tick();
+    expect(settled).toBe(false);
+    await a.query('COMMIT');
+    const r = await read;
+    expect(r.columns.map((c) => c.name)).toEqual(['id', 'note']);
+    expect(r.rows).toEqual([[1, 'n'], [2, 'm']]);
+    await a.query('BEGIN');
+    await a.query('DROP TABLE w');
+    const gone = b.query(sql);
+    for (let i = 0; i < 5; i++) await tick();
+    await a.query('COMMIT');
+    await expect(gone).rejects.toMatchObject({ code: '42P01' });
+    expect(db.txns.openTransactions()).toEqual([]);
+    expect(db.txns.locks.locks()).toEqual([]);
     await db.close();
   });
 

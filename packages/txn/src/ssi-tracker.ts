@@ -187,10 +187,20 @@ export class SsiTracker {
     if (this.#safe.delete(txn.id)) return;
     const sx = this.#byId.get(txn.id);
     if (!sx) return;
-    invariant(sx.state === 'active' && sx.in.size === 0 && sx.out.size === 0 && sx.writes.size === 0 &&
-      sx.rowReads.size === 0 && sx.rangeReads.size === 0 && sx.tableReads.size === 0, 'SSI unregister of a transaction that did work');
+    invariant(this.#untouched(sx), 'SSI unregister of a transaction that did work');
     this.#notifySafety(sx, 'untracked');
     this.#forget(sx);
+  }
+
+  /** May `unregister` drop this transaction (not tracked, or nothing read, written or linked yet)? */
+  canUnregister(txn: Transaction): boolean {
+    const sx = this.#byId.get(txn.id);
+    return sx === undefined || this.#untouched(sx);
+  }
+
+  #untouched(sx: Sx): boolean {
+    return sx.state === 'active' && sx.in.size === 0 && sx.out.size === 0 && sx.writes.size === 0 &&
+      sx.rowReads.size === 0 && sx.rangeReads.size === 0 && sx.tableReads.size === 0 && sx.tableWrites.size === 0;
   }
 
   /** Is this transaction tracked (serializable, registered, snapshot not known safe)? */

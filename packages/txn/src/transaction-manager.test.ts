@@ -41,6 +41,39 @@ describe('TransactionManager: ids, isolation, snapshots', () => {
     tm.checkInvariants();
   });
 
+  it('resetSnapshot lets a new snapshot be taken until SSI tracked work under the old one', () => {
+    const tm = new TransactionManager();
+    const tab = tableId(1);
+    const rr = tm.begin({ isolation: 'repeatable read' });
+    const sx = tm.begin({ isolation: 'serializable' });
+    const r1 = tm.statementSnapshot(rr);
+    const x1 = tm.statementSnapshot(sx);
+    const w = tm.begin();
+    tm.statementSnapshot(w);
+    const ts = tm.commit(w);
+    // a statement that waited for a lock before reading: both may move to a new snapshot
+    expect(tm.canResetSnapshot(rr)).toBe(true);
+    expect(tm.canResetSnapshot(sx)).toBe(true);
+    tm.resetSnapshot(rr);
+    tm.resetSnapshot(sx);
+    expect(tm.ssi.isTracked(sx)).toBe(false);
+    const r2 = tm.statementSnapshot(rr);
+    const x2 = tm.statementSnapshot(sx);
+    expect(isVisible(r1, ts, Number.MAX_VALUE)).toBe(false);
+    expect(isVisible(x1, ts, Number.MAX_VALUE)).toBe(false);
+    expect(isVisible(r2, ts, Number.MAX_VALUE)).toBe(true);
+    expect(isVisible(x2, ts, Number.MAX_VALUE)).toBe(true);
+    expect(tm.ssi.isTracked(sx)).toBe(true);
+    // once SSI recorded a read under it, the serializable snapshot stays
+    tm.ssi.recordRead(sx, tab, 1);
+    expect(tm.canResetSnapshot(sx)).toBe(false);
+    expect(() => tm.resetSnapshot(sx)).toThrow();
+    expect(tm.statementSnapshot(sx)).toBe(x2);
+    tm.commit(rr);
+    tm.commit(sx);
+    tm.checkInvariants();
+  });
+
   it('a reserved but unfinished commit stays out of new snapshots until it finishes', async () => {
     const tm = new TransactionManager();
     const a = tm.begin();

@@ -29,8 +29,9 @@
  *     finished ones are in neither. Virtual transactions (read-only statements, `beginVirtual`)
  *     are in `#virtual` only, hold no id lock, are never serializable and never commit with a ts.
  *  3. The pending set is exactly the commitTs of transactions in state committing.
- *  4. A repeatable read / serializable snapshot never changes once taken; every snapshot's
- *     startTs <= boundary at the time it is handed out.
+ *  4. A repeatable read / serializable snapshot never changes once taken, except by
+ *     `resetSnapshot` before the transaction read or wrote anything SSI tracks (and by
+ *     `deferrableSnapshot`); every snapshot's startTs <= boundary at the time it is handed out.
  *
  * Concurrency: single JS thread. All methods except `waitForTxn`, `deferrableSnapshot` and
  * `whenVisible` are synchronous; between a reservation (prepareCommit) and `commit` other sessions
@@ -153,6 +154,27 @@ export class TransactionManager {
     txn._setSnapshot(snap);
     if (txn.isSerializable) this.ssi.register(txn);
     return snap;
+  }
+
+  /**
+   * Can `resetSnapshot` drop this transaction's snapshot? Always at READ COMMITTED; at repeatable
+   * read / serializable while SSI tracked nothing under it (no read, write or conflict edge).
+   */
+  canResetSnapshot(txn: Transaction): boolean {
+    return !txn.isSerializable || this.ssi.canUnregister(txn);
+  }
+
+  /**
+   * Drop the transaction's snapshot: the next `statementSnapshot` takes a new one. For the engine's
+   * restart of a statement whose table lock had to wait (PostgreSQL locks a statement's tables
+   * before it takes the snapshot, so a waiter sees what the lock holder committed); at repeatable
+   * read / serializable only while the first snapshot-taking statement runs, its work undone.
+   * REQUIRES: `canResetSnapshot(txn)`.
+   */
+  resetSnapshot(txn: Transaction): void {
+    invariant(this.canResetSnapshot(txn), 'resetSnapshot of a transaction SSI tracked work for');
+    if (txn.isSerializable) this.ssi.unregister(txn);
+    txn._clearSnapshot();
   }
 
   /**
