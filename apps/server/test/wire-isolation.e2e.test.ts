@@ -149,10 +149,8 @@ describe('isolation through pgwire', () => {
   });
 
   // PostgreSQL releases the locks of a transaction block when an error aborts it (the block then
-  // waits for ROLLBACK holding nothing). The engine keeps them until ROLLBACK, so the deadlock
-  // winner waits for the victim's client to roll back. Engine bug, reported; `it.fails` flips to
-  // a failure once it is fixed, and then this should become a plain `it`.
-  it.fails('a deadlock victim holds no locks once it got 40P01 (before its ROLLBACK)', async () => {
+  // waits for ROLLBACK holding nothing), so the deadlock winner does not wait for the victim's client.
+  it('a deadlock victim holds no locks once it got 40P01 (before its ROLLBACK)', async () => {
     const [a, b] = [await client(), await client()];
     await a.query('CREATE TABLE dl2 (id INTEGER PRIMARY KEY, n INTEGER)');
     await a.query('INSERT INTO dl2 VALUES (1, 0), (2, 0)');
@@ -233,10 +231,8 @@ describe('isolation through pgwire', () => {
 });
 
 describe('pgwire details a client expects', () => {
-  // The server forwards a CancelRequest to the engine Connection's `cancel()` (feature-detected),
-  // but the engine has none yet: a cancelled statement runs on. Engine gap, reported; `it.fails`
-  // flips to a failure once the engine can cancel, and then this should become a plain `it`.
-  it.fails('CancelRequest cancels a waiting statement with 57014 and the session stays usable', async () => {
+  // The server forwards a CancelRequest to the engine Connection's `cancel()`.
+  it('CancelRequest cancels a waiting statement with 57014 and the session stays usable', async () => {
     const [a, b] = [await client(), await client()];
     await a.query('CREATE TABLE cx (id INTEGER PRIMARY KEY, n INTEGER)');
     await a.query('INSERT INTO cx VALUES (1, 0)');

@@ -87,6 +87,13 @@ export class Connection {
   #txn: EngineTransaction | undefined;
   #queue: Promise<unknown> = Promise.resolve();
   #closed = false;
+  /**
+   * Cancellation of the running statement (pgwire CancelRequest, `cancel()`): the signal of the
+   * statement in progress, if any. Statements without statement_timeout share `#cancelCtl`, which
+   * is replaced once it has been used, so a cancel never reaches a later statement.
+   */
+  #cancelCtl = new AbortController();
+  #running: AbortController | undefined;
 
   /** @internal use `db.connect()` */
   constructor(db: Database, onClose: () => void) {
@@ -119,6 +126,22 @@ export class Connection {
     return this.#closed;
   }
 
+  /**
+   * Cancel the statement this connection is running, if any (PostgreSQL's pg_cancel_backend /
+   * CancelRequest): it fails with 57014 at its next lock wait or batch boundary; the session stays
+   * usable (inside a block, the block is failed as after any error).
+   */
+  cancel(): void {
+    this.#running?.abort(new DbError(SqlState.QueryCanceled, 'canceling statement due to user request'));
+  }
+
+  /** The signal for a statement without statement_timeout (see `#cancelCtl`). */
+  #idleSignal(): AbortSignal {
+    if (this.#cancelCtl.signal.aborted) this.#cancelCtl = new AbortController();
+    this.#running = this.#cancelCtl;
+    return this.#cancelCtl.signal;
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
@@ -136,7 +159,7 @@ export class Connection {
     try {
       statements = parseSql(sql);
     } catch (err) {
-      if (this.#txn?.explicit) this.#txn.failed = true;
+      if (this.#txn?.explicit) this.#failBlock(this.#txn);
       throw err;
     }
     let last = Result.of('EMPTY');
@@ -162,7 +185,7 @@ export class Connection {
       } catch (err) {
         // as in PostgreSQL, any error inside a block (unknown savepoint, SET TRANSACTION too late,
         // a failed LOCK ...) aborts it
-        if (this.#txn?.explicit) this.#txn.failed = true;
+        if (this.#txn?.explicit) this.#failBlock(this.#txn);
         throw err;
       }
     }
@@ -190,7 +213,7 @@ export class Connection {
       if (implicit) {
         if (this.#txn === t) this.#rollback(t);
       } else {
-        t.failed = true;
+        this.#failBlock(t);
       }
       throw toDbError(err);
     }
@@ -220,21 +243,27 @@ export class Connection {
         t.startVirtualStatement(this.#db);
         t.restartOnLockWait = attempt < MAX_STATEMENT_RETRIES;
         const spill = new SpillDir(this.#db.path); // temp files of operators over memory_limit, removed at statement end
+        const signal = this.#idleSignal();
+        t.statementSignal = signal;
         const ctx: SessionContext = {
           catalog: new SessionCatalog(this.#db, t, this.settings, this.#currvals),
           params,
           settings: this.settings.snapshot(),
           txnStartTime: t.startTime,
+          signal,
           spill,
         };
         try {
           r = await executeStatement(s, ctx);
+          if (signal.aborted) throw signal.reason;
           break;
         } catch (err) {
           if (!(err instanceof RestartStatement)) throw err;
           t.prepareRestart(this.#db);
         } finally {
           t.restartOnLockWait = false;
+          t.statementSignal = undefined;
+          this.#running = undefined;
           await spill.close();
         }
       }
@@ -264,11 +293,15 @@ export class Connection {
       timer = setTimeout(() => ctl.abort(new DbError(SqlState.QueryCanceled, 'canceling statement due to statement timeout')), ms);
       timer.unref();
       t.statementSignal = ctl.signal;
+      this.#running = ctl;
+    } else {
+      t.statementSignal = this.#idleSignal();
     }
     try {
       return await this.#attempts(t, s, params);
     } finally {
       if (timer) clearTimeout(timer);
+      this.#running = undefined;
       t.statementSignal = undefined;
       t.restartOnLockWait = false;
       t.inStatement = false;
@@ -356,6 +389,22 @@ export class Connection {
       throw toDbError(err);
     }
     if (this.#txn === t) this.#txn = undefined;
+  }
+
+  /**
+   * A statement failed inside a transaction block. As PostgreSQL aborts the (sub)transaction at
+   * the error, not at the client's ROLLBACK: inside a savepoint, what was done since the innermost
+   * savepoint is undone and its locks are freed; otherwise the whole transaction is rolled back
+   * now (its locks freed, so a deadlock victim's peers proceed at once). Either way the block
+   * stays failed (25P02) until ROLLBACK or ROLLBACK TO SAVEPOINT.
+   */
+  #failBlock(t: EngineTransaction): void {
+    if (!t.finished) {
+      const sp = t.innermostSavepoint();
+      if (sp !== undefined) t.rollbackToSavepoint(this.#db, sp);
+      else t.rollback(this.#db);
+    }
+    t.failed = true;
   }
 
   #rollback(t: EngineTransaction): void {
@@ -449,7 +498,7 @@ export class Connection {
         try {
           await t.lockTables(this.#db, s.tables, s.mode, s.nowait);
         } catch (err) {
-          t.failed = true;
+          this.#failBlock(t);
           throw toDbError(err);
         }
         return Result.of('LOCK TABLE');

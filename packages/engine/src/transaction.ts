@@ -410,6 +410,11 @@ export class EngineTransaction {
     this.#savepoints.length = i;
   }
 
+  /** Name of the innermost savepoint, if any. */
+  innermostSavepoint(): string | undefined {
+    return this.#savepoints.at(-1)?.name;
+  }
+
   rollbackToSavepoint(db: Database, name: string): void {
     const i = this.#findSavepoint(name);
     const sp = this.#savepoints[i]!;

@@ -361,7 +361,10 @@ async function nestedLoopPairs(cond: BExpr, left: Rel, right: Rel, nl: number, n
   const rows = Math.max(1, Math.floor(NESTED_LOOP_BLOCK / Math.max(1, right.n)));
   const lParts: Int32Array[] = [], rParts: Int32Array[] = [];
   let total = 0;
+  let lastYield = performance.now();
   for (let from = 0; from < left.n; from += rows) {
+    // let other sessions and timers (statement_timeout, cancel) run during a long loop
+    if (performance.now() - lastYield > 20) { await new Promise<void>((r) => setImmediate(r)); lastYield = performance.now(); }
     if (ctx.signal?.aborted) throw ctx.signal.reason;
     const to = Math.min(left.n, from + rows);
     const m = (to - from) * right.n;
