@@ -336,6 +336,12 @@ export class SessionCatalog implements Catalog {
     return { key, state: this.#db.sequences.state(this.#db, key, def) };
   }
 
+  async lockTable(name: QualifiedName, mode: 'ACCESS EXCLUSIVE'): Promise<void> {
+    const t = this.#state().table(name.schema ?? DEFAULT_SCHEMA, name.name);
+    if (!t) throw new DbError(SqlState.UndefinedTable, `relation "${name.name}" does not exist`);
+    await this.#txn.lockTable(this.#db, t.id, mode);
+  }
+
   async dropIndex(name: QualifiedName, opts: { ifExists: boolean }): Promise<void> {
     await this.#ddlLock();
     const schema = name.schema ?? DEFAULT_SCHEMA;

@@ -463,11 +463,11 @@ const RELATIONS: Record<string, SystemRelation> = {
       const target = l.target;
       // row locks on a row's key (transaction.ts lockRow) are object locks: show them as tuples
       const keyLock = target.kind === 'object' ? decodeRowKeyLock(target.name, l.mode) : undefined;
-      if (keyLock) return ['tuple', 16384 + keyLock.table, null, keyLock.mode, l.granted, BigInt(l.txn)];
+      if (keyLock) return ['tuple', 16384 + keyLock.table, null, pgLockModeName(keyLock.mode), l.granted, BigInt(l.txn)];
       const locktype = target.kind === 'table' ? 'relation' : target.kind === 'row' ? 'tuple' : target.kind === 'transaction' ? 'transactionid' : 'object';
       const relation = target.kind === 'table' || target.kind === 'row' ? 16384 + target.table : null;
       const xid = target.kind === 'transaction' ? BigInt(target.txn) : null;
-      return [locktype, relation, xid, l.mode, l.granted, BigInt(l.txn)];
+      return [locktype, relation, xid, pgLockModeName(l.mode), l.granted, BigInt(l.txn)];
     }),
   },
   'pg_catalog.pg_stat_statements': {
@@ -586,3 +586,17 @@ function toBatch(rows: readonly Row[], cols: readonly (readonly [number, SqlType
   };
 }
 
+/** Heavyweight tuple-lock modes PostgreSQL shows in pg_locks for each row-lock strength. */
+const TUPLE_LOCK_MODES: Readonly<Record<string, string>> = {
+  'FOR KEY SHARE': 'AccessShareLock',
+  'FOR SHARE': 'RowShareLock',
+  'FOR NO KEY UPDATE': 'ExclusiveLock',
+  'FOR UPDATE': 'AccessExclusiveLock',
+};
+
+/** pg_locks.mode as PostgreSQL spells it: 'ROW EXCLUSIVE' → 'RowExclusiveLock', row strengths as tuple locks. */
+export function pgLockModeName(mode: string): string {
+  const tuple = TUPLE_LOCK_MODES[mode];
+  if (tuple !== undefined) return tuple;
+  return `${mode.toLowerCase().split(/\s+/).map((w) => w.charAt(0).toUpperCase() + w.slice(1)).join('')}Lock`;
+}

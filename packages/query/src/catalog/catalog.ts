@@ -194,6 +194,8 @@ export interface Catalog {
   dropIndex(name: QualifiedName, opts: { ifExists: boolean }): Promise<void>;
   /** ALTER TABLE (optional: catalogs without it reject ALTER TABLE with 0A000). */
   alterTable?(name: QualifiedName, action: AlterTableAction): Promise<void>;
+  /** Take a table lock of one of PostgreSQL's eight modes for the rest of the transaction (TRUNCATE: ACCESS EXCLUSIVE). */
+  lockTable?(name: QualifiedName, mode: 'ACCESS EXCLUSIVE'): Promise<void>;
   /** Names of CHECK constraints, parallel to `TableDef.checks`. */
   checkNames?(name: QualifiedName): readonly string[];
   createSchema?(name: string, opts: { ifNotExists: boolean }): Promise<void>;

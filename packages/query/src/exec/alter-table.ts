@@ -15,7 +15,7 @@
  *                              nothing changed), then `alterColumnType` gives c a new column id
  *                              whose old rows are converted on read; storage rewrites the old
  *                              segments in the background.
- *   TRUNCATE t                 DELETE FROM t (transactional, as PostgreSQL's TRUNCATE is)
+ *   TRUNCATE t                 ACCESS EXCLUSIVE lock, then DELETE FROM t (transactional, as PostgreSQL's TRUNCATE is)
  *
  * Invariants:
  *  1. An action that fails leaves the table as it was (the statement's savepoint undoes the
@@ -61,6 +61,7 @@ export async function execSchemaChange(s: SchemaChange, ctx: SessionContext): Pr
     case 'truncate':
       for (const n of s.names) {
         if (!cat.getTable(n)) throw new DbError(SqlState.UndefinedTable, `relation "${n.name}" does not exist`);
+        await cat.lockTable?.(n, 'ACCESS EXCLUSIVE'); // as PostgreSQL: readers and writers wait for the TRUNCATE's end
         await run(ctx, `DELETE FROM ${qualified(n)}`);
       }
       return noRows('TRUNCATE TABLE');
