@@ -15,6 +15,7 @@ export type { Statement, EngineStatement, SqlStatement, IsolationLevel, LockMode
 export { executeStatement } from './exec/statement.js';
 export type { QueryResult, SessionContext } from './exec/statement.js';
 export { resultRows, resultToArrow } from './exec/result.js';
+export { valueToText } from './types/values.js';
 export { prepareStatement } from './exec/prepare.js';
 export type { Prepared } from './exec/prepare.js';
 export { MemoryCatalog, MemoryTable } from './catalog/memory-catalog.js';

@@ -41,8 +41,9 @@ import {
   type ColumnVector,
   type TxnId,
 } from '@quiverdb/common';
-import { encodeKeyFromColumns } from '@quiverdb/indexes';
+import { decodeKey, encodeKeyFromColumns, encodeKeyScratch } from '@quiverdb/indexes';
 import type { IndexDef, ScanBatch, ScanRequest, TableDef, TableSource, TableStats } from '@quiverdb/query';
+import { valueToText } from '@quiverdb/query';
 import type { Database } from '../database.js';
 import type { EngineTransaction } from '../transaction.js';
 import { indexDefOf, tableDefOf, type IndexMeta, type TableMeta } from '../catalog/catalog-state.js';
@@ -244,13 +245,19 @@ export class EngineTable implements TableSource {
       const cols: ColumnVector[] = vals.map((v) => ({ data: [v], validity: v === null ? new Uint8Array(1) : null }));
       return encodeKeyFromColumns(vals.length === idx.spec.length ? idx.spec : idx.spec.slice(0, vals.length), cols, 0);
     };
-    const lowKey = enc(low);
     let candidates: readonly number[];
-    if (low !== undefined && opts.lowInclusive && opts.highInclusive && sameValues(low, high)) {
-      // equality (one key, or a key prefix): one encoding; a whole key is a point lookup
-      candidates = low.length === idx.spec.length && !opts.reverse ? idx.lookup(lowKey!) : idx.range(lowKey, lowKey, true, true, opts.reverse ?? false);
+    if (low !== undefined && low.length === idx.spec.length && !opts.reverse && opts.lowInclusive && opts.highInclusive && sameValues(low, high)) {
+      // a point lookup on the whole key: encoded into the shared scratch buffer, which the tree
+      // reads before anything else encodes
+      candidates = idx.lookup(encodeKeyScratch(idx.spec, low));
     } else {
-      candidates = idx.range(lowKey, enc(high), opts.lowInclusive, opts.highInclusive, opts.reverse ?? false);
+      const lowKey = enc(low);
+      if (low !== undefined && opts.lowInclusive && opts.highInclusive && sameValues(low, high)) {
+        // equality on a key prefix: one encoding
+        candidates = idx.range(lowKey, lowKey, true, true, opts.reverse ?? false);
+      } else {
+        candidates = idx.range(lowKey, enc(high), opts.lowInclusive, opts.highInclusive, opts.reverse ?? false);
+      }
     }
     if (this.#ssi) {
       this.#db.txns.ssi.recordRead(this.#txn.handle, this.#meta.id, {
@@ -538,10 +545,10 @@ export class EngineTable implements TableSource {
       if (!st || st.insert === ABORTED) continue;
       if (st.insert === me) {
         if (st.delete === me) continue;
-        this.#uniqueViolation(ix);
+        this.#uniqueViolation(ix, idx, key);
       }
       if (isUncommittedStamp(st.insert)) return st.insert as TxnId;
-      if (st.delete === NOT_DELETED) this.#uniqueViolation(ix);
+      if (st.delete === NOT_DELETED) this.#uniqueViolation(ix, idx, key);
       if (st.delete === me) continue;
       if (isUncommittedStamp(st.delete)) return st.delete as TxnId;
     }
@@ -558,13 +565,13 @@ export class EngineTable implements TableSource {
         if (!st || st.insert === ABORTED) continue;
         if (st.insert === me) {
           if (st.delete === me) continue;
-          this.#uniqueViolation(ix);
+          this.#uniqueViolation(ix, idx, key);
         }
         if (isUncommittedStamp(st.insert)) {
           await this.#txn.waitFor(this.#db, st.insert as TxnId);
           continue restart;
         }
-        if (st.delete === NOT_DELETED) this.#uniqueViolation(ix);
+        if (st.delete === NOT_DELETED) this.#uniqueViolation(ix, idx, key);
         if (st.delete === me) continue;
         if (isUncommittedStamp(st.delete)) {
           await this.#txn.waitFor(this.#db, st.delete as TxnId);
@@ -575,10 +582,21 @@ export class EngineTable implements TableSource {
     }
   }
 
-  #uniqueViolation(ix: IndexMeta): never {
+  /** 23505 with PostgreSQL's detail: `Key (a, b)=(1, x) already exists.` */
+  #uniqueViolation(ix: IndexMeta, idx: KeyIndex, key: Uint8Array): never {
     const cols = ix.columns.map((c) => this.#meta.columns[c]!.name).join(', ');
+    let values: string;
+    try {
+      const decoded = decodeKey(idx.spec, key);
+      values = ix.columns.map((c, i) => {
+        const v = decoded[i];
+        return v === null || v === undefined ? 'null' : valueToText(v, this.#meta.columns[c]!.type);
+      }).join(', ');
+    } catch {
+      values = '?';
+    }
     throw new DbError(SqlState.UniqueViolation, `duplicate key value violates unique constraint "${ix.name}"`, {
-      detail: `Key (${cols}) already exists.`,
+      detail: `Key (${cols})=(${values}) already exists.`,
     });
   }
 }
