@@ -139,7 +139,22 @@ interface LockObject {
 interface TxnLocks {
   /** every acquisition, in order: (object key, mode); releases remove the latest match */
   readonly log: { key: string; mode: LockMode }[];
-  readonly waits: Set<Waiter>;
+  /** NO_WAITS (shared, never added to) until the transaction's first wait */
+  waits: Set<Waiter>;
+}
+
+/** The `waits` of a transaction that never waited: most never do, and need no Set of their own. */
+const NO_WAITS: ReadonlySet<Waiter> = new Set<Waiter>();
+
+/** Lock keys of table targets, by table id: the same string each time (no build, hash cached). */
+const tableKeys: string[] = [];
+
+function keyOf(target: LockTarget): string {
+  if (target.kind === 'table') {
+    const id = target.table as number;
+    if (id >= 0 && id < 65536 && Number.isInteger(id)) return (tableKeys[id] ??= lockKey(target));
+  }
+  return lockKey(target);
 }
 
 export class LockManager {
@@ -183,14 +198,14 @@ export class LockManager {
   acquire(txn: TxnId, target: LockTarget, mode: LockMode, opts: AcquireOptions = {}): Promise<boolean> {
     try {
       const now = this.#tryGrant(txn, target, mode);
-      if (now.granted) return Promise.resolve(true);
-      if (opts.skipLocked) { this.#dropIfEmpty(now.obj); return Promise.resolve(false); }
+      if (now === GRANTED) return Promise.resolve(true);
+      if (opts.skipLocked) { this.#dropIfEmpty(now); return Promise.resolve(false); }
       if (opts.nowait) {
-        this.#dropIfEmpty(now.obj);
+        this.#dropIfEmpty(now);
         throw new DbError(SqlState.LockNotAvailable, `could not obtain lock on ${describeTarget(target)}`);
       }
-      if (opts.signal?.aborted) { this.#dropIfEmpty(now.obj); throw cancelError(opts.signal); }
-      return this.#wait(txn, now.obj, mode, opts);
+      if (opts.signal?.aborted) { this.#dropIfEmpty(now); throw cancelError(opts.signal); }
+      return this.#wait(txn, now, mode, opts);
     } catch (err) {
       return Promise.reject(err);
     }
@@ -199,13 +214,14 @@ export class LockManager {
   /** Grant at once or return false without queueing (never waits, never throws on conflict). */
   tryAcquire(txn: TxnId, target: LockTarget, mode: LockMode): boolean {
     const r = this.#tryGrant(txn, target, mode);
-    if (!r.granted) this.#dropIfEmpty(r.obj);
-    return r.granted;
+    if (r === GRANTED) return true;
+    this.#dropIfEmpty(r);
+    return false;
   }
 
   /** Release one hold of `mode` on `target` (the most recent acquisition). Returns false if not held. */
   release(txn: TxnId, target: LockTarget, mode: LockMode): boolean {
-    const key = lockKey(target);
+    const key = keyOf(target);
     const tl = this.#txns.get(txn);
     if (!tl) return false;
     let i = tl.log.length - 1;
@@ -271,7 +287,7 @@ export class LockManager {
 
   /** Does `txn` hold `mode` (any mode when omitted) on `target`? */
   holds(txn: TxnId, target: LockTarget, mode?: LockMode): boolean {
-    const h = this.#objects.get(lockKey(target))?.holders.get(txn);
+    const h = this.#objects.get(keyOf(target))?.holders.get(txn);
     if (!h) return false;
     return mode === undefined || h.counts.has(mode);
   }
@@ -390,10 +406,11 @@ export class LockManager {
 
   // ---------------------------------------------------------------------------------------------
 
-  #tryGrant(txn: TxnId, target: LockTarget, mode: LockMode): { granted: boolean; obj: LockObject } {
+  /** GRANTED, or the object the request would have to wait on. */
+  #tryGrant(txn: TxnId, target: LockTarget, mode: LockMode): typeof GRANTED | LockObject {
     assertModeFitsTarget(target, mode);
-    if (this.#wounded.has(txn)) throw woundedError(txn);
-    const key = lockKey(target);
+    if (this.#wounded.size > 0 && this.#wounded.has(txn)) throw woundedError(txn);
+    const key = keyOf(target);
     let obj = this.#objects.get(key);
     if (!obj) {
       obj = { key, target, holders: new Map(), queue: [], heldCounts: new Int32Array(MODE_COUNT), waitCounts: new Int32Array(MODE_COUNT) };
@@ -403,7 +420,7 @@ export class LockManager {
     if (h?.counts.has(mode)) {
       h.counts.set(mode, h.counts.get(mode)! + 1);
       this.#logOf(txn).log.push({ key, mode });
-      return { granted: true, obj };
+      return GRANTED;
     }
     const fast = this.#grantableNow(obj, txn, conflictMaskOf(mode));
     if (LockManager.debugChecks) invariant(fast === this.#grantable(obj, txn, mode, obj.queue), 'fast grant rule disagrees (request)');
@@ -414,9 +431,9 @@ export class LockManager {
         this.#refreshEdges(obj);
         this.#runPendingChecks();
       }
-      return { granted: true, obj };
+      return GRANTED;
     }
-    return { granted: false, obj };
+    return obj;
   }
 
   #wait(txn: TxnId, obj: LockObject, mode: LockMode, opts: AcquireOptions): Promise<boolean> {
@@ -425,7 +442,9 @@ export class LockManager {
     const promise = new Promise<boolean>((res, rej) => { resolve = res; reject = rej; });
     const w: Waiter = { txn, mode, bit: modeBit(mode), conflicts: conflictMaskOf(mode), obj, resolve, reject, settled: false, timers: [] };
     obj.waitCounts[bitIndex(w.bit)]!++;
-    this.#logOf(txn).waits.add(w);
+    const tl = this.#logOf(txn);
+    if (tl.waits === NO_WAITS) tl.waits = new Set();
+    tl.waits.add(w);
     this.stats.waits++;
     if (obj.holders.has(txn)) {
       // upgrade: ahead of every plain request, behind earlier upgrades; waiters behind it may
@@ -552,7 +571,7 @@ export class LockManager {
 
   #logOf(txn: TxnId): TxnLocks {
     let tl = this.#txns.get(txn);
-    if (!tl) this.#txns.set(txn, (tl = { log: [], waits: new Set() }));
+    if (!tl) this.#txns.set(txn, (tl = { log: [], waits: NO_WAITS as Set<Waiter> }));
     return tl;
   }
 
@@ -703,6 +722,9 @@ export class LockManager {
     }
   }
 }
+
+/** `#tryGrant`'s answer for a granted request (no result object per call). */
+const GRANTED = 1 as const;
 
 function woundedError(txn: TxnId): DbError {
   return new DeadlockDetected('transaction aborted by wound-wait: an older transaction needs its locks', { detail: `transaction ${txn} was wounded` });

@@ -18,6 +18,8 @@
  *  1. Table names are unique per schema among tables and views; index names are unique per schema.
  *  2. Every index names an existing table and column positions inside it.
  *  3. Column ids in a table are unique and below `nextColumnId`.
+ *  4. A CatalogState is not changed after `build` (a catalog change builds a new one), so the
+ *     per-table index lists `indexesOf` caches stay valid for the object's life.
  */
 import type { SqlType, TableId } from '@quiverdb/common';
 import type { ForeignKeyAction, IndexDef, SequenceDef, TableDef, ViewDef } from '@quiverdb/query';
@@ -141,8 +143,22 @@ export class CatalogState {
     return out;
   }
 
+  /** indexes grouped by table, built on first use (a CatalogState is not changed after `build`) */
+  #byTable: Map<TableId, IndexMeta[]> | undefined;
+
+  /** The indexes of a table, in catalog order (a fresh array: callers may sort it). */
   indexesOf(tableId: TableId): IndexMeta[] {
-    return [...this.indexes.values()].filter((ix) => ix.tableId === tableId);
+    let by = this.#byTable;
+    if (by === undefined) {
+      by = new Map();
+      for (const ix of this.indexes.values()) {
+        const list = by.get(ix.tableId);
+        if (list) list.push(ix);
+        else by.set(ix.tableId, [ix]);
+      }
+      this.#byTable = by;
+    }
+    return by.get(tableId)?.slice() ?? [];
   }
 
   /** Executable twin of the header invariants. */

@@ -34,6 +34,9 @@
  *  4. A clean node has a page and only clean children; a dirty node has no page (page 0).
  *  5. Pages reachable from the root, retired pages and the meta page are pairwise distinct.
  *  6. Non-unique trees: the last 8 key bytes of an entry encode its row id. `count` = entries.
+ *  7. A clean node's `img` is its serialized page and `pfx` its search table (see Leaf); a dirty
+ *     node's are null. Point lookups (`get`, `getAll`) search clean nodes in `img`, dirty ones in
+ *     `keys`, so both forms must say the same (the page codec is the one source of the layout).
  *
  * Concurrency: synchronous. Cursors are generators; a cursor that sees a mutation of the tree
  * between two steps re-seeks from the last key it returned, so iterating while inserting or
@@ -52,10 +55,20 @@ const INNER_HDR = 12;
 const KIND_LEAF = 1;
 const KIND_INNER = 2;
 
+/**
+ * `img`/`pfx`: while a node is clean, its page image (the persisted layout) and a search table
+ * of three u32 per entry: the first 8 bytes of its key as two big-endian words (zero-padded) and
+ * the entry's offset in `img`. Both are views of ONE buffer (table, then image). Point lookups
+ * binary-search the table and read the image only on equal prefixes and for the result, instead
+ * of following a heap string per probe: on a large tree each probe used to be a cache (and TLB)
+ * miss of its own. Null while dirty (see #touch, #write, #load, attachImage).
+ */
 interface Leaf {
   leaf: true;
   page: number;
   dirty: boolean;
+  img: Uint8Array | null;
+  pfx: Uint32Array | null;
   keys: string[];
   vals: number[];
   bytes: number;
@@ -65,6 +78,8 @@ interface Inner {
   leaf: false;
   page: number;
   dirty: boolean;
+  img: Uint8Array | null;
+  pfx: Uint32Array | null;
   keys: string[];
   kids: (BNode | null)[];
   kidPages: number[];
@@ -127,6 +142,70 @@ export interface OrderedIndex {
   drop(): void;
 }
 
+/** Bytes `at`..`at + 3` of `b` as a big-endian u32, zero-padded past the end. */
+function prefixWord(b: Uint8Array, at: number): number {
+  const n = b.length;
+  return (
+    ((at < n ? b[at]! : 0) * 0x1000000) +
+    ((at + 1 < n ? b[at + 1]! : 0) << 16) +
+    ((at + 2 < n ? b[at + 2]! : 0) << 8) +
+    (at + 3 < n ? b[at + 3]! : 0)
+  );
+}
+
+/** Set `img` / `pfx` of a clean node from its serialized page (`p` bytes, entries at `offs`). */
+function attachImage(n: BNode, page: Uint8Array, offs: Int32Array, p: number): void {
+  const count = offs.length;
+  const ab = new ArrayBuffer(count * 12 + p);
+  const pfx = new Uint32Array(ab, 0, count * 3);
+  const img = new Uint8Array(ab, count * 12, p);
+  img.set(page.subarray(0, p));
+  for (let i = 0; i < count; i++) {
+    const o = offs[i]!;
+    const len = (img[o]! << 8) | img[o + 1]!;
+    const key = img.subarray(o + 2, o + 2 + len);
+    pfx[3 * i] = prefixWord(key, 0);
+    pfx[3 * i + 1] = prefixWord(key, 4);
+    pfx[3 * i + 2] = o;
+  }
+  n.img = img;
+  n.pfx = pfx;
+}
+
+const f64 = new Float64Array(1);
+const f64b = new Uint8Array(f64.buffer);
+const littleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/** The big-endian f64 at `img[at]` (a leaf entry's row id). */
+function rowIdAt(img: Uint8Array, at: number): number {
+  if (littleEndian) for (let i = 0; i < 8; i++) f64b[i] = img[at + 7 - i]!;
+  else for (let i = 0; i < 8; i++) f64b[i] = img[at + i]!;
+  return f64[0]!;
+}
+
+/** memcmp order of the node entry key at `img[off]` (klen:u16 bytes) against `q`. */
+function compareAt(img: Uint8Array, off: number, q: Uint8Array): number {
+  const len = (img[off]! << 8) | img[off + 1]!;
+  const qn = q.length;
+  const n = len < qn ? len : qn;
+  const p = off + 2;
+  for (let i = 0; i < n; i++) {
+    const d = img[p + i]! - q[i]!;
+    if (d !== 0) return d;
+  }
+  return len - qn;
+}
+
+/** Does the node entry key at `img[off]` start with `q`? */
+function startsWithAt(img: Uint8Array, off: number, q: Uint8Array): boolean {
+  const len = (img[off]! << 8) | img[off + 1]!;
+  const qn = q.length;
+  if (len < qn) return false;
+  const p = off + 2;
+  for (let i = 0; i < qn; i++) if (img[p + i] !== q[i]) return false;
+  return true;
+}
+
 const INSERTED: InsertResult = Object.freeze({ inserted: true });
 
 /**
@@ -171,13 +250,13 @@ export class BTree implements OrderedIndex {
   }
 
   static create(store: PageStore, opts: BTreeOptions): BTree {
-    return new BTree(store, opts, { leaf: true, page: 0, dirty: true, keys: [], vals: [], bytes: LEAF_HDR });
+    return new BTree(store, opts, { leaf: true, page: 0, dirty: true, img: null, pfx: null, keys: [], vals: [], bytes: LEAF_HDR });
   }
 
   /** Reopen a tree from the meta page id returned by `checkpoint()`. */
   static open(store: PageStore, metaPage: PageId, opts: { name?: string } = {}): BTree {
     const meta = decodeMeta(store.read(metaPage), 1);
-    const t = new BTree(store, { unique: (meta.flags & 1) !== 0, ...opts }, { leaf: true, page: 0, dirty: true, keys: [], vals: [], bytes: LEAF_HDR });
+    const t = new BTree(store, { unique: (meta.flags & 1) !== 0, ...opts }, { leaf: true, page: 0, dirty: true, img: null, pfx: null, keys: [], vals: [], bytes: LEAF_HDR });
     t.#root = t.#load(meta.root);
     t.#height = meta.height;
     t.#count = meta.count;
@@ -214,7 +293,7 @@ export class BTree implements OrderedIndex {
       const ks = keys.slice(a, b);
       let bytes = LEAF_HDR;
       for (const k of ks) bytes += leafEntry(k);
-      return { leaf: true, page: 0, dirty: true, keys: ks, vals: vals.slice(a, b), bytes } satisfies Leaf;
+      return { leaf: true, page: 0, dirty: true, img: null, pfx: null, keys: ks, vals: vals.slice(a, b), bytes } satisfies Leaf;
     });
     let seps: string[] = [];
     for (let i = 1; i < level.length; i++) {
@@ -235,7 +314,7 @@ export class BTree implements OrderedIndex {
         const ks = sp.slice(a, b - 1);
         let bytes = INNER_HDR;
         for (const k of ks) bytes += innerEntry(k);
-        next.push({ leaf: false, page: 0, dirty: true, keys: ks, kids: lv.slice(a, b), kidPages: new Array<number>(b - a).fill(0), bytes });
+        next.push({ leaf: false, page: 0, dirty: true, img: null, pfx: null, keys: ks, kids: lv.slice(a, b), kidPages: new Array<number>(b - a).fill(0), bytes });
       }
       level = next;
       seps = nextSeps;
@@ -287,26 +366,34 @@ export class BTree implements OrderedIndex {
     if (kind === KIND_LEAF) {
       const keys = new Array<string>(n);
       const vals = new Array<number>(n);
+      const offs = new Int32Array(n);
       for (let i = 0; i < n; i++) {
         const len = v.getUint16(p);
+        offs[i] = p;
         keys[i] = getBinary(buf, p + 2, len);
         vals[i] = v.getFloat64(p + 2 + len);
         p += 10 + len;
       }
-      return { leaf: true, page, dirty: false, keys, vals, bytes: p };
+      const leaf: Leaf = { leaf: true, page, dirty: false, img: null, pfx: null, keys, vals, bytes: p };
+      attachImage(leaf, buf, offs, p);
+      return leaf;
     }
     if (kind !== KIND_INNER) throw new DbError(SqlState.IndexCorrupted, `B+ tree page ${page} has kind ${kind}`);
     const keys = new Array<string>(n);
     const kidPages = new Array<number>(n + 1);
     kidPages[0] = v.getUint32(8);
     p = 12;
+    const offs = new Int32Array(n);
     for (let i = 0; i < n; i++) {
       const len = v.getUint16(p);
+      offs[i] = p;
       keys[i] = getBinary(buf, p + 2, len);
       kidPages[i + 1] = v.getUint32(p + 2 + len);
       p += 6 + len;
     }
-    return { leaf: false, page, dirty: false, keys, kids: new Array<BNode | null>(n + 1).fill(null), kidPages, bytes: p };
+    const inner: Inner = { leaf: false, page, dirty: false, img: null, pfx: null, keys, kids: new Array<BNode | null>(n + 1).fill(null), kidPages, bytes: p };
+    attachImage(inner, buf, offs, p);
+    return inner;
   }
 
   #kid(n: Inner, i: number): BNode {
@@ -321,26 +408,115 @@ export class BTree implements OrderedIndex {
   #touch(n: BNode): void {
     if (n.dirty) return;
     n.dirty = true;
+    n.img = null;
+    n.pfx = null;
     if (n.page !== 0) this.#retired.push(n.page);
     n.page = 0;
   }
 
   #retire(n: BNode): void {
     if (!n.dirty && n.page !== 0) this.#retired.push(n.page);
+    n.img = null;
+    n.pfx = null;
     n.page = 0;
   }
 
   // ---- point operations ---------------------------------------------------------------------
 
+  /**
+   * The leaf whose range holds the first stored key >= `q` (the descent of a point lookup): clean
+   * nodes are searched in their page image, dirty ones in their key strings (`k`, made on demand).
+   */
+  #leafOf(q: Uint8Array): Leaf {
+    let n = this.#root;
+    let k: string | undefined;
+    while (!n.leaf) {
+      let c: number;
+      const img = n.img;
+      if (img !== null && !n.dirty) {
+        // upper bound: first separator > q
+        const pfx = n.pfx!;
+        const qh = prefixWord(q, 0);
+        const ql = prefixWord(q, 4);
+        let lo = 0;
+        let hi = pfx.length / 3;
+        while (lo < hi) {
+          const mid = (lo + hi) >>> 1;
+          const h = pfx[3 * mid]!;
+          const l = pfx[3 * mid + 1]!;
+          const d = h !== qh ? h - qh : l !== ql ? l - ql : compareAt(img, pfx[3 * mid + 2]!, q);
+          if (d <= 0) lo = mid + 1;
+          else hi = mid;
+        }
+        c = lo;
+      } else {
+        k ??= toBinary(q);
+        c = upperBound(n.keys, k);
+      }
+      n = this.#kid(n, c);
+    }
+    return n;
+  }
+
+  /**
+   * Row ids of the entries of a non-unique tree stored under user key `q`, appended to `out` (or
+   * the first one only when `first`). Returns false when the entries may continue past the end
+   * of the leaf (the caller then takes the general walk).
+   */
+  static #runInLeaf(n: Leaf, q: Uint8Array, out: RowId[], first: boolean): boolean {
+    const want = q.length + 8;
+    const img = n.img;
+    if (img !== null && !n.dirty) {
+      const pfx = n.pfx!;
+      const count = pfx.length / 3;
+      const qh = prefixWord(q, 0);
+      const ql = prefixWord(q, 4);
+      let lo = 0;
+      let hi = count;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        const h = pfx[3 * mid]!;
+        const l = pfx[3 * mid + 1]!;
+        const d = h !== qh ? h - qh : l !== ql ? l - ql : compareAt(img, pfx[3 * mid + 2]!, q);
+        if (d < 0) lo = mid + 1;
+        else hi = mid;
+      }
+      for (let i = lo; i < count; i++) {
+        const o = pfx[3 * i + 2]!;
+        if (!startsWithAt(img, o, q)) return true;
+        if (((img[o]! << 8) | img[o + 1]!) === want) {
+          out.push(asRowId(rowIdAt(img, o + 2 + want)));
+          if (first) return true;
+        }
+      }
+      return false;
+    }
+    const k = toBinary(q);
+    const keys = n.keys;
+    for (let i = lowerBound(keys, k); i < keys.length; i++) {
+      const s = keys[i]!;
+      if (!s.startsWith(k)) return true;
+      if (s.length === want) {
+        out.push(asRowId(n.vals[i]!));
+        if (first) return true;
+      }
+    }
+    return false;
+  }
+
   /** The row id of `key` (unique), or of its first entry (non-unique); undefined if absent. */
   get(key: Uint8Array): RowId | undefined {
-    const k = toBinary(key);
-    let n = this.#root;
-    while (!n.leaf) n = this.#kid(n, upperBound(n.keys, k));
     if (this.unique) {
+      const k = toBinary(key);
+      let n = this.#root;
+      while (!n.leaf) n = this.#kid(n, upperBound(n.keys, k));
       const i = lowerBound(n.keys, k);
       return n.keys[i] === k ? asRowId(n.vals[i]!) : undefined;
     }
+    const one: RowId[] = [];
+    if (BTree.#runInLeaf(this.#leafOf(key), key, one, true)) return one[0];
+    // the entries under `key` may continue in the next leaf: the general walk
+    const k = toBinary(key);
     let found: RowId | undefined;
     this.#collect({ lo: k, hi: binaryPrefixSuccessor(k), empty: false }, false, Infinity, (s, v) => {
       if (s.length !== k.length + 8) return true;
@@ -356,8 +532,13 @@ export class BTree implements OrderedIndex {
       const r = this.get(key);
       return r === undefined ? [] : [r];
     }
-    const k = toBinary(key);
+    // point-lookup path: one descent and a binary search in the leaf over page images, then the
+    // run of entries that start with `key`; the general walk only when the run reaches the end
+    // of the leaf
     const out: RowId[] = [];
+    if (BTree.#runInLeaf(this.#leafOf(key), key, out, false)) return out;
+    out.length = 0;
+    const k = toBinary(key);
     this.#collect({ lo: k, hi: binaryPrefixSuccessor(k), empty: false }, false, Infinity, (s, v) => {
       if (s.length === k.length + 8) out.push(asRowId(v));
     });
@@ -431,7 +612,7 @@ export class BTree implements OrderedIndex {
       this.stats.splits++;
       const { sep, right } = node.leaf ? this.#splitLeaf(node) : this.#splitInner(node);
       if (level < 0) {
-        this.#root = { leaf: false, page: 0, dirty: true, keys: [sep], kids: [node, right], kidPages: [0, 0], bytes: INNER_HDR + innerEntry(sep) };
+        this.#root = { leaf: false, page: 0, dirty: true, img: null, pfx: null, keys: [sep], kids: [node, right], kidPages: [0, 0], bytes: INNER_HDR + innerEntry(sep) };
         this.#height++;
         return;
       }
@@ -456,7 +637,7 @@ export class BTree implements OrderedIndex {
     let rb = LEAF_HDR;
     for (const k of rk) rb += leafEntry(k);
     n.bytes -= rb - LEAF_HDR;
-    const right: Leaf = { leaf: true, page: 0, dirty: true, keys: rk, vals: rv, bytes: rb };
+    const right: Leaf = { leaf: true, page: 0, dirty: true, img: null, pfx: null, keys: rk, vals: rv, bytes: rb };
     return { sep: shortestSeparator(n.keys[n.keys.length - 1]!, rk[0]!), right };
   }
 
@@ -470,7 +651,7 @@ export class BTree implements OrderedIndex {
     let rb = INNER_HDR;
     for (const k of rk) rb += innerEntry(k);
     n.bytes -= rb - INNER_HDR + innerEntry(sep);
-    return { sep, right: { leaf: false, page: 0, dirty: true, keys: rk, kids, kidPages, bytes: rb } };
+    return { sep, right: { leaf: false, page: 0, dirty: true, img: null, pfx: null, keys: rk, kids, kidPages, bytes: rb } };
   }
 
   /** Delete (key, rowId). Unique trees delete only when the key points at `rowId`. */
@@ -782,12 +963,15 @@ export class BTree implements OrderedIndex {
     const buf = new Uint8Array(this.#pageSize);
     const v = new DataView(buf.buffer);
     let p: number;
+    let offs: Int32Array;
     if (n.leaf) {
       buf[0] = KIND_LEAF;
       v.setUint16(2, n.keys.length);
       p = 8;
+      offs = new Int32Array(n.keys.length);
       for (let i = 0; i < n.keys.length; i++) {
         const k = n.keys[i]!;
+        offs[i] = p;
         v.setUint16(p, k.length);
         p = putBinary(buf, p + 2, k);
         v.setFloat64(p, n.vals[i]!);
@@ -802,8 +986,10 @@ export class BTree implements OrderedIndex {
       v.setUint16(2, n.keys.length);
       v.setUint32(8, n.kidPages[0]!);
       p = 12;
+      offs = new Int32Array(n.keys.length);
       for (let i = 0; i < n.keys.length; i++) {
         const k = n.keys[i]!;
+        offs[i] = p;
         v.setUint16(p, k.length);
         p = putBinary(buf, p + 2, k);
         v.setUint32(p, n.kidPages[i + 1]!);
@@ -816,6 +1002,7 @@ export class BTree implements OrderedIndex {
     this.stats.pageWrites++;
     n.page = id;
     n.dirty = false;
+    attachImage(n, buf, offs, p);
     return id;
   }
 
@@ -848,7 +1035,7 @@ export class BTree implements OrderedIndex {
     this.#retired = [];
     this.#releasable = [];
     this.#metaPage = 0;
-    this.#root = { leaf: true, page: 0, dirty: true, keys: [], vals: [], bytes: LEAF_HDR };
+    this.#root = { leaf: true, page: 0, dirty: true, img: null, pfx: null, keys: [], vals: [], bytes: LEAF_HDR };
     this.#count = 0;
     this.#height = 0;
     this.#version++;

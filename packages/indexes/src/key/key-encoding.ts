@@ -32,6 +32,9 @@
  *  3. encodeKey(spec, v.slice(0, k)) is a byte prefix of encodeKey(spec, v).
  *
  * On-disk: these bytes are persisted in index pages. DO NOT CHANGE the markers or layouts.
+ *
+ * Concurrency: synchronous; every encode writes into one module-level scratch writer (reset per
+ * call) and copies out, except `encodeKeyScratch`, whose result is only valid until the next encode.
  */
 import { DbError, SqlState, physicalTypeOf, type PhysicalType, type ColumnVector, type SqlType } from '@quiverdb/common';
 import { encodeNumeric, decodeNumeric } from './numeric-key.js';
@@ -66,14 +69,16 @@ const MARK_NULL_FIRST = 0x00;
 const MARK_VALUE = 0x01;
 const MARK_NULL_LAST = 0x02;
 
-/** A growable byte buffer. @internal */
+/**
+ * A growable byte buffer. @internal
+ * No DataView is kept: creating one forces V8 to move a small on-heap typed array's bytes into a
+ * separate ArrayBuffer, which dominated the cost of encoding a short key.
+ */
 export class ByteWriter {
   buf: Uint8Array;
-  view: DataView;
   len = 0;
   constructor(capacity = 32) {
     this.buf = new Uint8Array(capacity);
-    this.view = new DataView(this.buf.buffer);
   }
   reserve(n: number): void {
     if (this.len + n <= this.buf.length) return;
@@ -82,7 +87,6 @@ export class ByteWriter {
     const nb = new Uint8Array(cap);
     nb.set(this.buf.subarray(0, this.len));
     this.buf = nb;
-    this.view = new DataView(nb.buffer);
   }
   byte(b: number): void {
     this.reserve(1);
@@ -131,8 +135,14 @@ function writeInt(w: ByteWriter, v: number, bytes: 2 | 4): void {
 
 function writeInt64(w: ByteWriter, v: bigint): void {
   w.reserve(8);
-  w.view.setBigUint64(w.len, BigInt.asUintN(64, v) ^ 0x8000000000000000n);
-  w.len += 8;
+  const u = BigInt.asUintN(64, v) ^ 0x8000000000000000n;
+  const hi = Number(u >> 32n);
+  const lo = Number(u & 0xffffffffn);
+  const b = w.buf;
+  let p = w.len;
+  b[p++] = hi >>> 24; b[p++] = (hi >>> 16) & 0xff; b[p++] = (hi >>> 8) & 0xff; b[p++] = hi & 0xff;
+  b[p++] = lo >>> 24; b[p++] = (lo >>> 16) & 0xff; b[p++] = (lo >>> 8) & 0xff; b[p++] = lo & 0xff;
+  w.len = p;
 }
 
 function writeFloat(w: ByteWriter, v: number, bytes: 4 | 8): void {
@@ -262,15 +272,28 @@ export function writeColumn(w: ByteWriter, col: KeyColumn, v: unknown): void {
  * REQUIRES: values.length <= spec.length. Throws DbError 42804 when a value does not fit its column.
  */
 export function encodeKey(spec: KeySpec, values: readonly KeyValue[]): Uint8Array {
+  return encodeKeyScratch(spec, values).slice();
+}
+
+/** One writer reused by every encode (encoding is synchronous and never re-entered). */
+const scratch = new ByteWriter(64);
+
+/**
+ * `encodeKey` into a shared scratch buffer: the result is a view that the next encode call
+ * overwrites. For transient keys (a lookup that converts the key before encoding another).
+ */
+export function encodeKeyScratch(spec: KeySpec, values: readonly KeyValue[]): Uint8Array {
   if (values.length > spec.length) throw new DbError(SqlState.InvalidParameterValue, `key has ${values.length} values, spec has ${spec.length} columns`);
-  const w = new ByteWriter(16);
+  const w = scratch;
+  w.len = 0;
   for (let i = 0; i < values.length; i++) writeColumn(w, spec[i]!, values[i]);
-  return w.result();
+  return w.buf.subarray(0, w.len);
 }
 
 /** Encode the key of row `row` of a column batch (columns in spec order). */
 export function encodeKeyFromColumns(spec: KeySpec, columns: readonly ColumnVector[], row: number): Uint8Array {
-  const w = new ByteWriter(16);
+  const w = scratch;
+  w.len = 0;
   for (let i = 0; i < spec.length; i++) {
     const c = columns[i]!;
     const v = c.validity !== null && c.validity[row] === 0 ? null : c.data[row];

@@ -68,7 +68,10 @@ export function putBinary(buf: Uint8Array, pos: number, s: string): number {
 
 /** Read `len` bytes at `pos` as a binary string. */
 export function getBinary(buf: Uint8Array, pos: number, len: number): string {
-  if (len <= 48) {
+  // V8 concatenates strings shorter than 13 characters into flat strings, but longer ones into
+  // cons strings (a tree of pieces), and every comparison with a cons string goes through the
+  // runtime to flatten it: build those in one call
+  if (len <= 12) {
     let s = '';
     for (let i = 0; i < len; i++) s += String.fromCharCode(buf[pos + i]!);
     return s;
