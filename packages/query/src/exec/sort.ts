@@ -17,21 +17,25 @@ import { compareValues } from '../types/values.js';
 
 type Cmp = (x: number, y: number) => number;
 
-/** The executor's row comparison on sort keys (NULLs per NULLS FIRST / LAST, DESC reverses). */
+/** One sort key's comparison of two values (NULLs per NULLS FIRST / LAST, DESC reverses). */
+export function cmpKeyValues(a: unknown, b: unknown, key: SortKey): number {
+  if (a === b) return 0;
+  if (a === null) return key.nullsFirst ? -1 : 1;
+  if (b === null) return key.nullsFirst ? 1 : -1;
+  let r: number;
+  // numbers: NaN sorts above every other value (compareValues), as in PostgreSQL
+  if (typeof a === 'number' && typeof b === 'number') r = a < b ? -1 : a > b ? 1 : compareValues(a, b);
+  else if (typeof a === 'string' && typeof b === 'string') r = a < b ? -1 : a > b ? 1 : 0;
+  else r = compareValues(a, b);
+  return key.desc ? -r : r;
+}
+
+/** The executor's row comparison on sort keys. */
 export function cmpRows(keyCols: unknown[][], keys: readonly SortKey[], x: number, y: number): number {
   for (let k = 0; k < keys.length; k++) {
     const c = keyCols[k]!;
-    const a = c[x], b = c[y];
-    if (a === b) continue;
-    const key = keys[k]!;
-    if (a === null) return key.nullsFirst ? -1 : 1;
-    if (b === null) return key.nullsFirst ? 1 : -1;
-    let r: number;
-    // numbers: NaN sorts above every other value (compareValues), as in PostgreSQL
-    if (typeof a === 'number' && typeof b === 'number') r = a < b ? -1 : a > b ? 1 : compareValues(a, b);
-    else if (typeof a === 'string' && typeof b === 'string') r = a < b ? -1 : a > b ? 1 : 0;
-    else r = compareValues(a, b);
-    if (r !== 0) return key.desc ? -r : r;
+    const r = cmpKeyValues(c[x], c[y], keys[k]!);
+    if (r !== 0) return r;
   }
   return 0;
 }

@@ -28,7 +28,6 @@
  */
 import { DbError, SqlState } from '@quiverdb/common';
 import type { SortKey } from '../plan/plan.js';
-import { compareValues } from '../types/values.js';
 import { evalExpr } from './eval.js';
 import type { ExecCtx } from './eval.js';
 import type { Rel } from './rel.js';
@@ -36,7 +35,7 @@ import { newColumnLike, sliceRel } from './rel.js';
 import { relBytes, reserve } from './memory.js';
 import type { MemoryReservation } from './memory.js';
 import { decodeBlock, encodeBlock } from './spill-space.js';
-import { rowComparator, sortedIndexes } from './sort.js';
+import { cmpKeyValues, rowComparator, sortedIndexes } from './sort.js';
 import type { SpillFile, SpillSpace } from './spill-space.js';
 
 /** Rows per block written to (and read back from) a run file, at most. */
@@ -46,17 +45,6 @@ const MIN_RUN_ROWS = 16;
 /** Encoded blocks are written to a run file in appends of about this many bytes. */
 const WRITE_BYTES = 1 << 20;
 
-/** One key's comparison, exactly as `cmpRows` (exec/sort.ts) compares two values. */
-function cmpKeyValues(a: unknown, b: unknown, key: SortKey): number {
-  if (a === b) return 0;
-  if (a === null) return key.nullsFirst ? -1 : 1;
-  if (b === null) return key.nullsFirst ? 1 : -1;
-  let r: number;
-  if (typeof a === 'number' && typeof b === 'number') r = a < b ? -1 : a > b ? 1 : compareValues(a, b);
-  else if (typeof a === 'string' && typeof b === 'string') r = a < b ? -1 : a > b ? 1 : 0;
-  else r = compareValues(a, b);
-  return key.desc ? -r : r;
-}
 
 /**
  * Bytes an in-memory sort of `input` holds besides its input: computed key columns (a column
