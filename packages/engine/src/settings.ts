@@ -38,6 +38,12 @@ const oneOf = (...opts: string[]) => (v: string): string => {
   return s;
 };
 
+const intIn = (lo: number, hi: number) => (v: string): string => {
+  const n = Number(v.trim());
+  if (!Number.isInteger(n) || n < lo || n > hi) throw new DbError(SqlState.InvalidParameterValue, `invalid value "${v}": expected an integer in [${lo}, ${hi}]`);
+  return String(n);
+};
+
 export const SETTINGS: Readonly<Record<string, SettingSpec>> = {
   default_transaction_isolation: { default: 'read committed', check: isolation, description: 'isolation level of new transactions' },
   default_transaction_read_only: { default: 'off', check: bool, description: 'new transactions are read only' },
@@ -55,6 +61,7 @@ export const SETTINGS: Readonly<Record<string, SettingSpec>> = {
   extra_float_digits: { default: '1', description: 'float output precision' },
   server_version: { default: '16.0 (QuiverDB)', description: 'PostgreSQL version QuiverDB speaks' },
   memory_limit: { default: String(256 * 1024 * 1024), description: 'buffer pool budget in bytes' },
+  default_statistics_target: { default: '100', check: intIn(1, 10000), description: 'ANALYZE samples 300 x this many rows; MCV and histogram sizes' },
 };
 
 export class Settings {

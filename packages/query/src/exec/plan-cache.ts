@@ -1,7 +1,8 @@
 /**
  * Statement and plan caches for repeated SQL (prepared-style point lookups through
  * `conn.query(sql, params)`, bulk loads repeating one parameterized INSERT): the parse of a SQL
- * text made only of SELECT / INSERT / UPDATE / DELETE statements is kept by text, and
+ * text made only of SELECT / INSERT / UPDATE / DELETE and transaction-control statements is kept
+ * by text, and
  * the optimized plan of a SELECT statement is kept on the statement object, so a repeated
  * `SELECT ... WHERE id = $1` skips parse, bind and optimize.
  *
@@ -37,8 +38,13 @@ export function cachedParse(sql: string): Statement[] | undefined {
   return hit ? [...hit] : undefined;
 }
 
-/** Statement kinds whose parse is kept: queries and DML (a bulk load repeats one INSERT text). */
-const CACHED_KINDS: ReadonlySet<string> = new Set(['select', 'insert', 'update', 'delete']);
+/**
+ * Statement kinds whose parse is kept: queries and DML (a bulk load repeats one INSERT text), and
+ * transaction control (BEGIN / COMMIT / ROLLBACK / SAVEPOINT / RELEASE / ROLLBACK TO: stateless
+ * statements every short transaction repeats).
+ */
+const CACHED_KINDS: ReadonlySet<string> = new Set(['select', 'insert', 'update', 'delete',
+  'begin', 'commit', 'rollback', 'savepoint', 'release', 'rollbackTo']);
 /** Total characters of cached SQL texts (parse trees grow with them: a 1,000-row VALUES list). */
 const MAX_TEXT_CHARS = 4_000_000;
 let cachedChars = 0;

@@ -1,15 +1,21 @@
 /**
  * Parser adapter: libpg-query (PostgreSQL's own grammar, WASM) → `Statement`s.
  *
+ * `parseSql` answers from the parse cache (exec/plan-cache.ts) first, then tries the exact fast
+ * path for literal-only `INSERT ... VALUES` (fast-insert-parse.ts), then libpg-query.
+ *
  * Invariants:
  *  1. `initSql()` must have resolved before `parseSql` is called (the WASM module loads once).
  *  2. Syntax errors become DbError 42601 with a 1-based `position`.
+ *  3. A statement's `sql` is its own text (libpg-query's UTF-8 byte offsets mapped to string
+ *     offsets), trimmed, without the `;`.
  */
 import { loadModule, parseSync } from 'libpg-query';
 import { DbError, SqlState } from '@quiverdb/common';
 import type { QualifiedName } from '../catalog/catalog.js';
 import type { IsolationLevel, LockModeName, PgNode, SqlStatement, Statement } from './statement.js';
 import { cachedParse, rememberParse } from '../exec/plan-cache.js';
+import { fastParseInsert } from './fast-insert-parse.js';
 
 let loaded: Promise<void> | undefined;
 let ready = false;
@@ -43,13 +49,38 @@ export function parseRaw(sql: string): { stmt: PgNode; location: number; len: nu
 export function parseSql(sql: string): Statement[] {
   const hit = cachedParse(sql);
   if (hit) return hit;
-  const out: Statement[] = [];
-  for (const s of parseRaw(sql)) {
-    const text = s.len > 0 ? sql.slice(s.location, s.location + s.len) : sql.slice(s.location);
-    out.push(translate(s.stmt, text.trim()));
-  }
+  const fast = ready ? fastParseInsert(sql, parseSync as (sql: string) => PgNode) : undefined;
+  const out = fast !== undefined ? [fast] : parseWithLibpg(sql);
   rememberParse(sql, out);
   return out;
+}
+
+/** `parseSql` without the cache and the literal-INSERT fast path (fast-insert-parse.ts). */
+export function parseWithLibpg(sql: string): Statement[] {
+  const out: Statement[] = [];
+  // libpg-query reports statement offsets in UTF-8 bytes: map them to string offsets
+  const toChar = /[^\x00-\x7f]/.test(sql) ? byteToCharOffset(sql) : (b: number) => b;
+  for (const s of parseRaw(sql)) {
+    const from = toChar(s.location);
+    const text = s.len > 0 ? sql.slice(from, toChar(s.location + s.len)) : sql.slice(from);
+    out.push(translate(s.stmt, text.trim()));
+  }
+  return out;
+}
+
+/** UTF-8 byte offset → string offset, for offsets asked in increasing order (one walk). */
+function byteToCharOffset(sql: string): (byte: number) => number {
+  let b = 0, c = 0; // byte offset b is string offset c
+  return (byte: number) => {
+    if (byte < b) { b = 0; c = 0; }
+    while (b < byte && c < sql.length) {
+      const u = sql.charCodeAt(c);
+      if (u < 0x80) { b += 1; c += 1; } else if (u < 0x800) { b += 2; c += 1; } else if (u >= 0xd800 && u <= 0xdbff && (sql.charCodeAt(c + 1) & 0xfc00) === 0xdc00) {
+        b += 4; c += 2;
+      } else { b += 3; c += 1; } // a lone surrogate is encoded as U+FFFD: 3 bytes
+    }
+    return c;
+  };
 }
 
 export function rangeVarName(rv: PgNode): QualifiedName {
