@@ -510,7 +510,8 @@ export class Connection {
         return Result.of('VACUUM');
       case 'analyze':
         this.#requireNotFailed();
-        await this.#db.analyze(s.table ? [this.#tableIdOf(s.table.schema, s.table.name)] : undefined);
+        await this.#db.analyze(s.table ? [this.#tableIdOf(s.table.schema, s.table.name)] : undefined,
+          { statisticsTarget: Number(this.settings.get('default_statistics_target')) });
         return Result.of('ANALYZE');
     }
   }

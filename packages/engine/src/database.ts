@@ -215,7 +215,7 @@ export class Database {
    * ANALYZE: compute statistics of the given tables (all when omitted) from their latest committed
    * rows and store them, in a transaction of its own (statistics are not transactional data).
    */
-  async analyze(ids?: readonly TableId[]): Promise<void> {
+  async analyze(ids?: readonly TableId[], opts: { statisticsTarget?: number } = {}): Promise<void> {
     this.#assertOpen();
     const catalog = this.#committedCatalog;
     const tables = (ids ?? [...catalog.tablesById.keys()]).map((id) => catalog.tablesById.get(id)).filter((t) => t !== undefined);
@@ -225,7 +225,7 @@ export class Database {
       const computed: [TableId, TableStatistics][] = [];
       for (const t of tables) {
         if (!this.store.hasTable(t.id)) continue;
-        const stats = await analyzeTable(this.store, t, h.id);
+        const stats = await analyzeTable(this.store, t, h.id, opts);
         this.store.metaPut(h.id, statsKey(t.id), JSON.stringify(stats, big));
         computed.push([t.id, stats]);
       }
