@@ -22,6 +22,7 @@
  */
 import { T } from '@quiverdb/common';
 import type { BExpr, Plan } from '../plan/plan.js';
+import { rewriteConjunctJoins, type ConjunctJoinRule } from './conjunct-joins.js';
 import { andAll, exprHas, mapExpr, splitAnd } from '../plan/plan.js';
 
 const hasCorr = (e: BExpr): boolean => exprHas(e, (x) => x.k === 'corr');
@@ -103,29 +104,8 @@ function rewriteConds(input: Plan, conds: BExpr[]): { plan: Plan; rest: BExpr[] 
   return { plan, rest };
 }
 
+const RULE: ConjunctJoinRule = { candidate: (c) => c.k === 'subq' || (c.k === 'op' && c.op === 'not' && c.args[0]!.k === 'subq'), rewrite: rewriteConds };
+
 export function decorrelateExists(p: Plan): Plan {
-  switch (p.k) {
-    case 'filter': {
-      const input = decorrelateExists(p.input);
-      const { plan, rest } = rewriteConds(input, splitAnd(p.pred));
-      if (plan === input) return input === p.input ? p : { ...p, input };
-      return rest.length ? { k: 'filter', out: p.out, input: plan, pred: andAll(rest, T.boolean)!, est: p.est } : plan;
-    }
-    case 'scan': {
-      if (!p.filter || p.rowIds || p.lock) return p;
-      const conds = splitAnd(p.filter);
-      if (!conds.some((c) => c.k === 'subq' || (c.k === 'op' && c.op === 'not' && c.args[0]!.k === 'subq'))) return p;
-      const base: Plan = { ...p, filter: null };
-      const { plan, rest } = rewriteConds(base, conds);
-      if (plan === base) return p;
-      // the remaining conjuncts stay in the scan, below the semi joins
-      const withRest = (q: Plan): Plan => (q === base ? { ...p, filter: andAll(rest, T.boolean) } : q.k === 'join' ? { ...q, left: withRest(q.left) } : q);
-      return withRest(plan);
-    }
-    case 'project': case 'sort': case 'limit': case 'distinct': case 'window': case 'agg': case 'lockRows':
-      return { ...p, input: decorrelateExists(p.input) } as Plan;
-    case 'join': return { ...p, left: decorrelateExists(p.left), right: decorrelateExists(p.right) };
-    case 'setop': return { ...p, left: decorrelateExists(p.left), right: decorrelateExists(p.right) };
-    default: return p;
-  }
+  return rewriteConjunctJoins(p, RULE);
 }

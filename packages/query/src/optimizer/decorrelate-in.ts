@@ -18,9 +18,9 @@
  *  2. Only top-level conjuncts of a filter or a scan's filter are rewritten (never inside OR / NOT
  *     / CASE, where NULL and FALSE differ).
  */
-import { T } from '@quiverdb/common';
 import type { BExpr, Plan } from '../plan/plan.js';
-import { andAll, exprHas, splitAnd } from '../plan/plan.js';
+import { rewriteConjunctJoins, type ConjunctJoinRule } from './conjunct-joins.js';
+import { exprHas } from '../plan/plan.js';
 
 type Subq = Extract<BExpr, { k: 'subq' }>;
 
@@ -45,29 +45,8 @@ function rewriteConds(input: Plan, conds: BExpr[]): { plan: Plan; rest: BExpr[] 
   return { plan, rest };
 }
 
+const RULE: ConjunctJoinRule = { candidate: (c) => candidate(c) !== undefined, rewrite: rewriteConds };
+
 export function decorrelateIn(p: Plan): Plan {
-  switch (p.k) {
-    case 'filter': {
-      const input = decorrelateIn(p.input);
-      const { plan, rest } = rewriteConds(input, splitAnd(p.pred));
-      if (plan === input) return input === p.input ? p : { ...p, input };
-      return rest.length ? { k: 'filter', out: p.out, input: plan, pred: andAll(rest, T.boolean)!, est: p.est } : plan;
-    }
-    case 'scan': {
-      if (!p.filter || p.rowIds || p.lock) return p;
-      const conds = splitAnd(p.filter);
-      if (!conds.some((c) => candidate(c) !== undefined)) return p;
-      const base: Plan = { ...p, filter: null };
-      const { plan, rest } = rewriteConds(base, conds);
-      if (plan === base) return p;
-      // the remaining conjuncts stay in the scan, below the semi joins
-      const withRest = (q: Plan): Plan => (q === base ? { ...p, filter: andAll(rest, T.boolean) } : q.k === 'join' ? { ...q, left: withRest(q.left) } : q);
-      return withRest(plan);
-    }
-    case 'project': case 'sort': case 'limit': case 'distinct': case 'window': case 'agg': case 'lockRows':
-      return { ...p, input: decorrelateIn(p.input) } as Plan;
-    case 'join': return { ...p, left: decorrelateIn(p.left), right: decorrelateIn(p.right) };
-    case 'setop': return { ...p, left: decorrelateIn(p.left), right: decorrelateIn(p.right) };
-    default: return p;
-  }
+  return rewriteConjunctJoins(p, RULE);
 }
