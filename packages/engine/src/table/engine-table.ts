@@ -555,30 +555,13 @@ export class EngineTable implements TableSource {
     return undefined;
   }
 
-  /** PostgreSQL's unique check: any live or in-progress version with the same key is a conflict. */
+  /**
+   * PostgreSQL's unique check: any live or in-progress version with the same key is a conflict;
+   * a running transaction's version is waited for, then the key is checked again from the start.
+   */
   async #checkUnique(ix: IndexMeta, idx: KeyIndex, key: Uint8Array, self: number): Promise<void> {
-    const me = this.#txn.id;
-    restart: for (;;) {
-      for (const id of idx.lookup(key)) {
-        if (id === self) continue;
-        const st = this.#db.store.rowStamps(this.#meta.id, id);
-        if (!st || st.insert === ABORTED) continue;
-        if (st.insert === me) {
-          if (st.delete === me) continue;
-          this.#uniqueViolation(ix, idx, key);
-        }
-        if (isUncommittedStamp(st.insert)) {
-          await this.#txn.waitFor(this.#db, st.insert as TxnId);
-          continue restart;
-        }
-        if (st.delete === NOT_DELETED) this.#uniqueViolation(ix, idx, key);
-        if (st.delete === me) continue;
-        if (isUncommittedStamp(st.delete)) {
-          await this.#txn.waitFor(this.#db, st.delete as TxnId);
-          continue restart;
-        }
-      }
-      return;
+    for (let holder = this.#uniqueHolder(ix, idx, key, self); holder !== undefined; holder = this.#uniqueHolder(ix, idx, key, self)) {
+      await this.#txn.waitFor(this.#db, holder);
     }
   }
 
