@@ -139,12 +139,13 @@ describe('isolation through pgwire', () => {
     const aWait = outcome(a.query('UPDATE dl SET n = 1 WHERE id = 2'));
     expect(await pending(aWait, 50)).toBe(true);
     const bWait = outcome(b.query('UPDATE dl SET n = 2 WHERE id = 1'));
-    // the waiter that closes the cycle is the victim (documented rule); it rolls back, the other proceeds
-    expect(await bWait).toBe('40P01');
-    await b.query('ROLLBACK');
-    expect(await aWait).toBe('ok');
-    await a.query('COMMIT');
-    const winner = 1;
+    // as in PostgreSQL, the first to wait finds the cycle when its deadlock_timeout (1 s) runs out
+    // and is the victim; it rolls back, the other proceeds
+    expect(await aWait).toBe('40P01');
+    await a.query('ROLLBACK');
+    expect(await bWait).toBe('ok');
+    await b.query('COMMIT');
+    const winner = 2;
     expect((await a.query('SELECT n FROM dl ORDER BY id')).rows).toEqual([{ n: winner }, { n: winner }]);
   });
 
@@ -162,12 +163,12 @@ describe('isolation through pgwire', () => {
     expect(await pending(aWait, 50)).toBe(true);
     const bWait = outcome(b.query('UPDATE dl2 SET n = 2 WHERE id = 1'));
     try {
-      expect(await bWait).toBe('40P01');
-      expect(await pending(aWait, 1000)).toBe(false);
+      expect(await aWait).toBe('40P01');
+      expect(await pending(bWait, 1000)).toBe(false);
     } finally {
-      await b.query('ROLLBACK');
-      await aWait;
       await a.query('ROLLBACK');
+      await bWait;
+      await b.query('ROLLBACK');
     }
   });
 

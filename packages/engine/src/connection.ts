@@ -6,6 +6,10 @@
  *    SELECT without FOR UPDATE / SHARE there runs as a virtual transaction (PostgreSQL's virtual
  *    xid: no id lock, no commit timestamp, nothing to commit; its ACCESS SHARE locks and its
  *    snapshot's hold on the GC horizon are real), in one step unless statement_timeout is set;
+ *    a point lookup (query exec/point-lookup.ts) of an idle connection runs from snapshot to the
+ *    end of its virtual transaction synchronously (`#pointQuery` / `#pointRead`: no promise
+ *    chain, its ACCESS SHARE checked rather than taken — nothing else can run before it would be
+ *    released), and falls back to the general path when its table cannot answer at once;
  *  - BEGIN opens a block; a failed statement inside it leaves the block aborted: every statement
  *    but ROLLBACK / ROLLBACK TO / COMMIT (which then rolls back) fails with 25P02;
  *  - each statement is atomic: it runs under an implicit savepoint and is undone alone on error;
@@ -29,7 +33,8 @@
  *    finishes after it; scans are not interrupted mid-way;
  *  - `deadlock_prevention` / `deadlock_timeout` configure the database's lock manager (database-
  *    wide); under wound-wait an idle wounded transaction is rolled back at once and its session's
- *    next statement gets 40P01.
+ *    next statement gets 40P01. Each lock wait also carries the session's own deadlock_timeout:
+ *    the member of a deadlock with the shortest one is the victim, as in PostgreSQL.
  *
  * Invariants:
  *  1. At most one statement of a connection runs at a time: `query` calls queue behind each other.
@@ -40,12 +45,16 @@
  */
 import { DbError, InternalError, SqlState, T, type SqlType } from '@quiverdb/common';
 import {
+  executeSelectSync,
   executeStatement,
+  cachedStatements,
   isEngineStatement,
+  mayBePointLookup,
   parseMemorySize,
   parseSql,
   statementTag,
   type EngineStatement,
+  type QueryResult,
   type SessionContext,
   type Statement,
 } from '@quiverdb/query';
@@ -56,6 +65,9 @@ import { SessionCatalog } from './catalog/session-catalog.js';
 import { SpillDir } from './spill-dir.js';
 import { EngineTransaction, RestartStatement, RetryStatement, engineTransactionOf, type IsolationLevel } from './transaction.js';
 import type { DeadlockPrevention, RowLockMode } from '@quiverdb/txn';
+
+/** `cause` of an INSERT ... ON CONFLICT's 23505 against a concurrent row (query exec/statement.ts). */
+const ON_CONFLICT_RACE = Symbol.for('quiverdb.onConflictRace');
 
 /** `OPTIMIZE [schema.]table [;]` (unquoted names only) */
 const OPTIMIZE = /^\s*optimize\s+(?:([a-z_][\w$]*)\.)?([a-z_][\w$]*)\s*;?\s*$/i;
@@ -103,11 +115,49 @@ export class Connection {
 
   /** Run one or more `;`-separated statements; returns the last one's result. */
   query(sql: string, params: readonly unknown[] = []): Promise<Result> {
+    let pointTried = false;
+    if (this.#queued === 0) {
+      // idle connection: a point lookup completes here, synchronously (invariant 1 holds: nothing
+      // runs before it ends), without the statement loop's promises
+      const fast = this.#pointQuery(sql, params);
+      if (fast !== undefined) return fast;
+      pointTried = this.#pointRefused;
+    }
     // idle connection: start at once (no hop through the queue)
-    const run = this.#queued === 0 ? this.#run(sql, params) : this.#queue.then(() => this.#run(sql, params));
+    const run = this.#queued === 0 ? this.#run(sql, params, pointTried) : this.#queue.then(() => this.#run(sql, params));
     this.#queued++;
     this.#queue = run.then(this.#dequeue, this.#dequeue);
     return run;
+  }
+
+  /** set by `#pointQuery` when it tried a point lookup and the table could not answer at once */
+  #pointRefused = false;
+
+  /**
+   * `#run` of a text the parse cache holds as one SELECT that is a point lookup, run as a virtual
+   * read (`#virtualRead`), in one synchronous step (`#pointRead`); undefined when the text is
+   * anything else or the lookup was refused (`#pointRefused` tells which).
+   */
+  #pointQuery(sql: string, params: readonly unknown[]): Promise<Result> | undefined {
+    this.#pointRefused = false;
+    if (this.#closed || this.#db.closed) return undefined;
+    const cached = cachedStatements(sql);
+    if (cached === undefined || cached.length !== 1) return undefined;
+    const s = cached[0]!;
+    if (!this.#virtualRead(s) || !mayBePointLookup(s)) return undefined;
+    const t0 = performance.now();
+    let r: Result | undefined;
+    try {
+      r = this.#pointRead(s, params);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    if (r === undefined) {
+      this.#pointRefused = true;
+      return undefined;
+    }
+    this.#db.statementStats.record(s.sql, performance.now() - t0, r.rowCount);
+    return Promise.resolve(r);
   }
 
   /** `query` calls not settled yet (invariant 1: they run one after another) */
@@ -150,7 +200,8 @@ export class Connection {
     this.#onClose();
   }
 
-  async #run(sql: string, params: readonly unknown[]): Promise<Result> {
+  /** `pointTried`: `#pointQuery` just had this text's point lookup refused (do not try again). */
+  async #run(sql: string, params: readonly unknown[], pointTried = false): Promise<Result> {
     if (this.#closed) throw new DbError(SqlState.ConnectionException, 'the connection is closed');
     if (this.#db.closed) throw new DbError(SqlState.AdminShutdown, 'the database is closed');
     const optimize = OPTIMIZE.exec(sql);
@@ -162,10 +213,14 @@ export class Connection {
       if (this.#txn?.explicit) this.#failBlock(this.#txn);
       throw err;
     }
-    let last = Result.of('EMPTY');
+    if (statements.length === 0) return Result.of('EMPTY');
+    let last!: Result;
     for (const s of statements) {
       const t0 = performance.now();
-      last = await (this.#virtualRead(s) ? this.#runVirtualRead(s, params) : this.#runOne(s, params));
+      if (!this.#virtualRead(s)) last = await this.#runOne(s, params);
+      else if (pointTried) last = await this.#runVirtualRead(s, params, true);
+      else if (!mayBePointLookup(s)) last = await this.#runVirtualRead(s, params);
+      else last = this.#pointRead(s, params) ?? await this.#runVirtualRead(s, params, true);
       this.#db.statementStats.record(s.sql, performance.now() - t0, last.rowCount);
     }
     return last;
@@ -234,7 +289,7 @@ export class Connection {
    * work), one attempt (a plain read never waits for a row, so never re-runs) unless a table lock
    * had to wait (restart on a new snapshot), no undo mark (an error rolls the whole transaction back).
    */
-  async #runVirtualRead(s: Statement, params: readonly unknown[]): Promise<Result> {
+  async #runVirtualRead(s: Statement, params: readonly unknown[], skipPointLookup = false): Promise<Result> {
     const t = this.#begin(false, undefined, undefined, false, true);
     t.inStatement = true;
     try {
@@ -252,6 +307,7 @@ export class Connection {
           txnStartTime: t.startTime,
           signal,
           spill,
+          skipPointLookup: skipPointLookup && attempt === 0, // `#pointRead` tried it
         };
         try {
           r = await executeStatement(s, ctx);
@@ -282,21 +338,64 @@ export class Connection {
     }
   }
 
+  /**
+   * `#runVirtualRead` of a point lookup (query exec/point-lookup.ts) in one synchronous step: no
+   * await (so nothing can cancel it or run in between: no signal), no spill space. undefined when
+   * `s` is no point lookup or its table cannot answer at once; its virtual transaction is then
+   * ended (releasing a lock it may have taken) and `#runVirtualRead` runs the statement afresh.
+   */
+  #pointRead(s: Statement, params: readonly unknown[]): Result | undefined {
+    const db = this.#db;
+    const t = this.#begin(false, undefined, undefined, false, true);
+    t.inStatement = true;
+    t.syncStep = true; // no await from here to the end of the transaction
+    let r: QueryResult | undefined;
+    try {
+      t.startVirtualStatement(db);
+      r = executeSelectSync(s, {
+        catalog: new SessionCatalog(db, t, this.settings, this.#currvals),
+        params,
+        settings: this.settings.snapshot(),
+        txnStartTime: t.startTime,
+      });
+      if (r !== undefined && db.txns.locks.isWounded(t.id)) {
+        throw new DbError(SqlState.DeadlockDetected, 'transaction aborted by wound-wait: an older transaction needs its locks');
+      }
+    } catch (err) {
+      t.inStatement = false;
+      if (this.#txn === t) this.#rollback(t);
+      throw toDbError(err);
+    }
+    t.inStatement = false;
+    // nothing was written: a virtual transaction ends without commit work
+    if (t.commitVirtual(db)) this.#txn = undefined;
+    else this.#rollback(t); // never for a point lookup (it advances no sequence)
+    return r === undefined ? undefined : new Result(r.command, r.rowCount, r);
+  }
+
+  /**
+   * Give `t` the running statement's signal: with statement_timeout set, an AbortController that
+   * fires 57014 after it (also what cancel() aborts); else the idle signal. Returns the timer to clear.
+   */
+  #armStatementTimeout(t: EngineTransaction): NodeJS.Timeout | undefined {
+    const ms = Number(this.settings.get('statement_timeout'));
+    if (!(ms > 0)) {
+      t.statementSignal = this.#idleSignal();
+      return undefined;
+    }
+    const ctl = new AbortController();
+    const timer = setTimeout(() => ctl.abort(new DbError(SqlState.QueryCanceled, 'canceling statement due to statement timeout')), ms);
+    timer.unref();
+    t.statementSignal = ctl.signal;
+    this.#running = ctl;
+    return timer;
+  }
+
   async #runInTransaction(t: EngineTransaction, s: Statement, params: readonly unknown[]): Promise<Result> {
     t.inStatement = true;
     // statement_timeout: cancels the statement's lock waits at once, stops its scans between
     // batches, and fails a statement that ran past it when it completes (57014)
-    const ms = Number(this.settings.get('statement_timeout'));
-    let timer: NodeJS.Timeout | undefined;
-    if (ms > 0) {
-      const ctl = new AbortController();
-      timer = setTimeout(() => ctl.abort(new DbError(SqlState.QueryCanceled, 'canceling statement due to statement timeout')), ms);
-      timer.unref();
-      t.statementSignal = ctl.signal;
-      this.#running = ctl;
-    } else {
-      t.statementSignal = this.#idleSignal();
-    }
+    const timer = this.#armStatementTimeout(t);
     try {
       return await this.#attempts(t, s, params);
     } finally {
@@ -341,6 +440,18 @@ export class Connection {
         return new Result(r.command, r.rowCount, r);
       } catch (err) {
         const restart = err instanceof RestartStatement; // only thrown while restartOnLockWait
+        if (err instanceof DbError && err.cause === ON_CONFLICT_RACE) {
+          // INSERT ... ON CONFLICT met a concurrent transaction's row: READ COMMITTED re-runs the
+          // statement on a fresh snapshot (it then takes the conflict path); otherwise 40001
+          if (t.snapshotPerStatement && attempt < MAX_STATEMENT_RETRIES) {
+            t.rollbackStatement(this.#db, mark, true);
+            t.endRetry(); // a fresh run: the conflicting row was no target of this one
+            continue;
+          }
+          t.rollbackStatement(this.#db, mark, false);
+          t.endRetry();
+          throw new DbError(SqlState.SerializationFailure, 'could not serialize access due to concurrent update', { detail: err.detail });
+        }
         t.rollbackStatement(this.#db, mark, restart || (err instanceof RetryStatement && attempt < MAX_STATEMENT_RETRIES));
         if (restart) {
           t.prepareRestart(this.#db);
@@ -369,6 +480,7 @@ export class Connection {
       deferrable,
       virtual,
       lockTimeoutMs: this.#lockTimeoutMs,
+      deadlockTimeoutMs: this.#deadlockTimeoutMs,
       revertSetting: this.#revertSetting,
     });
     this.#txn = t;
@@ -376,6 +488,7 @@ export class Connection {
   }
 
   readonly #lockTimeoutMs = (): number => Number(this.settings.get('lock_timeout'));
+  readonly #deadlockTimeoutMs = (): number => Number(this.settings.get('deadlock_timeout'));
   readonly #revertSetting = (name: string, value: string): void => {
     this.settings.set(name, value);
     this.#applyLockSettings(name);
@@ -495,11 +608,17 @@ export class Connection {
       case 'lock': {
         if (!t?.explicit) throw new DbError(SqlState.NoActiveSqlTransaction, 'LOCK TABLE can only be used in transaction blocks');
         this.#requireNotFailed();
+        // statement_timeout and cancel() end the wait (57014), as for any statement
+        const timer = this.#armStatementTimeout(t);
         try {
           await t.lockTables(this.#db, s.tables, s.mode, s.nowait);
         } catch (err) {
           this.#failBlock(t);
           throw toDbError(err);
+        } finally {
+          if (timer) clearTimeout(timer);
+          this.#running = undefined;
+          t.statementSignal = undefined;
         }
         return Result.of('LOCK TABLE');
       }
@@ -518,7 +637,8 @@ export class Connection {
 
   /**
    * deadlock_prevention and deadlock_timeout configure the database's one lock manager: they are
-   * database-wide (the last SET wins), as PostgreSQL's deadlock_timeout is server-wide.
+   * database-wide (the last SET wins). The session's deadlock_timeout also goes with each of its
+   * lock waits (`#deadlockTimeoutMs`), to choose a deadlock victim as PostgreSQL does.
    */
   #applyLockSettings(name: string): void {
     const locks = this.#db.txns.locks;

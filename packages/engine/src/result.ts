@@ -7,7 +7,8 @@
  *   command   'SELECT' | 'INSERT' | 'CREATE TABLE' | ...
  *   toArrow() apache-arrow Table of the rows
  *
- * Rows are materialized lazily from the columnar batches the executor produced.
+ * Rows are materialized lazily from the columnar batches the executor produced. `columns` and
+ * `columnTypes` may be frozen arrays shared by the results of one cached plan (point lookups).
  */
 import type { Table } from 'apache-arrow';
 import { typeName, type SqlType } from '@quiverdb/common';
@@ -17,6 +18,9 @@ export interface ResultColumn {
   readonly name: string;
   readonly type: string;
 }
+
+/** Descriptions of frozen (shared) executor column lists: results of one cached plan share them. */
+const described = new WeakMap<readonly unknown[], { readonly columns: readonly ResultColumn[]; readonly columnTypes: readonly SqlType[] }>();
 
 export class Result {
   readonly command: string;
@@ -31,6 +35,20 @@ export class Result {
     this.command = command;
     this.rowCount = rowCount;
     this.#inner = inner;
+    if (inner && Object.isFrozen(inner.columns)) {
+      // a column list the executor shares between results (point lookups): described once
+      let d = described.get(inner.columns);
+      if (!d) {
+        d = {
+          columnTypes: Object.freeze(inner.columns.map((c) => c.type)),
+          columns: Object.freeze(inner.columns.map((c) => Object.freeze({ name: c.name, type: typeName(c.type) }))),
+        };
+        described.set(inner.columns, d);
+      }
+      this.columnTypes = d.columnTypes;
+      this.columns = d.columns;
+      return;
+    }
     this.columnTypes = inner ? inner.columns.map((c) => c.type) : [];
     this.columns = inner ? inner.columns.map((c) => ({ name: c.name, type: typeName(c.type) })) : [];
   }

@@ -6,6 +6,7 @@
  *     with a dot (custom placeholders, e.g. `myapp.x`), which are accepted.
  */
 import { DbError, SqlState } from '@quiverdb/common';
+import { defaultMemoryLimit } from '@quiverdb/storage';
 
 export interface SettingSpec {
   readonly default: string;
@@ -60,7 +61,12 @@ export const SETTINGS: Readonly<Record<string, SettingSpec>> = {
   standard_conforming_strings: { default: 'on', description: 'backslashes are literal in strings' },
   extra_float_digits: { default: '1', description: 'float output precision' },
   server_version: { default: '16.0 (QuiverDB)', description: 'PostgreSQL version QuiverDB speaks' },
-  memory_limit: { default: String(256 * 1024 * 1024), description: 'buffer pool budget in bytes' },
+  // DuckDB's policy: 80 % of the memory the process may use (cgroup limit, else RAM), not a fixed
+  // figure: an in-memory database has no OS page cache behind its buffer pool, so a table larger
+  // than a small fixed budget would be re-decoded from its segments on every scan. It is a ceiling
+  // for the buffer pool and for each statement's operators (53200 / spilling past it), not an
+  // allocation. Read once at start-up; `Database.open(path, { memoryLimit })` or SET override it.
+  memory_limit: { default: String(defaultMemoryLimit()), description: 'memory budget in bytes (buffer pool; operators per statement); default 80% of RAM' },
   default_statistics_target: { default: '100', check: intIn(1, 10000), description: 'ANALYZE samples 300 x this many rows; MCV and histogram sizes' },
 };
 

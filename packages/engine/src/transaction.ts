@@ -83,6 +83,8 @@ export interface TransactionOptions {
   readonly deferrable?: boolean;
   /** lock_timeout in ms (read at each wait: `SET lock_timeout` applies at once, as in PostgreSQL) */
   readonly lockTimeoutMs: () => number;
+  /** the session's deadlock_timeout in ms (the lock manager's choice of a deadlock victim) */
+  readonly deadlockTimeoutMs?: () => number;
   /** put a session setting back (SET inside a block is undone by ROLLBACK / ROLLBACK TO, SET LOCAL at the end) */
   readonly revertSetting?: (name: string, value: string) => void;
   /**
@@ -181,6 +183,7 @@ export class EngineTransaction {
   readOnly: boolean;
   readonly deferrable: boolean;
   readonly #lockTimeoutMs: () => number;
+  readonly #deadlockTimeoutMs: (() => number) | undefined;
   readonly #revertSetting: ((name: string, value: string) => void) | undefined;
   /** session settings changed inside this block, with their previous values (PostgreSQL undoes them) */
   readonly settingsLog: { readonly name: string; readonly prev: string; readonly local: boolean }[] = [];
@@ -243,6 +246,13 @@ export class EngineTransaction {
   statementSignal: AbortSignal | undefined;
   /** a statement of this transaction is running (wound-wait does not roll it back underneath) */
   inStatement = false;
+  /**
+   * Set by the connection while a statement runs from its snapshot to the end of its virtual
+   * transaction in one synchronous step (Connection #pointRead): its reads check their ACCESS
+   * SHARE lock (`canLockTableNow`) instead of taking it, since no other transaction can run — and
+   * so conflict with, wait for or see the lock — before it would be released.
+   */
+  syncStep = false;
   /** catalog puts made by this transaction (key → value, undefined = delete) */
   overlay = new Map<string, string | undefined>();
   catalogChanged = false;
@@ -273,12 +283,19 @@ export class EngineTransaction {
     this.readOnly = opts.readOnly;
     this.deferrable = opts.deferrable ?? false;
     this.#lockTimeoutMs = opts.lockTimeoutMs;
+    this.#deadlockTimeoutMs = opts.deadlockTimeoutMs;
     this.#revertSetting = opts.revertSetting;
     this.#virtual = opts.virtual === true && !opts.explicit && this.isolation !== 'serializable';
   }
 
   get lockTimeoutMs(): number {
     return this.#lockTimeoutMs();
+  }
+
+  /** Options of a lock wait: lock_timeout, and deadlock_timeout for the victim choice. */
+  #waitOpts(): { timeoutMs: number; deadlockTimeoutMs?: number } {
+    const dl = this.#deadlockTimeoutMs?.();
+    return dl === undefined ? { timeoutMs: this.lockTimeoutMs } : { timeoutMs: this.lockTimeoutMs, deadlockTimeoutMs: dl };
   }
 
   /** The transaction manager's transaction, begun on first use. */
@@ -438,13 +455,20 @@ export class EngineTransaction {
     return db.txns.locks.tryAcquire(h.id, LockTarget.table(table), mode);
   }
 
+  /** Would `tryLockTable` grant now? Takes nothing (see `syncStep`). */
+  canLockTableNow(db: Database, table: TableId, mode: TableLockMode): boolean {
+    const h = this.handle;
+    h.assertCanRun();
+    return db.txns.locks.wouldGrant(h.id, LockTarget.table(table), mode);
+  }
+
   /**
    * A table lock, waiting if needed. A statement attempt that had to wait restarts on a new
    * snapshot (`RestartStatement`) when it may (`restartOnLockWait`, `#mayTakeNewSnapshot`).
    */
   async lockTable(db: Database, table: TableId, mode: string, nowait = false): Promise<void> {
     if (this.tryLockTable(db, table, mode as TableLockMode)) return;
-    await db.txns.lockTable(this.handle, table, mode as TableLockMode, { nowait, timeoutMs: this.lockTimeoutMs, ...this.#signalOpt() });
+    await db.txns.lockTable(this.handle, table, mode as TableLockMode, { nowait, ...this.#waitOpts(), ...this.#signalOpt() });
     if (this.restartOnLockWait && !this.#finished && this.#mayTakeNewSnapshot(db)) throw new RestartStatement();
   }
 
@@ -461,7 +485,7 @@ export class EngineTransaction {
     set.add(ctl);
     try {
       const signal = this.statementSignal ? AbortSignal.any([ctl.signal, this.statementSignal]) : ctl.signal;
-      await db.txns.waitForTxn(holder, this.handle, { timeoutMs: this.lockTimeoutMs, signal });
+      await db.txns.waitForTxn(holder, this.handle, { ...this.#waitOpts(), signal });
     } catch (err) {
       if (err === RECHECK) return;
       throw err;
@@ -479,9 +503,26 @@ export class EngineTransaction {
    * chain (`rowChainId`: the id of its first version), which survives updates the same way.
    */
   async lockRow(db: Database, table: TableId, row: number, mode: RowLockMode, wait: 'wait' | 'nowait' | 'skipLocked', key?: string): Promise<boolean> {
-    const opts = wait === 'nowait' ? { nowait: true } : wait === 'skipLocked' ? { skipLocked: true } : { timeoutMs: this.lockTimeoutMs, ...this.#signalOpt() };
+    // row lock rule: a request compatible with the holders passes waiting requests (PostgreSQL)
+    const opts = wait === 'nowait' ? { nowait: true, passWaiters: true } : wait === 'skipLocked' ? { skipLocked: true, passWaiters: true }
+      : { ...this.#waitOpts(), ...this.#signalOpt(), passWaiters: true };
     if (key !== undefined) return db.txns.locks.acquire(this.id, LockTarget.object(`row ${table} ${key}`), KEY_LOCK_MODES[mode], opts);
     return db.txns.lockRow(this.handle, table, this.rowChainId(table, row) as RowId, mode, opts);
+  }
+
+  /**
+   * Did running transaction `writer` change this row without touching its key? True when it holds
+   * the row's FOR NO KEY UPDATE lock and not FOR UPDATE (writers of row-locked tables take one or
+   * the other, `lockRow` arguments as there): then FOR KEY SHARE need not wait for it (PostgreSQL).
+   */
+  writerKeptKey(db: Database, table: TableId, row: number, writer: TxnId, key?: string): boolean {
+    const locks = db.txns.locks;
+    if (key !== undefined) {
+      const target = LockTarget.object(`row ${table} ${key}`);
+      return locks.holds(writer, target, KEY_LOCK_MODES['FOR NO KEY UPDATE']) && !locks.holds(writer, target, KEY_LOCK_MODES['FOR UPDATE']);
+    }
+    const target = LockTarget.row(table, this.rowChainId(table, row) as RowId);
+    return locks.holds(writer, target, 'FOR NO KEY UPDATE') && !locks.holds(writer, target, 'FOR UPDATE');
   }
 
   /**

@@ -5,6 +5,9 @@ import { normalizeStatement } from '../src/stats/statement-stats.js';
 describe('pg_stat_statements and OPTIMIZE', () => {
   it('counts calls and rows per normalized statement', async () => {
     expect(normalizeStatement("SELECT * FROM t WHERE a = 1 AND b = 'x';")).toBe('SELECT * FROM t WHERE a = $1 AND b = $2');
+    // parameters keep their numbers; literals are numbered after the highest one
+    expect(normalizeStatement('SELECT v FROM kv WHERE id = $1')).toBe('SELECT v FROM kv WHERE id = $1');
+    expect(normalizeStatement('SELECT v FROM kv WHERE id = $2 AND g = 7 AND k = $1')).toBe('SELECT v FROM kv WHERE id = $2 AND g = $3 AND k = $1');
     const db = await Database.open(':memory:');
     const c = db.connect();
     await c.query('CREATE TABLE t (a INTEGER)');

@@ -13,7 +13,7 @@
  *
  * Imports only @quiverdb/common (ARCHITECTURE.md section 1 allows storage too).
  */
-export { encodeKey, encodeKeyScratch, decodeKey, encodeKeyFromColumns, keyColumnFor } from './key/key-encoding.js';
+export { encodeKey, encodeKeyScratch, decodeKey, encodeKeyFromColumns, encodeKeyFromColumnsScratch, keyColumnFor } from './key/key-encoding.js';
 export type { KeyColumn, KeyColumnType, KeySpec, KeyValue } from './key/key-encoding.js';
 export { compareBytes, prefixSuccessor, toBinary, fromBinary } from './key/binary-string.js';
 export type { KeyRange } from './key/key-range.js';

@@ -12,7 +12,8 @@
 export { initSql, parseSql } from './sql/parse.js';
 export { isEngineStatement, statementTag } from './sql/statement.js';
 export type { Statement, EngineStatement, SqlStatement, IsolationLevel, LockModeName } from './sql/statement.js';
-export { executeStatement } from './exec/statement.js';
+export { executeStatement, executeSelectSync, mayBePointLookup } from './exec/statement.js';
+export { cachedStatements } from './exec/plan-cache.js';
 export type { QueryResult, SessionContext } from './exec/statement.js';
 export { resultRows, resultToArrow } from './exec/result.js';
 export { valueToText } from './types/values.js';

@@ -155,6 +155,20 @@ describe('parameters, prepared statements, results', () => {
     expect(await db.rows('SELECT a FROM t WHERE a > $1 ORDER BY a', [1])).toEqual([[2], [3]]);
     expect(await db.rows("SELECT $1 || 'x', $2::int + 1", ['a', '41'])).toEqual([['ax', 42]]);
   });
+  it('multi-row INSERT with cast parameters: each row cast as written, bad values rejected', async () => {
+    await db.exec('CREATE TABLE pc(d DATE, s TEXT, i INTEGER)');
+    await db.exec('INSERT INTO pc VALUES ($1::date, $2, $3::int), ($4::date, $5::text, $6::text), ($7::text, $8::varchar(2), $9::int)',
+      ['2024-02-29', 'a', '7', '1999-12-31', 'b', '8', '2001-01-01', 'xyz', '9']);
+    expect(await db.rows('SELECT d, s, i FROM pc ORDER BY i')).toEqual([['2024-02-29', 'a', 7], ['1999-12-31', 'b', 8], ['2001-01-01', 'xy', 9]]);
+    expect(await db.code('INSERT INTO pc VALUES ($1::date, $2, $3), ($4::date, $5, $6)', ['2024-01-01', 'a', 1, '2023-02-29', 'b', 2])).toBe('22008');
+    expect(await db.code('INSERT INTO pc VALUES ($1::date, $2, $3), ($4::date, $5, $6)', ['2024-01-01', 'a', 1, 'nope', 'b', 2])).toBe('22007');
+    // a later row cast to another type is bound on its own: the same error as that row alone
+    const alone = await db.code('INSERT INTO pc VALUES ($1::int, $2, $3)', [2, 'b', 2]);
+    expect(alone).toMatch(/^42/);
+    expect(await db.code('INSERT INTO pc VALUES ($1::date, $2, $3), ($4::int, $5, $6)', ['2024-01-01', 'a', 1, 2, 'b', 2])).toBe(alone);
+    expect(await db.rows('SELECT count(*) FROM pc')).toEqual([[3n]]);
+    await db.exec('DROP TABLE pc');
+  });
   it('prepares once and runs many times', async () => {
     const [s] = parseSql('SELECT count(*) FROM t WHERE a >= $1');
     const p = prepareStatement(s!, db.ctx);

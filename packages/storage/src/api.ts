@@ -171,6 +171,12 @@ export interface Store {
    * row id is unknown. Values under a NULL are unspecified (read the validity).
    */
   fetchCached(table: TableId, rowIds: Float64Array, columns: readonly number[]): ColumnBatch | undefined;
+  /**
+   * One row of `fetchCached` without vectors (point lookups): its values (NULL → null) appended to
+   * `out[j]` per column, 1; with `snapshot`, 0 (nothing appended) for a version it does not see;
+   * -1, nothing appended, when `fetch` is needed.
+   */
+  readRowCached(table: TableId, rowId: number, columns: readonly number[], out: unknown[][], snapshot?: Snapshot): number;
   /** Committed row count estimate (segments + delta - deletes). */
   rowCount(table: TableId): number;
 
@@ -213,7 +219,7 @@ export interface StoreOptions {
   /** ':memory:' style stores use a MemEnv and never fsync */
   readonly env: import('./env/env.js').Env;
   readonly dir: string;
-  /** buffer pool budget in bytes (setting `memory_limit`) */
+  /** buffer pool budget in bytes (setting `memory_limit`); default 80 % of usable memory (buffer/memory-budget.ts) */
   readonly memoryLimit?: number;
   /** automatic checkpoint when the WAL grows past this many bytes (default 16 MiB) */
   readonly checkpointWalBytes?: number;

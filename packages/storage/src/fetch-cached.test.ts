@@ -1,7 +1,8 @@
 /**
  * `Store.fetchCached`: the synchronous fetch of index lookups. It must answer exactly as `fetch`
  * (delta rows, checkpointed rows, NULLs, any order, repeats) or not at all (undefined when a row
- * group is not in the buffer pool, or a row id is unknown), and never read a file.
+ * group is not in the buffer pool, or a row id is unknown), and never read a file. So must its
+ * one-row form `readRowCached` (point lookups).
  */
 import { describe, expect, it } from 'vitest';
 import type { ColumnBatch, TableId } from '@quiverdb/common';
@@ -28,7 +29,7 @@ function rowsOf(b: ColumnBatch, cols: readonly number[]): unknown[][] {
 describe('Store.fetchCached', () => {
   it('answers as fetch from the delta and from pooled row groups, and undefined when not pooled', async () => {
     const env = new MemEnv();
-    const s: Store & QuiverStore = await openStore({ env, dir: '/db', durable: true, rowGroupSize: 64 });
+    let s: Store & QuiverStore = await openStore({ env, dir: '/db', durable: true, rowGroupSize: 64 });
     const clock = new Clock();
     const r = rng(42);
     const a = clock.begin();
@@ -40,9 +41,20 @@ describe('Store.fetchCached', () => {
     const check = async (ids: number[], cols: number[]): Promise<boolean> => {
       const want = rowsOf(await s.fetch(T, Float64Array.from(ids), cols), cols);
       const got = s.fetchCached(T, Float64Array.from(ids), cols);
-      if (got === undefined) return false;
+      // readRowCached (point lookups) answers exactly when fetchCached does, with the same values
+      const one: unknown[][] = cols.map(() => []);
+      const each = ids.map((id) => s.readRowCached(T, id, cols, one) === 1);
+      if (got === undefined) {
+        expect(each.every((x) => x)).toBe(false);
+        return false;
+      }
+      expect(each.every((x) => x)).toBe(true);
       expect(got.length).toBe(ids.length);
       expect(rowsOf(got, cols)).toEqual(want);
+      expect(one).toEqual(cols.map((_, j) => Array.from({ length: ids.length }, (_, k) => {
+        const v = got.columns[j]!;
+        return v.validity !== null && v.validity[k] === 0 ? null : (v.data as ArrayLike<unknown>)[k];
+      })));
       return true;
     };
     // all in the delta: always answered
@@ -50,10 +62,19 @@ describe('Store.fetchCached', () => {
     expect(await check([7], [1, 3])).toBe(true);
     // a row id that does not exist: left to `fetch` (its absent values)
     expect(s.fetchCached(T, Float64Array.of(1, 9999), [0])).toBeUndefined();
+    const none: unknown[][] = [[]];
+    expect(s.readRowCached(T, 9999, [0], none)).toBe(-1);
+    expect(s.readRowCached(T, 9999, [0], none, { txnId: a.txn, startTs: Number.MAX_SAFE_INTEGER } as never)).toBe(0);
+    expect(none).toEqual([[]]);
 
     await s.checkpoint();
-    // checkpointed, nothing read yet: the row groups are not pooled
+    // checkpointed: the moved rows were offered to the pool (write-through), so answered at once
+    expect(await check([10, 0, 63, 5, 499], ALL)).toBe(true);
+    // reopened, nothing read yet: the row groups are not pooled
+    await s.close();
+    s = await openStore({ env, dir: '/db', durable: true, rowGroupSize: 64 });
     expect(s.fetchCached(T, Float64Array.of(10), ALL)).toBeUndefined();
+    expect(s.readRowCached(T, 10, ALL, ALL.map(() => []))).toBe(-1);
     await s.fetch(T, Float64Array.of(10), ALL); // reads (and pools) row group 0 only
     expect(await check([10, 0, 63, 5], ALL)).toBe(true);
     expect(s.fetchCached(T, Float64Array.of(10, 200), ALL)).toBeUndefined(); // row group 3 not pooled

@@ -25,6 +25,7 @@ export type { FaultPlan } from './env/fault-env.js';
 export { openStore, QuiverStore } from './store.js';
 export type { StoreTuning } from './store.js';
 export { BufferPool } from './buffer/buffer-pool.js';
+export { defaultMemoryLimit, defaultHeapBudget, usableMemory } from './buffer/memory-budget.js';
 export { crc32c } from './wal/crc32c.js';
 export { Wal } from './wal/wal.js';
 export { canMatch, computeZone } from './segment/zone-map.js';

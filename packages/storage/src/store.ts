@@ -8,6 +8,7 @@
  * fsync; `finishCommit` re-stamps synchronously.
  *
  * Checkpoint (one at a time, also serializes compaction):
+ *  0. the hook's `prepare` (optional, commits keep running): index pages written ahead.
  *  1. cut: close the commit gate, wait until no txn is between prepareCommit and finishCommit,
  *     record cut LSN = WAL end, and capture (synchronously) the committed delta rows, the
  *     committed deletes, the committed meta map, and the checkpoint hook's state (the engine's
@@ -42,6 +43,7 @@ import {
   InternalError,
   invariant,
   isUncommittedStamp,
+  isVisible,
   NOT_DELETED,
   SqlState,
   TXN_ID_START,
@@ -78,7 +80,8 @@ import { absentVector, gatherVector, vectorBytes } from './table/column-ops.js';
 import type { DeltaChunk } from './table/delta.js';
 import { deltaVisibility } from './table/delta-visibility.js';
 import { TableState, type RowLoc } from './table/table-state.js';
-import { copyInto, emit, manifestSegment, rowGroupOf, segmentSelection } from './segment/segment-scan.js';
+import { copyInto, emit, manifestSegment, rowGroupOf, rowGroupVector, segmentSelection } from './segment/segment-scan.js';
+import { defaultHeapBudget, defaultMemoryLimit } from './buffer/memory-budget.js';
 import { decodeOp, encodeOpRecord, RecordType, type WalOp } from './wal/records.js';
 import { Wal } from './wal/wal.js';
 
@@ -134,6 +137,9 @@ class Deferred {
   constructor() { this.promise = new Promise<void>((r) => { this.resolve = r; }); }
 }
 
+/** `readRowCached`'s column sources, reused (the call is synchronous and not re-entered). */
+const rowSources: { readonly data: unknown; readonly validity: Uint8Array | null }[] = [];
+
 export class QuiverStore implements Store {
   private readonly tables = new Map<TableId, TableState>();
   private readonly meta = new Map<string, string>();
@@ -183,7 +189,7 @@ export class QuiverStore implements Store {
   private metaFlat = new Map<string, string>();
 
   constructor(private readonly env: Env, private readonly dir: string, opts: StoreOptions, tuning: StoreTuning = {}) {
-    this.pool = new BufferPool<unknown>(opts.memoryLimit ?? 256 << 20);
+    this.pool = new BufferPool<unknown>(opts.memoryLimit ?? defaultMemoryLimit(), 0.25, 4096, defaultHeapBudget());
     this.rowGroupSize = opts.rowGroupSize ?? 122_880;
     this.checkpointWalBytes = opts.checkpointWalBytes ?? 16 << 20;
     this.durable = opts.durable ?? true;
@@ -501,8 +507,11 @@ export class QuiverStore implements Store {
     if (this.backgroundError !== undefined && this.wal.isFailed) throw this.backgroundError;
     const s = this.txns.get(txn);
     if (s === undefined || s.writes.length === 0) return;
-    // backpressure: the delta fills the memory budget while maintenance runs: let it move rows out
-    while (this.maintenanceRunning && this.deltaOverShare(1.5)) await this.maintenance;
+    // backpressure: the delta fills the memory budget while maintenance runs: let it move rows out;
+    // or the log grew 4x the checkpoint distance since the last cut: the running checkpoint falls
+    // behind, or starves (its steps wait for a macrotask turn, which a writer that only awaits
+    // microtasks, as on a non-durable store, never gives)
+    while (this.maintenanceRunning && (this.deltaOverShare(1.5) || this.wal.appendedLsn - this.lastCutLsn > 4 * this.checkpointWalBytes)) await this.maintenance;
     while (this.cutGate !== undefined) await this.cutGate;
     invariant(!s.preparing, `txn ${txn}: prepareCommit twice`);
     s.preparing = true;
@@ -680,7 +689,7 @@ export class QuiverStore implements Store {
       missing.forEach((m, j) => {
         const v = read[j]!;
         const key = this.poolKey(seg, rg, m.col.id);
-        const cached = this.pool.put(key, v, vectorBytes(v, g.rows)) as ColumnVector | undefined;
+        const cached = this.pool.put(key, v, vectorBytes(v, g.rows), !ArrayBuffer.isView(v.data)) as ColumnVector | undefined;
         if (cached !== undefined) pinned.push(key);
         vectors[m.k] = cached ?? v;
       });
@@ -696,7 +705,7 @@ export class QuiverStore implements Store {
         const src = await this.readChunk(seg, rg, this.sourcesOf(spec!, col, seg), spec);
         let v: ColumnVector;
         try { v = await this.convertColumn(spec!, col, src.vectors, g.rows); } finally { src.release(); }
-        const cached = this.pool.put(key, v, vectorBytes(v, g.rows)) as ColumnVector | undefined;
+        const cached = this.pool.put(key, v, vectorBytes(v, g.rows), !ArrayBuffer.isView(v.data)) as ColumnVector | undefined;
         if (cached !== undefined) pinned.push(key);
         vectors[k] = cached ?? v;
       }
@@ -876,6 +885,61 @@ export class QuiverStore implements Store {
     return { length: n, columns: out };
   }
 
+  /**
+   * One row for a point lookup, synchronously and without building vectors: appends the stored
+   * values of `columns` of `rowId` (NULL → null, values as the vectors hold them) to `out[j]` and
+   * returns 1. With `snapshot`, a version it does not see (or no version with that id) appends
+   * nothing and returns 0. Returns -1, appending nothing, when the row is not in memory (a row
+   * group out of the pool, a column computed on read, an unknown id without `snapshot`): the
+   * caller then uses `fetch`.
+   */
+  readRowCached(tableId: TableId, rowId: number, columns: readonly number[], out: unknown[][], snapshot?: Snapshot): number {
+    const t = this.tables.get(tableId);
+    if (t === undefined) return -1;
+    const loc = t.locate(rowId);
+    if (loc === undefined) return snapshot === undefined ? -1 : 0;
+    if (snapshot !== undefined) {
+      const visible = loc.where === 'delta'
+        ? isVisible(snapshot, loc.chunk.ins[loc.i]!, loc.chunk.del[loc.i]!)
+        : isVisible(snapshot, loc.seg.insAt(loc.off), loc.seg.delAt(loc.off));
+      if (!visible) return 0;
+    }
+    const m = columns.length;
+    if (loc.where === 'delta') {
+      const chunkCols = loc.chunk.cols;
+      const src = rowSources;
+      src.length = m;
+      for (let j = 0; j < m; j++) {
+        const c = t.spec.columns[columns[j]!];
+        if (c === undefined || c.convert !== undefined) return -1;
+        const cc = chunkCols.get(c.id);
+        if (cc === undefined || cc.type !== c.type) return -1;
+        src[j] = cc;
+      }
+      const at = loc.i;
+      for (let j = 0; j < m; j++) {
+        const cc = src[j]!;
+        out[j]!.push(cc.validity !== null && cc.validity[at] === 0 ? null : (cc.data as ArrayLike<unknown>)[at]);
+      }
+      return 1;
+    }
+    const g = rowGroupOf(loc.seg, loc.off);
+    const cols: StoredColumn[] = new Array<StoredColumn>(m);
+    for (let j = 0; j < m; j++) {
+      const c = t.spec.columns[columns[j]!];
+      if (c === undefined || c.convert !== undefined) return -1;
+      cols[j] = c;
+    }
+    const vecs = this.pooledChunk(loc.seg, g, cols);
+    if (vecs === undefined) return -1;
+    const at = loc.off - loc.seg.meta.rowGroups[g]!.offset;
+    for (let j = 0; j < m; j++) {
+      const v = vecs[j]!;
+      out[j]!.push(v.validity !== null && v.validity[at] === 0 ? null : (v.data as ArrayLike<unknown>)[at]);
+    }
+    return 1;
+  }
+
   /** The pooled column chunks of a row group (not pinned: use before yielding), or undefined if one is not in the pool. */
   private pooledChunk(seg: Segment, rg: number, cols: readonly StoredColumn[]): ColumnVector[] | undefined {
     const out = new Array<ColumnVector>(cols.length);
@@ -975,6 +1039,9 @@ export class QuiverStore implements Store {
     let cut: ReturnType<QuiverStore['captureCut']> | 'retry';
     // delta rows written before an ALTER COLUMN TYPE are converted (async) before the cut, which
     // is synchronous; an ALTER committed meanwhile makes the cut ask again
+    // the participant's early work (index pages written ahead): the cut then only adds what
+    // changed since, instead of stalling commits for all of it
+    await this.checkpointHook?.prepare?.();
     for (let attempt = 0; ; attempt++) {
       await this.prepareDeltaConversions();
       cut = await this.withCut(() => (this.deltaConversionsReady() ? this.captureCut() : 'retry' as const));
@@ -992,7 +1059,8 @@ export class QuiverStore implements Store {
       w.mt.segments.push(ms);
       metas.set(w, meta);
       await this.ensureDir(`data/${w.table.id}`);
-      await this.env.writeFileDurable(this.p(meta.file), bytes);
+      // a non-durable store (':memory:') never syncs: no durable copy of the file either
+      await (this.durable ? this.env.writeFileDurable(this.p(meta.file), bytes) : this.env.writeFile(this.p(meta.file), bytes));
     }
     // checkpoint participants (the engine's index files) flush; the manifest records their state
     if (cut.hookFlush !== undefined) (cut.manifest as Manifest & { hook?: unknown }).hook = await cut.hookFlush();
@@ -1012,6 +1080,7 @@ export class QuiverStore implements Store {
       t.delta.rebuild((c, i) => { const mask = w.masks.get(c); return (mask === undefined || mask[i] !== 1) && c.ins[i] !== ABORTED; });
       t.setSegments([...t.segments, seg]);
       if (seg.maxIns < this.gcHorizon) seg.ins = null;
+      this.offerWritten(seg, w.spec, w.vectors);
     }
     const rebuilt = new Set(cut.writes.map((w) => w.table));
     for (const t of this.tables.values()) {
@@ -1026,6 +1095,23 @@ export class QuiverStore implements Store {
     await this.wal.trim(cut.manifest.walStartLsn);
     await this.removeUnreferenced(false);
     await hookDone;
+  }
+
+  /**
+   * Write-through: the rows a checkpoint just moved are at hand decoded, so their row groups go
+   * into the buffer pool while it has free budget (never evicting), and the first scan of a new
+   * segment costs what a delta scan costs instead of a Parquet decode.
+   */
+  private offerWritten(seg: Segment, spec: StoredTableSpec, vectors: readonly ColumnVector[]): void {
+    for (let rg = 0; rg < seg.meta.rowGroups.length; rg++) {
+      const g = seg.meta.rowGroups[rg]!;
+      spec.columns.forEach((col, j) => {
+        const sc = seg.meta.columns.find((x) => x.id === col.id);
+        if (sc === undefined || sc.type !== col.type) return;
+        const v = rowGroupVector(vectors[j]!, col.type, g);
+        if (v !== undefined) this.pool.offer(this.poolKey(seg, rg, col.id), v, vectorBytes(v, g.rows), !ArrayBuffer.isView(v.data));
+      });
+    }
   }
 
   /** Synchronous: what the checkpoint will write (data copied out of the delta), or undefined when nothing changed. */
@@ -1283,7 +1369,7 @@ export class QuiverStore implements Store {
     for (const pl of plans) {
       if (pl.meta === undefined) continue;
       await this.ensureDir(`data/${pl.t.id}`);
-      await this.env.writeFileDurable(this.p(pl.meta.file), pl.bytes!);
+      await (this.durable ? this.env.writeFileDurable(this.p(pl.meta.file), pl.bytes!) : this.env.writeFile(this.p(pl.meta.file), pl.bytes!));
     }
     const newSegs = new Map<TableState, Segment | undefined>();
     for (const pl of plans) newSegs.set(pl.t, pl.meta === undefined ? undefined : new Segment(pl.meta));
@@ -1654,6 +1740,12 @@ export function mergeConversions(prev: StoredTableSpec, next: StoredTableSpec): 
  * never calls `committed` for its capture.
  */
 export interface CheckpointHook {
+  /**
+   * Optional, before the cut (commits keep running): work the participant can do early so the
+   * synchronous `capture` has less to do (the engine writes index pages ahead, yielding between
+   * slices). Its failure fails the checkpoint like any other step.
+   */
+  prepare?(): Promise<void>;
   capture(): () => Promise<unknown>;
   committed(): Promise<void>;
   /** Something to record although the WAL did not grow (a checkpoint then runs anyway). */

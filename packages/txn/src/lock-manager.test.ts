@@ -16,6 +16,12 @@ function track<T>(p: Promise<T>): { state: 'pending' | 'ok' | 'err'; value?: T; 
   return s;
 }
 const flush = () => new Promise<void>((r) => setImmediate(r));
+/** deadlock_timeout of the deadlock tests: a cycle is found when a member's check runs, after it */
+const DL = 5;
+const settle = async (): Promise<void> => {
+  await new Promise<void>((r) => setTimeout(r, DL * 4));
+  await flush();
+};
 
 describe('LockManager: conflicts', () => {
   it('grants or blocks every table-mode pair exactly as the conflict table says', async () => {
@@ -104,6 +110,56 @@ describe('LockManager: holds, upgrades, queues', () => {
     lm.releaseAll(T(2));
     await flush();
     expect(s.state).toBe('ok');
+    lm.checkInvariants();
+  });
+
+  it('wouldGrant answers as tryAcquire would (holders, queue, own holds) and records nothing', async () => {
+    const rnd = new SeededRandom(61);
+    for (let round = 0; round < 200; round++) {
+      const lm = new LockManager();
+      // a random state: holders and queued waiters on one table
+      for (let k = 0; k < 1 + rnd.int(4); k++) {
+        const t = T(1 + rnd.int(4));
+        const mode = rnd.pick(TABLE_LOCK_MODES);
+        if (!lm.tryAcquire(t, tab, mode)) lm.acquire(t, tab, mode).catch(() => {});
+      }
+      await flush();
+      const before = JSON.stringify(lm.locks());
+      const t = T(1 + rnd.int(5));
+      const mode = rnd.pick(TABLE_LOCK_MODES);
+      const would = lm.wouldGrant(t, tab, mode);
+      expect(JSON.stringify(lm.locks())).toBe(before);
+      expect(lm.tryAcquire(t, tab, mode), `${mode} by ${t}`).toBe(would);
+      lm.checkInvariants();
+      for (let n = 1; n <= 5; n++) lm.releaseAll(T(n));
+      await flush();
+    }
+  });
+
+  it('passWaiters (row locks): a request compatible with the holders passes a waiting conflicting one', async () => {
+    const lm = new LockManager();
+    expect(lm.tryAcquire(T(1), row(1), 'FOR SHARE')).toBe(true);
+    const upd = track(lm.acquire(T(2), row(1), 'FOR UPDATE', { passWaiters: true }));
+    await flush();
+    expect(upd.state).toBe('pending');
+    // a plain request queues behind the waiter; a row-lock request does not
+    const queued = track(lm.acquire(T(3), row(1), 'FOR SHARE'));
+    const passing = track(lm.acquire(T(4), row(1), 'FOR SHARE', { passWaiters: true }));
+    await flush();
+    expect(queued.state).toBe('pending');
+    expect(passing.state).toBe('ok');
+    lm.checkInvariants();
+    lm.releaseAll(T(1));
+    await flush();
+    expect(upd.state).toBe('pending'); // T4 still shares the row
+    lm.releaseAll(T(4));
+    await flush();
+    expect(upd.state).toBe('ok'); // waiters stay first come, first served
+    expect(queued.state).toBe('pending');
+    lm.releaseAll(T(2));
+    await flush();
+    expect(queued.state).toBe('ok');
+    lm.releaseAll(T(3));
     lm.checkInvariants();
   });
 
@@ -218,20 +274,21 @@ async function ring(lm: LockManager, n: number) {
 
 describe('LockManager: deadlocks', () => {
   for (const n of [2, 3, 5]) {
-    it(`a ${n}-party cycle is resolved with exactly one victim (the one closing it)`, async () => {
-      const lm = new LockManager();
+    it(`a ${n}-party cycle is resolved with exactly one victim (the first to wait, as in PostgreSQL)`, async () => {
+      const lm = new LockManager({ deadlockTimeoutMs: DL });
       const waits = await ring(lm, n);
-      await flush();
+      await settle();
       const failed = waits.filter((w) => w.state === 'err');
       expect(failed.length).toBe(1);
       expect(isDbError(failed[0]!.error, SqlState.DeadlockDetected)).toBe(true);
-      expect(waits[n - 1]!.state).toBe('err'); // the last wait closed the cycle
+      // equal deadlock_timeouts: the first wait's timer would fire first, so it finds the cycle
+      expect(waits[0]!.state).toBe('err');
       expect(lm.stats.deadlocks).toBe(1);
       lm.checkInvariants();
-      // the victim rolls back: everyone else proceeds in turn
-      lm.releaseAll(T(n));
-      for (let i = n - 1; i >= 1; i--) {
-        await flush();
+      // the victim rolls back: everyone else proceeds in turn (T(n) waited for T(1)'s row)
+      lm.releaseAll(T(1));
+      for (let i = n; i >= 2; i--) {
+        await settle();
         expect(waits[i - 1]!.state).toBe('ok');
         lm.releaseAll(T(i));
       }
@@ -241,14 +298,136 @@ describe('LockManager: deadlocks', () => {
   }
 
   it('finds cycles through table locks and transaction-id locks too', async () => {
-    const lm = new LockManager();
+    const lm = new LockManager({ deadlockTimeoutMs: DL });
     lm.tryAcquire(T(1), LockTarget.transaction(T(1)), 'EXCLUSIVE');
     lm.tryAcquire(T(2), tab, 'SHARE');
     const a = track(lm.acquire(T(1), tab, 'ROW EXCLUSIVE'));
     const b = track(lm.acquire(T(2), LockTarget.transaction(T(1)), 'SHARE'));
+    await settle();
+    expect(isDbError(a.error, SqlState.DeadlockDetected)).toBe(true);
+    expect(b.state).toBe('pending');
+    lm.checkInvariants();
+  });
+
+  it('a cycle through soft edges (waiting behind queued requests) is broken by moving a request ahead, without a victim', async () => {
+    // two tables: d1 / d2 share them, e1 / e2 queue exclusive requests behind, then d1 and d2 ask
+    // for the other table: d2 -soft-> e1 -hard-> d1 -soft-> e2 -hard-> d2
+    const lm = new LockManager({ deadlockTimeoutMs: DL });
+    const ta = LockTarget.table(tableId(1));
+    const tb = LockTarget.table(tableId(2));
+    const [d1, d2, e1, e2] = [T(1), T(2), T(3), T(4)];
+    expect(lm.tryAcquire(d1, ta, 'ACCESS SHARE')).toBe(true);
+    expect(lm.tryAcquire(d2, tb, 'ACCESS SHARE')).toBe(true);
+    const we1 = track(lm.acquire(e1, ta, 'ACCESS EXCLUSIVE'));
+    const we2 = track(lm.acquire(e2, tb, 'ACCESS EXCLUSIVE'));
+    const wd1 = track(lm.acquire(d1, tb, 'ACCESS SHARE'));
+    await settle();
+    expect([we1.state, we2.state, wd1.state]).toEqual(['pending', 'pending', 'pending']); // first come, first served
+    const wd2 = track(lm.acquire(d2, ta, 'ACCESS SHARE'));
+    await settle();
+    // the last soft edge of the cycle (d1 behind e2) is reversed: d1 is granted, nobody fails
+    expect(wd1.state).toBe('ok');
+    expect(wd2.state).toBe('pending');
+    expect(lm.stats.deadlocks).toBe(0);
+    expect(lm.stats.softDeadlocks).toBe(1);
+    lm.checkInvariants();
+    lm.releaseAll(d1);
+    await settle();
+    expect(we1.state).toBe('ok');
+    lm.releaseAll(e1);
+    await settle();
+    expect(wd2.state).toBe('ok');
+    lm.releaseAll(d2);
+    await settle();
+    expect(we2.state).toBe('ok');
+    lm.releaseAll(e2);
+    lm.checkInvariants();
+    expect(lm.locks()).toEqual([]);
+  });
+
+  it('a request jumps several queued requests when only that breaks the cycle', async () => {
+    const lm = new LockManager({ deadlockTimeoutMs: DL });
+    const ta = LockTarget.table(tableId(1));
+    const tb = LockTarget.table(tableId(2));
+    const [s1, s2, s3, s4] = [T(1), T(2), T(3), T(4)];
+    expect(lm.tryAcquire(s1, ta, 'SHARE UPDATE EXCLUSIVE')).toBe(true);
+    expect(lm.tryAcquire(s2, tb, 'ACCESS SHARE')).toBe(true);
+    const w2 = track(lm.acquire(s2, ta, 'SHARE UPDATE EXCLUSIVE'));
+    const w3 = track(lm.acquire(s3, tb, 'ACCESS EXCLUSIVE'));
+    const w4 = track(lm.acquire(s4, tb, 'ACCESS EXCLUSIVE'));
+    const w1 = track(lm.acquire(s1, tb, 'SHARE UPDATE EXCLUSIVE'));
+    await settle();
+    expect(w1.state).toBe('ok');
+    expect([w2.state, w3.state, w4.state]).toEqual(['pending', 'pending', 'pending']);
+    expect(lm.stats.deadlocks).toBe(0);
+    lm.checkInvariants();
+    for (const t of [s1, s2, s3, s4]) { lm.releaseAll(t); await settle(); }
+    expect([w2.state, w3.state, w4.state]).toEqual(['ok', 'ok', 'ok']);
+    lm.checkInvariants();
+  });
+
+  it('the victim is the member whose deadlock_timeout runs out first', async () => {
+    const lm = new LockManager({ deadlockTimeoutMs: DL });
+    lm.tryAcquire(T(1), row(1), 'FOR UPDATE');
+    lm.tryAcquire(T(2), row(2), 'FOR UPDATE');
+    // the closer's own timeout is shorter: it finds the cycle first and fails
+    const slow = track(lm.acquire(T(1), row(2), 'FOR UPDATE', { deadlockTimeoutMs: 10_000 }));
+    const quick = track(lm.acquire(T(2), row(1), 'FOR UPDATE', { deadlockTimeoutMs: 5 }));
+    await settle();
+    expect(slow.state).toBe('pending');
+    expect(isDbError(quick.error, SqlState.DeadlockDetected)).toBe(true);
+    lm.releaseAll(T(2));
+    await settle();
+    expect(slow.state).toBe('ok');
+    lm.releaseAll(T(1));
+    lm.tryAcquire(T(1), row(1), 'FOR UPDATE');
+    lm.tryAcquire(T(2), row(2), 'FOR UPDATE');
+    const first = track(lm.acquire(T(1), row(2), 'FOR UPDATE', { deadlockTimeoutMs: 5 }));
+    const closer = track(lm.acquire(T(2), row(1), 'FOR UPDATE', { deadlockTimeoutMs: 10_000 }));
+    await settle();
+    expect(isDbError(first.error, SqlState.DeadlockDetected)).toBe(true);
+    expect(closer.state).toBe('pending'); // T1 still holds row 1 until it rolls back
+    lm.releaseAll(T(1));
+    await settle();
+    expect(closer.state).toBe('ok');
+    lm.releaseAll(T(2));
+    // equal timeouts: the member that began waiting first
+    lm.tryAcquire(T(3), row(1), 'FOR UPDATE');
+    lm.tryAcquire(T(4), row(2), 'FOR UPDATE');
+    const a = track(lm.acquire(T(3), row(2), 'FOR UPDATE', { deadlockTimeoutMs: 10 }));
+    await new Promise((r) => setTimeout(r, 2));
+    const b = track(lm.acquire(T(4), row(1), 'FOR UPDATE', { deadlockTimeoutMs: 10 }));
+    await new Promise((r) => setTimeout(r, 30));
+    await flush();
+    expect(isDbError(a.error, SqlState.DeadlockDetected)).toBe(true);
+    expect(b.state).toBe('pending');
+    lm.checkInvariants();
+    lm.releaseAll(T(3));
+    lm.releaseAll(T(4));
+    // a member whose check already ran (it found no cycle and does not look again soon) is
+    // passed over: the closer is the victim
+    lm.tryAcquire(T(5), row(1), 'FOR UPDATE');
+    lm.tryAcquire(T(6), row(2), 'FOR UPDATE');
+    const early = track(lm.acquire(T(5), row(2), 'FOR UPDATE', { deadlockTimeoutMs: 5 }));
+    await new Promise((r) => setTimeout(r, 30));
+    const late = track(lm.acquire(T(6), row(1), 'FOR UPDATE', { deadlockTimeoutMs: 5 }));
+    await settle();
+    expect(early.state).toBe('pending');
+    expect(isDbError(late.error, SqlState.DeadlockDetected)).toBe(true);
+    lm.checkInvariants();
+  });
+
+  it('two upgraders of one object: the second gets 40P01 at once (PostgreSQL\'s early deadlock test)', async () => {
+    const lm = new LockManager({ deadlockTimeoutMs: DL });
+    const ta = LockTarget.table(tableId(1));
+    lm.tryAcquire(T(1), ta, 'ACCESS SHARE');
+    lm.tryAcquire(T(2), ta, 'ACCESS SHARE');
+    const a = track(lm.acquire(T(1), ta, 'ACCESS EXCLUSIVE'));
+    const b = track(lm.acquire(T(2), ta, 'ACCESS EXCLUSIVE'));
     await flush();
     expect(a.state).toBe('pending');
     expect(isDbError(b.error, SqlState.DeadlockDetected)).toBe(true);
+    expect(lm.stats.softDeadlocks).toBe(0);
     lm.checkInvariants();
   });
 
@@ -260,7 +439,7 @@ describe('LockManager: deadlocks', () => {
     expect(p.state).toBe('pending');
     expect(lm.detectDeadlocks()).toEqual([]);
     lm.releaseAll(T(1));
-    await flush();
+    await settle();
     expect(p.state).toBe('ok');
   });
 });
@@ -347,7 +526,7 @@ describe('LockManager: randomized against invariants and a progress model', () =
     for (const policy of ['detect', 'wait-die', 'wound-wait'] as const) {
       const rnd = new SeededRandom(policy.length * 7919);
       for (let round = 0; round < iterations(6, 60); round++) {
-        const lm = new LockManager({ deadlockPrevention: policy, onWound: (t) => lm.releaseAll(t) });
+        const lm = new LockManager({ deadlockPrevention: policy, deadlockTimeoutMs: 1, onWound: (t) => lm.releaseAll(t) });
         const pending = new Map<TxnId, ReturnType<typeof track<boolean>>[]>();
         const marks = new Map<TxnId, number>();
         for (let step = 0; step < 120; step++) {

@@ -11,7 +11,8 @@
  *     (b) T holds nothing on O yet, and M conflicts with no request still waiting in O's queue
  *         (first come, first served), or T already holds some mode on O (an upgrade: it is queued
  *         ahead of all plain requests and skips the queue check, as PostgreSQL does to avoid
- *         needless deadlocks).
+ *         needless deadlocks), or the request is a row lock (`passWaiters`: PostgreSQL's tuple
+ *         locks queue only requests that must wait, so a compatible one passes them).
  *   Re-acquiring a mode already held just counts (re-entrant); each acquire is matched by one
  *   release (explicit, `releaseSince` or `releaseAll`).
  *
@@ -19,11 +20,20 @@
  * (plain requests only) every other request ahead of it in the queue in a conflicting mode.
  *
  * Deadlock handling (`deadlockPrevention`):
- *   'detect' (default)  a cycle search runs whenever a wait adds an edge; the VICTIM is the
- *                       transaction whose new wait closed the cycle: all its waits are rejected
- *                       with 40P01, the others keep waiting. After `deadlockTimeoutMs` each still
- *                       waiting request searches again (belt and braces); a cycle found by that
- *                       re-check takes the youngest transaction on it (highest age) as victim.
+ *   'detect' (default)  a cycle search runs whenever a wait adds an edge. A cycle through a
+ *                       SOFT edge (a request waiting only because a conflicting request is queued
+ *                       ahead of it) is first broken as PostgreSQL's detector does: the request
+ *                       moves ahead of the conflicting requests it waits behind when that leaves
+ *                       no cycle (it may then be granted at once). Otherwise the VICTIM is the
+ *                       member whose wait's deadlock_timeout (`AcquireOptions.deadlockTimeoutMs`,
+ *                       timed from the wait's start) runs out first: as in PostgreSQL, nothing is
+ *                       searched when a wait begins; when a wait has lasted its deadlock_timeout
+ *                       it looks once for a cycle through it and, finding one, fails itself. With
+ *                       equal timeouts the first to wait is the victim, and a deadlock costs one
+ *                       deadlock_timeout. All the victim's waits are rejected with 40P01, the
+ *                       others keep waiting. Then, every 10 deadlock_timeouts, a waiter searches
+ *                       again (belt and braces: a cycle formed without a new wait); such a
+ *                       re-check takes the youngest member (highest age) as victim.
  *   'wait-die'          a requester may only wait for younger transactions; a younger requester
  *                       "dies" (40P01) instead of waiting for an older one.
  *   'wound-wait'        an older requester wounds every younger transaction it would wait for:
@@ -38,8 +48,9 @@
  *  2. No waiting request is grantable (no lost wake-ups): every release, cancel and grant
  *     re-runs the grant loop of the object it touched.
  *  3. Each transaction's acquisition log is exactly the multiset of its holds (counts included).
- *  4. The wait-for graph equals the edges recomputed from the queues, and is acyclic between
- *     calls (every new edge is searched for a cycle before the call returns).
+ *  4. The wait-for graph equals the edges recomputed from the queues. Under the prevention
+ *     policies it is acyclic between calls; under 'detect' a cycle lives until a member's
+ *     deadlock_timeout check runs (every waiter has that check, or a later re-check, armed).
  *  5. Objects with neither holders nor waiters are dropped (the map stays small), except table
  *     objects while the map holds at most MAX_OBJECTS_KEEPING_TABLES objects (each statement locks
  *     its tables again: kept, they cost no allocation).
@@ -80,6 +91,16 @@ export interface AcquireOptions {
   readonly timeoutMs?: number;
   /** Cancel the wait (statement cancel): rejects with the signal's DbError reason, or 57014. */
   readonly signal?: AbortSignal;
+  /**
+   * The requester's own deadlock_timeout (ms), for the choice of a deadlock victim (PostgreSQL's
+   * victim is the waiter whose deadlock_timeout runs out first). Default: `deadlockTimeoutMs`.
+   */
+  readonly deadlockTimeoutMs?: number;
+  /**
+   * Row-lock rule (PostgreSQL's tuple locks): a request compatible with every holder is granted at
+   * once even past waiting requests (which stay first come, first served among themselves).
+   */
+  readonly passWaiters?: boolean;
 }
 
 /** One row of the lock view (pg_locks-like). */
@@ -124,7 +145,13 @@ interface Waiter {
   settled: boolean;
   timers: ReturnType<typeof setTimeout>[];
   cleanupSignal?: () => void;
+  /** the requester's deadlock_timeout (undefined: the manager's) and the order the wait began in */
+  readonly deadlockTimeoutMs: number | undefined;
+  readonly since: number;
 }
+
+/** After its one deadlock check (PostgreSQL's), a waiter re-checks every this many deadlock_timeouts. */
+const RECHECK_FACTOR = 10;
 
 interface LockObject {
   readonly key: string;
@@ -169,10 +196,12 @@ export class LockManager {
   readonly #pendingChecks = new Set<TxnId>();
   #prevention: DeadlockPrevention;
   #deadlockTimeoutMs: number;
+  /** orders waits by start (Waiter.since) */
+  #waitSeq = 0;
   readonly #ageOf: (txn: TxnId) => number;
   #onWound: ((txn: TxnId) => void) | undefined;
   /** counters for metrics and tests */
-  readonly stats = { deadlocks: 0, preventionAborts: 0, wounds: 0, timeouts: 0, waits: 0 };
+  readonly stats = { deadlocks: 0, softDeadlocks: 0, preventionAborts: 0, wounds: 0, timeouts: 0, waits: 0 };
 
   constructor(opts: LockManagerOptions = {}) {
     this.#prevention = opts.deadlockPrevention ?? 'detect';
@@ -197,7 +226,7 @@ export class LockManager {
    */
   acquire(txn: TxnId, target: LockTarget, mode: LockMode, opts: AcquireOptions = {}): Promise<boolean> {
     try {
-      const now = this.#tryGrant(txn, target, mode);
+      const now = this.#tryGrant(txn, target, mode, opts.passWaiters === true);
       if (now === GRANTED) return Promise.resolve(true);
       if (opts.skipLocked) { this.#dropIfEmpty(now); return Promise.resolve(false); }
       if (opts.nowait) {
@@ -217,6 +246,22 @@ export class LockManager {
     if (r === GRANTED) return true;
     this.#dropIfEmpty(r);
     return false;
+  }
+
+  /**
+   * Would `tryAcquire(txn, target, mode)` grant now (same rule, queue included)? Records nothing.
+   * For a reader that checks, reads and ends its transaction in one synchronous step: no other
+   * transaction runs in between, so none can conflict with, wait for or see the hold it would
+   * have taken and released (PostgreSQL's fast-path weak locks, for a holder that never yields).
+   * A wounded transaction gets its 40P01, as from `tryAcquire`.
+   */
+  wouldGrant(txn: TxnId, target: LockTarget, mode: LockMode): boolean {
+    assertModeFitsTarget(target, mode);
+    if (this.#wounded.size > 0 && this.#wounded.has(txn)) throw woundedError(txn);
+    const obj = this.#objects.get(keyOf(target));
+    if (obj === undefined) return true;
+    if (obj.holders.get(txn)?.counts.has(mode)) return true;
+    return this.#grantableNow(obj, txn, conflictMaskOf(mode));
   }
 
   /** Release one hold of `mode` on `target` (the most recent acquisition). Returns false if not held. */
@@ -401,13 +446,14 @@ export class LockManager {
     }
     for (const [w] of this.#graph.edges()) invariant(this.#txns.has(w), 'graph edge from a txn without lock state');
 
-    invariant(this.#graph.findAnyCycle() === undefined, 'a wait-for cycle survived the call that closed it');
+    if (this.#prevention !== 'detect') invariant(this.#graph.findAnyCycle() === undefined, 'a wait-for cycle survived the call that closed it');
+    else for (const tl of this.#txns.values()) for (const w of tl.waits) invariant(w.settled || w.timers.length > 0, 'a waiter without a deadlock check armed');
   }
 
   // ---------------------------------------------------------------------------------------------
 
   /** GRANTED, or the object the request would have to wait on. */
-  #tryGrant(txn: TxnId, target: LockTarget, mode: LockMode): typeof GRANTED | LockObject {
+  #tryGrant(txn: TxnId, target: LockTarget, mode: LockMode, passWaiters = false): typeof GRANTED | LockObject {
     assertModeFitsTarget(target, mode);
     if (this.#wounded.size > 0 && this.#wounded.has(txn)) throw woundedError(txn);
     const key = keyOf(target);
@@ -422,8 +468,10 @@ export class LockManager {
       this.#logOf(txn).log.push({ key, mode });
       return GRANTED;
     }
-    const fast = this.#grantableNow(obj, txn, conflictMaskOf(mode));
-    if (LockManager.debugChecks) invariant(fast === this.#grantable(obj, txn, mode, obj.queue), 'fast grant rule disagrees (request)');
+    const fast = passWaiters
+      ? (conflictMaskOf(mode) & this.#othersHeldMask(obj, txn)) === 0
+      : this.#grantableNow(obj, txn, conflictMaskOf(mode));
+    if (LockManager.debugChecks) invariant(fast === this.#grantable(obj, txn, mode, passWaiters ? [] : obj.queue), 'fast grant rule disagrees (request)');
     if (fast) {
       this.#addHold(obj, txn, mode);
       // an upgrade skips the queue: waiters may now also wait for this holder's new mode
@@ -440,7 +488,15 @@ export class LockManager {
     let resolve!: (b: boolean) => void;
     let reject!: (e: unknown) => void;
     const promise = new Promise<boolean>((res, rej) => { resolve = res; reject = rej; });
-    const w: Waiter = { txn, mode, bit: modeBit(mode), conflicts: conflictMaskOf(mode), obj, resolve, reject, settled: false, timers: [] };
+    const w: Waiter = { txn, mode, bit: modeBit(mode), conflicts: conflictMaskOf(mode), obj, resolve, reject, settled: false, timers: [], deadlockTimeoutMs: opts.deadlockTimeoutMs, since: this.#waitSeq++ };
+    if (this.#prevention === 'detect' && this.#earlyDeadlock(obj, txn, w)) {
+      // PostgreSQL's "simple" deadlock, found at once: an upgrade that must pass a waiter
+      // wanting a mode ours conflicts with, while that waiter holds a mode we need
+      w.settled = true;
+      this.stats.deadlocks++;
+      reject(new DeadlockDetected('deadlock detected', { detail: `waiting for ${mode} on ${describeTarget(obj.target)}, which a waiting upgrader needs too`, hint: 'See the lock view for details; retry the transaction.' }));
+      return promise;
+    }
     obj.waitCounts[bitIndex(w.bit)]!++;
     const tl = this.#logOf(txn);
     if (tl.waits === NO_WAITS) tl.waits = new Set();
@@ -474,16 +530,30 @@ export class LockManager {
       case 'wound-wait':
         for (const b of blockers) if (this.#ageOf(b) > myAge) this.#wound(b);
         break;
-      case 'detect': {
-        this.#pendingChecks.delete(txn);
-        const cycle = this.#graph.findCycleThrough(txn);
-        if (cycle) this.#makeVictim(txn, cycle);
+      case 'detect':
+        // as in PostgreSQL, nothing is searched now: the wait's own deadlock_timeout timer
+        // (#armTimers) looks for a cycle through it when it runs out
         break;
-      }
     }
     this.#runPendingChecks();
     if (!w.settled) this.#armTimers(w, opts);
     return promise;
+  }
+
+  /**
+   * ProcSleep's early deadlock test: `txn` already holds modes on `obj` and a queued request of
+   * another transaction conflicts with them (it must wait for us) while our new mode conflicts
+   * with what that transaction holds here (we must wait for it).
+   */
+  #earlyDeadlock(obj: LockObject, txn: TxnId, w: Waiter): boolean {
+    const mine = obj.holders.get(txn);
+    if (!mine) return false;
+    for (const q of obj.queue) {
+      if (q.txn === txn || (q.conflicts & mine.mask) === 0) continue;
+      const theirs = obj.holders.get(q.txn);
+      if (theirs && (w.conflicts & theirs.mask) !== 0) return true;
+    }
+    return false;
   }
 
   #armTimers(w: Waiter, opts: AcquireOptions): void {
@@ -497,19 +567,32 @@ export class LockManager {
       t.unref?.();
       w.timers.push(t);
     }
-    if (this.#prevention === 'detect' && this.#deadlockTimeoutMs > 0) {
+    if (this.#prevention === 'detect') {
+      // PostgreSQL's check: when the wait has lasted the requester's deadlock_timeout, look for a
+      // cycle through it; if there is one (and moving queued requests cannot break it) the
+      // waiter itself is the victim. So with equal timeouts the first to wait is the victim.
+      const ownMs = Math.max(0, w.deadlockTimeoutMs ?? this.#deadlockTimeoutMs);
+      // belt and braces, not in PostgreSQL: later, slower re-checks (a cycle formed without a new
+      // wait); their victim is the youngest member
       const recheck = (): void => {
         if (w.settled) return;
-        const cycle = this.#graph.findCycleThrough(w.txn);
-        if (cycle) this.#makeVictim(this.#youngest(cycle), cycle);
-        this.#runPendingChecks();
+        if (this.#graph.findCycleThrough(w.txn)) this.#breakCycle(w.txn, 'youngest');
         if (!w.settled) {
-          const again = setTimeout(recheck, this.#deadlockTimeoutMs);
+          const again = setTimeout(recheck, Math.max(1, ownMs * RECHECK_FACTOR));
           again.unref?.();
           w.timers.push(again);
         }
       };
-      const t = setTimeout(recheck, this.#deadlockTimeoutMs);
+      const check = (): void => {
+        if (w.settled) return;
+        if (this.#graph.findCycleThrough(w.txn)) this.#breakCycle(w.txn, 'self');
+        if (!w.settled) {
+          const again = setTimeout(recheck, Math.max(1, ownMs * RECHECK_FACTOR));
+          again.unref?.();
+          w.timers.push(again);
+        }
+      };
+      const t = setTimeout(check, ownMs);
       t.unref?.();
       w.timers.push(t);
     }
@@ -654,13 +737,60 @@ export class LockManager {
     if (added.length > 0) this.#pendingChecks.add(txn);
   }
 
-  /** Deadlock searches for edges that appeared outside `acquire` (grants changing blockers). */
+  /**
+   * Edges that appeared since the last call. Cycles are not searched here: each waiter's own
+   * deadlock_timeout check finds them (PostgreSQL), so the set is only cleared.
+   */
   #runPendingChecks(): void {
-    while (this.#pendingChecks.size > 0) {
-      const [txn] = this.#pendingChecks;
-      this.#pendingChecks.delete(txn!);
-      const cycle = this.#graph.findCycleThrough(txn!);
-      if (cycle) this.#makeVictim(txn!, cycle);
+    this.#pendingChecks.clear();
+  }
+
+  /**
+   * A cycle runs through `start`. First try PostgreSQL's soft-deadlock resolution: an edge
+   * "a waits behind b in a queue" (b only queued ahead in a conflicting mode, not holding one) is
+   * SOFT; moving a's request ahead of b's (and of every other conflicting request queued before it)
+   * may break the cycle (and grant a at once). Soft edges are
+   * tried from the end of the cycle back (as PostgreSQL's detector reports them); a move is kept
+   * only when no cycle runs through `start` afterwards. Otherwise a victim gets 40P01: `start`
+   * itself ('self': its deadlock_timeout ran out, as in PostgreSQL) or the youngest member
+   * ('youngest').
+   */
+  #breakCycle(start: TxnId, rule: 'self' | 'youngest'): void {
+    for (let round = 0; round < 16; round++) {
+      const cycle = this.#graph.findCycleThrough(start);
+      if (!cycle) return;
+      let moved = false;
+      for (let i = cycle.length - 1; i >= 0 && !moved; i--) {
+        const a = cycle[i]!;
+        const b = cycle[(i + 1) % cycle.length]!;
+        for (const w of this.#txns.get(a)?.waits ?? []) {
+          const obj = w.obj;
+          if (obj.holders.has(a)) continue; // an upgrade waits for holders only
+          const hb = obj.holders.get(b);
+          if (hb && (w.conflicts & hb.mask) !== 0) continue; // hard edge
+          const qi = obj.queue.indexOf(w);
+          const bq = obj.queue.findIndex((o) => o.txn === b && (w.conflicts & o.bit) !== 0);
+          if (bq < 0 || bq > qi) continue;
+          // ahead of every conflicting request queued before it (it then waits for holders only)
+          const bi = obj.queue.findIndex((o) => o.txn !== a && (w.conflicts & o.bit) !== 0);
+          const saved = obj.queue.slice();
+          obj.queue.splice(qi, 1);
+          obj.queue.splice(bi, 0, w);
+          this.#refreshEdges(obj);
+          if (!this.#graph.findCycleThrough(start)) {
+            this.stats.softDeadlocks++;
+            this.#wake(obj);
+            moved = true;
+            break;
+          }
+          obj.queue = saved;
+          this.#refreshEdges(obj);
+        }
+      }
+      if (!moved) {
+        this.#makeVictim(rule === 'self' ? start : this.#youngest(cycle), cycle);
+        return;
+      }
     }
   }
 

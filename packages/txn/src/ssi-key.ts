@@ -28,8 +28,12 @@ export interface SsiRange {
   readonly hiInclusive?: boolean;
 }
 
-/** The keys of a written row version, per key space. */
-export type SsiWriteKeys = Readonly<Record<string, SsiKey>>;
+/**
+ * The keys of a written row version, per key space. A space present with the value `undefined`
+ * is one whose key the write leaves as it was (an UPDATE that keeps the index key: the version
+ * replaces one in place, as PostgreSQL's HOT update, and meets no range read of that space).
+ */
+export type SsiWriteKeys = Readonly<Record<string, SsiKey | undefined>>;
 
 function rank(k: SsiKey): number {
   if (k === null) return 0;
@@ -67,13 +71,23 @@ export function compareSsiKeys(a: SsiKey, b: SsiKey): number {
   }
 }
 
+/**
+ * A bound with fewer parts than the key bounds a key PREFIX (a scan that bounded only the leading
+ * columns of a multi-column index): compare the key's first parts only, so ('a', 5) lies inside
+ * [('a'), ('a')] and outside (('a'), ...).
+ */
+function prefixOf(key: SsiKey, bound: SsiKey): SsiKey {
+  if (!Array.isArray(key) || !Array.isArray(bound) || bound.length >= key.length) return key;
+  return (key as readonly SsiKeyPart[]).slice(0, bound.length);
+}
+
 export function keyInRange(key: SsiKey, r: SsiRange): boolean {
   if (r.lo !== undefined) {
-    const c = compareSsiKeys(key, r.lo);
+    const c = compareSsiKeys(prefixOf(key, r.lo), r.lo);
     if (c < 0 || (c === 0 && r.loInclusive === false)) return false;
   }
   if (r.hi !== undefined) {
-    const c = compareSsiKeys(key, r.hi);
+    const c = compareSsiKeys(prefixOf(key, r.hi), r.hi);
     if (c > 0 || (c === 0 && r.hiInclusive === false)) return false;
   }
   return true;
@@ -81,9 +95,11 @@ export function keyInRange(key: SsiKey, r: SsiRange): boolean {
 
 /**
  * Does a write with `keys` fall inside range `r`? A write that does not name the range's key space
- * is assumed to match (conservative: a false positive costs a retry, a miss costs correctness).
+ * is assumed to match (conservative: a false positive costs a retry, a miss costs correctness); one
+ * that names it with `undefined` (key unchanged) does not.
  */
 export function writeMatchesRange(keys: SsiWriteKeys | undefined, r: SsiRange): boolean {
   if (!keys || !Object.prototype.hasOwnProperty.call(keys, r.space)) return true;
-  return keyInRange(keys[r.space]!, r);
+  const k = keys[r.space];
+  return k !== undefined && keyInRange(k, r);
 }

@@ -117,7 +117,7 @@ class Bank {
 interface Txn { txn: Transaction; reads: HistoryRead<number>[]; writes: number[]; deltas: Map<number, number> }
 
 async function runBank(isolation: IsolationLevel, policy: DeadlockPrevention, seed: number) {
-  const tm = new TransactionManager({ deadlockPrevention: policy, deadlockTimeoutMs: 50 });
+  const tm = new TransactionManager({ deadlockPrevention: policy, deadlockTimeoutMs: 1 });
   const bank = new Bank(tm, 8, 100);
   const total = 8 * 100;
   const counts = { committed: 0, retries: 0, serialization: 0, deadlock: 0, checks: 0 };
@@ -133,7 +133,9 @@ async function runBank(isolation: IsolationLevel, policy: DeadlockPrevention, se
       const amount = 1 + rnd.int(20);
       const forUpdate = rnd.chance(0.3);
       for (let attempt = 0; ; attempt++) {
-        expect(attempt).toBeLessThan(200);
+        // progress bound: under PostgreSQL's victim rule (the first waiter) one session may lose
+        // many deadlocks in a row at this contention (16 sessions, 8 rows, random order)
+        expect(attempt).toBeLessThan(500);
         const t: Txn = { txn: tm.begin({ isolation, readOnly: isCheck && rnd.chance(0.5) }), reads: [], writes: [], deltas: new Map() };
         try {
           if (isCheck) {
@@ -161,7 +163,8 @@ async function runBank(isolation: IsolationLevel, policy: DeadlockPrevention, se
           else if (code === SqlState.DeadlockDetected) counts.deadlock++;
           else throw err;
           counts.retries++;
-          await pause();
+          // back off a little more after each failed attempt, as clients retrying 40P01 do
+          for (let i = Math.min(attempt, 16) + rnd.int(4); i > 0; i--) await new Promise<void>((r) => setTimeout(r, 0));
         }
       }
     }

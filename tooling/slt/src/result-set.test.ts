@@ -14,12 +14,39 @@ describe('sortedValues', () => {
     expect(sortedValues(rows, 'rowsort')).toEqual(['a', '10', 'a', '9', 'b', '2']);
     expect(sortedValues(rows, 'valuesort')).toEqual(['10', '2', '9', 'a', 'a', 'b']);
   });
+
+  it('rowsort orders a shorter first value before its extensions, whatever follows', () => {
+    const r = [['ab', 'a'], ['a', 'z'], ['a', 'b'], ['', 'x'], ['a!', '0']];
+    expect(sortedValues(r, 'rowsort')).toEqual(['', 'x', 'a', 'b', 'a', 'z', 'a!', '0', 'ab', 'a']);
+    expect(sortedValues([['b'], ['a'], ['B'], ['10'], ['9']], 'rowsort')).toEqual(['10', '9', 'B', 'a', 'b']);
+  });
+
+  it('rowsort agrees with a column-by-column comparator on random rows, NUL-holding ones included', () => {
+    let seed = 7;
+    const next = (): number => { seed = (seed * 1103515245 + 12345) & 0x7fffffff; return seed; };
+    const alphabet = ['a', 'b', '1', ' ', '\0', '-'];
+    const word = (): string => { let w = ''; const n = next() % 3; for (let i = 0; i < n; i++) w += alphabet[next() % alphabet.length]; return w; };
+    const cmp = (a: string[], b: string[]): number => { for (let i = 0; i < a.length; i++) { if (a[i]! < b[i]!) return -1; if (a[i]! > b[i]!) return 1; } return 0; };
+    for (let round = 0; round < 50; round++) {
+      const width = 1 + (next() % 3);
+      const noNul = round % 2 === 0;
+      const r = Array.from({ length: next() % 40 }, () => Array.from({ length: width }, () => (noNul ? word().replaceAll('\0', 'n') : word())));
+      expect(sortedValues(r, 'rowsort')).toEqual([...r].sort(cmp).flat());
+    }
+  });
 });
 
 describe('hashValues', () => {
   it('hashes each value followed by a newline', () => {
     const expected = createHash('md5').update('1\n2\n').digest('hex');
     expect(hashValues(['1', '2'])).toBe(expected);
+  });
+
+  it('hashes many values as the value-by-value digest', () => {
+    const vals = Array.from({ length: 1000 }, (_v, i) => String((i * 7919) % 1013));
+    const h = createHash('md5');
+    for (const v of vals) h.update(`${v}\n`);
+    expect(hashValues(vals)).toBe(h.digest('hex'));
   });
 
   it('hashes an empty result to md5 of nothing', () => {

@@ -21,14 +21,17 @@ export interface StatementFigures {
 
 /** Replace numeric and string literals with `$n` placeholders (a light normalization). */
 export function normalizeStatement(sql: string): string {
-  let n = 0;
+  // parameters already in the text keep their numbers; literals are numbered after the highest
+  // (as pg_stat_statements does)
   // long statements (bulk INSERT ... VALUES) are keyed by their head: normalizing all of a
   // multi-megabyte text would cost more than running it
   const text = sql.length > MAX_TEXT ? `${sql.slice(0, MAX_TEXT)}…` : sql;
+  let n = 0;
+  if (text.includes('$')) for (const m of text.matchAll(/\$(\d+)/g)) n = Math.max(n, Number(m[1]));
   return text
     .trim()
     .replace(/;\s*$/, '')
-    .replace(/'(?:[^']|'')*'|\b\d+(?:\.\d+)?(?:e[+-]?\d+)?\b/gi, () => `$${++n}`)
+    .replace(/\$\d+|'(?:[^']|'')*'|\b\d+(?:\.\d+)?(?:e[+-]?\d+)?\b/gi, (m) => (m.startsWith('$') ? m : `$${++n}`))
     .replace(/\s+/g, ' ');
 }
 

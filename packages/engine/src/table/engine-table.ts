@@ -88,13 +88,17 @@ export class EngineTable implements TableSource {
     // SERIALIZABLE: a scan reads the whole table's predicate (as PostgreSQL's relation-level
     // SIREAD) unless a pushed-down predicate bounds the leading column of an index: then it reads
     // that key range (inserts into it conflict) and the rows that pass the predicates
-    const ssiRows = this.#ssi && this.#recordScanPredicate(req);
+    const ssiLead = this.#ssi ? this.#recordScanPredicate(req) : undefined;
+    const ssiRows = ssiLead !== undefined;
+    // every row of the range is read (as PostgreSQL's tuple SIREADs, taken before other filters):
+    // a write keeping the row's key then conflicts through the row, not the range
+    const ssiReq = ssiRows ? { ...req, predicates: req.predicates.filter((p) => p.column === ssiLead) } : req;
     const snapshot = this.#txn.snapshot;
     const opts = { columns: req.columns, predicates: req.predicates, withRowIds: req.withRowIds || rowLock !== undefined || ssiRows };
     for await (const b of this.#db.store.scan(this.#meta.id, snapshot, opts)) {
       if (ssiRows && b.rowIds) {
         const read: number[] = [];
-        for (let i = 0; i < b.batch.length; i++) if (matchesPredicates(req, b.batch, i)) read.push(b.rowIds[i]!);
+        for (let i = 0; i < b.batch.length; i++) if (matchesPredicates(ssiReq, b.batch, i)) read.push(b.rowIds[i]!);
         this.#db.txns.ssi.recordReads(this.#txn.handle, this.#meta.id, Float64Array.from(read));
       }
       if (rowLock !== undefined && b.rowIds) {
@@ -115,10 +119,10 @@ export class EngineTable implements TableSource {
 
   /**
    * SSI for a scan: record the key range(s) of an index whose leading column a pushed-down
-   * predicate bounds, and return true (the caller records the rows passing the predicates); or
-   * record a table-wide SIREAD and return false.
+   * predicate bounds, and return that column (the caller records the rows passing its
+   * predicates); or record a table-wide SIREAD and return undefined.
    */
-  #recordScanPredicate(req: ScanRequest): boolean {
+  #recordScanPredicate(req: ScanRequest): number | undefined {
     const ssi = this.#db.txns.ssi;
     for (const ix of this.#indexes) {
       const lead = ix.columns[0];
@@ -146,10 +150,10 @@ export class EngineTable implements TableSource {
           hiInclusive: r.hiInclusive,
         });
       }
-      return true;
+      return lead;
     }
     ssi.recordRead(this.#txn.handle, this.#meta.id, 'table');
-    return false;
+    return undefined;
   }
 
   /**
@@ -210,13 +214,15 @@ export class EngineTable implements TableSource {
     // (so it conflicts with the FOR KEY SHARE of a foreign key check); only rows of tables that
     // carry row locks need the distinction
     const keyChanged = isRowLocked(this.#db, this.#meta.id) ? await this.#keyChanges(rowIds, batch) : undefined;
-    const deleted = await this.#deleteRows(rowIds, (i) => (keyChanged?.[i] ? 'FOR UPDATE' : 'FOR NO KEY UPDATE'));
+    // SSI: the indexes whose key each row keeps (its versions then meet no range read of them)
+    const kept = this.#ssi ? await this.#keptIndexKeys(rowIds, batch) : undefined;
+    const deleted = await this.#deleteRows(rowIds, (i) => (keyChanged?.[i] ? 'FOR UPDATE' : 'FOR NO KEY UPDATE'), kept);
     if (deleted.length === 0) return 0;
     const rows = deleted.length === rowIds.length ? batch : takeRows(batch, deleted);
     const newIds = this.#db.store.insert(this.#txn.id, this.#meta.id, rows);
     // without a primary key, the row's identity (row locks, READ COMMITTED re-check) is its version chain
     if (!this.#indexes.some((ix) => ix.primary)) this.#txn.noteNewVersions(this.#meta.id, deleted.map((i) => rowIds[i]!), newIds);
-    this.#recordWrites(newIds, rows);
+    this.#recordWrites(newIds, rows, undefined, kept && ((i) => kept[deleted[i]!]!));
     await this.#indexRows(rows, newIds);
     if (this.#meta.foreignKeys?.length) await checkReferences(this.#db, this.#txn, this.#meta, rows, this.#lockParentRows);
     await this.#parentKeysRemoved(rowIds, deleted, rows);
@@ -293,6 +299,35 @@ export class EngineTable implements TableSource {
   }
 
   /**
+   * The synchronous point lookup (TableSource.lookupKey): ACCESS SHARE when granted at once (only
+   * checked in a transaction's synchronous step: EngineTransaction.syncStep), one
+   * key encode into the scratch buffer, one tree descent, the snapshot's visibility per candidate,
+   * each visible row's values from memory. undefined — nothing read, only the lock possibly taken
+   * (which `indexLookup` takes anyway) — when SSI tracks this transaction, the lock would wait, or
+   * a row is not in memory: `indexLookup` + `fetch` answer then.
+   */
+  lookupKey(index: string, key: readonly unknown[], columns: readonly number[]): unknown[][] | undefined {
+    if (this.#ssi) return undefined;
+    const locked = this.#txn.syncStep ? this.#txn.canLockTableNow(this.#db, this.#meta.id, 'ACCESS SHARE') : this.#tryLockForRead();
+    if (!locked) return undefined;
+    let ix: IndexMeta | undefined;
+    for (const i of this.#indexes) if (i.name === index) { ix = i; break; }
+    if (ix === undefined) return undefined; // `indexLookup` reports it
+    const idx = this.#db.indexes.get(ix, this.#meta);
+    if (key.length !== idx.spec.length) return undefined;
+    const candidates = idx.lookup(encodeKeyScratch(idx.spec, key));
+    const m = columns.length;
+    const out = new Array<unknown[]>(m);
+    for (let j = 0; j < m; j++) out[j] = [];
+    const snapshot = this.#txn.snapshot;
+    const store = this.#db.store;
+    const table = this.#meta.id;
+    // visibility and values with one row locate each
+    for (let c = 0; c < candidates.length; c++) if (store.readRowCached(table, candidates[c]!, columns, out, snapshot) < 0) return undefined;
+    return out;
+  }
+
+  /**
    * Take row locks on rows of this table as SELECT ... FOR <mode> does (waiting; a row changed by
    * a transaction that committed after our snapshot: 40001, or a READ COMMITTED re-run). For
    * foreign key checks: FOR KEY SHARE on the parent row makes a concurrent delete or key update
@@ -322,15 +357,17 @@ export class EngineTable implements TableSource {
   }
 
   /** SSI: report written versions (old row ids of deletes, new rows with their index keys). */
-  #recordWrites(rowIds: ArrayLike<number>, batch?: ColumnBatch, positions?: readonly number[]): void {
+  #recordWrites(rowIds: ArrayLike<number>, batch?: ColumnBatch, positions?: readonly number[], keptOf?: (i: number) => ReadonlySet<string>): void {
     if (!this.#ssi) return;
     const ssi = this.#db.txns.ssi;
     for (let i = 0; i < rowIds.length; i++) {
-      let keys: Record<string, SsiKey> | undefined;
+      let keys: Record<string, SsiKey | undefined> | undefined;
       if (batch) {
         keys = {};
         const row = positions ? positions[i]! : i;
-        for (const ix of this.#indexes) keys[ix.name] = ix.columns.map((c) => ssiKeyPart(valueAt(batch.columns[c]!, row)));
+        const kept = keptOf?.(i);
+        // an index whose key the update keeps: `undefined` (no range read of it is met)
+        for (const ix of this.#indexes) keys[ix.name] = kept?.has(ix.name) ? undefined : ix.columns.map((c) => ssiKeyPart(valueAt(batch.columns[c]!, row)));
       }
       ssi.recordWrite(this.#txn.handle, this.#meta.id, rowIds[i]!, keys);
     }
@@ -383,6 +420,10 @@ export class EngineTable implements TableSource {
       for (;;) {
         const st = this.#db.store.rowStamps(this.#meta.id, id);
         if (!st || st.delete === NOT_DELETED || st.delete === ABORTED || st.delete === this.#txn.id) break;
+        // FOR KEY SHARE neither waits for nor fails on a non-key update of the row (PostgreSQL);
+        // READ COMMITTED still re-runs after a committed one (its rows show the newest versions)
+        if (mode === 'FOR KEY SHARE' && (isUncommittedStamp(st.delete) || !this.#txn.snapshotPerStatement)
+          && (this.#txn.writerKeptKey(this.#db, this.#meta.id, id, st.delete as TxnId, keys?.[k]) || await this.#replacedKeepingKey(id, st.delete))) break;
         if (!isUncommittedStamp(st.delete)) {
           this.#concurrentUpdate();
           continue rows;
@@ -411,6 +452,24 @@ export class EngineTable implements TableSource {
     });
   }
 
+  /**
+   * Did `writer` replace row `id` by a live version with the same primary (else first unique) key,
+   * i.e. was its change a non-key UPDATE? (Tables without such a key: false.)
+   */
+  async #replacedKeepingKey(id: number, writer: number): Promise<boolean> {
+    const ix = this.#indexes.find((i) => i.primary) ?? this.#indexes.find((i) => i.unique);
+    if (!ix) return false;
+    const idx = this.#db.indexes.get(ix, this.#meta);
+    const b = await this.#db.store.fetch(this.#meta.id, Float64Array.of(id), ix.columns);
+    if (b.columns.some((c) => valueAt(c, 0) === null)) return false;
+    for (const other of idx.lookup(encodeKeyFromColumns(idx.spec, b.columns, 0))) {
+      if (other === id) continue;
+      const st = this.#db.store.rowStamps(this.#meta.id, other);
+      if (st && st.insert === writer && st.delete !== writer) return true;
+    }
+    return false;
+  }
+
   /** Per row of an update: does it change the key of a unique index? */
   async #keyChanges(rowIds: Float64Array, batch: ColumnBatch): Promise<boolean[]> {
     const cols = [...new Set(this.#indexes.filter((ix) => ix.unique).flatMap((ix) => ix.columns))];
@@ -424,7 +483,7 @@ export class EngineTable implements TableSource {
   }
 
   /** Delete rows; returns the positions (in `rowIds`) actually deleted by this call. */
-  async #deleteRows(rowIds: Float64Array, modeOf: (i: number) => RowLockMode = () => 'FOR UPDATE'): Promise<number[]> {
+  async #deleteRows(rowIds: Float64Array, modeOf: (i: number) => RowLockMode = () => 'FOR UPDATE', keptKeys?: readonly ReadonlySet<string>[]): Promise<number[]> {
     const store = this.#db.store;
     if (isRowLocked(this.#db, this.#meta.id)) {
       // rows of this table may carry SELECT ... FOR SHARE / UPDATE locks: respect them
@@ -450,9 +509,23 @@ export class EngineTable implements TableSource {
       const cols = [...new Set(this.#indexes.flatMap((ix) => ix.columns))];
       const old = cols.length > 0 ? await store.fetch(this.#meta.id, ids, cols) : undefined;
       const full = old ? { length: old.length, columns: remap(old, cols, this.#meta.columns.length) } : undefined;
-      this.#recordWrites(ids, full);
+      this.#recordWrites(ids, full, undefined, keptKeys && ((j) => keptKeys[done[j]!]!));
     }
     return done;
+  }
+
+  /** Per row of an update: the names of the indexes whose key the new values keep. */
+  async #keptIndexKeys(rowIds: Float64Array, batch: ColumnBatch): Promise<Set<string>[]> {
+    const cols = [...new Set(this.#indexes.flatMap((ix) => ix.columns))];
+    const out = Array.from({ length: rowIds.length }, () => new Set<string>());
+    if (cols.length === 0) return out;
+    const old = await this.#db.store.fetch(this.#meta.id, rowIds, cols);
+    for (let i = 0; i < rowIds.length; i++) {
+      for (const ix of this.#indexes) {
+        if (ix.columns.every((c) => valueAt(old.columns[cols.indexOf(c)]!, i) === valueAt(batch.columns[c]!, i))) out[i]!.add(ix.name);
+      }
+    }
+    return out;
   }
 
   /**
@@ -521,6 +594,9 @@ export class EngineTable implements TableSource {
     for (const ix of this.#indexes) {
       const idx = this.#db.indexes.get(ix, this.#meta);
       const cols = ix.columns.map((c) => batch.columns[c]!);
+      // distinct keys past the end of the index (a load): no entry has any of them, so there is
+      // nothing to check or wait for
+      if (idx.appendBatch(cols, rowIds, batch.length)) continue;
       const nullable = cols.some((c) => c.validity !== null);
       for (let i = 0; i < batch.length; i++) {
         const key = encodeKeyFromColumns(idx.spec, cols, i);

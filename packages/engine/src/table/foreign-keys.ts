@@ -112,14 +112,26 @@ async function liveParentRow(db: Database, txn: EngineTransaction, parent: Table
   const me = txn.id;
   for (;;) {
     let waitFor: number | undefined;
+    let keptBy: { id: number; writer: number } | undefined; // a committed version a running writer replaced
+    let insertedBy: number | undefined;
     for (const id of idx.lookup(key)) {
       const st = db.store.rowStamps(parent.id, id);
       if (!st || st.insert === ABORTED) continue;
-      if (isUncommittedStamp(st.insert) && st.insert !== me) { waitFor = st.insert; break; }
+      if (isUncommittedStamp(st.insert) && st.insert !== me) {
+        if (st.delete === NOT_DELETED) insertedBy = st.insert;
+        waitFor ??= st.insert;
+        continue;
+      }
       if (st.delete === NOT_DELETED) return id;
       if (st.delete === me) continue;
-      if (isUncommittedStamp(st.delete)) { waitFor = st.delete; break; }
+      if (isUncommittedStamp(st.delete)) {
+        if (!isUncommittedStamp(st.insert) || st.insert === me) keptBy ??= { id, writer: st.delete };
+        waitFor ??= st.delete;
+      }
     }
+    // a running writer replaced the row by a version with the same key (a non-key UPDATE): the
+    // key exists whether it commits or not, and FOR KEY SHARE does not wait for it (PostgreSQL)
+    if (keptBy && insertedBy === keptBy.writer) return keptBy.id;
     if (waitFor === undefined) return undefined;
     await txn.waitFor(db, waitFor as TxnId);
   }

@@ -10,6 +10,8 @@
  *
  * Persistence (database directories; ':memory:' keeps MemPageStore trees):
  *   files     `index/<n>.qix`, one per KeyIndex instance (an EnvPageFile; n never reused)
+ *   ahead     before the cut (`prepare`, commits running) dirty nodes off the right edge are
+ *             written in slices (BTree.writeAhead), so the cut has less to write
  *   checkpoint at the store's cut (synchronous) every index of the committed catalog writes its
  *             dirty nodes copy-on-write (`KeyIndex.prepareCheckpoint`); the store awaits the
  *             files' flush + fsync, then writes the manifest with the record
@@ -44,7 +46,14 @@ import { KeyIndex, type IndexMethod } from './key-index.js';
 /** One registry change of a transaction's DDL: the index `key` had `prev` before (undefined: none). */
 export interface IndexUndo { readonly key: string; readonly prev: KeyIndex | undefined }
 
-export const indexKeyOf = (ix: IndexMeta) => `${ix.tableId}/${ix.schema}.${ix.name}`;
+/** per catalog entry (entries are immutable: a catalog change makes new ones), so lookups build no string */
+const indexKeys = new WeakMap<IndexMeta, string>();
+
+export const indexKeyOf = (ix: IndexMeta): string => {
+  let k = indexKeys.get(ix);
+  if (k === undefined) indexKeys.set(ix, (k = `${ix.tableId}/${ix.schema}.${ix.name}`));
+  return k;
+};
 
 export function keySpecOf(ix: IndexMeta, table: TableMeta): KeySpec {
   return ix.columns.map((c, i) => {
@@ -91,6 +100,9 @@ export interface IndexOpenStats {
   bloated: number;
 }
 
+/** Index nodes written ahead of a checkpoint's cut between two yields to the event loop. */
+const WRITE_AHEAD_SLICE = 256;
+
 /** At open, a B+ tree with more than BLOAT_FACTOR x the table's rows + BLOAT_SLACK entries is rebuilt. */
 const BLOAT_FACTOR = 2;
 const BLOAT_SLACK = 10_000;
@@ -109,6 +121,7 @@ export interface PersistentStore extends Store {
 
 /** The registry's side of storage's `CheckpointHook`. */
 export interface CheckpointParticipant {
+  prepare(): Promise<void>;
   capture(): () => Promise<unknown>;
   committed(): Promise<void>;
   dirty(): boolean;
@@ -321,6 +334,21 @@ export class IndexRegistry {
   checkpointHook(catalog: () => CatalogState): CheckpointParticipant {
     let captured: { files: EnvPageFile[]; record: HookRecord } | undefined;
     return {
+      // before the cut: write the trees' dirty pages ahead in slices, yielding between them, so
+      // the synchronous capture writes only what changed since (commits run in between)
+      prepare: async () => {
+        const cat = catalog();
+        for (const ix of cat.indexes.values()) {
+          const table = cat.tablesById.get(ix.tableId as TableId);
+          for (;;) {
+            // (only trees capture records: see there)
+            const idx = this.#indexes.get(indexKeyOf(ix));
+            if (idx === undefined || table === undefined || fingerprintOf(ix, table) !== idx.fingerprint) break;
+            if (idx.writeAhead(WRITE_AHEAD_SLICE) === 0) break;
+            await new Promise<void>((r) => setImmediate(r));
+          }
+        }
+      },
       // an index of the committed catalog never recorded (rebuilt at open, say) asks for a checkpoint
       dirty: () => {
         const cat = catalog();

@@ -16,8 +16,8 @@
  *  1. (key, rowId) pairs are unique in the tree (`insert` of a present pair is a no-op).
  *  2. A file-backed tree never unloads clean nodes (its page file releases an image once read).
  */
-import type { PageId } from '@quiverdb/common';
-import { BTree, EnvPageFile, FractalIndex, MemPageStore, type KeyRange, type KeySpec, type OrderedIndex, type PageFileState } from '@quiverdb/indexes';
+import type { ColumnVector, PageId } from '@quiverdb/common';
+import { BTree, EnvPageFile, FractalIndex, MemPageStore, encodeKeyFromColumnsScratch, type KeyRange, type KeySpec, type OrderedIndex, type PageFileState } from '@quiverdb/indexes';
 
 export type IndexMethod = 'btree' | 'fractal';
 
@@ -52,6 +52,20 @@ export class KeyIndex {
     this.tree.insert(key, rowId);
   }
 
+  /**
+   * Add the keys of rows `0 .. n - 1` of `columns` (key columns in spec order) for `rowIds` in one
+   * go when they are distinct and all lie past the largest key in the tree (a load in key order,
+   * or sorted on a key prefix): then no present entry has any of these keys (no unique check is
+   * needed) and true is returned. Otherwise nothing changes and false is returned (insert row by
+   * row).
+   */
+  appendBatch(columns: readonly ColumnVector[], rowIds: ArrayLike<number>, n: number): boolean {
+    const tree = this.tree;
+    if (!(tree instanceof BTree)) return false;
+    const spec = this.spec;
+    return tree.appendBatch((i) => encodeKeyFromColumnsScratch(spec, columns, i), rowIds, n);
+  }
+
   lookup(key: Uint8Array): readonly number[] {
     return this.tree.getAll(key);
   }
@@ -63,6 +77,14 @@ export class KeyIndex {
     if (low) { if (lowInclusive) r.gte = low; else r.gt = low; }
     if (high) { if (highInclusive) r.lte = high; else r.lt = high; }
     return this.tree.rowIds(r, limit);
+  }
+
+  /**
+   * Before a checkpoint's cut: write up to `budget` dirty nodes ahead (see BTree.writeAhead);
+   * returns how many (0: nothing to write ahead, or not a B+ tree / not persisted).
+   */
+  writeAhead(budget: number): number {
+    return this.file !== undefined && this.tree instanceof BTree ? this.tree.writeAhead(budget) : 0;
   }
 
   /**

@@ -25,6 +25,167 @@ describe('BTree', () => {
     differential(btree, 3, false, LONG ? 300_000 : 30_000, 4096, 5000);
   }, TIMEOUT);
 
+  it('appendBatch appends ascending batches past the right edge and refuses the others, like a model', () => {
+    const spec: KeyColumn[] = [{ type: 'int32' }, { type: 'utf8' }];
+    for (const unique of [false, true]) {
+      const rnd = seededRandom(unique ? 11 : 12);
+      const store = new MemPageStore(256);
+      const t = BTree.create(store, { unique });
+      const model = new Map<string, number>(); // "a|b" -> rowId (keys are unique in this test)
+      const order = (k: string) => k.split('|');
+      let next = 0; // largest leading value handed out so far
+      let rowId = 1;
+      let appended = 0;
+      for (let round = 0; round < 250; round++) {
+        const n = 1 + Math.floor(rnd() * 40);
+        const kind = rnd();
+        let vals: [number, string][];
+        if (kind < 0.6) {
+          // ascending past the end: must be appended
+          vals = Array.from({ length: n }, (_, i) => [next + 1 + i, `s${Math.floor(rnd() * 5)}`]);
+        } else if (kind < 0.8) {
+          // descending: appended sorted when past the end and distinct, else refused (nothing changes)
+          const base = Math.max(0, next - Math.floor(rnd() * 20));
+          vals = Array.from({ length: n }, (_, i) => [base + (n - i), 'x']);
+          if (n === 1 && base + 1 > next) vals = [[next, 'a']]; // at or below the largest leading value
+        } else if (kind < 0.9) {
+          // equal leading values, ascending text: appended when past the end
+          vals = Array.from({ length: n }, (_, i) => [next + 1, `t${String(i).padStart(3, '0')}`]);
+        } else {
+          // shuffled, sometimes with a duplicate: refused when one repeats
+          vals = Array.from({ length: n }, (_, i) => [next + 1 + ((i * 7) % n), 's'] as [number, string]);
+          if (n > 2 && rnd() < 0.5) vals[n - 1] = vals[0]!;
+        }
+        const keys = vals.map((v) => encodeKey(spec, v));
+        const ids = Float64Array.from(vals, () => rowId++);
+        const sizeBefore = t.size;
+        const ok = t.appendBatch((i) => keys[i]!, ids, n);
+        // distinct keys, none present (any order: the batch is appended sorted)
+        const fresh = new Set(vals.map((v) => v.join('|'))).size === n && vals.every((v) => !model.has(v.join('|')));
+        // past the largest key present (deletes may have removed the largest handed out)
+        const tupleGt = (x: [number, string], y: [number, string]) => x[0] > y[0] || (x[0] === y[0] && x[1] > y[1]);
+        let max: [number, string] | undefined;
+        for (const k of model.keys()) {
+          const [a, b] = order(k);
+          const v: [number, string] = [Number(a), b!];
+          if (max === undefined || tupleGt(v, max)) max = v;
+        }
+        let least = vals[0]!;
+        for (const v of vals) if (tupleGt(least, v)) least = v;
+        const past = max === undefined || tupleGt(least, max);
+        expect(ok).toBe(fresh && past);
+        if (ok) {
+          appended += n;
+          vals.forEach((v, i) => model.set(v.join('|'), ids[i]!));
+          next = Math.max(next, ...vals.map((v) => v[0]));
+          expect(t.size).toBe(sizeBefore + n);
+        } else {
+          expect(t.size).toBe(sizeBefore);
+        }
+        if (round % 50 === 0) t.checkInvariants();
+        // a few ordinary inserts / deletes in between
+        if (rnd() < 0.2 && model.size > 0) {
+          const k = [...model.keys()][Math.floor(rnd() * model.size)]!;
+          const [a, b] = order(k);
+          expect(t.delete(encodeKey(spec, [Number(a), b!]), model.get(k)!)).toBe(true);
+          model.delete(k);
+        }
+      }
+      t.checkInvariants();
+      expect(appended).toBeGreaterThan(1000);
+      const expected = [...model.entries()].sort((x, y) => {
+        const [xa, xb] = order(x[0]);
+        const [ya, yb] = order(y[0]);
+        return Number(xa) - Number(ya) || (xb! < yb! ? -1 : xb! > yb! ? 1 : 0);
+      }).map((e) => e[1]);
+      expect(t.rowIds()).toEqual(expected);
+      for (const [k, id] of model) {
+        const [a, b] = order(k);
+        expect(t.getAll(encodeKey(spec, [Number(a), b!]))).toEqual([id]);
+      }
+      // persisted and reopened the same
+      const meta = t.checkpoint();
+      const r = BTree.open(store, meta);
+      r.checkInvariants();
+      expect(r.rowIds()).toEqual(expected);
+    }
+  });
+
+  it('writeAhead between changes: same contents, invariants, checkpoints and reopens as without', () => {
+    const spec: KeyColumn[] = [{ type: 'int32' }];
+    for (const unique of [false, true]) {
+      const rnd = seededRandom(unique ? 31 : 32);
+      const store = new MemPageStore(256);
+      const t = BTree.create(store, { unique });
+      const model = new Map<number, number>();
+      let next = 0;
+      let ahead = 0;
+      for (let op = 0; op < 6000; op++) {
+        const r = rnd();
+        if (r < 0.45) {
+          const k = next++; // ascending (the right edge)
+          t.insert(encodeKey(spec, [k]), k);
+          model.set(k, k);
+        } else if (r < 0.75) {
+          const k = Math.floor(rnd() * 100_000) + 1_000_000; // anywhere else
+          if (!model.has(k)) { t.insert(encodeKey(spec, [k]), k); model.set(k, k); }
+        } else if (r < 0.9 && model.size > 0) {
+          const keys = [...model.keys()];
+          const k = keys[Math.floor(rnd() * keys.length)]!;
+          expect(t.delete(encodeKey(spec, [k]), k)).toBe(true);
+          model.delete(k);
+        } else {
+          ahead += t.writeAhead(1 + Math.floor(rnd() * 20));
+        }
+        if (op % 500 === 499) {
+          t.checkInvariants();
+          const meta = t.checkpoint();
+          const reopened = BTree.open(store, meta);
+          reopened.checkInvariants();
+          const want = [...model.keys()].sort((a, b) => a - b);
+          expect(reopened.rowIds()).toEqual(want);
+          expect(t.rowIds()).toEqual(want);
+        }
+      }
+      expect(ahead).toBeGreaterThan(100);
+    }
+  });
+
+  it('after writeAhead a checkpoint writes only the right edge', () => {
+    const spec: KeyColumn[] = [{ type: 'int32' }];
+    const store = new MemPageStore(4096);
+    const t = BTree.create(store, { unique: false });
+    for (let i = 0; i < 50_000; i++) t.insert(encodeKey(spec, [i]), i);
+    t.checkpoint();
+    for (let i = 50_000; i < 100_000; i++) t.insert(encodeKey(spec, [i]), i);
+    let n = 0;
+    for (let w = t.writeAhead(64); w > 0; w = t.writeAhead(64)) n += w;
+    expect(n).toBeGreaterThan(200);
+    const before = t.stats.pageWrites;
+    const meta = t.checkpoint();
+    // root-to-leaf right edge + the meta page
+    expect(t.stats.pageWrites - before).toBeLessThanOrEqual(t.height + 2);
+    const r = BTree.open(store, meta);
+    r.checkInvariants();
+    expect(r.size).toBe(100_000);
+    expect(r.getAll(encodeKey(spec, [77_777]))).toEqual([77_777]);
+  });
+
+  it('fills leaves to about 3/4 on ascending inserts (one by one or appended)', () => {
+    for (const mode of ['insert', 'append'] as const) {
+      const store = new MemPageStore(4096);
+      const t = BTree.create(store, { unique: false });
+      const spec: KeyColumn[] = [{ type: 'int32' }];
+      const n = 20_000;
+      if (mode === 'insert') for (let i = 0; i < n; i++) t.insert(encodeKey(spec, [i]), i);
+      else for (let i = 0; i < n; i += 500) expect(t.appendBatch((j) => encodeKey(spec, [i + j]), Float64Array.from({ length: 500 }, (_, j) => i + j), 500)).toBe(true);
+      const { pages } = t.checkInvariants();
+      // 23-byte entries: ~178 per full 4 KiB leaf; a half split would need ~225 leaves
+      expect(pages).toBeLessThan(160);
+      expect(t.rowIds()).toEqual(Array.from({ length: n }, (_, i) => i));
+    }
+  });
+
   it('bulk builds from sorted input, equal to inserting one by one', () => {
     for (const n of [0, 1, 5, 100, 3000]) {
       for (const unique of [true, false]) {

@@ -292,6 +292,14 @@ export function encodeKeyScratch(spec: KeySpec, values: readonly KeyValue[]): Ui
 
 /** Encode the key of row `row` of a column batch (columns in spec order). */
 export function encodeKeyFromColumns(spec: KeySpec, columns: readonly ColumnVector[], row: number): Uint8Array {
+  return encodeKeyFromColumnsScratch(spec, columns, row).slice();
+}
+
+/**
+ * `encodeKeyFromColumns` into the shared scratch buffer (see `encodeKeyScratch`): a view the next
+ * encode overwrites. For batch inserts that turn each key into a tree string at once.
+ */
+export function encodeKeyFromColumnsScratch(spec: KeySpec, columns: readonly ColumnVector[], row: number): Uint8Array {
   const w = scratch;
   w.len = 0;
   for (let i = 0; i < spec.length; i++) {
@@ -299,7 +307,7 @@ export function encodeKeyFromColumns(spec: KeySpec, columns: readonly ColumnVect
     const v = c.validity !== null && c.validity[row] === 0 ? null : c.data[row];
     writeColumn(w, spec[i]!, v);
   }
-  return w.result();
+  return w.buf.subarray(0, w.len);
 }
 
 /** Reads a key; inverts DESC column bytes on the fly. @internal */

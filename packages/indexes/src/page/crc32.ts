@@ -1,4 +1,14 @@
-/** CRC-32 (IEEE, reflected 0xEDB88320) for root/meta records. */
+/**
+ * CRC-32 (IEEE, reflected 0xEDB88320) for pages and root/meta records.
+ *
+ * Uses zlib's implementation (node:zlib `crc32`, Node >= 20.15: the same polynomial, many times
+ * faster than a byte-wise table on 4 KiB pages) when present, else a byte-wise table.
+ *
+ * Invariants:
+ *  1. crc32(ascii "123456789") === 0xCBF43926 (the standard check value), whichever path runs.
+ */
+import * as zlib from 'node:zlib';
+
 const TABLE = (() => {
   const t = new Uint32Array(256);
   for (let n = 0; n < 256; n++) {
@@ -9,8 +19,18 @@ const TABLE = (() => {
   return t;
 })();
 
-export function crc32(data: Uint8Array, start = 0, end = data.length): number {
+const native = (zlib as { crc32?: (data: Uint8Array, value?: number) => number }).crc32;
+
+/** The byte-wise table version (reference for tests, fallback without zlib's). @internal */
+export function crc32Table(data: Uint8Array, start = 0, end = data.length): number {
   let c = 0xffffffff;
   for (let i = start; i < end; i++) c = TABLE[(c ^ data[i]!) & 0xff]! ^ (c >>> 8);
   return (c ^ 0xffffffff) >>> 0;
+}
+
+export function crc32(data: Uint8Array, start = 0, end = data.length): number {
+  if (native !== undefined && end - start >= 64) {
+    return native(start === 0 && end === data.length ? data : data.subarray(start, end), 0) >>> 0;
+  }
+  return crc32Table(data, start, end);
 }

@@ -21,6 +21,7 @@ import type { BindCtx, CteDef, Frame, ScopeCol } from './scope.js';
 import { bindCompare, bindExpr, finalizeUnknown } from './expr.js';
 import type { ExprOpts } from './expr.js';
 import { exprKey } from './expr-key.js';
+import { foldNulls } from './fold-nulls.js';
 import { coerce, commonTypeOf } from './types.js';
 import { resolveWindowNames } from './window-names.js';
 import { SRF_NAMES, correlateArgs, expandSrfs, srfFromPlan, typeSrf } from './srf.js';
@@ -342,7 +343,7 @@ function bindBoolExpr(n: PgNode, scope: Scope, what: string): BExpr {
   const e = bindExpr(n, scope, { agg: false, win: false, what });
   if (e.k === 'const' && e.unknownLit) return coerce(e, T.boolean);
   if (e.t.id !== 'BOOLEAN' && e.t.id !== 'NULL') throw new DbError(SqlState.DatatypeMismatch, `argument of ${what} must be type boolean`);
-  return e;
+  return foldNulls(e);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -132,6 +132,14 @@ export interface TableSource {
   /** Fetch rows by id (after an index lookup). */
   fetch?(rowIds: Float64Array, columns: readonly number[]): Promise<ColumnBatch>;
   /**
+   * Optional synchronous point lookup (exec/point-lookup.ts): the rows visible to the statement
+   * whose whole key of `index` equals `key` (values in vector representation), as `columns`
+   * (one array per column, values in vector representation, NULL → null). undefined when it
+   * cannot answer without waiting (a lock to wait for, rows not in memory, SSI tracking, ...):
+   * the caller then takes `indexLookup` + `fetch`, which give the same rows.
+   */
+  lookupKey?(index: string, key: readonly unknown[], columns: readonly number[]): unknown[][] | undefined;
+  /**
    * Optional row locks (SELECT ... FOR UPDATE / SHARE, exec/lock-rows.ts): lock the rows in order
    * (waiting, NOWAIT → 55P03, or skipping locked rows); returns the positions (in `rowIds`) locked.
    * Rows left out: skipped, or changed by a concurrent transaction (READ COMMITTED re-check).

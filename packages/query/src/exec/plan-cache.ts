@@ -38,6 +38,11 @@ export function cachedParse(sql: string): Statement[] | undefined {
   return hit ? [...hit] : undefined;
 }
 
+/** `cachedParse` without the copy: the cached statements themselves (never to be mutated). */
+export function cachedStatements(sql: string): readonly Statement[] | undefined {
+  return statements.get(sql);
+}
+
 /**
  * Statement kinds whose parse is kept: queries and DML (a bulk load repeats one INSERT text), and
  * transaction control (BEGIN / COMMIT / ROLLBACK / SAVEPOINT / RELEASE / ROLLBACK TO: stateless
@@ -93,6 +98,11 @@ function rulesKey(settings: ReadonlyMap<string, string>): string {
   for (const [k, v] of settings) if (k.startsWith('disable_rule_')) s += `${k}=${v};`;
   rulesKeys.set(settings, s);
   return s;
+}
+
+/** The plan last cached for `s` (valid or not: a hint, e.g. for the shape of its next plan). */
+export function lastPlanOf(s: Statement): Plan | undefined {
+  return plans.get(s)?.plan;
 }
 
 /** The plan of `s`, from the cache when still valid, else built by `build` (and cached). */

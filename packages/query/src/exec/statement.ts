@@ -37,7 +37,8 @@ import { decorrelateExists } from '../optimizer/decorrelate-exists.js';
 import { decorrelateIn } from '../optimizer/decorrelate-in.js';
 import { INDEX_SCAN_RULE, useIndexes } from '../optimizer/index-access.js';
 import { execIndexScan } from './index-scan.js';
-import { cachedPlan } from './plan-cache.js';
+import { cachedPlan, lastPlanOf } from './plan-cache.js';
+import { pointLookupOf, runPointLookup } from './point-lookup.js';
 
 export interface SessionContext {
   catalog: Catalog;
@@ -49,6 +50,8 @@ export interface SessionContext {
   signal?: AbortSignal;
   /** temporary files for operators over memory_limit (the engine deletes them at statement end) */
   spill?: SpillSpace;
+  /** the caller already tried `executeSelectSync` on this statement: skip its point lookup step */
+  skipPointLookup?: boolean;
 }
 
 export interface QueryResult {
@@ -149,6 +152,9 @@ export async function executeStatement(s: Statement, ctx: SessionContext): Promi
   if (s.kind === 'select') {
     // a cached plan needs no binding context
     const plan = cachedPlan(s, ctx.catalog, ctx.settings, () => bindStatementPlan(s, newBindCtx(ctx), ctx.settings));
+    const point = ctx.skipPointLookup === true ? undefined : pointLookupOf(plan);
+    const fast = point ? runPointLookup(point, ctx) : undefined;
+    if (fast) return makeResult('SELECT', plan.out, fast);
     const rel = await execSelectPlan(plan, newExecCtx(ctx));
     return makeResult('SELECT', plan.out, rel);
   }
@@ -221,6 +227,40 @@ export async function executeStatement(s: Statement, ctx: SessionContext): Promi
       return execSchemaChange(s, ctx);
   }
 }
+
+/**
+ * May `executeSelectSync` answer `s`? false when `s` is no SELECT or its last cached plan is no
+ * point lookup (a hint for skipping the attempt: `executeStatement` still takes the point lookup
+ * step of whatever plan it runs).
+ */
+export function mayBePointLookup(s: Statement): boolean {
+  if (s.kind !== 'select') return false;
+  const last = lastPlanOf(s);
+  return last === undefined || pointLookupOf(last) !== undefined;
+}
+
+/**
+ * `executeStatement` of a SELECT that is a point lookup (exec/point-lookup.ts), run synchronously;
+ * undefined when `s` is anything else or its table cannot answer without waiting (then use
+ * `executeStatement`, which gives the same result). Errors are thrown as `executeStatement` would.
+ */
+export function executeSelectSync(s: Statement, ctx: SessionContext): QueryResult | undefined {
+  if (s.kind !== 'select') return undefined;
+  const plan = cachedPlan(s, ctx.catalog, ctx.settings, () => bindStatementPlan(s, newBindCtx(ctx), ctx.settings));
+  const point = pointLookupOf(plan);
+  const rel = point ? runPointLookup(point, ctx) : undefined;
+  if (!rel) return undefined;
+  let columns = pointColumns.get(plan.out);
+  if (!columns) pointColumns.set(plan.out, (columns = Object.freeze(plan.out.map((c) => Object.freeze({ name: c.name, type: outType(c.t) })))));
+  return new LazyResult('SELECT', columns as { name: string; type: SqlType }[], rel, rel.n);
+}
+
+/**
+ * Result columns of point lookups per plan output (cached plans keep their `out`): frozen, so
+ * every result of the plan shares them (the engine's Result shares its descriptions of frozen
+ * column lists too).
+ */
+const pointColumns = new WeakMap<readonly OutCol[], readonly { readonly name: string; readonly type: SqlType }[]>();
 
 /**
  * A SELECT's plan. Point and range lookups (an index scan, or plain columns of one) skip the
@@ -326,6 +366,17 @@ function assignValue(v: unknown, from: SqlType, col: ColumnDef, sameRepr: boolea
     return sv;
   }
   return castValue(v, from, t);
+}
+
+/** Do two TypeName nodes name the same type (plain names and typmod, no modifiers or arrays)? */
+function sameTypeName(a: PgNode, b: PgNode): boolean {
+  if (a === b) return true;
+  if (a === undefined || b === undefined || a.typmods !== undefined || b.typmods !== undefined || a.arrayBounds !== undefined || b.arrayBounds !== undefined) return false;
+  if (a.typemod !== b.typemod || a.setof !== b.setof || a.pct_type !== b.pct_type) return false;
+  const x: PgNode[] | undefined = a.names, y: PgNode[] | undefined = b.names;
+  if (x === undefined || y === undefined || x.length !== y.length) return false;
+  for (let i = 0; i < x.length; i++) if (x[i]?.String?.sval === undefined || x[i].String.sval !== y[i]?.String?.sval) return false;
+  return true;
 }
 
 /** The value of a bound `$n` (as evalExpr computes it for one row). */
@@ -441,6 +492,8 @@ async function execInsert(n: PgNode, sctx: SessionContext, bctx: BindCtx): Promi
     // whether its values are stored as they are
     const paramTypeOf = targets.map((ti) => { const t = def.columns[ti]!.type; return t.id === 'VARCHAR' && t.length !== undefined ? T.text : t; });
     const paramSame = targets.map((ti, j) => sameRepresentation(paramTypeOf[j]!, def.columns[ti]!));
+    // per target column: the last `$n::T` item bound (bulk loads cast every row's $n the same way)
+    const castMemo: ({ typeName: PgNode; t: SqlType } | undefined)[] = targets.map(() => undefined);
     for (let r = 0; r < lists.length; r++) {
       const items = lists[r]!;
       if (items.length > targets.length) throw new DbError(SqlState.SyntaxError, 'INSERT has more expressions than target columns');
@@ -456,7 +509,17 @@ async function execInsert(n: PgNode, sctx: SessionContext, bctx: BindCtx): Promi
           cols[j]![r] = assignValue(fromJsValue(ctx.params[pn - 1], paramTypeOf[j]!), paramTypeOf[j]!, col, paramSame[j]!);
           continue;
         }
-        let e = bindExpr(item, empty, VALUES_OPTS);
+        let e: BExpr;
+        const cast = item.TypeCast;
+        const memo = castMemo[j];
+        const cpn: number | undefined = cast?.arg?.ParamRef?.number;
+        if (memo !== undefined && cpn !== undefined && cpn > 0 && bctx.paramTypes[cpn - 1] === undefined && sameTypeName(cast.typeName, memo.typeName)) {
+          // `$n::T` like the previous row's: what bindExpr gives (castTo of an untyped $n)
+          e = { k: 'param', t: memo.t, n: cpn };
+        } else {
+          e = bindExpr(item, empty, VALUES_OPTS);
+          if (cpn !== undefined && e.k === 'param' && e.n === cpn && bctx.paramTypes[cpn - 1] === undefined) castMemo[j] = { typeName: cast.typeName, t: e.t };
+        }
         e = coerceAssign(e, col.type);
         // plain $n / literal: its value directly (most multi-row INSERTs are only these)
         const v = e.k === 'const' ? e.v : e.k === 'param' ? paramValue(e, ctx) : (await evalExpr(e, EMPTY_ROW, ctx))[0];
@@ -537,8 +600,9 @@ async function execInsert(n: PgNode, sctx: SessionContext, bctx: BindCtx): Promi
         const vals = ks.map((c) => rows.cols[c]![r]);
         return vals.some((v) => v === null) ? null : tupleKey(vals);
       });
-      for (let k = 0; k < keySets.length && hit < 0; k++) { const key = keys[k]; if (key !== null) { const h = maps[k]!.get(key!); if (h !== undefined) hit = h; } }
-      if (hit < 0) {
+      // hit: -1 no conflict, <= -2 an earlier row of this statement (-2 - its index), else an existing row
+      for (let k = 0; k < keySets.length && hit === -1; k++) { const key = keys[k]; if (key !== null) { const h = maps[k]!.get(key!); if (h !== undefined) hit = h; } }
+      if (hit === -1) {
         insertIdx.push(r);
         // later rows of the same statement conflict with this one
         keys.forEach((key, k) => { if (key !== null) maps[k]!.set(key, -2 - r); });
@@ -550,6 +614,22 @@ async function execInsert(n: PgNode, sctx: SessionContext, bctx: BindCtx): Promi
           touched.add(hit);
           conflictNew.push(r); conflictOld.push(hit);
         }
+      }
+    }
+    if (oc.action === 'ONCONFLICT_UPDATE' && conflictNew.length > 0 && table.lockRows) {
+      // as PostgreSQL: lock each conflicting row first (waiting for a running writer of it), then
+      // judge WHERE / SET on it; a row changed by a concurrent commit is a READ COMMITTED re-run
+      // (left out here) or 40001
+      const nc = def.columns.length;
+      const keyCols = new Set(keySets.flat());
+      const setsKey = oc.targetList.some((t: PgNode) => keyCols.has(def.columns.findIndex((c) => c.name === t.ResTarget.name)));
+      const lockIds = Float64Array.from(conflictOld, (h) => Number(existing.cols[nc]![h]));
+      const locked = await table.lockRows(lockIds, setsKey ? 'update' : 'noKeyUpdate', 'wait');
+      if (locked.length !== conflictOld.length) {
+        const keepNew = locked.map((p) => conflictNew[p]!);
+        const keepOld = locked.map((p) => conflictOld[p]!);
+        conflictNew.length = 0; conflictNew.push(...keepNew);
+        conflictOld.length = 0; conflictOld.push(...keepOld);
       }
     }
     if (oc.action === 'ONCONFLICT_UPDATE' && conflictNew.length > 0) {
@@ -585,11 +665,28 @@ async function execInsert(n: PgNode, sctx: SessionContext, bctx: BindCtx): Promi
     }
     rows = gather(rows, insertIdx);
   }
-  let count = rows.n > 0 ? await writeInChunks(rows, types, (b) => table.insert(b)) : 0;
+  let count = 0;
+  try {
+    count = rows.n > 0 ? await writeInChunks(rows, types, (b) => table.insert(b)) : 0;
+  } catch (e) {
+    // ON CONFLICT: a row a concurrent transaction inserted (and committed while we waited) is not
+    // in our snapshot; tell the session (READ COMMITTED re-runs the statement, which then sees it
+    // as a conflict; REPEATABLE READ / SERIALIZABLE: 40001), as PostgreSQL's speculative insertion
+    if (n.onConflictClause && e instanceof DbError && e.code === SqlState.UniqueViolation) {
+      throw new DbError(SqlState.UniqueViolation, e.message, { detail: e.detail, cause: ON_CONFLICT_RACE });
+    }
+    throw e;
+  }
   count += updatedCount;
   const retRows = updated ? concatRels([rows, updated], def.columns.length) : rows;
   return returning(n.returningClause?.exprs ?? n.returningList, def, relName, retRows, bctx, ctx, 'INSERT', count);
 }
+
+/**
+ * `cause` of the 23505 an INSERT ... ON CONFLICT meets when a concurrent transaction's row (not in
+ * the statement's snapshot) holds the key: the session retries (READ COMMITTED) or reports 40001.
+ */
+export const ON_CONFLICT_RACE: unique symbol = Symbol.for('quiverdb.onConflictRace');
 
 // ---------------------------------------------------------------------------------------------
 // UPDATE / DELETE
@@ -813,7 +910,7 @@ async function execCreateTable(s: Extract<SqlStatement, { kind: 'createTable' }>
       default: throw new DbError(SqlState.FeatureNotSupported, `constraint ${c.contype} is not supported`);
     }
   }
-  if (columns.length === 0) throw new DbError(SqlState.FeatureNotSupported, 'tables without columns are not supported');
+  // a table without columns is allowed, as in PostgreSQL (`CREATE TABLE t ()`: rows of no values)
   const def: TableDef = {
     ...nameParts(name), columns,
     ...(primaryKey ? { primaryKey } : {}),

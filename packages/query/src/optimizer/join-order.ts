@@ -11,15 +11,22 @@
  * Correctness: for inner joins, filter(σ, A × B) = filter over any join order of A and B, and
  * a conjunct may be evaluated at any node where all its columns are present.
  *
+ * A row-invariant conjunct (no columns: constants, parameters, correlation slots, immutable
+ * functions, e.g. `WHERE NULL IS NOT NULL`) is applied at every leaf instead of above the joins, so a
+ * false one empties each input before any join runs (PostgreSQL's one-time filter), rather than
+ * filtering a materialized cross product. filter(c, A × B) = filter(c, A) × filter(c, B) when c has
+ * the same value for every row.
+ *
  * Invariants:
  *  1. The returned plan outputs the leaves' columns in leaf order (global column order), so
  *     expressions bound against the FROM scope stay valid.
- *  2. Every conjunct is applied exactly once.
+ *  2. Every conjunct is applied exactly once, except row-invariant ones, applied once per leaf.
  */
 import { T } from '@quiverdb/common';
 import type { ScanPredicate } from '../catalog/catalog.js';
 import type { BExpr, OutCol, Plan } from '../plan/plan.js';
 import { andAll, colsOf, exprHas, remapCols } from '../plan/plan.js';
+import { SCALAR_FUNCTIONS } from '../exec/functions.js';
 
 export interface Leaf { plan: Plan; readonly n: number }
 
@@ -59,6 +66,15 @@ function selectivity(e: BExpr): number {
   if (e.k === 'op' && e.op === '=') return 0.1;
   if (e.k === 'in') return Math.min(0.5, 0.1 * e.list.length);
   return 0.33;
+}
+
+/**
+ * Same value for every row of one execution: no column, subquery, aggregate or window reference
+ * and no volatile (or unknown) function. Such a conjunct may be evaluated at any leaf, repeatedly.
+ */
+export function isRowInvariant(e: BExpr): boolean {
+  return !exprHas(e, (x) => x.k === 'col' || x.k === 'subq' || x.k === 'agg' || x.k === 'win' || x.k === 'grouping'
+    || (x.k === 'fn' && (SCALAR_FUNCTIONS[x.name] === undefined || SCALAR_FUNCTIONS[x.name]!.volatile === true)));
 }
 
 /** Push `conds` (over the leaf's own columns) into the leaf. */
@@ -118,7 +134,9 @@ export function buildJoinTree(leaves: Leaf[], conds: BExpr[], opts: JoinOptions 
     while (lo < hi) { const mid = (lo + hi + 1) >> 1; if (offsets[mid]! <= g) lo = mid; else hi = mid - 1; }
     return lo;
   };
-  const info = conds.map((c) => ({ c, leaves: new Set([...colsOf(c)].map(leafOf)), used: false }));
+  // a TRUE constant (a WHERE folded by bind/fold-nulls.ts) filters nothing
+  const info = conds.filter((c) => !(c.k === 'const' && c.v === true))
+    .map((c) => ({ c, leaves: new Set([...colsOf(c)].map(leafOf)), used: false }));
   const plans = leaves.map((l) => l.plan);
   // 1. single-leaf conjuncts go into their leaf
   if (!opts.noPushdown) {
@@ -127,6 +145,12 @@ export function buildJoinTree(leaves: Leaf[], conds: BExpr[], opts: JoinOptions 
       if (mine.length === 0) continue;
       for (const m of mine) m.used = true;
       plans[li] = pushFilter(plans[li]!, mine.map((m) => remapCols(m.c, (g) => g - offsets[li]!)));
+    }
+    // row-invariant conjuncts go into every leaf (a false one empties them all before any join)
+    const invariant = info.filter((x) => !x.used && x.leaves.size === 0 && isRowInvariant(x.c));
+    if (leaves.length > 0 && invariant.length > 0) {
+      for (const x of invariant) x.used = true;
+      for (let li = 0; li < leaves.length; li++) plans[li] = pushFilter(plans[li]!, invariant.map((x) => x.c));
     }
   }
   if (leaves.length === 0) return { k: 'values', out: [], rows: [[]], est: 1 };

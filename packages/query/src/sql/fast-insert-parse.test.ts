@@ -35,6 +35,7 @@ function generator(seed: number) {
       case 0: case 1: return number();
       case 2: return `-${pick(['', '', ' ', '\n '])}${number()}`;
       case 3: { let s = ''; const k = Math.floor(rand() * 8); for (let i = 0; i < k; i++) s += pick(chars); return `'${s}'`; }
+      case 4: return rand() < 0.5 ? `$${1 + Math.floor(rand() * (rand() < 0.1 ? 999999 : 20))}` : pick(['NULL', 'true']);
       default: return pick(['NULL', 'null', 'Null', 'TRUE', 'true', 'FALSE', 'false', 'fAlSe']);
     }
   };
@@ -102,6 +103,8 @@ describe('fast literal INSERT parse', () => {
       'INSERT INTO t AS x VALUES (1)', 'INSERT INTO t OVERRIDING SYSTEM VALUE VALUES (1)', 'WITH x AS (SELECT 1) INSERT INTO t VALUES (1)',
       'INSERT INTO t SELECT * FROM (VALUES (1)) v', 'INSERT INTO t VALUES (1) , (2) x', "INSERT INTO t VALUES ('\u{0}')",
       "INSERT INTO t VALUES ('\ud800')", 'INSERT INTO t (a, VALUES (1)', 'INSERT INTO t VALUES (1.)',
+      'INSERT INTO t VALUES ($0)', 'INSERT INTO t VALUES ($01)', 'INSERT INTO t VALUES ($1x)', 'INSERT INTO t VALUES ($1::date)',
+      'INSERT INTO t VALUES ($1234567)', 'INSERT INTO t VALUES ($)', 'INSERT INTO t VALUES ($1.5)',
     ];
     for (const sql of texts) {
       let want: unknown;
@@ -114,7 +117,7 @@ describe('fast literal INSERT parse', () => {
       expect(got, sql).toEqual(want);
     }
     // the ones the fast path must not take (it would differ or accept an error)
-    const inSubset = new Set(['INSERT INTO t AS x VALUES (1)', 'INSERT INTO t VALUES (1.)']);
+    const inSubset = new Set(['INSERT INTO t AS x VALUES (1)', 'INSERT INTO t VALUES (1.)', 'INSERT INTO t VALUES ($1, 2)']);
     for (const sql of texts) {
       if (inSubset.has(sql)) expect(fastParseInsert(sql, raw), sql).toEqual(parseWithLibpg(sql)[0]);
       else expect(fastParseInsert(sql, raw), sql).toBeUndefined();

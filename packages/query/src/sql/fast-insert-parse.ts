@@ -9,8 +9,9 @@
  *   - optionally preceded by `-` (and whitespace): negated as the grammar's doNegate does,
  *     located at the minus,
  *   - strings `'...'` with `''` as the only escape,
- *   - NULL, TRUE, FALSE (any case).
- * Anything else (casts, E'' / U&'' / $$ strings, parameters, comments, hex / underscore numbers,
+ *   - NULL, TRUE, FALSE (any case),
+ *   - parameters `$n` (n from 1, no leading zero, at most 6 digits; a parameterized load).
+ * Anything else (casts, E'' / U&'' / $$ strings, other parameters, comments, hex / underscore numbers,
  * DEFAULT, expressions, ON CONFLICT, RETURNING, several statements ...) returns undefined and the
  * caller parses with libpg-query.
  *
@@ -51,7 +52,7 @@ const HEAD = /^\s*insert\s+into\s(?:[^'\-/;]|-(?!-)|\/(?!\*))*?\bvalues(?=\s*\()
 
 const enum Ch {
   Tab = 9, Nl = 10, Ff = 12, Cr = 13, Space = 32, Quote = 39, LParen = 40, RParen = 41, Plus = 43, Comma = 44,
-  Minus = 45, Dot = 46, D0 = 48, D9 = 57, Semi = 59, UpperE = 69, LowerE = 101,
+  Minus = 45, Dot = 46, D0 = 48, D9 = 57, Semi = 59, UpperE = 69, LowerE = 101, Dollar = 36,
 }
 
 function isSpace(c: number): boolean {
@@ -206,6 +207,14 @@ export function fastParseInsert(sql: string, parse: (sql: string) => PgNode): Sq
         } else {
           item = { A_Const: { fval: { fval: neg ? `-${text}` : text }, location: loc } };
         }
+      } else if (c === Ch.Dollar) {
+        // a parameter `$n` (a parameterized load): n without leading zeros, at most 6 digits
+        let j = i + 1;
+        if (!isDigit(sql.charCodeAt(j)) || sql.charCodeAt(j) === Ch.D0) return undefined;
+        while (isDigit(sql.charCodeAt(j))) j++;
+        if (j - i > 7 || (j < n && isWordChar(sql.charCodeAt(j)))) return undefined;
+        item = { ParamRef: { number: Number(sql.slice(i + 1, j)), location: loc } };
+        i = j;
       } else {
         // NULL / TRUE / FALSE
         let j = i;

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { TableId, Timestamp, TxnId } from '@quiverdb/common';
+import { seededRandom, type TableId, type Timestamp, type TxnId } from '@quiverdb/common';
 import { MemEnv } from '../env/mem-env.js';
 import { openStore } from '../store.js';
-import { Clock, randomRow, rng, rowsToBatch, SPEC } from '../test-support.js';
+import { Clock, randomRow, rng, rowsToBatch, scanAll, SPEC } from '../test-support.js';
 import { BufferPool } from './buffer-pool.js';
 
 describe('BufferPool (2Q)', () => {
@@ -18,6 +18,35 @@ describe('BufferPool (2Q)', () => {
     expect(p.put('e', 'E', 40)).toBeUndefined(); // everything pinned
     p.checkInvariants();
     expect(p.stats()).toMatchObject({ misses: 1, evictions: 1, bytesInUse: 80, peakBytes: 80 });
+  });
+
+  it('keeps heap entries within the heap budget, evicting only heap entries for it', () => {
+    const p = new BufferPool<string>(1000, 0.25, 4096, 100);
+    expect(p.put('t1', 'T', 300)).toBe('T'); // typed data: budget only
+    expect(p.put('h1', 'H', 60, true)).toBe('H');
+    p.unpin('t1');
+    p.unpin('h1');
+    expect(p.put('h2', 'H', 60, true)).toBe('H'); // 120 > 100 on the heap: h1 goes, t1 stays
+    expect(p.has('h1')).toBe(false);
+    expect(p.has('t1')).toBe(true);
+    expect(p.heapBytes).toBe(60);
+    expect(p.put('h3', 'H', 60, true)).toBeUndefined(); // h2 pinned: no heap room
+    expect(p.put('h4', 'H', 101, true)).toBeUndefined(); // larger than the heap budget
+    p.checkInvariants();
+    // randomized against a model: heap bytes never exceed the heap budget while unpinned entries remain
+    const rand = seededRandom(7);
+    const q = new BufferPool<number>(5000, 0.25, 64, 1200);
+    const pinned: string[] = [];
+    for (let i = 0; i < 5000; i++) {
+      const k = `k${Math.floor(rand() * 200)}`;
+      if (q.get(k) === undefined) {
+        if (q.put(k, i, 10 + Math.floor(rand() * 200), rand() < 0.5) === undefined) continue;
+      }
+      pinned.push(k);
+      while (pinned.length > 3) q.unpin(pinned.shift()!);
+      q.checkInvariants();
+      expect(q.heapBytes).toBeLessThanOrEqual(1200);
+    }
   });
 
   it('resists scans: a re-referenced hot set survives a long one-pass scan', () => {
@@ -97,6 +126,44 @@ describe('Store scans through the buffer pool', () => {
     expect(after.hits - before.hits).toBe(3);
     s.checkInvariants();
     await s.close();
+  });
+
+  it('a checkpoint offers the rows it moved to the pool: the first scan reads no file and equals a decode of the file', async () => {
+    const env = new MemEnv();
+    let s = await openStore({ env, dir: '/db', rowGroupSize: 500, memoryLimit: 64 << 20 });
+    const clock = new Clock();
+    const a = clock.begin();
+    s.createTable(a.txn, SPEC(7));
+    const r = rng(5);
+    s.insert(a.txn, 7 as TableId, rowsToBatch(Array.from({ length: 2300 }, (_, j) => randomRow(r, j))));
+    await clock.commit(s, a.txn);
+    await s.checkpoint();
+    expect(s.stats().deltaBytes).toBe(0);
+    const before = s.stats().bufferPool;
+    const pooled = await scanAll(s, 7 as TableId, clock.readSnap());
+    const after = s.stats().bufferPool;
+    expect(after.misses).toBe(before.misses); // every row group came from the pool
+    expect(after.hits - before.hits).toBe(5 * 4);
+    s.checkInvariants();
+    await s.close();
+    // reopened: nothing pooled, the same rows decoded from the segment file
+    s = await openStore({ env, dir: '/db', rowGroupSize: 500, memoryLimit: 64 << 20 });
+    const decoded = await scanAll(s, 7 as TableId, clock.readSnap());
+    expect(s.stats().bufferPool.misses).toBeGreaterThan(0);
+    expect(pooled).toEqual(decoded);
+    expect(pooled.length).toBe(2300);
+    await s.close();
+    // a budget with no free room: the offer evicts nothing
+    const tiny = await openStore({ env: new MemEnv(), dir: '/db', rowGroupSize: 500, memoryLimit: 16 * 1024 });
+    const b = clock.begin();
+    tiny.createTable(b.txn, SPEC(8));
+    tiny.insert(b.txn, 8 as TableId, rowsToBatch(Array.from({ length: 2300 }, (_, j) => randomRow(r, j))));
+    await clock.commit(tiny, b.txn);
+    await tiny.checkpoint();
+    expect(tiny.stats().bufferPool.evictions).toBe(0);
+    expect(tiny.stats().bufferPool.bytesInUse).toBeLessThanOrEqual(16 * 1024);
+    tiny.checkInvariants();
+    await tiny.close();
   });
 
   it('loading a table 10x the budget in committed batches keeps the delta and the pool within it: the delta triggers checkpoints', async () => {

@@ -10,11 +10,17 @@
  * Reservations: memory the budget covers that is not a cached entry (the store's in-memory delta)
  * is `reservedBytes`, counted in bytesInUse: cached entries are evicted to make room for it.
  *
+ * Heap entries: values that live on the V8 heap (arrays of JS strings) are put with `onHeap`;
+ * their bytes (`heapBytes`) are also kept within `heapLimitBytes` (memory-budget.ts: the V8 heap
+ * is a hard ceiling below the budget), evicting other heap entries first (same 2Q order).
+ *
  * Invariants (checked by `checkInvariants`):
  *  1. bytesInUse == sum of entry bytes + reservedBytes == a1Bytes + amBytes + reservedBytes, and
  *     <= limitBytes unless reservations and pinned entries alone exceed it.
  *  2. Every entry is in exactly one of A1in / Am; pinned entries are never evicted.
  *  3. An entry larger than the whole budget is never cached (`put` returns false).
+ *  4. heapBytes == sum of the bytes of onHeap entries, <= heapLimitBytes unless pinned heap
+ *     entries alone exceed it; an onHeap entry larger than heapLimitBytes is never cached.
  *
  * Concurrency: single thread; two loaders of one key may race: the second `put` keeps the first
  * value (and pins it), so callers must use the value `put`/`get` hand back.
@@ -28,6 +34,7 @@ interface Entry<V> {
   readonly bytes: number;
   pins: number;
   hot: boolean;
+  readonly onHeap: boolean;
 }
 
 export class BufferPool<V = unknown> {
@@ -39,12 +46,13 @@ export class BufferPool<V = unknown> {
   bytesInUse = 0;
   peakBytes = 0;
   reservedBytes = 0;
+  heapBytes = 0;
   hits = 0;
   misses = 0;
   evictions = 0;
   bypasses = 0;
 
-  constructor(public limitBytes: number, private readonly a1Share = 0.25, private readonly ghostMax = 4096) {}
+  constructor(public limitBytes: number, private readonly a1Share = 0.25, private readonly ghostMax = 4096, public heapLimitBytes = Infinity) {}
 
   /** Look up and pin. Counts a hit or a miss. */
   get(key: string): V | undefined {
@@ -75,16 +83,37 @@ export class BufferPool<V = unknown> {
    * undefined when it could not be cached (too big / everything pinned): the caller uses its own
    * value unpooled and must not unpin.
    */
-  put(key: string, value: V, bytes: number): V | undefined {
+  put(key: string, value: V, bytes: number, onHeap = false): V | undefined {
     const old = this.a1.get(key) ?? this.am.get(key);
     if (old !== undefined) { old.pins++; return old.value; }
-    if (bytes > this.limitBytes || !this.makeRoom(bytes)) { this.bypasses++; return undefined; }
+    if (bytes > this.limitBytes || (onHeap && bytes > this.heapLimitBytes) || !this.makeRoom(bytes) || (onHeap && !this.makeHeapRoom(bytes))) {
+      this.bypasses++;
+      return undefined;
+    }
     const hot = this.ghost.delete(key);
-    const e: Entry<V> = { key, value, bytes, pins: 1, hot };
+    const e: Entry<V> = { key, value, bytes, pins: 1, hot, onHeap };
     if (hot) { this.am.set(key, e); this.amBytes += bytes; } else { this.a1.set(key, e); this.a1Bytes += bytes; }
+    if (onHeap) this.heapBytes += bytes;
     this.bytesInUse += bytes;
     if (this.bytesInUse > this.peakBytes) this.peakBytes = this.bytesInUse;
     return value;
+  }
+
+  /**
+   * Cache an entry unpinned only if it fits in free budget (no eviction): a value the caller has
+   * at hand anyway (a checkpoint's just-written rows) is worth keeping only while memory is idle.
+   * Returns whether it was cached (false too when the key is already cached).
+   */
+  offer(key: string, value: V, bytes: number, onHeap = false): boolean {
+    if (this.has(key) || this.bytesInUse + bytes > this.limitBytes || (onHeap && this.heapBytes + bytes > this.heapLimitBytes)) return false;
+    const e: Entry<V> = { key, value, bytes, pins: 0, hot: false, onHeap };
+    this.ghost.delete(key);
+    this.a1.set(key, e);
+    this.a1Bytes += bytes;
+    if (onHeap) this.heapBytes += bytes;
+    this.bytesInUse += bytes;
+    if (this.bytesInUse > this.peakBytes) this.peakBytes = this.bytesInUse;
+    return true;
   }
 
   unpin(key: string): void {
@@ -103,12 +132,32 @@ export class BufferPool<V = unknown> {
 
   private removeEntry(e: Entry<V>): void {
     if (e.hot) { this.am.delete(e.key); this.amBytes -= e.bytes; } else { this.a1.delete(e.key); this.a1Bytes -= e.bytes; }
+    if (e.onHeap) this.heapBytes -= e.bytes;
     this.bytesInUse -= e.bytes;
   }
 
-  private victim(q: Map<string, Entry<V>>): Entry<V> | undefined {
-    for (const e of q.values()) if (e.pins === 0) return e;
+  private victim(q: Map<string, Entry<V>>, heapOnly = false): Entry<V> | undefined {
+    for (const e of q.values()) if (e.pins === 0 && (!heapOnly || e.onHeap)) return e;
     return undefined;
+  }
+
+  private evict(v: Entry<V>): void {
+    this.removeEntry(v);
+    this.evictions++;
+    if (!v.hot) {
+      this.ghost.set(v.key, true);
+      if (this.ghost.size > this.ghostMax) this.ghost.delete(this.ghost.keys().next().value as string);
+    }
+  }
+
+  /** Evict unpinned heap entries until `bytes` more fit in `heapLimitBytes`. */
+  private makeHeapRoom(bytes: number): boolean {
+    while (this.heapBytes + bytes > this.heapLimitBytes) {
+      const v = this.victim(this.a1, true) ?? this.victim(this.am, true);
+      if (v === undefined) return false;
+      this.evict(v);
+    }
+    return true;
   }
 
   private makeRoom(bytes: number): boolean {
@@ -116,12 +165,7 @@ export class BufferPool<V = unknown> {
       const preferA1 = this.a1Bytes > this.limitBytes * this.a1Share || this.am.size === 0;
       const v = (preferA1 ? this.victim(this.a1) ?? this.victim(this.am) : this.victim(this.am) ?? this.victim(this.a1));
       if (v === undefined) return false;
-      this.removeEntry(v);
-      this.evictions++;
-      if (!v.hot) {
-        this.ghost.set(v.key, true);
-        if (this.ghost.size > this.ghostMax) this.ghost.delete(this.ghost.keys().next().value as string);
-      }
+      this.evict(v);
     }
     return true;
   }
@@ -150,9 +194,13 @@ export class BufferPool<V = unknown> {
   checkInvariants(): void {
     let a1 = 0;
     let am = 0;
-    for (const e of this.a1.values()) { invariant(!e.hot && !this.am.has(e.key), 'a1 entry state'); a1 += e.bytes; }
-    for (const e of this.am.values()) { invariant(e.hot, 'am entry state'); am += e.bytes; }
+    let heap = 0;
+    for (const e of this.a1.values()) { invariant(!e.hot && !this.am.has(e.key), 'a1 entry state'); a1 += e.bytes; if (e.onHeap) heap += e.bytes; }
+    for (const e of this.am.values()) { invariant(e.hot, 'am entry state'); am += e.bytes; if (e.onHeap) heap += e.bytes; }
     invariant(a1 === this.a1Bytes && am === this.amBytes, 'queue byte counts');
+    invariant(heap === this.heapBytes, 'heap byte count');
+    const heapUnpinned = [...this.a1.values(), ...this.am.values()].some((e) => e.onHeap && e.pins === 0);
+    invariant(this.heapBytes <= this.heapLimitBytes || !heapUnpinned, 'over heap budget');
     invariant(a1 + am + this.reservedBytes === this.bytesInUse, 'bytesInUse');
     const unpinned = [...this.a1.values(), ...this.am.values()].some((e) => e.pins === 0);
     invariant(this.bytesInUse <= this.limitBytes || this.limitBytes < 0 || !unpinned, 'over budget');

@@ -7,7 +7,7 @@ import type { ColumnVector, PhysicalType, TableId, Timestamp, TxnId } from '@qui
 import { NodeEnv } from '../env/node-env.js';
 import { openStore } from '../store.js';
 import { Clock, randomRow, rng, rowsToBatch, scanAll, SPEC } from '../test-support.js';
-import { encodeSegment, encodeSegmentAsync, openParquet, readRowGroup, readRowGroupFromBytes, rowGroupsOf } from './parquet-io.js';
+import { encodeSegment, encodeSegmentAsync, openParquet, readRowGroup, readRowGroupFromBytes, rowGroupsOf, wantsDictionary } from './parquet-io.js';
 import { canMatch, computeZone } from './zone-map.js';
 
 const ALL: { name: string; type: PhysicalType; v: ColumnVector }[] = [
@@ -111,6 +111,38 @@ describe('Parquet segments', () => {
     } finally {
       rmSync(root, { recursive: true, force: true });
     }
+  });
+});
+
+describe('string dictionary choice', () => {
+  it('takes a dictionary for repeating strings only, and both forms round-trip', async () => {
+    const n = 30_000;
+    const r = rng(5);
+    const unique = Array.from({ length: n }, (_, i) => `key-${(i * 2654435761 >>> 0).toString(36)}`);
+    const few = Array.from({ length: n }, () => `grp-${Math.floor(r() * 1000)}`);
+    const nulls = new Uint8Array(n).fill(1);
+    for (let i = 0; i < n; i += 3) nulls[i] = 0;
+    const v = (data: unknown[], validity: Uint8Array | null = null): ColumnVector => ({ data, validity });
+    expect(wantsDictionary(v(unique), n)).toBe(false);
+    expect(wantsDictionary(v(few), n)).toBe(true);
+    expect(wantsDictionary(v(few, nulls), n)).toBe(true);
+    expect(wantsDictionary(v(['a', 'b', 'a', 'a', 'b', 'a', 'a', 'a']), 8)).toBe(true);
+    expect(wantsDictionary(v(['a', 'b', 'c']), 3)).toBe(false);
+    const cols = [{ name: 'u', type: 'utf8' as PhysicalType }, { name: 'f', type: 'utf8' as PhysicalType }];
+    const vecs = [v(unique), v(few, nulls)];
+    const bytes = await encodeSegmentAsync(cols, vecs, n, 10_000);
+    const pf = await openParquet(new Blob([bytes]));
+    let off = 0;
+    for (const [rg, info] of rowGroupsOf(pf).entries()) {
+      const out = await readRowGroup(pf, rg, info.rows, cols);
+      for (let i = 0; i < info.rows; i++) {
+        expect(out[0]!.data[i]).toBe(unique[off + i]);
+        expect(out[1]!.validity?.[i] ?? 1).toBe(nulls[off + i]);
+        if (nulls[off + i] === 1) expect(out[1]!.data[i]).toBe(few[off + i]);
+      }
+      off += info.rows;
+    }
+    expect(off).toBe(n);
   });
 });
 

@@ -103,11 +103,14 @@ export class DeltaChunk {
     this.length++;
   }
 
-  /** Binary search row id → index, or -1. */
+  /** Row id → index, or -1: one probe when the ids before it are consecutive (rows of one insert), else a binary search. */
   indexOf(rowId: number): number {
     let lo = 0;
     let hi = this.length - 1;
     const ids = this.rowIds;
+    if (hi < 0) return -1;
+    const guess = rowId - ids[0]!;
+    if (guess >= 0 && guess <= hi && ids[guess] === rowId) return guess;
     while (lo <= hi) {
       const mid = (lo + hi) >>> 1;
       const v = ids[mid]!;
