@@ -29,7 +29,7 @@ import { StatementStats } from './stats/statement-stats.js';
 import { columnConverter } from './catalog/column-conversion.js';
 
 export interface DatabaseOptions {
-  /** buffer pool budget in bytes (setting `memory_limit`); default 256 MiB */
+  /** buffer pool budget in bytes (setting `memory_limit`); default 80% of the memory the process may use */
   readonly memoryLimit?: number;
   /** automatic checkpoint when the WAL grows past this many bytes */
   readonly checkpointWalBytes?: number;

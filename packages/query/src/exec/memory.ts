@@ -23,7 +23,8 @@
  * (`checkGroups`). Sorts and windows hold their own `reserve`d reservation.
  *
  * The limit: the session setting `memory_limit` (bytes, or a size with a unit: '64kB', '16MB',
- * '1GB', '512MiB' — 1024-based as in PostgreSQL; default 256 MiB), the setting whose default
+ * '1GB', '512MiB' — 1024-based as in PostgreSQL; the engine's default is 80% of the memory the
+ * process may use, as DuckDB's), the setting whose default
  * also sizes the storage buffer pool (at Database.open); '0' or '-1' turns the check off. It is
  * a per-statement budget: one tracker per statement (per ExecCtx), read when the first operator
  * reserves; the statement ending drops it, and with it every reservation, on success, error and
@@ -44,7 +45,7 @@ import type { ExecCtx } from './eval.js';
 import type { Rel } from './rel.js';
 import { Decimal } from '../types/decimal.js';
 
-/** The `memory_limit` default of the engine (storage buffer pool and executor): 256 MiB. */
+/** The executor's budget when a session has no `memory_limit` setting at all (the engine always sets one). */
 export const DEFAULT_MEMORY_LIMIT = 256 * 1024 * 1024;
 
 const UNITS: Readonly<Record<string, number>> = {
