@@ -63,6 +63,9 @@ function indexMetrics(r: IndexRegistry): Record<string, number> {
 /** Source of catalog versions for every Database of the process (see `#catalogVersion`). */
 let catalogVersionClock = 0;
 
+/** Ticks (5 s each) an automatic ANALYZE of a table whose row count keeps moving may wait. */
+const AUTO_ANALYZE_MAX_DEFERRALS = 6;
+
 export class Database {
   readonly path: string;
   readonly store: Store;
@@ -81,6 +84,8 @@ export class Database {
   readonly #connections = new Set<Connection>();
   #closed = false;
   #analyzing = false;
+  /** per table: its row count at the previous tick and how many ticks in a row it was deferred */
+  readonly #analyzeWatch = new Map<TableId, { rows: number; deferred: number }>();
   readonly #stats = new Map<TableId, TableStatistics | undefined>();
   #gcTimer: NodeJS.Timeout | undefined;
   #autoRewrite = true;
@@ -255,9 +260,23 @@ export class Database {
     this.#kickRewrite();
     // automatic ANALYZE of tables whose row count moved enough since their statistics
     if (this.#analyzing) return;
-    const stale = [...this.#committedCatalog.tablesById.values()]
-      .filter((t) => this.store.hasTable(t.id) && needsAnalyze(this.tableStats(t.id), this.store.rowCount(t.id)))
-      .map((t) => t.id);
+    // a table still growing or shrinking since the previous tick (a load, a write storm) waits
+    // until its writes pause, at most AUTO_ANALYZE_MAX_DEFERRALS ticks: each ANALYZE reads the
+    // table, so one at the end of a load instead of one per 10% of growth
+    const stale: TableId[] = [];
+    for (const t of this.#committedCatalog.tablesById.values()) {
+      if (!this.store.hasTable(t.id)) continue;
+      const rows = this.store.rowCount(t.id);
+      const seen = this.#analyzeWatch.get(t.id);
+      const due = needsAnalyze(this.tableStats(t.id), rows);
+      if (due && seen !== undefined && seen.rows !== rows && seen.deferred < AUTO_ANALYZE_MAX_DEFERRALS) {
+        this.#analyzeWatch.set(t.id, { rows, deferred: seen.deferred + 1 });
+        continue;
+      }
+      this.#analyzeWatch.set(t.id, { rows, deferred: 0 });
+      if (due) stale.push(t.id);
+    }
+    for (const id of this.#analyzeWatch.keys()) if (!this.#committedCatalog.tablesById.has(id)) this.#analyzeWatch.delete(id);
     if (stale.length === 0) return;
     this.#analyzing = true;
     this.analyze(stale).catch(() => undefined).finally(() => { this.#analyzing = false; });

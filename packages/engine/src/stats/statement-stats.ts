@@ -41,11 +41,13 @@ export class StatementStats {
   readonly #normalized = new Map<string, string>();
 
   record(sql: string, ms: number, rows: number): void {
-    let query = this.#normalized.get(sql);
+    // a long text normalizes by its head alone, so the head is its cache key
+    const key = sql.length > MAX_TEXT ? sql.slice(0, MAX_TEXT + 1) : sql;
+    let query = this.#normalized.get(key);
     if (query === undefined) {
       query = normalizeStatement(sql);
       if (this.#normalized.size >= MAX_ENTRIES) this.#normalized.clear();
-      if (sql.length <= MAX_TEXT) this.#normalized.set(sql, query);
+      this.#normalized.set(key, query);
     }
     let e = this.#entries.get(query);
     if (!e) {

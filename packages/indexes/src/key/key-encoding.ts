@@ -307,7 +307,16 @@ export function encodeKeyFromColumnsScratch(spec: KeySpec, columns: readonly Col
     const v = c.validity !== null && c.validity[row] === 0 ? null : c.data[row];
     writeColumn(w, spec[i]!, v);
   }
-  return w.buf.subarray(0, w.len);
+  return scratchView(w.len);
+}
+
+/** Views of the scratch buffer by length, reused (a batch insert makes one per row otherwise). */
+let scratchViews: Uint8Array[] = [];
+let scratchViewsOf = scratch.buf;
+
+function scratchView(len: number): Uint8Array {
+  if (scratchViewsOf !== scratch.buf) { scratchViews = []; scratchViewsOf = scratch.buf; }
+  return (scratchViews[len] ??= scratch.buf.subarray(0, len));
 }
 
 /** Reads a key; inverts DESC column bytes on the fly. @internal */

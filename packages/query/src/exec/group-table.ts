@@ -7,6 +7,10 @@
  * typed arrays, other keys in a Map) is the group id. Several key columns:
  * the column ids are folded left to right through `PairTable`s, open-addressing hash tables on
  * typed arrays mapping an (id, id) pair to a dense id, so no per-row string or array is built.
+ * Before a value is looked up, a per-prefix-group cache (`PrefixCache`) is asked whether the
+ * same value came with the same prefix group last time: columns that depend on the ones before
+ * them (c_name, c_address beside c_custkey) then cost one === per row. The groups' key values
+ * are kept in typed arrays while the input columns are typed (`KeyColumn`).
  *
  * Invariants:
  *  1. Two rows get the same group id iff their key tuples are equal under `keyOf` (NULL = NULL:
@@ -17,6 +21,8 @@
  *     per-group state arrays have a throwaway slot 0 and loops over a batch need no branch.
  *  3. A PairTable holds `size` distinct pairs with ids 0..size-1, and its load stays at most 1/2;
  *     its direct cache of small pairs only ever holds -1 or the id the hash table gives the pair.
+ *  4. A PrefixCache slot of prefix id x holding value v (not MISSING / NaN) holds the id the
+ *     pair table gives (x, id of v).
  *
  * Concurrency: plain synchronous data structure, owned by one operator run.
  */
@@ -34,6 +40,13 @@ export class PairTable {
   /** ids of small pairs (x < 1024, y < 64) by direct index, -1 = not cached yet */
   private direct: Int32Array | null = null;
   private calls = 0;
+
+  /** Grow (rehash once) to hold about n pairs without further rehashing. */
+  reserve(n: number): void {
+    let cap = this.cap;
+    while (cap < 2 * n) cap *= 2;
+    if (cap > this.cap) this.grow(cap);
+  }
 
   /** The id of (x, y), adding it as `size` when new. */
   get(x: number, y: number): number {
@@ -83,9 +96,9 @@ export class PairTable {
     return id;
   }
 
-  private grow(): void {
+  private grow(cap = this.cap * 2): void {
     const oa = this.a, ob = this.b, ov = this.v;
-    this.cap *= 2; this.mask = this.cap - 1;
+    this.cap = cap; this.mask = this.cap - 1;
     this.a = new Int32Array(this.cap).fill(-1);
     this.b = new Int32Array(this.cap);
     this.v = new Int32Array(this.cap);
@@ -152,6 +165,13 @@ export class NumTable {
     return h ^ (h >>> 16);
   }
 
+  /** Grow (rehash once) to hold about n keys without further rehashing. */
+  reserve(n: number): void {
+    let cap = this.cap;
+    while (cap < 2 * n) cap *= 2;
+    if (cap > this.cap) this.grow(cap);
+  }
+
   /** The id of v, or `fresh` (then stored) when v is new. */
   lookup(v: number, fresh: number): number {
     if (v !== v) { if (this.nan < 0) this.nan = fresh; return this.nan; }
@@ -169,9 +189,9 @@ export class NumTable {
     return fresh;
   }
 
-  private grow(): void {
+  private grow(cap = this.cap * 2): void {
     const old = this.slots;
-    this.cap *= 2;
+    this.cap = cap;
     this.mask = this.cap - 1;
     const slots = this.slots = new Float64Array(this.cap * 2);
     for (let i = 0; i < old.length; i += 2) {
@@ -230,6 +250,23 @@ class ColumnDict {
     return id;
   }
 
+  /** The id of the number v (adding it when new): `id` without the type dispatch. */
+  idNum(v: number): number {
+    const id = this.nums.lookup(v, this.size);
+    if (id === this.size) { this.size++; if (id <= SMALL_DICT) this.list.push(v); }
+    return id;
+  }
+
+  /** The id of value v (by `keyOf`), scanning the key list while the dictionary is small. */
+  idOf(v: unknown): number {
+    const k = typeof v === 'string' || typeof v === 'number' ? v : keyOf(v);
+    if (this.size <= SMALL_DICT && typeof k === 'string') {
+      const list = this.list, len = this.size;
+      for (let j = 0; j < len; j++) if (list[j] === k) return j;
+    }
+    return this.id(k);
+  }
+
   checkInvariants(): void {
     this.nums.checkInvariants();
     if (this.nums.size + this.map.size !== this.size) throw new Error('ColumnDict: size disagrees with its tables');
@@ -266,37 +303,151 @@ function columnIds(col: ArrayLike<unknown>, sel: Int32Array | null, m: number, d
   if (p === m) return;
   if (typed && !big) {
     const c = col as ArrayLike<number>;
-    const nums = dict.nums;
     let last = NaN, lastId = -1;
     for (; p < m; p++) {
       const v = c[sel === null ? p : sel[p]!]!;
       if (v === last) { out[p] = lastId; continue; }
-      let id = nums.lookup(v, dict.size);
-      if (id === dict.size) id = dict.id(v); // new: let the dictionary count it
+      const id = dict.idNum(v);
       out[p] = id; last = v; lastId = id;
     }
     return;
   }
+  // runs of one value (input sorted or clustered on the key) skip the dictionary
+  let last: unknown = MISSING, lastId = -1;
   for (; p < m; p++) {
     const v = col[sel === null ? p : sel[p]!];
-    out[p] = dict.id(typeof v === 'string' || typeof v === 'number' ? v : keyOf(v));
+    if (v === last) { out[p] = lastId; continue; }
+    const id = dict.id(typeof v === 'string' || typeof v === 'number' ? v : keyOf(v));
+    out[p] = id; last = v; lastId = id;
   }
 }
+
+/** A value no column holds (cache slots not filled yet). */
+const MISSING: unknown = Symbol('missing');
+
+/**
+ * Per prefix group id x (the group of the key columns before column c): the last value column c
+ * had beside x, and the id of (x, that value). A key column that depends on the columns before
+ * it (c_name beside c_custkey) hits this cache on every row but a group's first, so its values
+ * are neither hashed nor looked up. Numbers (typed batches) and other values keep separate slots;
+ * a NaN slot never hits. A hit is sound: values equal under === have equal `keyOf` keys.
+ */
+class PrefixCache {
+  nums = new Float64Array(0);
+  numIds = new Int32Array(0);
+  vals: unknown[] = [];
+  valIds = new Int32Array(0);
+
+  /** Make room for prefix ids below `n`. */
+  reserve(n: number, typed: boolean): void {
+    if (typed) {
+      if (this.nums.length >= n) return;
+      const cap = Math.max(n, this.nums.length * 2, 64);
+      const nums = new Float64Array(cap).fill(NaN); nums.set(this.nums); this.nums = nums;
+      const ids = new Int32Array(cap); ids.set(this.numIds); this.numIds = ids;
+    } else {
+      if (this.vals.length >= n) return;
+      const cap = Math.max(n, this.vals.length * 2, 64);
+      for (let i = this.vals.length; i < cap; i++) this.vals.push(MISSING);
+      const ids = new Int32Array(cap); ids.set(this.valIds); this.valIds = ids;
+    }
+  }
+}
+
+/**
+ * Key values of the groups of one key column, in group order: a typed array while every batch
+ * brought the column as one kind of typed array (Int32Array / Float64Array), else a JS array.
+ */
+class KeyColumn {
+  n = 0;
+  private typed: Int32Array | Float64Array | null = null;
+  private arr: unknown[] | null = null;
+
+  /** Append the value of row `row` of `col`. */
+  push(col: ArrayLike<unknown>, row: number): void {
+    const t = this.typed;
+    if (t !== null && t.constructor === col.constructor) {
+      if (this.n === t.length) this.grow();
+      this.typed![this.n++] = (col as ArrayLike<number>)[row]!;
+      return;
+    }
+    if (this.arr === null) {
+      if (this.n === 0 && t === null && (col instanceof Int32Array || col instanceof Float64Array)) {
+        this.typed = col instanceof Int32Array ? new Int32Array(64) : new Float64Array(64);
+        this.typed[this.n++] = col[row]!;
+        return;
+      }
+      this.arr = t === null ? [] : Array.from(t.subarray(0, this.n));
+      this.typed = null;
+    }
+    this.arr.push(col[row]);
+    this.n++;
+  }
+
+  private grow(): void {
+    const t = this.typed!;
+    const g = new (t.constructor as Int32ArrayConstructor | Float64ArrayConstructor)(t.length * 2);
+    g.set(t);
+    this.typed = g;
+  }
+
+  /** The values as a column of exactly n entries (a typed copy, or the JS array itself). */
+  values(): unknown[] {
+    if (this.typed !== null) return this.typed.slice(0, this.n) as unknown as unknown[];
+    return this.arr ?? [];
+  }
+}
+
+/** At most this many groups are reserved from an estimate (a wrong estimate costs memory). */
+const MAX_RESERVE = 1 << 21;
 
 export class GroupTable {
   /** number of groups so far */
   count = 0;
-  /** key values per key column, one per group (first row's value) */
-  readonly keys: unknown[][];
+  private readonly keyCols: KeyColumn[];
   private readonly dicts: ColumnDict[];
   private readonly pairs: PairTable[];
+  /** caches[c - 1]: column c's values per prefix group id (see PrefixCache) */
+  private readonly caches: PrefixCache[];
   private ids = new Int32Array(0);
-  private tmp = new Int32Array(0);
 
-  constructor(readonly width: number) {
-    this.keys = Array.from({ length: width }, () => []);
+  /**
+   * `expected`: the planner's estimate of the number of groups; when the first batch shows a
+   * large aggregation, the first column's number table and the last pair table grow to that size
+   * (up to MAX_RESERVE) at once, rather than rehash their way up by doubling.
+   */
+  constructor(readonly width: number, expected = 0) {
+    this.keyCols = Array.from({ length: width }, () => new KeyColumn());
     this.dicts = Array.from({ length: width }, () => new ColumnDict());
     this.pairs = Array.from({ length: Math.max(0, width - 1) }, () => new PairTable());
+    this.caches = Array.from({ length: Math.max(0, width - 1) }, () => new PrefixCache());
+    this.expected = Math.min(Math.max(0, Math.floor(expected)) || 0, MAX_RESERVE);
+  }
+
+  /** planner's estimate of the groups (capped), used once the first batch shows many groups */
+  private expected: number;
+
+  /**
+   * After the first batch: when most of its rows started a group, the aggregation is a large one
+   * and its tables are sized for the estimate at once (a wrong estimate of a small aggregation
+   * allocates nothing).
+   */
+  private reserveAfterFirst(m: number): void {
+    const n = this.expected;
+    this.expected = 0;
+    if (n <= this.count || m < 1024 || this.count * 2 < m) return;
+    this.dicts[0]!.nums.reserve(n);
+    if (this.width > 1) this.pairs[this.width - 2]!.reserve(n);
+  }
+
+  /** key values per key column, one per group (the first row's value); typed when the input was */
+  get keys(): unknown[][] {
+    return this.keyCols.map((k) => k.values());
+  }
+
+  /** Key column c's values, one per group. */
+  keyColumn(c: number): unknown[] {
+    return this.keyCols[c]!.values();
   }
 
   /**
@@ -304,40 +455,68 @@ export class GroupTable {
    * `sel` is given (the other rows get 0), else all rows (m = n).
    */
   assign(cols: readonly ArrayLike<unknown>[], n: number, out: Int32Array, sel: Int32Array | null = null, m = n): void {
-    if (this.ids.length < m) { this.ids = new Int32Array(m); this.tmp = new Int32Array(m); }
+    if (this.ids.length < m) this.ids = new Int32Array(m);
     const ids = this.ids;
     if (this.width === 0) {
       ids.fill(0, 0, m);
       if (m > 0) this.count = 1;
     } else {
       columnIds(cols[0]!, sel, m, this.dicts[0]!, ids);
-      const t = this.tmp;
       for (let c = 1; c < this.width; c++) {
-        columnIds(cols[c]!, sel, m, this.dicts[c]!, t);
         // ids so far are below the size of the previous dictionary / pair table
         const xMax = c === 1 ? this.dicts[0]!.size : this.pairs[c - 2]!.size;
-        this.pairs[c - 1]!.mapAll(ids, t, m, xMax, this.dicts[c]!.size);
+        this.foldColumn(c, cols[c]!, sel, m, xMax);
       }
       // record the key values of new groups (ids are dense in order of first appearance)
       let count = this.count;
       for (let i = 0; i < m; i++) {
         if (ids[i]! < count) continue;
         const row = sel === null ? i : sel[i]!;
-        for (let c = 0; c < this.width; c++) this.keys[c]!.push(cols[c]![row]);
+        for (let c = 0; c < this.width; c++) this.keyCols[c]!.push(cols[c]!, row);
         count++;
       }
       this.count = count;
+      if (this.expected > 0) this.reserveAfterFirst(m);
     }
     if (sel === null) { for (let i = 0; i < n; i++) out[i] = ids[i]! + 1; return; }
     out.fill(0, 0, n);
     for (let i = 0; i < m; i++) out[sel[i]!] = ids[i]! + 1;
   }
 
+  /** ids[i] = id of (ids[i], value of column c at the row) for i < m; prefix ids are below xMax. */
+  private foldColumn(c: number, col: ArrayLike<unknown>, sel: Int32Array | null, m: number, xMax: number): void {
+    const ids = this.ids, dict = this.dicts[c]!, pairs = this.pairs[c - 1]!, cache = this.caches[c - 1]!;
+    if (col instanceof Int32Array || col instanceof Float64Array) {
+      cache.reserve(xMax, true);
+      const nums = cache.nums, cids = cache.numIds;
+      for (let i = 0; i < m; i++) {
+        const x = ids[i]!, v = col[sel === null ? i : sel[i]!]!;
+        if (nums[x] === v) { ids[i] = cids[x]!; continue; }
+        const id = pairs.get(x, dict.idNum(v));
+        nums[x] = v; cids[x] = id; ids[i] = id;
+      }
+      return;
+    }
+    cache.reserve(xMax, false);
+    const vals = cache.vals, cids = cache.valIds;
+    for (let i = 0; i < m; i++) {
+      const x = ids[i]!, v = col[sel === null ? i : sel[i]!];
+      if (vals[x] === v) { ids[i] = cids[x]!; continue; }
+      const id = pairs.get(x, dict.idOf(v));
+      vals[x] = v; cids[x] = id; ids[i] = id;
+    }
+  }
+
   checkInvariants(): void {
-    for (const k of this.keys) if (k.length !== this.count) throw new Error('GroupTable: key columns and count disagree');
+    for (const k of this.keyCols) if (k.n !== this.count || k.values().length !== this.count) throw new Error('GroupTable: key columns and count disagree');
     for (const p of this.pairs) p.checkInvariants();
     for (const d of this.dicts) d.checkInvariants();
     if (this.width === 1 && this.dicts[0]!.size !== this.count) throw new Error('GroupTable: dictionary and count disagree');
     if (this.width > 1 && this.pairs[this.width - 2]!.size !== this.count) throw new Error('GroupTable: last pair table and count disagree');
+    for (let c = 1; c < this.width; c++) {
+      const cache = this.caches[c - 1]!, size = this.pairs[c - 1]!.size;
+      for (let x = 0; x < cache.nums.length; x++) if (cache.nums[x] === cache.nums[x] && cache.numIds[x]! >= size) throw new Error('GroupTable: prefix cache id out of range');
+      for (let x = 0; x < cache.vals.length; x++) if (cache.vals[x] !== MISSING && cache.valIds[x]! >= size) throw new Error('GroupTable: prefix cache id out of range');
+    }
   }
 }

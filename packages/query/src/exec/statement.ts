@@ -368,6 +368,89 @@ function assignValue(v: unknown, from: SqlType, col: ColumnDef, sameRepr: boolea
   return castValue(v, from, t);
 }
 
+/** Per VALUES lists node: its `$n` indexes row-major (0-based) when every item is a plain `$n`. */
+interface PlainParamLayout { readonly width: number; readonly at: Int32Array; readonly max: number }
+const plainParamLayouts = new WeakMap<object, PlainParamLayout | null>();
+
+function plainParamLayout(valuesLists: PgNode[], width: number): PlainParamLayout | null {
+  const known = plainParamLayouts.get(valuesLists);
+  if (known !== undefined) return known !== null && known.width === width ? known : null;
+  let layout: PlainParamLayout | null = null;
+  const at = new Int32Array(valuesLists.length * width);
+  let max = 0;
+  scan: {
+    for (let r = 0, i = 0; r < valuesLists.length; r++) {
+      const items: PgNode[] | undefined = valuesLists[r]?.List?.items;
+      if (items === undefined || items.length !== width) break scan;
+      for (let j = 0; j < width; j++, i++) {
+        const pn: unknown = items[j]?.ParamRef?.number;
+        if (typeof pn !== 'number' || !(pn > 0)) break scan;
+        at[i] = pn - 1;
+        if (pn > max) max = pn;
+      }
+    }
+    layout = { width, at, max };
+  }
+  plainParamLayouts.set(valuesLists, layout);
+  return layout;
+}
+
+/**
+ * A multi-row VALUES of plain untyped `$n` items whose parameters are numbers / strings stored
+ * unchanged in INTEGER, DOUBLE and TEXT / VARCHAR (no length) columns (bulk loads): its columns
+ * built straight from the parameters (typed arrays for the numeric ones, see rel.ts invariant 3).
+ * The same values as the per-item path (fromJsValue + assignValue give back such a value as it
+ * is); null — the per-item path then runs, with its errors in its order — when anything else is
+ * met (a typed `$n`, a missing parameter, NULL, a value needing a cast or a range check).
+ */
+function plainParamValues(valuesLists: PgNode[], targets: readonly number[], def: TableDef, bctx: BindCtx, params: readonly unknown[]): Rel | null {
+  const w = targets.length;
+  const layout = plainParamLayout(valuesLists, w);
+  if (layout === null || layout.max > params.length) return null;
+  for (let i = 0; i < layout.max; i++) if (bctx.paramTypes[i] !== undefined) return null;
+  const n = valuesLists.length;
+  const at = layout.at;
+  const cols: unknown[][] = [];
+  for (let j = 0; j < w; j++) {
+    const t = def.columns[targets[j]!]!.type;
+    switch (t.id) {
+      case 'INTEGER': {
+        const out = new Int32Array(n);
+        for (let r = 0, i = j; r < n; r++, i += w) {
+          const v = params[at[i]!];
+          if (typeof v !== 'number' || (v | 0) !== v) return null;
+          out[r] = v;
+        }
+        cols.push(out as unknown as unknown[]);
+        break;
+      }
+      case 'DOUBLE': {
+        const out = new Float64Array(n);
+        for (let r = 0, i = j; r < n; r++, i += w) {
+          const v = params[at[i]!];
+          if (typeof v !== 'number') return null;
+          out[r] = v;
+        }
+        cols.push(out as unknown as unknown[]);
+        break;
+      }
+      case 'TEXT': case 'VARCHAR': {
+        if (t.length !== undefined) return null;
+        const out = new Array<unknown>(n);
+        for (let r = 0, i = j; r < n; r++, i += w) {
+          const v = params[at[i]!];
+          if (typeof v !== 'string') return null;
+          out[r] = v;
+        }
+        cols.push(out);
+        break;
+      }
+      default: return null;
+    }
+  }
+  return { n, cols };
+}
+
 /** Do two TypeName nodes name the same type (plain names and typmod, no modifiers or arrays)? */
 function sameTypeName(a: PgNode, b: PgNode): boolean {
   if (a === b) return true;
@@ -480,11 +563,15 @@ async function execInsert(n: PgNode, sctx: SessionContext, bctx: BindCtx): Promi
   const empty = new Scope([], { parent: null, params: [] }, bctx, new Map());
   // source rows: values per target column, plus "use default" markers
   let src: Rel;
+  let plain: Rel | null = null;
   const isDefault: boolean[][] = targets.map(() => []);
   const sel = n.selectStmt ? unwrapSelect(n.selectStmt) : null;
   if (!sel) {
     src = { n: 1, cols: targets.map(() => [null]) };
     targets.forEach((_t, j) => { isDefault[j]![0] = true; });
+  } else if (sel.valuesLists && !sel.sortClause && !sel.limitCount && !sel.withClause && !n.onConflictClause
+    && (plain = plainParamValues(sel.valuesLists, targets, def, bctx, ctx.params)) !== null) {
+    src = plain;
   } else if (sel.valuesLists && !sel.sortClause && !sel.limitCount && !sel.withClause) {
     const lists: PgNode[][] = sel.valuesLists.map((l: PgNode) => l.List.items);
     const cols: unknown[][] = targets.map(() => new Array<unknown>(lists.length));
@@ -543,8 +630,9 @@ async function execInsert(n: PgNode, sctx: SessionContext, bctx: BindCtx): Promi
     const dflt = rules.defaults[ci];
     let col: unknown[];
     if (j >= 0) {
-      col = src.cols[j]!.slice();
       const marks = isDefault[j]!;
+      // (copied only when DEFAULT markers are filled in: src's columns are this statement's own)
+      col = marks.length > 0 ? src.cols[j]!.slice() : src.cols[j]!;
       if (marks.length > 0) {
         const dv = dflt ? assignColumn(await evalExpr(dflt, rowsRel, ctx), dflt.t, def.columns[ci]!) : null;
         for (let r = 0; r < src.n; r++) if (marks[r]) col[r] = dv ? dv[r] : null;

@@ -154,6 +154,34 @@ describe('GroupTable', () => {
       expect(gt.count).toBe(model.size);
     }
   });
+  it('dependent key columns (prefix cache) and typed key columns, with a reserved size', () => {
+    const rnd = seededRandom(5);
+    const gt = new GroupTable(3, 50);
+    const model = new Map<string, number>();
+    const firsts: unknown[][] = [];
+    for (let b = 0; b < 6; b++) {
+      const n = 1 + Math.floor(rnd() * 2000);
+      const k0 = Int32Array.from({ length: n }, () => Math.floor(rnd() * 300));
+      // column 1 mostly follows column 0 (as c_name follows c_custkey), sometimes not, with NULLs
+      const c1 = Array.from(k0, (k) => (rnd() < 0.05 ? null : rnd() < 0.1 ? 'x' + Math.floor(rnd() * 3) : 'name' + k));
+      // column 2: typed in the first batches, a JS array (with NULL and -0) from batch 4 on
+      const f = (): number => (rnd() < 0.05 ? -0 : Math.floor(rnd() * 2) / 2);
+      const c2 = b < 4 ? Float64Array.from({ length: n }, f) as unknown as unknown[] : Array.from({ length: n }, () => (rnd() < 0.1 ? null : f()));
+      const cols = [k0 as unknown as unknown[], c1, c2];
+      const out = new Int32Array(n);
+      gt.assign(cols, n, out);
+      for (let i = 0; i < n; i++) {
+        const key = cols.map((c) => (Object.is(c[i], -0) ? '0' : String(c[i]))).join('|');
+        if (!model.has(key)) { model.set(key, model.size); firsts.push(cols.map((c) => c[i])); }
+        if (out[i] !== model.get(key)! + 1) expect.unreachable(`batch ${b} row ${i}: ${key}`);
+      }
+      gt.checkInvariants();
+      expect(gt.keyColumn(0)).toBeInstanceOf(Int32Array);
+      expect(gt.keyColumn(2) instanceof Float64Array).toBe(b < 4);
+    }
+    expect(gt.count).toBe(model.size);
+    for (let c = 0; c < 3; c++) expect(Array.from(gt.keyColumn(c))).toEqual(firsts.map((r) => r[c]));
+  });
   it('NumTable: runs, strides, negatives, doubles, -0 and NaN through growth', () => {
     const rnd = seededRandom(31);
     const t = new NumTable();

@@ -133,8 +133,21 @@ class SumState implements AggState {
   result(ng: number): unknown[] { return this.resultAs(ng, this.avg); }
   /** sum (avg = false) or avg of the values folded */
   resultAs(ng: number, avg: boolean): unknown[] {
-    const out = new Array<unknown>(ng);
     const isInt = this.big !== null;
+    if (!isInt) {
+      // REAL / DOUBLE: a typed column when every group had input (no NULL results)
+      const sum = this.sum, cnt = this.cnt, real = this.argType === 'REAL';
+      const t = new Float64Array(ng);
+      let g = 0;
+      for (; g < ng; g++) {
+        const c = cnt[g + 1] ?? 0;
+        if (c === 0) break;
+        const s = sum[g + 1]!;
+        t[g] = avg ? s / c : real ? Math.fround(s) : s;
+      }
+      if (g === ng) return t as unknown as unknown[];
+    }
+    const out = new Array<unknown>(ng);
     for (let g = 0; g < ng; g++) {
       const c = this.cnt[g + 1] ?? 0;
       if (c === 0) { out[g] = null; continue; }
@@ -309,7 +322,7 @@ function wideOk(plan: AggPlan): boolean {
  * The output has the group columns, then one column per aggregate.
  */
 export async function streamAgg(plan: AggPlan, input: AsyncIterable<SelBatch>, ctx: ExecCtx): Promise<Rel> {
-  const groups = new GroupTable(plan.groups.length);
+  const groups = new GroupTable(plan.groups.length, plan.est);
   // sum(x) and avg(x) of the same x (without FILTER) share one sum and count (TPC-H Q1 has both)
   const sums = new Map<string, SumState>();
   const states = plan.aggs.map((a): AggState => {
@@ -367,7 +380,7 @@ export async function streamAgg(plan: AggPlan, input: AsyncIterable<SelBatch>, c
   }
   const ng = plan.groups.length === 0 ? 1 : groups.count;
   const cols: unknown[][] = [];
-  for (let c = 0; c < plan.groups.length; c++) cols.push(groups.keys[c]!);
+  for (let c = 0; c < plan.groups.length; c++) cols.push(groups.keyColumn(c));
   for (const s of states) cols.push(s.result(ng));
   return { n: ng, cols };
 }

@@ -29,11 +29,29 @@ export function computeZone(v: ColumnVector, type: PhysicalType, from: number, t
     if (v.validity !== null) for (let i = from; i < to; i++) if (v.validity[i] === 0) nulls++;
     return { nulls, rows };
   }
+  const val = v.validity;
+  if (ArrayBuffer.isView(v.data) && !(v.data instanceof BigInt64Array) && !(v.data instanceof BigUint64Array)) {
+    // a numeric typed array (most columns): one monomorphic loop, no per-value type test
+    const a = v.data as unknown as ArrayLike<number>;
+    let lo = Infinity;
+    let hi = -Infinity;
+    let seen = false;
+    for (let i = from; i < to; i++) {
+      if (val !== null && val[i] === 0) { nulls++; continue; }
+      const x = a[i]!;
+      if (x !== x) return nullsAfterNaN(val, from, to, rows);
+      seen = true;
+      if (x < lo) lo = x;
+      if (x > hi) hi = x;
+    }
+    const z: Zone = { nulls, rows };
+    if (seen) { z.min = lo; z.max = hi; }
+    return z;
+  }
   let min: ZoneValue | undefined;
   let max: ZoneValue | undefined;
   let nan = false;
   const d = v.data as ArrayLike<ZoneValue>;
-  const val = v.validity;
   for (let i = from; i < to; i++) {
     if (val !== null && val[i] === 0) { nulls++; continue; }
     const x = d[i]!;
@@ -45,6 +63,13 @@ export function computeZone(v: ColumnVector, type: PhysicalType, from: number, t
   const z: Zone = { nulls, rows };
   if (min !== undefined) { z.min = min; z.max = max; }
   return z;
+}
+
+/** The zone of a float chunk holding NaN: counts only. */
+function nullsAfterNaN(val: Uint8Array | null, from: number, to: number, rows: number): Zone {
+  let nulls = 0;
+  if (val !== null) for (let i = from; i < to; i++) if (val[i] === 0) nulls++;
+  return { nulls, rows };
 }
 
 function comparable(v: unknown): v is ZoneValue {
