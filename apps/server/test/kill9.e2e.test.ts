@@ -17,6 +17,7 @@
  * row, so they never conflict with one another (conflicts are the isolation test's subject).
  */
 import { afterAll, describe, expect, it } from 'vitest';
+import { seededRandom } from '@quiverdb/common';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -28,18 +29,6 @@ const SEED = Number(process.env['QUIVER_KILL9_SEED'] ?? 7);
 const PG_WORKERS = 3;
 const HTTP_WORKERS = 2;
 const cliBin = path.resolve(appDir, '../cli/dist/quiver.js');
-
-/** mulberry32, as @quiverdb/common's seededRandom (not a dependency of this app) */
-function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const dirs: string[] = [];
 const procs: ServerProcess[] = [];
