@@ -77,7 +77,7 @@ import { encodeSegmentAsync, openParquet, readRowGroup, readRowGroupFromBytes, t
 import { Segment, runsOf, type RowGroupMeta } from './segment/segment.js';
 import { canMatch, computeZone, zoneFromJson, type Zone } from './segment/zone-map.js';
 import { absentVector, gatherVector, vectorBytes } from './table/column-ops.js';
-import type { DeltaChunk } from './table/delta.js';
+import type { ChunkColumn, DeltaChunk } from './table/delta.js';
 import { deltaVisibility } from './table/delta-visibility.js';
 import { TableState, type RowLoc } from './table/table-state.js';
 import { copyInto, emit, manifestSegment, rowGroupOf, rowGroupVector, segmentSelection } from './segment/segment-scan.js';
@@ -137,8 +137,23 @@ class Deferred {
   constructor() { this.promise = new Promise<void>((r) => { this.resolve = r; }); }
 }
 
-/** `readRowCached`'s column sources, reused (the call is synchronous and not re-entered). */
-const rowSources: { readonly data: unknown; readonly validity: Uint8Array | null }[] = [];
+type RowSource = { readonly data: VectorData; readonly validity: Uint8Array | null };
+/** `readRowCached`'s columns and sources, reused (the call is synchronous and not re-entered). */
+const rowColumns: StoredColumn[] = [];
+const rowSources: RowSource[] = [];
+
+/**
+ * The delta chunk's vectors of `cols` into `into[0..cols.length)`; false when one is missing or
+ * has another type (a column added or retyped after the row was written: `fetch` converts it).
+ */
+function deltaSources(chunkCols: ReadonlyMap<number, ChunkColumn>, cols: readonly StoredColumn[], into: RowSource[]): boolean {
+  for (let j = 0; j < cols.length; j++) {
+    const cc = chunkCols.get(cols[j]!.id);
+    if (cc === undefined || cc.type !== cols[j]!.type) return false;
+    into[j] = cc;
+  }
+  return true;
+}
 
 export class QuiverStore implements Store {
   private readonly tables = new Map<TableId, TableState>();
@@ -845,16 +860,11 @@ export class QuiverStore implements Store {
     for (let k = 0; k < n; k++) {
       const loc = t.locate(rowIds[k]!);
       if (loc === undefined) return undefined; // no such row: `fetch` gives its absent values
-      let src: readonly { readonly data: VectorData; readonly validity: Uint8Array | null }[];
+      let src: readonly RowSource[];
       let at: number;
       if (loc.where === 'delta') {
-        const chunkCols = loc.chunk.cols;
-        const picked = new Array<ColumnVector>(m);
-        for (let j = 0; j < m; j++) {
-          const cc = chunkCols.get(cols[j]!.id);
-          if (cc === undefined || cc.type !== cols[j]!.type) return undefined;
-          picked[j] = cc;
-        }
+        const picked = new Array<RowSource>(m);
+        if (!deltaSources(loc.chunk.cols, cols, picked)) return undefined;
         src = picked;
         at = loc.i;
       } else {
@@ -905,36 +915,29 @@ export class QuiverStore implements Store {
       if (!visible) return 0;
     }
     const m = columns.length;
-    if (loc.where === 'delta') {
-      const chunkCols = loc.chunk.cols;
-      const src = rowSources;
-      src.length = m;
-      for (let j = 0; j < m; j++) {
-        const c = t.spec.columns[columns[j]!];
-        if (c === undefined || c.convert !== undefined) return -1;
-        const cc = chunkCols.get(c.id);
-        if (cc === undefined || cc.type !== c.type) return -1;
-        src[j] = cc;
-      }
-      const at = loc.i;
-      for (let j = 0; j < m; j++) {
-        const cc = src[j]!;
-        out[j]!.push(cc.validity !== null && cc.validity[at] === 0 ? null : (cc.data as ArrayLike<unknown>)[at]);
-      }
-      return 1;
-    }
-    const g = rowGroupOf(loc.seg, loc.off);
-    const cols: StoredColumn[] = new Array<StoredColumn>(m);
+    const cols = rowColumns;
+    cols.length = m;
     for (let j = 0; j < m; j++) {
       const c = t.spec.columns[columns[j]!];
       if (c === undefined || c.convert !== undefined) return -1;
       cols[j] = c;
     }
-    const vecs = this.pooledChunk(loc.seg, g, cols);
-    if (vecs === undefined) return -1;
-    const at = loc.off - loc.seg.meta.rowGroups[g]!.offset;
+    let src: readonly RowSource[];
+    let at: number;
+    if (loc.where === 'delta') {
+      rowSources.length = m;
+      if (!deltaSources(loc.chunk.cols, cols, rowSources)) return -1;
+      src = rowSources;
+      at = loc.i;
+    } else {
+      const g = rowGroupOf(loc.seg, loc.off);
+      const vecs = this.pooledChunk(loc.seg, g, cols);
+      if (vecs === undefined) return -1;
+      src = vecs;
+      at = loc.off - loc.seg.meta.rowGroups[g]!.offset;
+    }
     for (let j = 0; j < m; j++) {
-      const v = vecs[j]!;
+      const v = src[j]!;
       out[j]!.push(v.validity !== null && v.validity[at] === 0 ? null : (v.data as ArrayLike<unknown>)[at]);
     }
     return 1;
