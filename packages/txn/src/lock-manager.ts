@@ -145,9 +145,8 @@ interface Waiter {
   settled: boolean;
   timers: ReturnType<typeof setTimeout>[];
   cleanupSignal?: () => void;
-  /** the requester's deadlock_timeout (undefined: the manager's) and the order the wait began in */
+  /** the requester's deadlock_timeout (undefined: the manager's) */
   readonly deadlockTimeoutMs: number | undefined;
-  readonly since: number;
 }
 
 /** After its one deadlock check (PostgreSQL's), a waiter re-checks every this many deadlock_timeouts. */
@@ -192,12 +191,8 @@ export class LockManager {
   readonly #txns = new Map<TxnId, TxnLocks>();
   readonly #graph = new WaitForGraph();
   readonly #wounded = new Set<TxnId>();
-  /** transactions whose out-edges grew outside `acquire`; searched at the end of the call */
-  readonly #pendingChecks = new Set<TxnId>();
   #prevention: DeadlockPrevention;
   #deadlockTimeoutMs: number;
-  /** orders waits by start (Waiter.since) */
-  #waitSeq = 0;
   readonly #ageOf: (txn: TxnId) => number;
   #onWound: ((txn: TxnId) => void) | undefined;
   /** counters for metrics and tests */
@@ -276,7 +271,6 @@ export class LockManager {
     const obj = this.#objects.get(key)!;
     this.#decrement(obj, txn, mode);
     this.#wake(obj);
-    this.#runPendingChecks();
     return true;
   }
 
@@ -298,7 +292,6 @@ export class LockManager {
       touched.add(obj);
     }
     for (const obj of touched) this.#wake(obj);
-    this.#runPendingChecks();
   }
 
   /** Release everything `txn` holds and cancel its waits (57014). Call at commit / abort. */
@@ -327,7 +320,6 @@ export class LockManager {
     }
     this.#wounded.delete(txn);
     this.#graph.removeNode(txn);
-    this.#runPendingChecks();
   }
 
   /** Does `txn` hold `mode` (any mode when omitted) on `target`? */
@@ -475,10 +467,7 @@ export class LockManager {
     if (fast) {
       this.#addHold(obj, txn, mode);
       // an upgrade skips the queue: waiters may now also wait for this holder's new mode
-      if (obj.queue.length > 0) {
-        this.#refreshEdges(obj);
-        this.#runPendingChecks();
-      }
+      if (obj.queue.length > 0) this.#refreshEdges(obj);
       return GRANTED;
     }
     return obj;
@@ -488,7 +477,7 @@ export class LockManager {
     let resolve!: (b: boolean) => void;
     let reject!: (e: unknown) => void;
     const promise = new Promise<boolean>((res, rej) => { resolve = res; reject = rej; });
-    const w: Waiter = { txn, mode, bit: modeBit(mode), conflicts: conflictMaskOf(mode), obj, resolve, reject, settled: false, timers: [], deadlockTimeoutMs: opts.deadlockTimeoutMs, since: this.#waitSeq++ };
+    const w: Waiter = { txn, mode, bit: modeBit(mode), conflicts: conflictMaskOf(mode), obj, resolve, reject, settled: false, timers: [], deadlockTimeoutMs: opts.deadlockTimeoutMs };
     if (this.#prevention === 'detect' && this.#earlyDeadlock(obj, txn, w)) {
       // PostgreSQL's "simple" deadlock, found at once: an upgrade that must pass a waiter
       // wanting a mode ours conflicts with, while that waiter holds a mode we need
@@ -535,7 +524,6 @@ export class LockManager {
         // (#armTimers) looks for a cycle through it when it runs out
         break;
     }
-    this.#runPendingChecks();
     if (!w.settled) this.#armTimers(w, opts);
     return promise;
   }
@@ -562,7 +550,6 @@ export class LockManager {
         if (w.settled) return;
         this.stats.timeouts++;
         this.#dropWaiter(w, new DbError(SqlState.LockNotAvailable, 'canceling statement due to lock timeout', { detail: `waiting for ${w.mode} on ${describeTarget(w.obj.target)}` }));
-        this.#runPendingChecks();
       }, opts.timeoutMs);
       t.unref?.();
       w.timers.push(t);
@@ -601,7 +588,6 @@ export class LockManager {
       const onAbort = (): void => {
         if (w.settled) return;
         this.#dropWaiter(w, cancelError(signal));
-        this.#runPendingChecks();
       };
       signal.addEventListener('abort', onAbort, { once: true });
       w.cleanupSignal = () => signal.removeEventListener('abort', onAbort);
@@ -733,16 +719,7 @@ export class LockManager {
     const tl = this.#txns.get(txn);
     const blockers = new Set<TxnId>();
     if (tl) for (const w of tl.waits) for (const b of this.#blockersOf(w)) blockers.add(b);
-    const added = this.#graph.setWaits(txn, blockers);
-    if (added.length > 0) this.#pendingChecks.add(txn);
-  }
-
-  /**
-   * Edges that appeared since the last call. Cycles are not searched here: each waiter's own
-   * deadlock_timeout check finds them (PostgreSQL), so the set is only cleared.
-   */
-  #runPendingChecks(): void {
-    this.#pendingChecks.clear();
+    this.#graph.setWaits(txn, blockers);
   }
 
   /**
@@ -827,7 +804,6 @@ export class LockManager {
     this.#settle(w);
     w.reject(err);
     this.#recomputeEdges(w.txn);
-    this.#pendingChecks.delete(w.txn);
     this.#wake(obj);
   }
 
