@@ -72,6 +72,7 @@ import type {
 } from './api.js';
 import { BufferPool } from './buffer/buffer-pool.js';
 import { dirname, type Env } from './env/env.js';
+import { NodeEnv } from './env/node-env.js';
 import { decodeManifest, decodeOffsets, emptyManifest, encodeManifest, encodeOffsets, flattenManifest, segmentPath, unflattenManifest, type Manifest, type ManifestSegment, type ManifestTable } from './segment/manifest.js';
 import { encodeSegmentAsync, openParquet, readRowGroup, readRowGroupFromBytes, type SegmentCodec } from './segment/parquet-io.js';
 import { Segment, runsOf, type RowGroupMeta } from './segment/segment.js';
@@ -104,6 +105,8 @@ interface TxnState {
 export interface StoreTuning {
   codec?: SegmentCodec;
   walSegmentBytes?: number;
+  /** keep a preallocated spare WAL segment (default: on for a durable store on the real file system) */
+  walPreallocate?: boolean;
   /** compaction: merge segments smaller than this many rows */
   smallSegmentRows?: number;
   /** compaction: rewrite segments with at least this fraction of deleted rows */
@@ -212,6 +215,7 @@ export class QuiverStore implements Store {
     this.tuning = {
       codec: tuning.codec ?? 'snappy',
       walSegmentBytes: tuning.walSegmentBytes ?? 8 << 20,
+      walPreallocate: tuning.walPreallocate ?? (this.durable && env instanceof NodeEnv),
       smallSegmentRows: tuning.smallSegmentRows ?? Math.max(1, Math.floor(this.rowGroupSize / 2)),
       deleteHeavyFraction: tuning.deleteHeavyFraction ?? 0.3,
       deltaShare: tuning.deltaShare ?? 0.5,
@@ -269,7 +273,9 @@ export class QuiverStore implements Store {
       this.tables.set(t.id, t);
     }
     this.maxCommitTs = m.maxCommitTs;
-    const { wal, records } = await Wal.open(env, this.p('wal'), m.walStartLsn, { durable: this.durable, segmentBytes: this.tuning.walSegmentBytes, validTypes: VALID_TYPES });
+    const { wal, records } = await Wal.open(env, this.p('wal'), m.walStartLsn, {
+      durable: this.durable, segmentBytes: this.tuning.walSegmentBytes, validTypes: VALID_TYPES, preallocate: this.tuning.walPreallocate,
+    });
     this.wal = wal;
     this.lastCutLsn = m.walStartLsn;
     this.replay(records);

@@ -11,8 +11,8 @@
  *  - `mkdir` is durable at once (a simplification: directories are created once, at open).
  *
  * Invariants:
- *  1. `append` writes at the end of the file; `write` writes at an offset; neither is durable
- *     before `sync`.
+ *  1. `append` writes at the end of the file; `write` / `writeNow` write at an offset; none is
+ *     durable before `sync`.
  *  2. `rename` replaces the target atomically (readers see the old or the new file, never a mix).
  */
 
@@ -23,8 +23,13 @@ export interface EnvFile {
   read(offset: number, length: number): Promise<Uint8Array>;
   append(data: Uint8Array): Promise<void>;
   write(offset: number, data: Uint8Array): Promise<void>;
+  /**
+   * `write`, done before returning (on NodeEnv a blocking pwrite into the OS page cache: for
+   * small writes on a latency path, where a thread-pool round trip costs more than the copy).
+   */
+  writeNow(offset: number, data: Uint8Array): void;
   truncate(length: number): Promise<void>;
-  /** fsync: content written so far survives a crash */
+  /** fdatasync: content (and size) written so far survives a crash */
   sync(): Promise<void>;
   close(): Promise<void>;
 }

@@ -2,7 +2,7 @@
  * FaultEnv: wraps an Env and injects faults at the Nth mutating I/O call, for crash tests.
  *
  * Counted calls: open with create, writeFile, rename, remove, mkdir, syncDir, and on files
- * append / write / truncate / sync (writeFileDurable counts as its open, write, sync and syncDir).
+ * append / write / writeNow (counted as a write) / truncate / sync (writeFileDurable counts as its open, write, sync and syncDir).
  * At call number `faultAt` (1-based):
  *   mode 'fail': the call throws IoError (58030) without effect;
  *   mode 'cut':  a write/append puts only a prefix of its bytes (`cutFraction`) then throws; other
@@ -40,6 +40,11 @@ class FaultFile implements EnvFile {
     const cut = this.env.step('write', this.path, data);
     if (cut !== undefined) { await this.inner.write(offset, cut); this.env.fire('write', this.path); }
     await this.inner.write(offset, data);
+  }
+  writeNow(offset: number, data: Uint8Array): void {
+    const cut = this.env.step('write', this.path, data);
+    if (cut !== undefined) { this.inner.writeNow(offset, cut); this.env.fire('write', this.path); }
+    this.inner.writeNow(offset, data);
   }
   async truncate(length: number): Promise<void> { this.env.step('truncate', this.path); await this.inner.truncate(length); }
   async sync(): Promise<void> { this.env.step('sync', this.path); await this.inner.sync(); }

@@ -74,6 +74,7 @@ class MemHandle implements EnvFile {
   }
   async append(data: Uint8Array): Promise<void> { this.check(); this.f.write(this.f.cur.len, data); }
   async write(offset: number, data: Uint8Array): Promise<void> { this.check(); this.f.write(offset, data); }
+  writeNow(offset: number, data: Uint8Array): void { this.check(); this.f.write(offset, data); }
   async truncate(length: number): Promise<void> { this.check(); this.f.truncate(length); }
   async sync(): Promise<void> { this.check(); this.env.syncs++; this.f.sync(); }
   async close(): Promise<void> { /* nothing */ }

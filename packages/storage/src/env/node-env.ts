@@ -1,5 +1,6 @@
 /**
- * NodeEnv: the real file system (node:fs/promises), with real fsync of files and directories.
+ * NodeEnv: the real file system (node:fs/promises), with real fdatasync of files and fsync of
+ * directories.
  *
  * Concurrency: each EnvFile wraps one OS file handle; callers serialize writes to one file
  * (the WAL writer has a single flusher).
@@ -39,6 +40,13 @@ class NodeFile implements EnvFile {
     this.end = Math.max(this.end, offset + data.length);
     try { await this.writeAll(offset, data); } catch (e) { throw ioError('write', this.path, e); }
   }
+  writeNow(offset: number, data: Uint8Array): void {
+    this.end = Math.max(this.end, offset + data.length);
+    try {
+      let done = 0;
+      while (done < data.length) done += fs.writeSync(this.fh.fd, data, done, data.length - done, offset + done);
+    } catch (e) { throw ioError('write', this.path, e); }
+  }
   private async writeAll(offset: number, data: Uint8Array): Promise<void> {
     let done = 0;
     while (done < data.length) {
@@ -51,7 +59,8 @@ class NodeFile implements EnvFile {
     this.end = length;
   }
   async sync(): Promise<void> {
-    try { await this.fh.sync(); } catch (e) { throw ioError('fsync', this.path, e); }
+    // fdatasync: flushes the data and the metadata needed to read it back (the size), not times
+    try { await this.fh.datasync(); } catch (e) { throw ioError('fdatasync', this.path, e); }
   }
   async close(): Promise<void> { await this.fh.close(); }
 }

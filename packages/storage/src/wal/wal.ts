@@ -15,17 +15,27 @@
  *    corruption: DbError XX001, never skipped.
  *
  * Group commit: `append` only buffers (synchronously, so a txn's records are contiguous and in
- * call order); `sync(lsn)` resolves once the log is fsync'ed up to `lsn`. A writer loop writes
- * everything buffered in one write per round; at most one fsync runs at a time, covering all that
- * was written when it started, and wakes every waiter it covers. Writes go on while an fsync
- * runs (pipelined), so commits arriving during an fsync are already written when it ends and the
- * next fsync starts at once: one fsync per round for all commits waiting, no write on the
- * critical path of a busy log. Before a segment switch the old segment is fsync'ed.
+ * call order); `sync(lsn)` resolves once the log is fsync'ed up to `lsn`. It schedules a flush
+ * for the next turn of the event loop (setImmediate), so every session that commits in this turn
+ * joins it. One flush loop at a time writes everything buffered (up to 256 KB with a blocking
+ * `writeNow`: a page-cache copy costs less than a thread-pool round trip on a commit's critical
+ * path), then runs one fsync (fdatasync on NodeEnv) and wakes every waiter it covers; records
+ * buffered during that fsync go out in its next round at once. Before a segment switch the old
+ * segment is fsync'ed.
+ *
+ * Preallocation (`preallocate`): after the first fsync, a spare segment file `spare.tmp` is
+ * written with zeros and fsync'ed in the background; the next segment is renamed from it (a new
+ * or reopened log switches to it as soon as it is ready). Appends then overwrite allocated
+ * blocks, so fdatasync need not journal a size change. A segment's zero tail reads as a torn
+ * tail at recovery (cut there), and rotation cuts it before the next segment's name appears, so
+ * a non-final segment never has one.
  *
  * Invariants:
  *  1. durableLsn <= writtenLsn <= appendedLsn.
  *  2. Segments are contiguous: each starts where the previous ends; no record spans two.
  *  3. After a write or fsync error the WAL is failed: every later sync rejects with that error.
+ *  4. Only the flush loop writes, fsyncs and rotates, one round at a time; `fileSize` (logical)
+ *     <= the segment's physical size, the rest being zeros of a spare.
  */
 import { DataCorrupted, IoError, invariant } from '@quiverdb/common';
 import type { Env, EnvFile } from '../env/env.js';
@@ -44,6 +54,12 @@ export interface WalOptions {
   readonly segmentBytes?: number;
   readonly durable?: boolean;
   readonly validTypes?: ReadonlySet<number>;
+  /**
+   * Keep a zero-filled, synced spare file ready in the background and start each segment from it,
+   * so a commit's fdatasync rewrites allocated blocks and need not journal a size change.
+   * Needs `durable`. Default false.
+   */
+  readonly preallocate?: boolean;
 }
 
 function segName(lsn: number): string {
@@ -87,18 +103,31 @@ export function sealRecord(rec: Uint8Array, type: number): Uint8Array {
 
 interface Waiter { lsn: number; resolve: () => void; reject: (e: unknown) => void }
 
+/** Buffered bytes up to this size are written with a blocking `writeNow`; larger ones through the thread pool. */
+const WRITE_NOW_MAX = 256 << 10;
+/** Name of the zero-filled, synced file the next segment is renamed from (not a segment: no LSN name). */
+const SPARE = 'spare.tmp';
+const ZERO_CHUNK = 1 << 20;
+
 export class Wal {
   private file: EnvFile | undefined;
   private fileStart = 0;
+  /** logical size of the current segment: bytes of records written to it */
   private fileSize = 0;
+  /** physical size when it was opened: above fileSize, the rest is preallocated zeros */
+  private fileAllocated = 0;
   private pending: Uint8Array[] = [];
   private pendingBytes = 0;
   private waiters: Waiter[] = [];
-  /** the writer loop, while it runs */
-  private writing: Promise<void> | undefined;
-  /** the fsync in flight */
-  private syncing: Promise<void> | undefined;
+  /** a flush is scheduled (setImmediate) */
+  private flushScheduled = false;
+  /** the flush loop, while it runs (the only writer, fsyncer and rotator of the log) */
+  private flushing: Promise<void> | undefined;
+  /** preparing the spare segment, while it runs */
+  private spareTask: Promise<void> | undefined;
+  private spareReady = false;
   private failed: unknown;
+  private closing = false;
   private closed = false;
   private rotateRequested = false;
   /** start LSNs of the segments on disk, ascending */
@@ -108,16 +137,20 @@ export class Wal {
   durableLsn = 0;
   syncs = 0;
 
-  private constructor(private readonly env: Env, private readonly dir: string, private readonly segmentBytes: number, private readonly durable: boolean) {}
+  private constructor(private readonly env: Env, private readonly dir: string, private readonly segmentBytes: number,
+    private readonly durable: boolean, private readonly preallocate: boolean) {}
 
   /**
    * Open the log in `dir`, recovering records at or after `fromLsn` (earlier ones belong to the
    * last checkpoint). Creates the directory and a first segment when empty.
    */
   static async open(env: Env, dir: string, fromLsn: number, opts: WalOptions = {}): Promise<{ wal: Wal; records: WalRecord[] }> {
-    const wal = new Wal(env, dir, opts.segmentBytes ?? 8 << 20, opts.durable ?? true);
+    const durable = opts.durable ?? true;
+    const wal = new Wal(env, dir, opts.segmentBytes ?? 8 << 20, durable, durable && (opts.preallocate ?? false));
     await env.mkdir(dir);
-    const names = (await env.list(dir)).filter((n) => /^\d{20}\.log$/.test(n));
+    const all = await env.list(dir);
+    if (all.includes(SPARE)) await env.remove(`${dir}/${SPARE}`); // may be partly written: prepared anew
+    const names = all.filter((n) => /^\d{20}\.log$/.test(n));
     const starts = names.map((n) => Number(n.slice(0, 20))).sort((a, b) => a - b);
     const records: WalRecord[] = [];
     let end = fromLsn;
@@ -168,6 +201,7 @@ export class Wal {
       wal.fileStart = last;
       wal.fileSize = end - last;
     }
+    wal.fileAllocated = wal.fileSize;
     wal.segments = live;
     wal.appendedLsn = wal.writtenLsn = wal.durableLsn = end;
     return { wal, records };
@@ -208,72 +242,87 @@ export class Wal {
     if (lsn <= this.durableLsn) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
       this.waiters.push({ lsn, resolve, reject });
-      this.kick();
+      this.scheduleFlush();
     });
   }
 
-  /** Start the writer (buffered records) and / or an fsync (waiters past durableLsn) if idle. */
-  private kick(): void {
-    if (this.failed !== undefined) return;
-    if (this.pending.length > 0 && this.writing === undefined) this.writing = this.writeLoop();
-    else this.maybeStartSync();
+  /**
+   * Start a flush at the next turn of the event loop, unless one runs or is scheduled: sessions
+   * that commit in the same turn (or while a flush runs) share its write and fsync.
+   */
+  private scheduleFlush(): void {
+    if (this.flushScheduled || this.flushing !== undefined || this.failed !== undefined) return;
+    if (!this.durable) { this.flushing = this.flushLoop(); return; } // no fsync to share: write now
+    this.flushScheduled = true;
+    setImmediate(() => {
+      this.flushScheduled = false;
+      if (this.flushing === undefined) this.flushing = this.flushLoop();
+    });
+  }
+
+  /** A waiter not yet covered by `durableLsn`? */
+  private waiting(): boolean {
+    const durable = this.durableLsn;
+    for (const w of this.waiters) if (w.lsn > durable) return true;
+    return false;
   }
 
   /**
-   * Write buffered records, one write per round, while there are any. Runs concurrently with an
-   * fsync in flight: records written meanwhile are covered by the next fsync.
+   * The one writer: each round writes everything buffered (rotating first when due), then one
+   * fsync covers it and wakes every waiter it covers. Records buffered during a round go out in
+   * the next, at once.
    */
-  private async writeLoop(): Promise<void> {
+  private async flushLoop(): Promise<void> {
+    await undefined; // the caller sets `flushing` before the body runs (and its finally clears it)
     try {
-      while (this.pending.length > 0 && this.failed === undefined) {
-        if (this.fileSize > 0 && (this.fileSize >= this.segmentBytes || this.rotateRequested)) await this.rotate();
-        const bufs = this.pending;
-        const total = this.pendingBytes;
-        this.pending = [];
-        this.pendingBytes = 0;
-        const target = this.writtenLsn + total;
-        let data: Uint8Array;
-        if (bufs.length === 1) data = bufs[0]!;
-        else {
-          data = new Uint8Array(total);
-          let o = 0;
-          for (const b of bufs) { data.set(b, o); o += b.length; }
+      while (this.failed === undefined) {
+        if (this.pending.length > 0) await this.writePending();
+        if (!this.durable) {
+          this.durableLsn = this.writtenLsn;
+          this.wake();
+        } else if (this.writtenLsn > this.durableLsn && this.waiting()) {
+          await this.syncFile();
         }
-        await this.file!.append(data);
-        this.fileSize += total;
-        this.writtenLsn = target;
-        if (!this.durable) { this.durableLsn = target; this.wake(); }
-        this.maybeStartSync();
+        if (this.pending.length === 0) break;
       }
     } catch (e) {
       this.fail(e);
     } finally {
-      this.writing = undefined;
+      this.flushing = undefined;
     }
+    if (this.failed === undefined && (this.pending.length > 0 || this.waiting())) this.scheduleFlush();
   }
 
-  /** One fsync at a time, covering everything written when it starts; wakes the waiters it covers. */
-  private maybeStartSync(): void {
-    if (!this.durable || this.syncing !== undefined || this.failed !== undefined) return;
-    if (this.writtenLsn <= this.durableLsn) return;
-    const durable = this.durableLsn;
-    if (!this.waiters.some((w) => w.lsn > durable)) return;
-    this.syncing = this.syncOnce();
+  /** Write every buffered record at the end of the current segment (a new one when due). */
+  private async writePending(): Promise<void> {
+    // an empty segment is only replaced to start from the spare (rotate renames it over the empty file)
+    if ((this.fileSize > 0 || (this.spareReady && this.fileAllocated === 0)) && (this.fileSize >= this.segmentBytes || this.rotateRequested)) await this.rotate();
+    const bufs = this.pending;
+    const total = this.pendingBytes;
+    this.pending = [];
+    this.pendingBytes = 0;
+    const target = this.writtenLsn + total;
+    let data: Uint8Array;
+    if (bufs.length === 1) data = bufs[0]!;
+    else {
+      data = new Uint8Array(total);
+      let o = 0;
+      for (const b of bufs) { data.set(b, o); o += b.length; }
+    }
+    if (total <= WRITE_NOW_MAX) this.file!.writeNow(this.fileSize, data);
+    else await this.file!.write(this.fileSize, data);
+    this.fileSize += total;
+    this.writtenLsn = target;
   }
 
-  private async syncOnce(): Promise<void> {
+  /** fsync the current segment: everything written so far becomes durable. */
+  private async syncFile(): Promise<void> {
     const target = this.writtenLsn;
-    try {
-      await this.file!.sync();
-      this.syncs++;
-      this.durableLsn = Math.max(this.durableLsn, target);
-      this.wake();
-    } catch (e) {
-      this.fail(e);
-    } finally {
-      this.syncing = undefined;
-    }
-    this.maybeStartSync();
+    await this.file!.sync();
+    this.syncs++;
+    this.durableLsn = Math.max(this.durableLsn, target);
+    this.wake();
+    this.prepareSpare(); // a log that commits (not one only opened to read) keeps a spare ready
   }
 
   private wake(): void {
@@ -292,33 +341,67 @@ export class Wal {
   }
 
   /**
-   * Wait until no fsync runs; then make the current segment durable up to writtenLsn (as the
-   * one fsync in flight, so no other starts on this file meanwhile). Called by the writer only,
-   * so writtenLsn does not move while it waits.
+   * Close the current segment and start the next at `writtenLsn` (from the spare when one is
+   * ready). Called by the flush loop only, so nothing is written meanwhile. Order, for recovery:
+   * the old segment loses its preallocated zero tail and is fsync'ed (an fsync covers one file,
+   * and a non-final segment must end where the next starts) before the new name appears; the
+   * directory is fsync'ed before any record goes to the new file.
    */
-  private async syncCurrentFile(): Promise<void> {
-    while (this.syncing !== undefined) await this.syncing;
-    if (this.failed !== undefined) throw this.failed;
-    if (this.durable && this.writtenLsn > this.durableLsn) {
-      this.syncing = this.syncOnce();
-      await this.syncing;
-      if (this.failed !== undefined) throw this.failed;
-    }
-  }
-
   private async rotate(): Promise<void> {
-    // the old segment must be durable before records go to the next one (an fsync covers one file)
-    await this.syncCurrentFile();
+    const old = this.file!;
+    const cut = this.fileAllocated > this.fileSize;
+    if (cut) await old.truncate(this.fileSize);
+    if (this.durable && (cut || this.writtenLsn > this.durableLsn)) await this.syncFile();
     const start = this.writtenLsn;
     invariant(start === this.fileStart + this.fileSize, 'WAL rotate: position mismatch');
-    const f = await this.env.open(`${this.dir}/${segName(start)}`, { create: true, truncate: true });
+    const replace = this.fileSize === 0; // the spare takes the empty current segment's name
+    const path = `${this.dir}/${segName(start)}`;
+    let f: EnvFile;
+    let allocated = 0;
+    if (this.spareReady) {
+      invariant(!replace || this.fileAllocated === 0, 'WAL rotate: a preallocated empty segment replaced');
+      this.spareReady = false;
+      await this.env.rename(`${this.dir}/${SPARE}`, path);
+      f = await this.env.open(path);
+      allocated = await f.size();
+    } else {
+      invariant(!replace, 'WAL rotate: an empty segment without a spare');
+      f = await this.env.open(path, { create: true, truncate: true });
+    }
     if (this.durable) await this.env.syncDir(this.dir);
-    await this.file!.close();
+    await old.close();
     this.file = f;
     this.fileStart = start;
     this.fileSize = 0;
-    this.segments.push(start);
+    this.fileAllocated = allocated;
+    if (!replace) this.segments.push(start);
     this.rotateRequested = false;
+    this.prepareSpare();
+  }
+
+  /**
+   * With `preallocate`: write the spare segment (zeros, fsync'ed) in the background, unless one
+   * is ready or being written. A failure only means the next segment starts empty. When the
+   * spare is ready while the current segment is not preallocated (a new or reopened log), the
+   * next flush switches to it.
+   */
+  private prepareSpare(): void {
+    if (!this.preallocate || this.spareReady || this.spareTask !== undefined || this.closing || this.failed !== undefined) return;
+    const path = `${this.dir}/${SPARE}`;
+    const size = this.segmentBytes;
+    this.spareTask = (async () => {
+      const f = await this.env.open(path, { create: true, truncate: true });
+      try {
+        const zeros = new Uint8Array(Math.min(ZERO_CHUNK, size));
+        for (let off = 0; off < size && !this.closing; off += zeros.length) await f.write(off, zeros.subarray(0, Math.min(zeros.length, size - off)));
+        if (this.closing) return;
+        await f.sync();
+      } finally {
+        await f.close();
+      }
+      this.spareReady = true;
+      if (this.fileAllocated < this.segmentBytes && this.fileSize < this.segmentBytes / 2) this.rotateRequested = true;
+    })().catch(() => { /* no spare: the next segment starts empty */ }).finally(() => { this.spareTask = undefined; });
   }
 
   /** Bytes of log kept on disk (from the oldest retained segment). */
@@ -345,9 +428,11 @@ export class Wal {
   get isFailed(): boolean { return this.failed !== undefined; }
 
   async close(): Promise<void> {
-    while (this.writing !== undefined || this.syncing !== undefined) {
-      if (this.writing !== undefined) await this.writing;
-      if (this.syncing !== undefined) await this.syncing;
+    this.closing = true;
+    while (this.flushing !== undefined || this.flushScheduled || this.spareTask !== undefined) {
+      if (this.flushing !== undefined) await this.flushing;
+      else if (this.spareTask !== undefined) await this.spareTask;
+      else await new Promise<void>((r) => setImmediate(r));
     }
     this.closed = true;
     await this.file?.close();
