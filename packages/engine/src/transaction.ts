@@ -568,7 +568,8 @@ export class EngineTransaction {
     const wrote = this.wrote || this.catalogChanged || this.touchedSequences.size > 0;
     try {
       db.txns.prepareCommit(h);
-      if (wrote) await db.store.prepareCommit(h.id);
+      // the only open transaction: no commit can share its fsync, which then runs at once
+      if (wrote) await db.store.prepareCommit(h.id, { alone: db.txns.openCount === 1 });
     } catch (err) {
       db.indexes.restore(this.indexUndo, 0);
       db.txns.abort(h, () => db.store.rollback(h.id));

@@ -183,8 +183,11 @@ export interface Store {
   /** Savepoint mark inside `txn`'s write list; `rollbackTo` undoes every write after it. */
   savepoint(txn: TxnId): number;
   rollbackTo(txn: TxnId, mark: number): void;
-  /** Make `txn`'s writes durable (WAL + fsync, shared with concurrent commits). */
-  prepareCommit(txn: TxnId): Promise<void>;
+  /**
+   * Make `txn`'s writes durable (WAL + fsync, shared with concurrent commits). `alone`: no other
+   * transaction is open, so no commit can share the fsync: it may run at once on this thread.
+   */
+  prepareCommit(txn: TxnId, opts?: { readonly alone?: boolean }): Promise<void>;
   /** Synchronously stamp `txn`'s versions with `commitTs` and release its write list. */
   finishCommit(txn: TxnId, commitTs: Timestamp): void;
   /** Undo all of `txn`'s writes (never durable, so nothing to log). */

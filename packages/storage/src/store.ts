@@ -524,7 +524,7 @@ export class QuiverStore implements Store {
 
   // ---------------------------------------------------------------- commit
 
-  async prepareCommit(txn: TxnId): Promise<void> {
+  async prepareCommit(txn: TxnId, opts?: { readonly alone?: boolean }): Promise<void> {
     if (this.backgroundError !== undefined && this.wal.isFailed) throw this.backgroundError;
     const s = this.txns.get(txn);
     if (s === undefined || s.writes.length === 0) return;
@@ -556,7 +556,7 @@ export class QuiverStore implements Store {
       }
       flushDeletes();
       const lsn = this.wal.appendRecord(encodeOpRecord(txn, { t: 'commit' }));
-      await this.wal.sync(lsn);
+      await this.wal.sync(lsn, opts?.alone === true);
     } catch (e) {
       // not acknowledged (its records may or may not have reached the disk): the WAL is failed,
       // the database takes no more commits; the caller rolls the txn back

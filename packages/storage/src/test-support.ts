@@ -102,12 +102,14 @@ export class ModelTable {
 export class Clock {
   ts = 1;
   nextTxn = TXN_ID_START + 1;
+  /** `alone`: commits tell the store no other transaction is open (the WAL syncs at once) */
+  constructor(private readonly alone = false) {}
   begin(): { txn: TxnId; snap: Snapshot } {
     const txn = this.nextTxn++ as TxnId;
     return { txn, snap: { txnId: txn, startTs: (this.ts + 1) as Timestamp } };
   }
   async commit(store: Store, txn: TxnId): Promise<number> {
-    await store.prepareCommit(txn);
+    await store.prepareCommit(txn, { alone: this.alone });
     const ts = ++this.ts;
     store.finishCommit(txn, ts as Timestamp);
     return ts;

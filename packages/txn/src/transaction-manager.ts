@@ -353,6 +353,11 @@ export class TransactionManager {
     else throw new DbError(SqlState.LockNotAvailable, `could not wait for transaction ${holder}`);
   }
 
+  /** How many transactions are open (running, failed or committing); virtual ones not counted. */
+  get openCount(): number {
+    return this.#open.size;
+  }
+
   /** Is the transaction with this id still open (running, failed or committing)? */
   isRunning(id: TxnId): boolean {
     return this.#open.has(id);

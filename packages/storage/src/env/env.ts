@@ -31,6 +31,8 @@ export interface EnvFile {
   truncate(length: number): Promise<void>;
   /** fdatasync: content (and size) written so far survives a crash */
   sync(): Promise<void>;
+  /** `sync`, done before returning (on NodeEnv a blocking fdatasync on the calling thread). */
+  syncNow(): void;
   close(): Promise<void>;
 }
 

@@ -2,7 +2,7 @@
  * FaultEnv: wraps an Env and injects faults at the Nth mutating I/O call, for crash tests.
  *
  * Counted calls: open with create, writeFile, rename, remove, mkdir, syncDir, and on files
- * append / write / writeNow (counted as a write) / truncate / sync (writeFileDurable counts as its open, write, sync and syncDir).
+ * append / write / writeNow (counted as a write) / truncate / sync / syncNow (as a sync) (writeFileDurable counts as its open, write, sync and syncDir).
  * At call number `faultAt` (1-based):
  *   mode 'fail': the call throws IoError (58030) without effect;
  *   mode 'cut':  a write/append puts only a prefix of its bytes (`cutFraction`) then throws; other
@@ -48,6 +48,7 @@ class FaultFile implements EnvFile {
   }
   async truncate(length: number): Promise<void> { this.env.step('truncate', this.path); await this.inner.truncate(length); }
   async sync(): Promise<void> { this.env.step('sync', this.path); await this.inner.sync(); }
+  syncNow(): void { this.env.step('sync', this.path); this.inner.syncNow(); }
   close(): Promise<void> { return this.inner.close(); }
 }
 

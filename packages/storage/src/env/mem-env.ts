@@ -76,7 +76,8 @@ class MemHandle implements EnvFile {
   async write(offset: number, data: Uint8Array): Promise<void> { this.check(); this.f.write(offset, data); }
   writeNow(offset: number, data: Uint8Array): void { this.check(); this.f.write(offset, data); }
   async truncate(length: number): Promise<void> { this.check(); this.f.truncate(length); }
-  async sync(): Promise<void> { this.check(); this.env.syncs++; this.f.sync(); }
+  async sync(): Promise<void> { this.syncNow(); }
+  syncNow(): void { this.check(); this.env.syncs++; this.f.sync(); }
   async close(): Promise<void> { /* nothing */ }
 }
 

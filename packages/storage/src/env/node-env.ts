@@ -59,8 +59,14 @@ class NodeFile implements EnvFile {
     this.end = length;
   }
   async sync(): Promise<void> {
-    // fdatasync: flushes the data and the metadata needed to read it back (the size), not times
-    try { await this.fh.datasync(); } catch (e) { throw ioError('fdatasync', this.path, e); }
+    // fdatasync: flushes the data and the metadata needed to read it back (the size), not times.
+    // The callback API: less work on the calling thread than the FileHandle promise.
+    try {
+      await new Promise<void>((resolve, reject) => fs.fdatasync(this.fh.fd, (e) => (e ? reject(e) : resolve())));
+    } catch (e) { throw ioError('fdatasync', this.path, e); }
+  }
+  syncNow(): void {
+    try { fs.fdatasyncSync(this.fh.fd); } catch (e) { throw ioError('fdatasync', this.path, e); }
   }
   async close(): Promise<void> { await this.fh.close(); }
 }

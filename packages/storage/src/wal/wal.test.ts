@@ -155,4 +155,25 @@ describe('Wal', () => {
     expect(r2.records.length).toBe(61);
     await r2.wal.close();
   });
+
+  it('a sole committer writes and syncs at once; with a flush pending it joins the group', async () => {
+    const env = new MemEnv();
+    const { wal } = await Wal.open(env, '/w', 0, { segmentBytes: 300 });
+    for (let i = 0; i < 10; i++) {
+      const p = wal.sync(wal.append(1, payload(i)), true);
+      expect(wal.durableLsn).toBe(wal.appendedLsn); // durable before sync returned
+      await p;
+    }
+    expect(wal.syncs).toBeGreaterThanOrEqual(10);
+    // a group commit is scheduled: an `alone` sync must not overtake it (nor skip its records)
+    const a = wal.sync(wal.append(1, payload(10)));
+    const b = wal.sync(wal.append(1, payload(11)), true);
+    expect(wal.durableLsn).toBeLessThan(wal.appendedLsn);
+    await Promise.all([a, b]);
+    expect(wal.durableLsn).toBe(wal.appendedLsn);
+    env.crash();
+    const r = await Wal.open(env, '/w', 0);
+    expect(r.records.map((x) => x.payload[0])).toEqual(Array.from({ length: 12 }, (_x, i) => payload(i)[0]));
+    await r.wal.close();
+  });
 });

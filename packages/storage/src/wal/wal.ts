@@ -21,7 +21,8 @@
  * `writeNow`: a page-cache copy costs less than a thread-pool round trip on a commit's critical
  * path), then runs one fsync (fdatasync on NodeEnv) and wakes every waiter it covers; records
  * buffered during that fsync go out in its next round at once. Before a segment switch the old
- * segment is fsync'ed.
+ * segment is fsync'ed. A committer that is alone (no other transaction open, nothing being
+ * flushed: `sync(lsn, true)`) writes and fdatasyncs at once on the calling thread instead.
  *
  * Preallocation (`preallocate`): after the first fsync, a spare segment file `spare.tmp` is
  * written with zeros and fsync'ed in the background; the next segment is renamed from it (a new
@@ -236,10 +237,33 @@ export class Wal {
     return this.appendedLsn;
   }
 
-  /** Resolve when everything up to `lsn` is durable (group commit). */
-  sync(lsn = this.appendedLsn): Promise<void> {
+  /**
+   * Resolve when everything up to `lsn` is durable (group commit). `alone`: the caller is the only
+   * committer the database has (no other open transaction): when no flush runs or waits either,
+   * the write and the fdatasync are done at once on this thread, as SQLite does, instead of a
+   * thread-pool round trip, since no commit could share them (it still resolves at the next turn
+   * of the event loop, so a client committing in a loop does not starve other work).
+   */
+  sync(lsn = this.appendedLsn, alone = false): Promise<void> {
     if (this.failed !== undefined) return Promise.reject(this.failed);
     if (lsn <= this.durableLsn) return Promise.resolve();
+    if (alone && this.durable && this.flushing === undefined && !this.flushScheduled && this.waiters.length === 0
+      && this.pendingBytes <= WRITE_NOW_MAX && !this.rotationDue()) {
+      try {
+        this.writePendingNow();
+        const target = this.writtenLsn;
+        this.file!.syncNow();
+        this.syncs++;
+        this.durableLsn = target;
+        this.prepareSpare();
+        // resolve at the next turn of the event loop, as an fsync on the thread pool would: a
+        // client committing in a loop must not starve I/O callbacks and timers (the spare's, too)
+        return new Promise<void>((resolve) => setImmediate(resolve));
+      } catch (e) {
+        this.fail(e);
+        return Promise.reject(this.failed);
+      }
+    }
     return new Promise<void>((resolve, reject) => {
       this.waiters.push({ lsn, resolve, reject });
       this.scheduleFlush();
@@ -293,26 +317,42 @@ export class Wal {
     if (this.failed === undefined && (this.pending.length > 0 || this.waiting())) this.scheduleFlush();
   }
 
+  /** Is a segment switch due before the next write? */
+  private rotationDue(): boolean {
+    // an empty segment is only replaced to start from the spare (rotate renames it over the empty file)
+    return (this.fileSize > 0 || (this.spareReady && this.fileAllocated === 0)) && (this.fileSize >= this.segmentBytes || this.rotateRequested);
+  }
+
   /** Write every buffered record at the end of the current segment (a new one when due). */
   private async writePending(): Promise<void> {
-    // an empty segment is only replaced to start from the spare (rotate renames it over the empty file)
-    if ((this.fileSize > 0 || (this.spareReady && this.fileAllocated === 0)) && (this.fileSize >= this.segmentBytes || this.rotateRequested)) await this.rotate();
+    if (this.rotationDue()) await this.rotate();
+    if (this.pendingBytes <= WRITE_NOW_MAX) { this.writePendingNow(); return; }
+    const data = this.takePending();
+    await this.file!.write(this.fileSize, data);
+    this.fileSize += data.length;
+    this.writtenLsn += data.length;
+  }
+
+  /** Write the buffered records with a blocking `writeNow` (no rotation: the caller checked). */
+  private writePendingNow(): void {
+    if (this.pending.length === 0) return;
+    const data = this.takePending();
+    this.file!.writeNow(this.fileSize, data);
+    this.fileSize += data.length;
+    this.writtenLsn += data.length;
+  }
+
+  /** The buffered records as one byte array; the buffer is emptied. */
+  private takePending(): Uint8Array {
     const bufs = this.pending;
     const total = this.pendingBytes;
     this.pending = [];
     this.pendingBytes = 0;
-    const target = this.writtenLsn + total;
-    let data: Uint8Array;
-    if (bufs.length === 1) data = bufs[0]!;
-    else {
-      data = new Uint8Array(total);
-      let o = 0;
-      for (const b of bufs) { data.set(b, o); o += b.length; }
-    }
-    if (total <= WRITE_NOW_MAX) this.file!.writeNow(this.fileSize, data);
-    else await this.file!.write(this.fileSize, data);
-    this.fileSize += total;
-    this.writtenLsn = target;
+    if (bufs.length === 1) return bufs[0]!;
+    const data = new Uint8Array(total);
+    let o = 0;
+    for (const b of bufs) { data.set(b, o); o += b.length; }
+    return data;
   }
 
   /** fsync the current segment: everything written so far becomes durable. */
