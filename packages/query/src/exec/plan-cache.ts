@@ -22,7 +22,7 @@
  *     another transaction.
  *  2. Cached statements and plans are never mutated by their users (they are shared).
  *  3. Both caches are bounded (LRU by insertion, MAX_ENTRIES; the parse cache also by the total
- *     length of its texts, MAX_TEXT_CHARS).
+ *     length of its texts, MAX_TEXT_CHARS, and keeps no text over LONG_TEXT without a `$`).
  */
 import type { Catalog, QualifiedName } from '../catalog/catalog.js';
 import type { Plan } from '../plan/plan.js';
@@ -54,8 +54,16 @@ const CACHED_KINDS: ReadonlySet<string> = new Set(['select', 'insert', 'update',
 const MAX_TEXT_CHARS = 4_000_000;
 let cachedChars = 0;
 
+/**
+ * Texts longer than this are kept only when they hold a `$` (parameters): a long text of literals
+ * (a multi-row INSERT of a bulk load) is hardly ever sent twice, and its tree would only be
+ * garbage that the collector copies and promotes.
+ */
+const LONG_TEXT = 4096;
+
 export function rememberParse(sql: string, parsed: readonly Statement[]): void {
   if (parsed.length === 0 || !parsed.every((s) => CACHED_KINDS.has(s.kind))) return;
+  if (sql.length > LONG_TEXT && !sql.includes('$')) return;
   if (sql.length > MAX_TEXT_CHARS / 8 || statements.has(sql)) return;
   while (statements.size > 0 && (statements.size >= MAX_ENTRIES || cachedChars + sql.length > MAX_TEXT_CHARS)) {
     const oldest = statements.keys().next().value!;

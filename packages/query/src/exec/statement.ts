@@ -451,6 +451,71 @@ function plainParamValues(valuesLists: PgNode[], targets: readonly number[], def
   return { n, cols };
 }
 
+/**
+ * A multi-row VALUES of plain literals — integers into INTEGER / DOUBLE columns, decimals into
+ * DOUBLE columns, strings into TEXT / VARCHAR (no length) columns — as typed columns, without
+ * binding each item: the values the per-item path gives (an integer literal is int4, a decimal
+ * literal is NUMERIC whose cast to float8 rounds its text correctly, as `Number` does; a string
+ * literal is unknown, taken as text). Null — the per-item path runs, with its errors in its
+ * order — on anything else (NULL, DEFAULT, casts, a decimal into INTEGER, a string into a number
+ * column, a decimal past float8's range or rounding to 0).
+ */
+function plainLiteralValues(valuesLists: PgNode[], targets: readonly number[], def: TableDef): Rel | null {
+  const w = targets.length;
+  const n = valuesLists.length;
+  const rows: PgNode[][] = new Array<PgNode[]>(n);
+  for (let r = 0; r < n; r++) {
+    const items: PgNode[] | undefined = valuesLists[r]?.List?.items;
+    if (items === undefined || items.length !== w) return null;
+    rows[r] = items;
+  }
+  const cols: unknown[][] = [];
+  for (let j = 0; j < w; j++) {
+    const t = def.columns[targets[j]!]!.type;
+    switch (t.id) {
+      case 'INTEGER': {
+        const out = new Int32Array(n);
+        for (let r = 0; r < n; r++) {
+          const iv = rows[r]![j]!.A_Const?.ival; // `{}` is 0 (protobuf JSON leaves zero out)
+          if (iv === undefined) return null;
+          out[r] = iv.ival ?? 0;
+        }
+        cols.push(out as unknown as unknown[]);
+        break;
+      }
+      case 'DOUBLE': {
+        const out = new Float64Array(n);
+        for (let r = 0; r < n; r++) {
+          const c = rows[r]![j]!.A_Const;
+          if (c === undefined) return null;
+          if (c.ival !== undefined) { out[r] = c.ival.ival ?? 0; continue; }
+          const text: unknown = c.fval?.fval;
+          if (typeof text !== 'string') return null;
+          const x = Number(text);
+          // past float8's range, or a nonzero value rounding to 0: the per-item path raises 22003
+          if (!Number.isFinite(x) || (x === 0 && /[1-9]/.test(text.replace(/e.*$/i, '')))) return null;
+          out[r] = x + 0; // numeric has no -0
+        }
+        cols.push(out as unknown as unknown[]);
+        break;
+      }
+      case 'TEXT': case 'VARCHAR': {
+        if (t.length !== undefined) return null;
+        const out = new Array<unknown>(n);
+        for (let r = 0; r < n; r++) {
+          const sv: unknown = rows[r]![j]!.A_Const?.sval;
+          if (sv === undefined) return null;
+          out[r] = (sv as { sval?: string }).sval ?? '';
+        }
+        cols.push(out);
+        break;
+      }
+      default: return null;
+    }
+  }
+  return { n, cols };
+}
+
 /** Do two TypeName nodes name the same type (plain names and typmod, no modifiers or arrays)? */
 function sameTypeName(a: PgNode, b: PgNode): boolean {
   if (a === b) return true;
@@ -570,7 +635,8 @@ async function execInsert(n: PgNode, sctx: SessionContext, bctx: BindCtx): Promi
     src = { n: 1, cols: targets.map(() => [null]) };
     targets.forEach((_t, j) => { isDefault[j]![0] = true; });
   } else if (sel.valuesLists && !sel.sortClause && !sel.limitCount && !sel.withClause && !n.onConflictClause
-    && (plain = plainParamValues(sel.valuesLists, targets, def, bctx, ctx.params)) !== null) {
+    && ((plain = plainParamValues(sel.valuesLists, targets, def, bctx, ctx.params)) !== null
+      || (plain = plainLiteralValues(sel.valuesLists, targets, def)) !== null)) {
     src = plain;
   } else if (sel.valuesLists && !sel.sortClause && !sel.limitCount && !sel.withClause) {
     const lists: PgNode[][] = sel.valuesLists.map((l: PgNode) => l.List.items);

@@ -282,6 +282,11 @@ export function valueToText(v: unknown, t: SqlType): string {
 // ---------------------------------------------------------------------------------------------
 // Casts
 
+/** A value past the range of REAL / DOUBLE PRECISION (or rounding a nonzero value to 0). */
+function floatRange(t: SqlType, text: string): DbError {
+  return new DbError(SqlState.NumericValueOutOfRange, `"${text}" is out of range for type ${t.id === 'REAL' ? 'real' : 'double precision'}`);
+}
+
 function badInput(t: SqlType, text: string): DbError {
   return new DbError(SqlState.InvalidTextRepresentation, `invalid input syntax for type ${typeName(t).toLowerCase()}: "${text}"`);
 }
@@ -334,16 +339,27 @@ export function castValue(v: unknown, from: SqlType, to: SqlType): unknown {
       let n: number;
       if (typeof v === 'number') n = v;
       else if (typeof v === 'bigint') n = Number(v);
-      else if (v instanceof Decimal) n = v.toNumber();
-      else if (typeof v === 'string') {
+      else if (v instanceof Decimal) {
+        // numeric has no -0; past the type's range, or a nonzero value rounding to 0, is 22003
+        // (PostgreSQL's float8in of the numeric's text; subnormal results are allowed)
+        n = v.toNumber() + 0;
+        if (!Number.isFinite(n) || (n === 0 && v.sign() !== 0)) throw floatRange(to, v.toString());
+      } else if (typeof v === 'string') {
         const x = v.trim().toLowerCase();
         if (x === 'nan') n = NaN;
         else if (x === 'infinity' || x === '+infinity' || x === 'inf') n = Infinity;
         else if (x === '-infinity' || x === '-inf') n = -Infinity;
-        else if (/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/.test(x)) n = Number(x);
-        else throw badInput(to, v);
+        else if (/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/.test(x)) {
+          n = Number(x);
+          if (!Number.isFinite(n) || (n === 0 && /[1-9]/.test(x.replace(/e.*$/, '')))) throw floatRange(to, v);
+        } else throw badInput(to, v);
       } else break;
-      return to.id === 'REAL' ? Math.fround(n) : n;
+      if (to.id === 'REAL') {
+        const f = Math.fround(n);
+        if (Number.isFinite(n) && (!Number.isFinite(f) || (f === 0 && n !== 0))) throw floatRange(to, String(v));
+        return f;
+      }
+      return n;
     }
     case 'NUMERIC': {
       let d: Decimal;
