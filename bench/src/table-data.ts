@@ -35,7 +35,7 @@ export interface TableData {
   readonly columns: readonly ColumnValues[];
 }
 
-const MS_PER_DAY = 86_400_000;
+export const MS_PER_DAY = 86_400_000;
 
 /** 'YYYY-MM-DD' → days since 1970-01-01. */
 export function dateToDays(iso: string): number {

@@ -14,7 +14,7 @@
 import { join } from 'node:path';
 import { runTransaction, unpreparedStatement, type EngineAdapter, type OpenTarget, type Prepared, type Row, type Session, type TxnOptions, type TxnStep } from './adapter.js';
 import { createTableSql } from './dialect.js';
-import { daysToDate, type TableData, type TableDef } from '../table-data.js';
+import { MS_PER_DAY, type TableData, type TableDef } from '../table-data.js';
 
 /** The slice of the `quiverdb` contract the bench uses. */
 export interface QuiverResult {
@@ -129,7 +129,8 @@ export class QuiverAdapter extends QuiverSession implements EngineAdapter {
       for (let r = from, i = 0; r < to; r++) {
         for (let c = 0; c < width; c++, i++) {
           const v = data.columns[c]![r]!;
-          params[i] = kinds[c] === 'date' ? daysToDate(v as number) : v;
+          // a DATE goes as a JS Date (UTC midnight), as node-postgres hands one over
+          params[i] = kinds[c] === 'date' ? new Date((v as number) * MS_PER_DAY) : v;
         }
       }
       await this.exec(sql, params);

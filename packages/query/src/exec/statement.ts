@@ -368,8 +368,16 @@ function assignValue(v: unknown, from: SqlType, col: ColumnDef, sameRepr: boolea
   return castValue(v, from, t);
 }
 
-/** Per VALUES lists node: its `$n` indexes row-major (0-based) when every item is a plain `$n`. */
-interface PlainParamLayout { readonly width: number; readonly at: Int32Array; readonly max: number }
+/**
+ * Per VALUES lists node: its `$n` indexes row-major (0-based) when every item is a plain `$n` or
+ * `$n::T`, column j's items all the same one of those (`casts[j]`: the TypeName of T, or undefined).
+ */
+interface PlainParamLayout {
+  readonly width: number;
+  readonly at: Int32Array;
+  readonly max: number;
+  readonly casts: readonly (PgNode | undefined)[];
+}
 const plainParamLayouts = new WeakMap<object, PlainParamLayout | null>();
 
 function plainParamLayout(valuesLists: PgNode[], width: number): PlainParamLayout | null {
@@ -377,31 +385,38 @@ function plainParamLayout(valuesLists: PgNode[], width: number): PlainParamLayou
   if (known !== undefined) return known !== null && known.width === width ? known : null;
   let layout: PlainParamLayout | null = null;
   const at = new Int32Array(valuesLists.length * width);
+  const casts: (PgNode | undefined)[] = [];
   let max = 0;
   scan: {
     for (let r = 0, i = 0; r < valuesLists.length; r++) {
       const items: PgNode[] | undefined = valuesLists[r]?.List?.items;
       if (items === undefined || items.length !== width) break scan;
       for (let j = 0; j < width; j++, i++) {
-        const pn: unknown = items[j]?.ParamRef?.number;
+        const item = items[j];
+        const cast: PgNode | undefined = item?.TypeCast;
+        const pn: unknown = (cast === undefined ? item : cast.arg)?.ParamRef?.number;
         if (typeof pn !== 'number' || !(pn > 0)) break scan;
+        if (r === 0) casts.push(cast?.typeName);
+        else if (cast === undefined ? casts[j] !== undefined : casts[j] === undefined || !sameTypeName(cast.typeName, casts[j])) break scan;
         at[i] = pn - 1;
         if (pn > max) max = pn;
       }
     }
-    layout = { width, at, max };
+    layout = { width, at, max, casts };
   }
   plainParamLayouts.set(valuesLists, layout);
   return layout;
 }
 
 /**
- * A multi-row VALUES of plain untyped `$n` items whose parameters are numbers / strings stored
- * unchanged in INTEGER, DOUBLE and TEXT / VARCHAR (no length) columns (bulk loads): its columns
- * built straight from the parameters (typed arrays for the numeric ones, see rel.ts invariant 3).
- * The same values as the per-item path (fromJsValue + assignValue give back such a value as it
- * is); null — the per-item path then runs, with its errors in its order — when anything else is
- * met (a typed `$n`, a missing parameter, NULL, a value needing a cast or a range check).
+ * A multi-row VALUES of untyped `$n` items (or `$n::T` with T the column's own type) whose
+ * parameters are numbers / strings stored unchanged in INTEGER, DOUBLE and TEXT / VARCHAR (no
+ * length) columns, or dates (Date objects or date text) in DATE columns (bulk loads): its columns
+ * built straight from the parameters (typed arrays for the numeric ones and DATE, see rel.ts
+ * invariant 3). The same values as the per-item path (fromJsValue + assignValue give back such a
+ * value as it is; a `$n::T` of an untyped `$n` is that `$n` typed T); null — the per-item path
+ * then runs, with its errors in its order — when anything else is met (a typed `$n`, a missing
+ * parameter, NULL, a value needing a cast or a range check, a date that does not parse).
  */
 function plainParamValues(valuesLists: PgNode[], targets: readonly number[], def: TableDef, bctx: BindCtx, params: readonly unknown[]): Rel | null {
   const w = targets.length;
@@ -413,7 +428,25 @@ function plainParamValues(valuesLists: PgNode[], targets: readonly number[], def
   const cols: unknown[][] = [];
   for (let j = 0; j < w; j++) {
     const t = def.columns[targets[j]!]!.type;
+    const cast = layout.casts[j];
+    if (cast !== undefined && !castIsColumnType(cast, t)) return null;
     switch (t.id) {
+      case 'DATE': {
+        const out = new Int32Array(n);
+        try {
+          for (let r = 0, i = j; r < n; r++, i += w) {
+            const v = params[at[i]!];
+            if (v === null || v === undefined) return null;
+            const d = fromJsValue(v, t);
+            if (typeof d !== 'number' || (d | 0) !== d) return null; // +-infinity, or not a day
+            out[r] = d;
+          }
+        } catch {
+          return null;
+        }
+        cols.push(out as unknown as unknown[]);
+        break;
+      }
       case 'INTEGER': {
         const out = new Int32Array(n);
         for (let r = 0, i = j; r < n; r++, i += w) {
@@ -514,6 +547,16 @@ function plainLiteralValues(valuesLists: PgNode[], targets: readonly number[], d
     }
   }
   return { n, cols };
+}
+
+/** Does `$n::<tn>` give a value of column type `t` unchanged (T is exactly the column's type)? */
+function castIsColumnType(tn: PgNode, t: SqlType): boolean {
+  const names: PgNode[] = tn.names ?? [];
+  if (tn.typmods !== undefined || tn.arrayBounds !== undefined || names.length === 0 || names.length > 2) return false;
+  if (names.length === 2 && names[0]?.String?.sval !== 'pg_catalog') return false;
+  let ct: SqlType;
+  try { ct = typeFromName(tn); } catch { return false; }
+  return ct.id === t.id && (ct.id !== 'VARCHAR' || (ct.length === undefined && t.length === undefined));
 }
 
 /** Do two TypeName nodes name the same type (plain names and typmod, no modifiers or arrays)? */
