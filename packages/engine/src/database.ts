@@ -262,15 +262,17 @@ export class Database {
     if (this.#analyzing) return;
     // a table still growing or shrinking since the previous tick (a load, a write storm) waits
     // until its writes pause, at most AUTO_ANALYZE_MAX_DEFERRALS ticks: each ANALYZE reads the
-    // table, so one at the end of a load instead of one per 10% of growth
+    // table, so one at the end of a load instead of one per 10% of growth. A table seen for the
+    // first time waits one tick too (it may be in the middle of its first load: an ANALYZE then
+    // would read a part of it, competing with the load, and be redone after it)
     const stale: TableId[] = [];
     for (const t of this.#committedCatalog.tablesById.values()) {
       if (!this.store.hasTable(t.id)) continue;
       const rows = this.store.rowCount(t.id);
       const seen = this.#analyzeWatch.get(t.id);
       const due = needsAnalyze(this.tableStats(t.id), rows);
-      if (due && seen !== undefined && seen.rows !== rows && seen.deferred < AUTO_ANALYZE_MAX_DEFERRALS) {
-        this.#analyzeWatch.set(t.id, { rows, deferred: seen.deferred + 1 });
+      if (due && (seen === undefined || (seen.rows !== rows && seen.deferred < AUTO_ANALYZE_MAX_DEFERRALS))) {
+        this.#analyzeWatch.set(t.id, { rows, deferred: (seen?.deferred ?? 0) + 1 });
         continue;
       }
       this.#analyzeWatch.set(t.id, { rows, deferred: 0 });

@@ -14,7 +14,8 @@
  *     committed deletes, the committed meta map, and the checkpoint hook's state (the engine's
  *     index trees, copy-on-write: `CheckpointHook`); reopen the gate.
  *  2. write one new segment per table with moved rows (fsync'ed file + dir); the hook flushes
- *     (index files written + fsync'ed) and its record goes into the manifest.
+ *     (index files written + fsync'ed) at the same time (its I/O overlaps the encoding); once
+ *     both are durable, its record goes into the manifest.
  *  3. write MANIFEST-<n>, switch CURRENT atomically (tmp + fsync + rename + dir fsync); tell the
  *     hook (its replaced pages become reusable). With a MetadataBackend (api.ts), `writeManifest`
  *     first hands it the metadata keys changed since its last write (flattenManifest, diffed
@@ -74,14 +75,14 @@ import { BufferPool } from './buffer/buffer-pool.js';
 import { dirname, type Env } from './env/env.js';
 import { NodeEnv } from './env/node-env.js';
 import { decodeManifest, decodeOffsets, emptyManifest, encodeManifest, encodeOffsets, flattenManifest, segmentPath, unflattenManifest, type Manifest, type ManifestSegment, type ManifestTable } from './segment/manifest.js';
-import { encodeSegmentAsync, openParquet, readRowGroup, readRowGroupFromBytes, type SegmentCodec } from './segment/parquet-io.js';
+import { encodeRowGroupsAsync, encodeRowGroupsTo, openParquet, readRowGroup, readRowGroupFromBytes, splitRowGroups, type RowGroupData, type SegmentCodec } from './segment/parquet-io.js';
 import { Segment, runsOf, type RowGroupMeta } from './segment/segment.js';
 import { canMatch, computeZone, zoneFromJson, type Zone } from './segment/zone-map.js';
-import { absentVector, gatherVector, vectorBytes } from './table/column-ops.js';
+import { absentVector, vectorBytes } from './table/column-ops.js';
 import type { ChunkColumn, DeltaChunk } from './table/delta.js';
 import { deltaVisibility } from './table/delta-visibility.js';
 import { TableState, type RowLoc } from './table/table-state.js';
-import { copyInto, emit, manifestSegment, rowGroupOf, rowGroupVector, segmentSelection } from './segment/segment-scan.js';
+import { emit, manifestSegment, rowGroupOf, segmentSelection } from './segment/segment-scan.js';
 import { defaultHeapBudget, defaultMemoryLimit } from './buffer/memory-budget.js';
 import { decodeOp, encodeOpRecord, RecordType, type WalOp } from './wal/records.js';
 import { Wal } from './wal/wal.js';
@@ -1058,21 +1059,31 @@ export class QuiverStore implements Store {
       invariant(attempt < 100, 'checkpoint: delta conversions never ready');
     }
     if (cut === undefined) return;
-    // encode (zone maps + Parquet) and write the new segments; commits run meanwhile
+    // checkpoint participants (the engine's index files) flush while the segments are encoded:
+    // their writes and fsyncs overlap the encoding; both are durable before the manifest names them
+    const hookFlush = cut.hookFlush?.();
+    // (its failure is taken where it is awaited below, not reported as unhandled meanwhile)
+    hookFlush?.catch(() => undefined);
+    let hookRecord: unknown;
     const metas = new Map<CutWrite, Segment['meta']>();
-    for (const w of cut.writes) {
-      await yieldToEventLoop();
-      const { meta, bytes } = await this.buildSegment(w.table.id, w.id, w.spec, w.vectors, w.n, w.ids);
-      const ms = manifestSegment(new Segment(meta));
-      ms.deletes = encodeOffsets(Uint32Array.from(w.deleted));
-      w.mt.segments.push(ms);
-      metas.set(w, meta);
-      await this.ensureDir(`data/${w.table.id}`);
-      // a non-durable store (':memory:') never syncs: no durable copy of the file either
-      await (this.durable ? this.env.writeFileDurable(this.p(meta.file), bytes) : this.env.writeFile(this.p(meta.file), bytes));
+    try {
+      // encode (zone maps + Parquet) and write the new segments; commits run meanwhile
+      for (const w of cut.writes) {
+        await yieldToEventLoop();
+        const meta = await this.writeCutSegment(w);
+        const ms = manifestSegment(new Segment(meta));
+        ms.deletes = encodeOffsets(Uint32Array.from(w.deleted));
+        w.mt.segments.push(ms);
+        metas.set(w, meta);
+      }
+      hookRecord = await hookFlush;
+    } catch (err) {
+      // a failed checkpoint ends only once the flush settled (the next one's prepare must not overlap it)
+      await hookFlush?.catch(() => undefined);
+      throw err;
     }
-    // checkpoint participants (the engine's index files) flush; the manifest records their state
-    if (cut.hookFlush !== undefined) (cut.manifest as Manifest & { hook?: unknown }).hook = await cut.hookFlush();
+    // the manifest records the participants' state
+    if (cut.hookFlush !== undefined) (cut.manifest as Manifest & { hook?: unknown }).hook = hookRecord;
     await this.writeManifest(cut.manifest);
     const hookDone = cut.hookFlush !== undefined ? this.checkpointHook?.committed() : undefined;
     // switch memory
@@ -1083,13 +1094,13 @@ export class QuiverStore implements Store {
       seg.ins = w.ins;
       seg.maxIns = w.ins.reduce((a, b) => Math.max(a, b), 0);
       let off = 0;
-      for (const [c, mask] of w.masks) for (let i = 0; i < c.length; i++) if (mask[i] === 1) { seg.setDel(off, c.del[i]!); off++; }
+      for (const [c, mask] of w.masks) off = copyDelStamps(seg, off, c, mask);
       invariant(off === w.n, 'checkpoint: moved row count changed');
       // the delta keeps what did not move, minus rolled back rows
       t.delta.rebuild((c, i) => { const mask = w.masks.get(c); return (mask === undefined || mask[i] !== 1) && c.ins[i] !== ABORTED; });
       t.setSegments([...t.segments, seg]);
       if (seg.maxIns < this.gcHorizon) seg.ins = null;
-      this.offerWritten(seg, w.spec, w.vectors);
+      this.offerWritten(seg, w.spec, w.groups);
     }
     const rebuilt = new Set(cut.writes.map((w) => w.table));
     for (const t of this.tables.values()) {
@@ -1111,14 +1122,18 @@ export class QuiverStore implements Store {
    * into the buffer pool while it has free budget (never evicting), and the first scan of a new
    * segment costs what a delta scan costs instead of a Parquet decode.
    */
-  private offerWritten(seg: Segment, spec: StoredTableSpec, vectors: readonly ColumnVector[]): void {
+  private offerWritten(seg: Segment, spec: StoredTableSpec, groups: readonly RowGroupData[]): void {
     for (let rg = 0; rg < seg.meta.rowGroups.length; rg++) {
       const g = seg.meta.rowGroups[rg]!;
+      const data = groups[rg];
+      if (data === undefined || data.rows !== g.rows) continue;
       spec.columns.forEach((col, j) => {
         const sc = seg.meta.columns.find((x) => x.id === col.id);
-        if (sc === undefined || sc.type !== col.type) return;
-        const v = rowGroupVector(vectors[j]!, col.type, g);
-        if (v !== undefined) this.pool.offer(this.poolKey(seg, rg, col.id), v, vectorBytes(v, g.rows), !ArrayBuffer.isView(v.data));
+        // float32 is narrowed and json re-parsed by a read: their read-back is not these values
+        if (sc === undefined || sc.type !== col.type || col.type === 'float32' || col.type === 'json') return;
+        // the cut's own per-row-group arrays, in the form a Parquet read gives (see captureCut): no copy
+        const v = data.vectors[j]!;
+        this.pool.offer(this.poolKey(seg, rg, col.id), v, vectorBytes(v, g.rows), !ArrayBuffer.isView(v.data));
       });
     }
   }
@@ -1144,9 +1159,12 @@ export class QuiverStore implements Store {
       // committed delta rows move to a new segment
       const masks = new Map<DeltaChunk, Uint8Array>();
       let n = 0;
+      const whole = new Set<DeltaChunk>();
       for (const c of t.delta.chunks) {
         const mask = new Uint8Array(c.length);
-        for (let i = 0; i < c.length; i++) if (c.ins[i]! < TXN_ID_START) { mask[i] = 1; n++; }
+        const k = committedMask(c, mask);
+        if (k === c.length) whole.add(c);
+        n += k;
         masks.set(c, mask);
       }
       if (n > 0) {
@@ -1155,29 +1173,37 @@ export class QuiverStore implements Store {
         const ids = new Float64Array(n);
         const ins = new Float64Array(n);
         const deleted: number[] = [];
-        const vectors: ColumnVector[] = spec.columns.map((col) => absentVector(col, n));
+        // the rows go straight into per-row-group arrays: the encoder and the buffer pool
+        // (offerWritten) take them as they are, without slicing copies
+        const R = this.rowGroupSize;
+        const groups: ColumnVector[][] = [];
+        for (let off = 0; off < n; off += R) groups.push(spec.columns.map((col) => absentVector(col, Math.min(R, n - off))));
         let o = 0;
         for (const c of t.delta.chunks) {
           const mask = masks.get(c)!;
-          const sel = new Uint32Array(c.length);
-          let k = 0;
-          for (let i = 0; i < c.length; i++) if (mask[i] === 1) {
-            sel[k++] = i;
-            ids[o + k - 1] = c.rowIds[i]!;
-            ins[o + k - 1] = c.ins[i]!;
-            if (c.del[i]! < TXN_ID_START) deleted.push(o + k - 1);
-          }
+          const all = whole.has(c);
+          const sel = all ? EMPTY_SEL : new Uint32Array(c.length);
+          const k = takeMasked(c, mask, sel, ids, ins, o, deleted, all);
           if (k === 0) continue;
           spec.columns.forEach((col, j) => {
             const cc = this.deltaColumnSync(c, col);
-            const dst = vectors[j]!;
             if (cc === undefined) return; // stays NULL (or its missing value)
-            const g = gatherVector({ data: cc.data, validity: cc.validity }, col.type, sel, k);
-            copyInto(dst, o, g, k);
+            for (let p = 0; p < k;) {
+              const g = Math.floor((o + p) / R);
+              const at = o + p - g * R;
+              const take = Math.min(R - at, k - p);
+              gatherInto(groups[g]![j]!, at, cc, sel, p, take, all);
+              p += take;
+            }
           });
           o += k;
         }
-        writes.push({ table: t, id, spec, vectors, n, ids, deleted, mt, ins, masks });
+        // a column without NULLs in a row group: validity null (as a Parquet read returns it)
+        const rowGroups: RowGroupData[] = groups.map((vs, g) => ({
+          rows: Math.min(R, n - g * R),
+          vectors: vs.map((v) => (v.validity !== null && !v.validity.includes(0) ? { data: v.data, validity: null } : v)),
+        }));
+        writes.push({ table: t, id, spec, groups: rowGroups, n, ids, deleted, mt, ins, masks });
       }
       m.tables.push(mt);
     }
@@ -1185,17 +1211,50 @@ export class QuiverStore implements Store {
     return { manifest: m, writes, ...(hookFlush !== undefined ? { hookFlush } : {}) };
   }
 
-  /** Zone maps + Parquet bytes of `n` rows (row ids ascending) as segment `id`. */
-  private async buildSegment(table: TableId, id: number, spec: StoredTableSpec, vectors: ColumnVector[], n: number, ids: Float64Array): Promise<{ meta: Segment['meta']; bytes: Uint8Array }> {
-    const rowGroups: RowGroupMeta[] = [];
-    for (let off = 0; off < n; off += this.rowGroupSize) {
-      const end = Math.min(n, off + this.rowGroupSize);
-      const zones = new Map<number, Zone>();
-      spec.columns.forEach((col, j) => zones.set(col.id, computeZone(vectors[j]!, col.type, off, end)));
-      rowGroups.push({ offset: off, rows: end - off, zones });
-    }
-    const bytes = await encodeSegmentAsync(spec.columns.map((c) => ({ name: c.name, type: c.type })), vectors, n, this.rowGroupSize, this.tuning.codec);
+  /** Zone maps + Parquet bytes of `n` rows (row ids ascending; in row groups of `rowGroupSize`, the last may be shorter) as segment `id`. */
+  private async buildSegment(table: TableId, id: number, spec: StoredTableSpec, groups: readonly RowGroupData[], n: number, ids: Float64Array): Promise<{ meta: Segment['meta']; bytes: Uint8Array }> {
+    const rowGroups = zoneMapsOf(spec, groups, n);
+    const bytes = await encodeRowGroupsAsync(spec.columns.map((c) => ({ name: c.name, type: c.type })), groups, this.rowGroupSize, this.tuning.codec);
     return { meta: { id, file: segmentPath(table, id), rows: n, bytes: bytes.length, columns: spec.columns, runs: runsOf(ids, n), rowGroups }, bytes };
+  }
+
+  /**
+   * The checkpoint's segment of `w`: zone maps, then the Parquet file. A durable store writes the
+   * file as the encoder produces it (one write per row group, each overlapping the encoding of
+   * the next), then fsyncs it and its directory once; the manifest names it only after that.
+   */
+  private async writeCutSegment(w: CutWrite): Promise<Segment['meta']> {
+    await this.ensureDir(`data/${w.table.id}`);
+    if (!this.durable) {
+      // a non-durable store (':memory:') never syncs: no durable copy of the file either
+      const { meta, bytes } = await this.buildSegment(w.table.id, w.id, w.spec, w.groups, w.n, w.ids);
+      await this.env.writeFile(this.p(meta.file), bytes);
+      return meta;
+    }
+    const rowGroups = zoneMapsOf(w.spec, w.groups, w.n);
+    const file = segmentPath(w.table.id, w.id);
+    const f = await this.env.open(this.p(file), { create: true, truncate: true });
+    let size: number;
+    let at = 0;
+    let writing: Promise<void> = Promise.resolve();
+    try {
+      const sink = (chunk: Uint8Array): void => {
+        const off = at;
+        at += chunk.length;
+        writing = writing.then(() => f.write(off, chunk));
+        writing.catch(() => undefined); // taken where it is awaited
+      };
+      size = await encodeRowGroupsTo(w.spec.columns.map((c) => ({ name: c.name, type: c.type })), w.groups, this.rowGroupSize, this.tuning.codec, true, sink);
+      await writing;
+      await f.sync();
+    } catch (err) {
+      await writing.catch(() => undefined);
+      throw err;
+    } finally {
+      await f.close();
+    }
+    await this.env.syncDir(this.p(`data/${w.table.id}`));
+    return { id: w.id, file, rows: w.n, bytes: size, columns: w.spec.columns, runs: runsOf(w.ids, w.n), rowGroups };
   }
 
   /** mkdir + fsync of the parent, so the new directory's entry survives a power loss. */
@@ -1364,7 +1423,7 @@ export class QuiverStore implements Store {
     const id = this.segmentSeq++;
     const rowIds = Float64Array.from(keep, (k) => k.id);
     await yieldToEventLoop();
-    const { meta, bytes } = await this.buildSegment(t.id, id, spec, vectors, n, rowIds);
+    const { meta, bytes } = await this.buildSegment(t.id, id, spec, splitRowGroups(vectors, n, this.rowGroupSize), n, rowIds);
     return { t, old: chosen, meta, bytes, keep };
   }
 
@@ -1765,13 +1824,106 @@ interface CutWrite {
   readonly table: TableState;
   readonly id: number;
   readonly spec: StoredTableSpec;
-  readonly vectors: ColumnVector[];
+  /** the moved rows, row group by row group */
+  readonly groups: RowGroupData[];
   readonly n: number;
   readonly ids: Float64Array;
   readonly deleted: number[];
   readonly mt: ManifestTable;
   readonly ins: Float64Array;
   readonly masks: Map<DeltaChunk, Uint8Array>;
+}
+
+// (the per-row loops of the checkpoint cut live in small functions called per chunk: V8 optimizes
+// them after a few chunks, where loops inside the one long cut function ran unoptimized)
+
+/** Zone maps of `groups` (`n` rows in all), with each row group's offset in the segment. */
+function zoneMapsOf(spec: StoredTableSpec, groups: readonly RowGroupData[], n: number): RowGroupMeta[] {
+  const rowGroups: RowGroupMeta[] = [];
+  let off = 0;
+  for (const g of groups) {
+    if (g.rows === 0) continue;
+    const zones = new Map<number, Zone>();
+    spec.columns.forEach((col, j) => zones.set(col.id, computeZone(g.vectors[j]!, col.type, 0, g.rows)));
+    rowGroups.push({ offset: off, rows: g.rows, zones });
+    off += g.rows;
+  }
+  invariant(off === n, 'segment: row groups do not add up to the row count');
+  return rowGroups;
+}
+
+/** Delete stamps of the rows of `c` set in `mask` onto `seg` from offset `off`; returns the next offset. */
+function copyDelStamps(seg: Segment, off: number, c: DeltaChunk, mask: Uint8Array): number {
+  const del = c.del;
+  for (let i = 0; i < c.length; i++) if (mask[i] === 1) seg.setDel(off++, del[i]!);
+  return off;
+}
+
+/** The selection of a chunk whose rows all move (takeMasked / gatherInto ignore it then). */
+const EMPTY_SEL = new Uint32Array(0);
+
+/** Set `mask[i]` for the committed rows of `c` (insert stamp below TXN_ID_START); returns how many. */
+function committedMask(c: DeltaChunk, mask: Uint8Array): number {
+  const ins = c.ins;
+  const len = c.length;
+  let i = 0;
+  while (i < len && ins[i]! < TXN_ID_START) i++;
+  if (i === len) { mask.fill(1); return len; }
+  mask.fill(1, 0, i);
+  let n = i;
+  for (; i < len; i++) if (ins[i]! < TXN_ID_START) { mask[i] = 1; n++; }
+  return n;
+}
+
+/**
+ * The rows of `c` set in `mask`: their positions into `sel`, row ids and insert stamps into
+ * `ids` / `ins` at `o`, the output positions of the deleted ones onto `deleted`; returns how many.
+ */
+function takeMasked(c: DeltaChunk, mask: Uint8Array, sel: Uint32Array, ids: Float64Array, ins: Float64Array, o: number, deleted: number[], whole: boolean): number {
+  const rowIds = c.rowIds;
+  const cIns = c.ins;
+  const del = c.del;
+  const len = c.length;
+  if (whole) {
+    // every row moves (the common case): block copies, `sel` stays unused (identity)
+    ids.set(rowIds.subarray(0, len), o);
+    ins.set(cIns.subarray(0, len), o);
+    for (let i = 0; i < len; i++) if (del[i]! < TXN_ID_START) deleted.push(o + i);
+    return len;
+  }
+  let k = 0;
+  for (let i = 0; i < c.length; i++) {
+    if (mask[i] !== 1) continue;
+    sel[k] = i;
+    ids[o + k] = rowIds[i]!;
+    ins[o + k] = cIns[i]!;
+    if (del[i]! < TXN_ID_START) deleted.push(o + k);
+    k++;
+  }
+  return k;
+}
+
+/**
+ * Rows `sel[from .. from + n)` of `src` into `dst` at `at` (`identity`: sel[i] = i, a plain copy).
+ * `dst` has a validity array (absentVector).
+ */
+function gatherInto(dst: ColumnVector, at: number, src: ColumnVector, sel: Uint32Array, from: number, n: number, identity: boolean): void {
+  const dv = dst.validity!;
+  const sv = src.validity;
+  if (ArrayBuffer.isView(dst.data)) {
+    const d = dst.data as Float64Array;
+    const s = src.data as Float64Array;
+    if (identity) d.set(s.subarray(from, from + n), at);
+    else for (let i = 0; i < n; i++) d[at + i] = s[sel[from + i]!]!;
+  } else {
+    const d = dst.data as unknown[];
+    const s = src.data as unknown[];
+    if (identity) for (let i = 0; i < n; i++) d[at + i] = s[from + i];
+    else for (let i = 0; i < n; i++) d[at + i] = s[sel[from + i]!];
+  }
+  if (sv === null) dv.fill(1, at, at + n);
+  else if (identity) dv.set(sv.subarray(from, from + n), at);
+  else for (let i = 0; i < n; i++) dv[at + i] = sv[sel[from + i]!]!;
 }
 
 /** The row ids of several delete writes, in order, as one array. */

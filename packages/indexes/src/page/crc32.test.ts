@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { seededRandom } from '@quiverdb/common';
-import { crc32, crc32Table } from './crc32.js';
+import { crc32, crc32Padded, crc32Table } from './crc32.js';
 
 describe('crc32', () => {
   it('has the standard check value', () => {
@@ -19,6 +19,17 @@ describe('crc32', () => {
       const e = s + Math.floor(rnd() * (n - s + 1));
       expect(crc32(b)).toBe(crc32Table(b));
       expect(crc32(b, s, e)).toBe(crc32Table(b, s, e));
+    }
+  });
+
+  it('crc32Padded equals the checksum of the zero-padded page', () => {
+    const rnd = seededRandom(11);
+    for (let t = 0; t < 50; t++) {
+      const size = [512, 4096, 8192][t % 3]!;
+      const n = Math.floor(rnd() * (size + 1));
+      const page = new Uint8Array(size);
+      for (let i = 0; i < n; i++) page[i] = Math.floor(rnd() * 256);
+      expect(crc32Padded(page.subarray(0, n), size)).toBe(crc32Table(page));
     }
   });
 });

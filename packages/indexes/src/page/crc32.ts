@@ -34,3 +34,18 @@ export function crc32(data: Uint8Array, start = 0, end = data.length): number {
   }
   return crc32Table(data, start, end);
 }
+
+/** Zero bytes for `crc32Padded` (a page is at most 64 KiB). */
+let zeros = new Uint8Array(4096);
+
+/** CRC-32 of `data` followed by zero bytes up to `size` bytes in all (a zero-padded page). */
+export function crc32Padded(data: Uint8Array, size: number): number {
+  const pad = size - data.length;
+  if (pad <= 0) return crc32(data);
+  if (zeros.length < pad) zeros = new Uint8Array(pad);
+  if (native !== undefined) return native(zeros.subarray(0, pad), native(data, 0)) >>> 0;
+  let c = 0xffffffff;
+  for (let i = 0; i < data.length; i++) c = TABLE[(c ^ data[i]!) & 0xff]! ^ (c >>> 8);
+  for (let i = 0; i < pad; i++) c = TABLE[c & 0xff]! ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+}

@@ -27,6 +27,10 @@
  *
  * Memory: a page image stays resident until the tree reads it (the trees keep decoded nodes, see
  * btree.ts "Persistence"), and a written page until it is flushed; `residentBytes` says how much.
+ * A written page is kept as the array the tree passed (its node image, which it never changes:
+ * page-store.ts contract 3), not a zero-padded copy: a checkpoint of a large index made thousands
+ * of 4 KiB copies, whose allocation (and the garbage collections it triggered) was the hottest
+ * line of `write` (README). The checksum covers the padded page; `flush` pads while it joins a run.
  * Reading a page a second time after release is a programming error (InternalError): the engine
  * never unloads clean nodes of a file-backed tree.
  *
@@ -40,7 +44,7 @@
  */
 import { DbError, InternalError, SqlState, pageId, type PageId } from '@quiverdb/common';
 import type { Env, EnvFile } from '@quiverdb/storage';
-import { crc32 } from './crc32.js';
+import { crc32, crc32Padded } from './crc32.js';
 import { emptyPageStoreStats, type PageStore } from './page-store.js';
 
 /** What a checkpoint records (in the manifest) to reopen the file at that checkpoint. JSON-safe. */
@@ -59,6 +63,8 @@ export interface PageFileState {
 const MAGIC = 0x51494631; // 'QIF1'
 const FORMAT = 1;
 const DIR_HDR = 12;
+/** Pages per write of `flush` at most. */
+const FLUSH_RUN_PAGES = 256;
 
 export class EnvPageFile implements PageStore {
   readonly pageSize: number;
@@ -195,19 +201,21 @@ export class EnvPageFile implements PageStore {
     if (img === undefined) throw new InternalError(`index file ${this.path}: page ${id} is not resident (read twice, or never written)`);
     this.stats.reads++;
     if (!this.#dirty.has(id)) this.#release(id);
-    return img;
+    if (img.length === this.pageSize) return img;
+    // a written page kept as the tree's (shorter) node image: contract 2 says pageSize bytes
+    const page = new Uint8Array(this.pageSize);
+    page.set(img);
+    return page;
   }
 
   write(id: PageId, data: Uint8Array): void {
     if (id < 1 || id >= this.#pageCount) throw new InternalError(`write of page ${id} outside the file`);
     if (data.length > this.pageSize) throw new InternalError(`page ${id}: ${data.length} bytes > page size ${this.pageSize}`);
     this.stats.writes++;
-    const p = new Uint8Array(this.pageSize);
-    p.set(data);
     if (!this.#resident.has(id)) this.#residentBytes += this.pageSize;
-    this.#resident.set(id, p);
+    this.#resident.set(id, data);
     this.#dirty.add(id);
-    this.#crc[id] = crc32(p, 0, this.pageSize);
+    this.#crc[id] = crc32Padded(data, this.pageSize);
   }
 
   /** Pending until the next committed state (invariant 1). */
@@ -294,13 +302,14 @@ export class EnvPageFile implements PageStore {
       await f.write(0, h);
     }
     const ids = [...this.#dirty].sort((a, b) => a - b);
-    // contiguous runs of pages in one write each
+    const ps = this.pageSize;
+    // contiguous runs of pages in one write each (the zeroed buffer pads short page images)
     for (let i = 0; i < ids.length;) {
       let j = i + 1;
-      while (j < ids.length && ids[j] === ids[j - 1]! + 1 && j - i < 256) j++;
-      const buf = new Uint8Array((j - i) * this.pageSize);
-      for (let k = i; k < j; k++) buf.set(this.#resident.get(ids[k]!)!, (k - i) * this.pageSize);
-      await f.write(ids[i]! * this.pageSize, buf);
+      while (j < ids.length && ids[j] === ids[j - 1]! + 1 && j - i < FLUSH_RUN_PAGES) j++;
+      const buf = new Uint8Array((j - i) * ps);
+      for (let k = i; k < j; k++) buf.set(this.#resident.get(ids[k]!)!, (k - i) * ps);
+      await f.write(ids[i]! * ps, buf);
       i = j;
     }
     if (this.#durable) await f.sync();

@@ -9,7 +9,9 @@
  *  1. `allocate()` returns a page id not in use; its content is unspecified until written.
  *  2. `read(id)` returns the last bytes written to `id` (exactly `pageSize` bytes). The caller must
  *     not mutate the returned array.
- *  3. `write(id, data)` stores a copy of `data` (`data.length <= pageSize`, zero-padded).
+ *  3. `write(id, data)` stores `data` (`data.length <= pageSize`, read back zero-padded). A store
+ *     may keep the array itself rather than a copy (EnvPageFile does), so the caller never
+ *     changes it afterwards (the trees write fresh node images).
  *  4. `free(id)` returns the page for reuse by a later `allocate()`. The trees free a page only
  *     once no durable root can reach it (copy-on-write: see btree.ts, "Persistence").
  *  5. `setRoot(name, id)` durably and atomically records a named root page id (after everything
