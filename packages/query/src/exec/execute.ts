@@ -215,20 +215,34 @@ async function execValues(plan: Extract<Plan, { k: 'values' }>, ctx: ExecCtx): P
 // ---------------------------------------------------------------------------------------------
 // Joins
 
-/** Rows li[x] of l beside rows ri[x] of r; an index of -1 gives NULLs (outer joins). */
-function combine(l: Rel, r: Rel, li: ArrayLike<number>, ri: ArrayLike<number>, nl: number, nr: number): Rel {
+/** Is idx 0, 1, ..., n-1 (every row of a side of n rows, in order)? */
+function isIdentity(idx: ArrayLike<number>, n: number): boolean {
+  if (idx.length !== n) return false;
+  for (let i = 0; i < n; i++) if (idx[i] !== i) return false;
+  return true;
+}
+
+/**
+ * Rows li[x] of l beside rows ri[x] of r; an index of -1 gives NULLs (outer joins). A side
+ * whose rows all come once, in order (a foreign key into a dimension table: every fact row
+ * meets one row) shares its column arrays instead of copying them (Rels are never mutated),
+ * unless the caller says it may alias storage buffers (`lView` / `rView`: a streamed batch).
+ */
+function combine(l: Rel, r: Rel, li: ArrayLike<number>, ri: ArrayLike<number>, nl: number, nr: number, lView = false, rView = false): Rel {
   const m = li.length;
   const cols: unknown[][] = [];
   let lAll = true, rAll = true;
   for (let i = 0; i < m; i++) { if (li[i]! < 0) lAll = false; if (ri[i]! < 0) rAll = false; }
-  const side = (src: unknown[], idx: ArrayLike<number>, all: boolean): unknown[] => {
+  const lSame = !lView && lAll && isIdentity(li, l.n), rSame = !rView && rAll && isIdentity(ri, r.n);
+  const side = (src: unknown[], idx: ArrayLike<number>, all: boolean, same: boolean): unknown[] => {
+    if (same) return src;
     if (all) return gatherColumn(src, idx);
     const o = new Array<unknown>(m);
     for (let i = 0; i < m; i++) o[i] = idx[i]! < 0 ? null : src[idx[i]!];
     return o;
   };
-  for (let c = 0; c < nl; c++) cols.push(side(l.cols[c]!, li, lAll));
-  for (let c = 0; c < nr; c++) cols.push(side(r.cols[c]!, ri, rAll));
+  for (let c = 0; c < nl; c++) cols.push(side(l.cols[c]!, li, lAll, lSame));
+  for (let c = 0; c < nr; c++) cols.push(side(r.cols[c]!, ri, rAll, rSame));
   return { n: m, cols };
 }
 
@@ -270,7 +284,7 @@ async function streamJoin(plan: Extract<Plan, { k: 'join' }>, side: 'left' | 'ri
   const bk = await Promise.all((probeLeft ? plan.rkeys : plan.lkeys).map((e) => evalExpr(e, build, ctx)));
   const enc = encodeBuild(bk, build.n);
   const table = buildTable(enc.keys.codes, enc.keys.valid, build.n);
-  charge(ctx, relBytes(build) + (8 * plan.lkeys.length + 13) * build.n); // build side, key codes, table
+  charge(ctx, relBytes(build) + (8 * plan.lkeys.length + 15) * build.n); // build side, key codes, table, filter
   const pkeys = probeLeft ? plan.lkeys : plan.rkeys;
   const semi = type === 'semi' || type === 'anti';
   const parts: Rel[] = [];
@@ -327,11 +341,11 @@ async function streamJoin(plan: Extract<Plan, { k: 'join' }>, side: 'left' | 'ri
       for (const i of li) matched[i] = 1;
       const idx: number[] = [];
       for (let x = 0; x < b.m; x++) { const i = rows ? rows[x]! : x; if (matched[i] === 0) idx.push(i); }
-      if (idx.length > 0) { charge(ctx, 8 * idx.length * (nl + nr)); unmatched.push(combine(batch, build, idx, new Int32Array(idx.length).fill(-1), nl, nr)); }
+      if (idx.length > 0) { charge(ctx, 8 * idx.length * (nl + nr)); unmatched.push(combine(batch, build, idx, new Int32Array(idx.length).fill(-1), nl, nr, true)); }
     }
     if (li.length === 0) continue;
     charge(ctx, 8 * li.length * (nl + nr)); // the joined rows
-    if (probeLeft) parts.push(combine(l, r, li, ri, nl, nr));
+    if (probeLeft) parts.push(combine(l, r, li, ri, nl, nr, true));
     else { leftRows.push(li); parts.push({ n: ri.length, cols: r.cols.map((c) => gatherColumn(c, ri)) }); }
   }
   parts.push(...unmatched);
@@ -397,7 +411,7 @@ async function execJoin(plan: Extract<Plan, { k: 'join' }>, ctx: ExecCtx): Promi
   }
   const right = await execPlan(plan.right, ctx);
   const nl = plan.left.out.length, nr = plan.right.out.length;
-  charge(ctx, relBytes(right) + (8 * plan.lkeys.length + 13) * right.n + (8 * plan.lkeys.length + 1) * left.n); // build side, key codes, table
+  charge(ctx, relBytes(right) + (8 * plan.lkeys.length + 15) * right.n + (8 * plan.lkeys.length + 1) * left.n); // build side, key codes, table, filter
   if (right.n === 0) {
     if (type === 'inner' || type === 'cross' || type === 'semi' || type === 'right') return emptyRel(plan.out.length);
     if (type === 'anti') return left;

@@ -125,6 +125,50 @@ describe('hash join kernel', () => {
     }
   });
 
+  it('large builds (bit filter in use) find every pair and no other, on every probe path (seeded)', () => {
+    const rnd = seededRandom(4242);
+    for (let round = 0; round < 6; round++) {
+      // keys spread over a range about twice the build size: about half the probes have no partner
+      const bn = 2048 + Math.floor(rnd() * 3000), pn = 3000;
+      const range = bn * 2;
+      const two = round % 2 === 1;
+      const bcols: Col[] = [Int32Array.from({ length: bn }, () => Math.floor(rnd() * range) - 100)];
+      const pcols: Col[] = [Int32Array.from({ length: pn }, () => Math.floor(rnd() * range) - 100)];
+      if (two) {
+        bcols.push(Array.from({ length: bn }, () => (rnd() < 0.05 ? null : 'v' + Math.floor(rnd() * 3))));
+        pcols.push(Array.from({ length: pn }, () => 'v' + Math.floor(rnd() * 3)));
+      }
+      // expected pairs through a Map of the build rows
+      const byKey = new Map<string, number[]>();
+      for (let j = 0; j < bn; j++) {
+        if (bcols.some((c) => c[j] === null)) continue;
+        const k = bcols.map((c) => String(c[j])).join('|');
+        (byKey.get(k) ?? byKey.set(k, []).get(k)!).push(j);
+      }
+      const want: number[][] = [];
+      for (let i = 0; i < pn; i++) for (const j of byKey.get(pcols.map((c) => String(c[i])).join('|')) ?? []) want.push([i, j]);
+      const enc = encodeBuild(bcols, bn);
+      const t = buildTable(enc.keys.codes, enc.keys.valid, bn);
+      expect(t.filter.length).toBeGreaterThan(0);
+      checkInvariants(t, enc.keys.codes, enc.keys.valid, bn);
+      const p = encodeProbe(enc.coders, pcols, pn);
+      const { pi, bi } = probeBatch(t, enc.keys, p);
+      expect(Array.from(pi, (x, k) => [x, bi[k]!])).toEqual(want);
+      const wantAny = new Uint8Array(pn);
+      for (const [i] of want) wantAny[i!] = 1;
+      expect(probeAny(t, enc.keys.codes, p.codes, p.valid, p.n)).toEqual(wantAny);
+      const i32 = int32Probe(enc.coders, pcols);
+      if (!two) {
+        const got = probeInt32(t, enc.keys, i32!, null, pn);
+        expect(Array.from(got.pi, (x, k) => [x, got.bi[k]!])).toEqual(want);
+        expect(probeAnyInt32(t, enc.keys, i32!, null, pn)).toEqual(wantAny);
+      }
+      // joinPairs builds on the smaller side: both directions
+      const lr = joinPairs(encodeKeys(pcols, pn, bcols, bn), pn, bn);
+      expect(Array.from(lr.li, (x, k) => [x, lr.ri[k]!])).toEqual(want);
+    }
+  });
+
   it('NaN never breaks the table: NaN keys fall back to keyOf equality', () => {
     const l = [[NaN, 1, null]], r = [[1, NaN, NaN]];
     const { li, ri } = joinPairs(encodeKeys(l, 3, r, 3), 3, 3);

@@ -77,11 +77,38 @@ export function isRowInvariant(e: BExpr): boolean {
     || (x.k === 'fn' && (SCALAR_FUNCTIONS[x.name] === undefined || SCALAR_FUNCTIONS[x.name]!.volatile === true)));
 }
 
+/**
+ * Fraction of a scan's rows that pass `conds`, from the table's ANALYZE statistics where they
+ * tell: `col = const` keeps 1 / distinct; range comparisons of one numeric column with
+ * constants are intersected into one interval, which keeps its share of [min, max] (uniform
+ * values assumed). Other conjuncts, and columns without statistics, get the fixed guesses.
+ */
+function scanSelectivity(plan: Extract<Plan, { k: 'scan' }>, conds: BExpr[]): number {
+  let stats: ReturnType<typeof plan.table.stats>['columns'];
+  try { stats = plan.table.stats().columns; } catch { stats = undefined; }
+  let sel = 1;
+  const ranges = new Map<number, { lo: number; hi: number; min: number; max: number }>();
+  for (const c of conds) {
+    const p = scanPredicateOf(c);
+    const st = p && p.kind === 'cmp' ? stats?.[plan.cols[p.column]!] : undefined;
+    if (!p || p.kind !== 'cmp' || !st) { sel *= selectivity(c); continue; }
+    if (p.op === '=') { sel *= st.distinct > 0 ? 1 / st.distinct : selectivity(c); continue; }
+    const v = p.value, min = st.min, max = st.max;
+    if (typeof v !== 'number' || typeof min !== 'number' || typeof max !== 'number' || !(max > min)) { sel *= selectivity(c); continue; }
+    const r = ranges.get(p.column) ?? { lo: min, hi: max, min, max };
+    if (p.op === '<' || p.op === '<=') r.hi = Math.min(r.hi, v); else r.lo = Math.max(r.lo, v);
+    ranges.set(p.column, r);
+  }
+  for (const r of ranges.values()) sel *= Math.min(1, Math.max(0, r.hi - r.lo) / (r.max - r.min));
+  return sel;
+}
+
 /** Push `conds` (over the leaf's own columns) into the leaf. */
 export function pushFilter(plan: Plan, conds: BExpr[]): Plan {
   if (conds.length === 0) return plan;
   let est = plan.est;
-  for (const c of conds) est *= selectivity(c);
+  if (plan.k === 'scan') est *= scanSelectivity(plan, conds);
+  else for (const c of conds) est *= selectivity(c);
   est = Math.max(1, est);
   if (plan.k === 'scan') {
     const all = plan.filter ? [plan.filter, ...conds] : conds;
