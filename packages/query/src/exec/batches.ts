@@ -100,9 +100,44 @@ export async function* scanBatches(plan: ScanPlan, ctx: ExecCtx): AsyncGenerator
   for await (const b of scanSelBatches(plan, ctx)) yield ownRel(b);
 }
 
+function gatherF64(c: Float64Array, idx: Int32Array, m: number): Float64Array {
+  const o = new Float64Array(m);
+  for (let i = 0; i < m; i++) o[i] = c[idx[i]!]!;
+  return o;
+}
+function gatherI32(c: Int32Array, idx: Int32Array, m: number): Int32Array {
+  const o = new Int32Array(m);
+  for (let i = 0; i < m; i++) o[i] = c[idx[i]!]!;
+  return o;
+}
+function gatherArr(c: unknown[], idx: Int32Array, m: number): unknown[] {
+  const o = new Array<unknown>(m);
+  for (let i = 0; i < m; i++) o[i] = c[idx[i]!];
+  return o;
+}
+
+/**
+ * Rows idx[0..m) of column c in a new column of c's kind: one loop per kind (Float64Array,
+ * Int32Array, JS array), so each stays monomorphic where one loop over every kind would not.
+ */
+export function gatherSel(c: unknown[], idx: Int32Array, m: number): unknown[] {
+  if (c instanceof Float64Array) return gatherF64(c, idx, m) as unknown as unknown[];
+  if (c instanceof Int32Array) return gatherI32(c, idx, m) as unknown as unknown[];
+  if (Array.isArray(c)) return gatherArr(c, idx, m);
+  return gather({ n: (c as ArrayLike<unknown>).length, cols: [c] }, idx.subarray(0, m)).cols[0]!;
+}
+
+/** Rows sel[0..m) of every column of `rel` (`used`: only those columns; the others are left empty). */
+export function gatherRel(rel: Rel, sel: Int32Array, m: number, used?: readonly boolean[]): Rel {
+  const cols: unknown[][] = new Array(rel.cols.length);
+  for (let c = 0; c < rel.cols.length; c++) cols[c] = used === undefined || used[c] === true ? gatherSel(rel.cols[c]!, sel, m) : UNUSED;
+  return { n: m, cols };
+}
+const UNUSED: unknown[] = [];
+
 /** The selected rows of a batch, in arrays of their own. */
 function ownRel(b: SelBatch & { readonly views?: readonly boolean[] }): Rel {
-  if (b.sel !== null) return gather(b.rel, b.sel.subarray(0, b.m));
+  if (b.sel !== null) return gatherRel(b.rel, b.sel, b.m);
   const views = b.views;
   if (!views || !views.some((v) => v)) return b.rel;
   const cols = b.rel.cols.map((c, i) => (views[i] ? c.slice() : c));
@@ -121,7 +156,7 @@ export async function* planBatches(plan: Plan, ctx: ExecCtx): AsyncGenerator<Sel
     let first = true;
     for await (const b of planBatches(plan.input, ctx)) {
       const t0 = ctx.stats ? performance.now() : 0;
-      const r = b.sel === null ? b.rel : gather(b.rel, b.sel.subarray(0, b.m));
+      const r = b.sel === null ? b.rel : gatherRel(b.rel, b.sel, b.m);
       const s = await selectRows(plan.pred, r, ctx);
       const m = s === null ? r.n : s.m;
       record(ctx, plan, m, ctx.stats ? performance.now() - t0 : 0, first);
@@ -135,7 +170,7 @@ export async function* planBatches(plan: Plan, ctx: ExecCtx): AsyncGenerator<Sel
     let first = true;
     for await (const b of planBatches(plan.input, ctx)) {
       const t0 = ctx.stats ? performance.now() : 0;
-      const r = b.sel === null ? b.rel : gather(b.rel, b.sel.subarray(0, b.m));
+      const r = b.sel === null ? b.rel : gatherRel(b.rel, b.sel, b.m);
       const cols: unknown[][] = [];
       for (const e of plan.exprs) cols.push(await evalExpr(e, r, ctx));
       record(ctx, plan, r.n, ctx.stats ? performance.now() - t0 : 0, first);

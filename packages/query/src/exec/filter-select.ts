@@ -16,6 +16,11 @@
  *     errors, or call functions) see fewer rows, as with PostgreSQL's freedom to reorder quals.
  *  4. A lower and an upper bound on one numeric column run as one range test; on an Int32Array
  *     (INTEGER, DATE) with integer bounds, `x > a` is `x >= a + 1` and `x < b` is `x <= b - 1`.
+ *     A single bound on an Int32Array / Float64Array column runs through the same kernels, with
+ *     the other bound open.
+ *  5. A short IN list of strings is a table by (length, first and last character) of the one
+ *     list entry a value can equal (or "several"): a value without an entry is no match, and
+ *     one with an entry is compared with that entry only.
  */
 import type { BExpr } from '../plan/plan.js';
 import { colsOf } from '../plan/plan.js';
@@ -29,7 +34,7 @@ type Conj =
   | { k: 'cmpConst'; col: number; op: string; v: number | bigint | string }
   | { k: 'cmpCol'; a: number; b: number; op: string }
   | { k: 'range'; col: number; lo: number; loIncl: boolean; hi: number; hiIncl: boolean; parts: Conj[] }
-  | { k: 'in'; col: number; set: Set<unknown>; neg: boolean; hasNull: boolean; list?: unknown[] }
+  | { k: 'in'; col: number; set: Set<unknown>; neg: boolean; hasNull: boolean; list?: unknown[]; slots?: Int8Array | null }
   | { k: 'bool'; col: number }
   | { k: 'generic'; e: BExpr; used: number[] };
 
@@ -159,13 +164,29 @@ function cmpConst(op: string, x: unknown[], c: Num, sel: Int32Array, m: number, 
 /** Narrow sel[0..m) to the rows of an Int32Array column within [lo, hi] (integer bounds, inclusive). */
 function rangeI32(t: Int32Array, lo: number, hi: number, sel: Int32Array, m: number, ident: boolean): number {
   let k = 0;
-  for (let p = 0; p < m; p++) { const j = ident ? p : sel[p]!; const v = t[j]!; sel[k] = j; k += ((v >= lo) as unknown as number) & ((v <= hi) as unknown as number); }
+  // bounds within int32, then (x - lo) >>> 0 <= hi - lo: one unsigned compare for both bounds
+  // (below lo, x - lo wraps to at least 2^32 + x - lo > hi - lo)
+  if (lo < -2147483648) lo = -2147483648;
+  if (hi > 2147483647) hi = 2147483647;
+  const span = hi - lo;
+  if (span < 0) return 0;
+  if (span >= 0xffffffff) { if (!ident) return m; for (let p = 0; p < m; p++) sel[p] = p; return m; }
+  if (ident) for (let p = 0; p < m; p++) { sel[k] = p; k += ((((t[p]! - lo) >>> 0) <= span) as unknown as number) | 0; }
+  else for (let p = 0; p < m; p++) { const j = sel[p]!; sel[k] = j; k += ((((t[j]! - lo) >>> 0) <= span) as unknown as number) | 0; }
   return k;
 }
 
 /** Narrow sel[0..m) to the rows of a Float64Array column within lo .. hi (each bound inclusive or not). */
 function rangeF64(t: Float64Array, lo: number, loIncl: boolean, hi: number, hiIncl: boolean, sel: Int32Array, m: number, ident: boolean): number {
   let k = 0;
+  if (ident && loIncl && !hiIncl) {
+    for (let p = 0; p < m; p++) { const v = t[p]!; sel[k] = p; k += ((v >= lo) as unknown as number) & ((v < hi) as unknown as number); }
+    return k;
+  }
+  if (ident && loIncl && hiIncl) {
+    for (let p = 0; p < m; p++) { const v = t[p]!; sel[k] = p; k += ((v >= lo) as unknown as number) & ((v <= hi) as unknown as number); }
+    return k;
+  }
   if (loIncl && hiIncl) for (let p = 0; p < m; p++) { const j = ident ? p : sel[p]!; const v = t[j]!; sel[k] = j; k += ((v >= lo) as unknown as number) & ((v <= hi) as unknown as number); }
   else if (loIncl) for (let p = 0; p < m; p++) { const j = ident ? p : sel[p]!; const v = t[j]!; sel[k] = j; k += ((v >= lo) as unknown as number) & ((v < hi) as unknown as number); }
   else if (hiIncl) for (let p = 0; p < m; p++) { const j = ident ? p : sel[p]!; const v = t[j]!; sel[k] = j; k += ((v > lo) as unknown as number) & ((v <= hi) as unknown as number); }
@@ -174,6 +195,35 @@ function rangeF64(t: Float64Array, lo: number, loIncl: boolean, hi: number, hiIn
 }
 
 /** A range conjunct over column x; -1 when the column is not of a kind the range kernels take. */
+/**
+ * A one-sided compare of a typed numeric column with a number (`x < c`, ...) as a range kernel,
+ * whose loops are typed for the column and the bound (cmpConst's serve every kind of column and
+ * constant); -1 when the column or constant is not of that kind. On an Int32Array the bound is
+ * rounded to the integers it admits; the results are cmpConst's (NaN passes no compare).
+ */
+function oneSided(op: string, x: unknown[], c: number | bigint | string, sel: Int32Array, m: number, ident: boolean): number {
+  if (typeof c !== 'number' || c !== c) return -1;
+  if (x instanceof Int32Array) {
+    switch (op) {
+      case '<': return rangeI32(x, -2147483648, Math.ceil(c) - 1, sel, m, ident);
+      case '<=': return rangeI32(x, -2147483648, Math.floor(c), sel, m, ident);
+      case '>': return rangeI32(x, Math.floor(c) + 1, 2147483647, sel, m, ident);
+      case '>=': return rangeI32(x, Math.ceil(c), 2147483647, sel, m, ident);
+      default: return -1;
+    }
+  }
+  if (x instanceof Float64Array) {
+    switch (op) {
+      case '<': return rangeF64(x, -Infinity, true, c, false, sel, m, ident);
+      case '<=': return rangeF64(x, -Infinity, true, c, true, sel, m, ident);
+      case '>': return rangeF64(x, c, false, Infinity, true, sel, m, ident);
+      case '>=': return rangeF64(x, c, true, Infinity, true, sel, m, ident);
+      default: return -1;
+    }
+  }
+  return -1;
+}
+
 function range(c: Extract<Conj, { k: 'range' }>, x: unknown[], sel: Int32Array, m: number, ident: boolean): number {
   if (x instanceof Int32Array && Number.isInteger(c.lo) && Number.isInteger(c.hi)) {
     return rangeI32(x, c.loIncl ? c.lo : c.lo + 1, c.hiIncl ? c.hi : c.hi - 1, sel, m, ident);
@@ -215,10 +265,44 @@ function cmpCol(op: string, x: unknown[], y: unknown[], sel: Int32Array, m: numb
   return k;
 }
 
+/** Slot of a string in an IN list's slot table (invariant 5). */
+function strSlot(v: string): number {
+  const len = v.length;
+  return len === 0 ? 0 : (Math.imul(len, 37) ^ v.charCodeAt(0) ^ (v.charCodeAt(len - 1) << 3)) & (IN_SLOTS - 1);
+}
+const IN_SLOTS = 1024;
+const SEVERAL = -2;
+
+/** The slot table of a short list of strings: index + 1 of the entry, 0 none, SEVERAL more than one. */
+function inSlots(list: readonly unknown[]): Int8Array | null {
+  if (list.length === 0 || list.length > 100 || !list.every((v) => typeof v === 'string')) return null;
+  const t = new Int8Array(IN_SLOTS);
+  list.forEach((v, i) => { const h = strSlot(v as string); t[h] = t[h] === 0 ? i + 1 : SEVERAL; });
+  return t;
+}
+
 function inList(c: Extract<Conj, { k: 'in' }>, x: unknown[], sel: Int32Array, m: number): number {
   if (c.neg && c.hasNull) return 0; // x NOT IN (..., NULL) is never TRUE
   const set = c.set;
   let k = 0;
+  if (c.slots === undefined) c.slots = inSlots(c.list ??= [...set]);
+  const slots = c.slots;
+  if (slots !== null) {
+    const list = c.list!, neg = c.neg;
+    for (let p = 0; p < m; p++) {
+      const j = sel[p]!;
+      const v = x[j];
+      if (typeof v !== 'string') {
+        if (v === null) continue;
+        if (set.has(keyOf(v)) !== neg) sel[k++] = j;
+        continue;
+      }
+      const e = slots[strSlot(v)]!;
+      const hit = e === 0 ? false : e === SEVERAL ? set.has(v) : list[e - 1] === v;
+      if (hit !== neg) sel[k++] = j;
+    }
+    return k;
+  }
   if (set.size <= 8 && (c.list ??= [...set]).every((v) => typeof v === 'string' || (typeof v === 'number' && v === v))) {
     // a short list of strings / numbers: compare in place (=== is the key equality for these)
     const list = c.list, len = list.length;
@@ -265,6 +349,10 @@ export async function selectRows(pred: BExpr, rel: Rel, ctx: ExecCtx): Promise<{
     if (m === 0) break;
     if (c.k === 'range') {
       const r = range(c, rel.cols[c.col]!, sel, m, ident);
+      if (r >= 0) { m = r; ident = false; continue; }
+    }
+    if (c.k === 'cmpConst') {
+      const r = oneSided(c.op, rel.cols[c.col]!, c.v, sel, m, ident);
       if (r >= 0) { m = r; ident = false; continue; }
     }
     if (ident) {

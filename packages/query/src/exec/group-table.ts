@@ -4,7 +4,8 @@
  * keeps its key values.
  *
  * One key column: a per-column dictionary (value key → id; numbers in an open-addressing table on
- * typed arrays, other keys in a Map) is the group id. Several key columns:
+ * typed arrays — or, for int32 keys in a narrow range, a direct-mapped array — other keys in a
+ * Map) is the group id. Several key columns:
  * the column ids are folded left to right through `PairTable`s, open-addressing hash tables on
  * typed arrays mapping an (id, id) pair to a dense id, so no per-row string or array is built.
  * Before a value is looked up, a per-prefix-group cache (`PrefixCache`) is asked whether the
@@ -135,6 +136,10 @@ export class PairTable {
 
 /** Dictionaries at most this big are scanned (=== on the keys) rather than hashed. */
 const SMALL_DICT = 8;
+/** Slots (a power of two) of a small string dictionary's slot table (ColumnDict.strSlots). */
+const STR_SLOTS = 1024;
+/** One-character strings with a code below this have their own id slot (ColumnDict.oneSlots). */
+const ONE_CHAR = 256;
 
 const F64 = new Float64Array(1);
 const I32 = new Int32Array(F64.buffer);
@@ -170,6 +175,18 @@ export class NumTable {
     let cap = this.cap;
     while (cap < 2 * n) cap *= 2;
     if (cap > this.cap) this.grow(cap);
+  }
+
+  /** The id of v, or -1 when v is not held (nothing is stored). */
+  find(v: number): number {
+    if (v !== v) return this.nan;
+    const x = v === 0 ? 0 : v;
+    const slots = this.slots, mask = this.mask;
+    for (let h = NumTable.hash(x) & mask; ; h = (h + 1) & mask) {
+      const id = slots[2 * h + 1]!;
+      if (id === 0) return -1;
+      if (slots[2 * h] === x) return id - 1;
+    }
   }
 
   /** The id of v, or `fresh` (then stored) when v is new. */
@@ -222,29 +239,52 @@ export class NumTable {
   }
 }
 
+/** A direct-mapped table may span up to this many keys ... */
+const DIRECT_MAX = 1 << 23;
+/** ... and up to this many times the keys it may come to hold (ids so far plus a batch's rows), or this floor. */
+const DIRECT_SPREAD = 8;
+const DIRECT_FLOOR = 1 << 16;
+
 /**
  * Dense ids of one key column's values (by `keyOf`): numbers in a NumTable, other keys (text,
  * the NULL key, ...) in a Map, one id space; `list` holds the first keys in id order (all of
  * them while the dictionary is small).
+ *
+ * A column whose first batch is an Int32Array of keys within a narrow range (order keys, dates,
+ * small codes) gets a direct-mapped table instead of the NumTable: `direct[v - base]` is the id
+ * of v plus one (0: absent), so a lookup is one load and keys arriving in order touch memory in
+ * order. The table grows to cover new keys while its span stays within DIRECT_SPREAD times the
+ * keys it may hold (and DIRECT_MAX); a key it cannot take (wider spread, a non-integer, NaN)
+ * moves every key into the NumTable, for good. A number key is in exactly one of the two.
  */
 class ColumnDict {
   size = 0;
+  /** columnIds' slots of small string dictionaries: an id whose key (in `list`) may be the value */
+  strSlots: Int8Array | null = null;
+  /** columnIds' ids of one-character string keys by character code (-1: not seen yet) */
+  oneSlots: Int8Array | null = null;
   readonly list: unknown[] = [];
   readonly nums = new NumTable();
   private readonly map = new Map<unknown, number>();
+  /** direct-mapped ids (see above) of int32 keys in [base, base + direct.length), or null */
+  private direct: Int32Array | null = null;
+  private base = 0;
+  /** number of keys in `direct` */
+  private directCount = 0;
+  /** the direct table was given up (or never possible): numbers use the NumTable */
+  private directOff = false;
+
+  /** Is the direct table in use? */
+  get isDirect(): boolean { return this.direct !== null; }
 
   /** The id of key k (adding it when new). */
   id(k: unknown): number {
     let id: number;
-    if (typeof k === 'number') {
-      id = this.nums.lookup(k, this.size);
-      if (id !== this.size) return id;
-    } else {
-      const got = this.map.get(k);
-      if (got !== undefined) return got;
-      id = this.size;
-      this.map.set(k, id);
-    }
+    if (typeof k === 'number') return this.idNum(k);
+    const got = this.map.get(k);
+    if (got !== undefined) return got;
+    id = this.size;
+    this.map.set(k, id);
     this.size++;
     if (id <= SMALL_DICT) this.list.push(k);
     return id;
@@ -252,9 +292,112 @@ class ColumnDict {
 
   /** The id of the number v (adding it when new): `id` without the type dispatch. */
   idNum(v: number): number {
+    if (this.direct !== null) {
+      if ((v | 0) === v && this.cover(v, v, 1)) return this.directId(v);
+      this.leaveDirect();
+    }
     const id = this.nums.lookup(v, this.size);
     if (id === this.size) { this.size++; if (id <= SMALL_DICT) this.list.push(v); }
     return id;
+  }
+
+  private directId(v: number): number {
+    const o = v - this.base;
+    const id = this.direct![o]! - 1;
+    if (id >= 0) return id;
+    const fresh = this.size++;
+    this.direct![o] = fresh + 1;
+    this.directCount++;
+    if (fresh <= SMALL_DICT) this.list.push(v);
+    return fresh;
+  }
+
+  /**
+   * Can the rows sel[0..m) (or 0..m-1) of the int32 column `col` take their ids from the direct
+   * table (started or grown here as needed)? False leaves the numbers to the NumTable.
+   */
+  directFor(col: Int32Array, sel: Int32Array | null, m: number): boolean {
+    if (this.directOff || m === 0) return false;
+    if (this.direct === null && this.size > 0) { this.directOff = true; return false; }
+    let lo = 2147483647, hi = -2147483648;
+    if (sel === null) for (let p = 0; p < m; p++) { const v = col[p]!; lo = v < lo ? v : lo; hi = v > hi ? v : hi; }
+    else for (let p = 0; p < m; p++) { const v = col[sel[p]!]!; lo = v < lo ? v : lo; hi = v > hi ? v : hi; }
+    if (this.cover(lo, hi, m)) return true;
+    if (this.direct !== null) this.leaveDirect(m);
+    this.directOff = true;
+    return false;
+  }
+
+  /** Make the direct table span [lo, hi] for up to `more` new keys; false when that is too wide. */
+  private cover(lo: number, hi: number, more: number): boolean {
+    const d = this.direct;
+    if (d !== null && lo >= this.base && hi < this.base + d.length) return true;
+    const nlo = d === null ? lo : Math.min(lo, this.base);
+    const nhi = d === null ? hi : Math.max(hi, this.base + d.length - 1);
+    const need = nhi - nlo + 1;
+    const limit = Math.min(DIRECT_MAX, Math.max(DIRECT_FLOOR, DIRECT_SPREAD * (this.directCount + more)));
+    if (need > limit) return false;
+    // room to grow toward the side the new keys came from (doubling), within the limit
+    const len = Math.min(limit, Math.max(need, d === null ? need : 2 * d.length));
+    const base = d !== null && lo < this.base ? nhi - len + 1 : nlo;
+    const t = new Int32Array(len);
+    if (d !== null) t.set(d, this.base - base);
+    this.direct = t;
+    this.base = base;
+    return true;
+  }
+
+  /** Move the direct table's keys into the NumTable and stop using it. */
+  private leaveDirect(more = 0): void {
+    const d = this.direct!, base = this.base;
+    this.nums.reserve(this.directCount + more);
+    for (let o = 0; o < d.length; o++) if (d[o] !== 0) this.nums.lookup(base + o, d[o]! - 1);
+    this.direct = null;
+    this.directCount = 0;
+    this.directOff = true;
+  }
+
+  /** ids of the rows sel[0..m) (or 0..m-1) of `col` into out, after `directFor` said yes. */
+  directIds(col: Int32Array, sel: Int32Array | null, m: number, out: Int32Array): void {
+    const tab = this.direct!, base = this.base, list = this.list;
+    const size0 = this.size;
+    let size = size0;
+    for (let p = 0; p < m; p++) {
+      const o = col[sel === null ? p : sel[p]!]! - base;
+      let id = tab[o]! - 1;
+      if (id < 0) {
+        id = size++;
+        tab[o] = size;
+        if (id <= SMALL_DICT) list.push(o + base);
+      }
+      out[p] = id;
+    }
+    this.size = size;
+    this.directCount += size - size0;
+  }
+
+  /**
+   * As directIds, but out[row] = id + 1 at each row (sel[p] or p) and the rows of the keys new
+   * to the table, in order, into fresh[0..k); returns k.
+   */
+  directAssign(col: Int32Array, sel: Int32Array | null, m: number, out: Int32Array, fresh: Int32Array): number {
+    const tab = this.direct!, base = this.base, list = this.list;
+    const size0 = this.size;
+    let size = size0;
+    for (let p = 0; p < m; p++) {
+      const row = sel === null ? p : sel[p]!;
+      const o = col[row]! - base;
+      let id1 = tab[o]!;
+      if (id1 === 0) {
+        if (size <= SMALL_DICT) list.push(o + base);
+        fresh[size - size0] = row;
+        id1 = tab[o] = ++size;
+      }
+      out[row] = id1;
+    }
+    this.size = size;
+    this.directCount += size - size0;
+    return size - size0;
   }
 
   /** The id of value v (by `keyOf`), scanning the key list while the dictionary is small. */
@@ -269,8 +412,21 @@ class ColumnDict {
 
   checkInvariants(): void {
     this.nums.checkInvariants();
-    if (this.nums.size + this.map.size !== this.size) throw new Error('ColumnDict: size disagrees with its tables');
+    if (this.nums.size + this.map.size + this.directCount !== this.size) throw new Error('ColumnDict: size disagrees with its tables');
     if (this.list.length !== Math.min(this.size, SMALL_DICT + 1)) throw new Error('ColumnDict: list length');
+    if (this.direct !== null) {
+      const seen = new Set<number>();
+      let n = 0;
+      for (let o = 0; o < this.direct.length; o++) {
+        const id = this.direct[o]! - 1;
+        if (id < 0) continue;
+        n++;
+        if (id >= this.size || seen.has(id)) throw new Error(`ColumnDict: bad direct id ${id}`);
+        seen.add(id);
+        if (this.nums.find(this.base + o) !== -1) throw new Error('ColumnDict: a key in both the direct table and the NumTable');
+      }
+      if (n !== this.directCount) throw new Error('ColumnDict: direct count');
+    }
   }
 }
 
@@ -279,16 +435,39 @@ function columnIds(col: ArrayLike<unknown>, sel: Int32Array | null, m: number, d
   const typed = !Array.isArray(col);
   const big = col instanceof BigInt64Array;
   const list = dict.list;
+  if (col instanceof Int32Array && dict.directFor(col, sel, m)) { dict.directIds(col, sel, m, out); return; }
   let p = 0;
   if (!typed && dict.size <= SMALL_DICT) {
-    // few distinct strings (flags, statuses, ...): compare in place; stops at a non-string
+    // few distinct strings (flags, statuses, ...): a slot chosen by length and end characters
+    // names the id to try, checked with one ===; a miss scans the few keys (the branches stay
+    // predictable when the values alternate at random); stops at a non-string
+    const slots = dict.strSlots ??= new Int8Array(STR_SLOTS).fill(-1);
     while (p < m && dict.size <= SMALL_DICT) {
       const v = col[sel === null ? p : sel[p]!];
       if (typeof v !== 'string') break;
-      let id = -1;
-      const len = dict.size;
-      for (let j = 0; j < len; j++) if (list[j] === v) { id = j; break; }
-      out[p++] = id >= 0 ? id : dict.id(v);
+      const len = v.length;
+      let id: number;
+      if (len === 1) {
+        // one character: its code is the string, so its slot needs no === check
+        const ch = v.charCodeAt(0);
+        if (ch < ONE_CHAR) {
+          const ones = dict.oneSlots ??= new Int8Array(ONE_CHAR).fill(-1);
+          id = ones[ch]!;
+          if (id < 0) { id = dict.id(v); if (id <= SMALL_DICT) ones[ch] = id; }
+          out[p++] = id;
+          continue;
+        }
+      }
+      const h = len === 0 ? 0 : (Math.imul(len, 37) ^ v.charCodeAt(0) ^ (v.charCodeAt(len - 1) << 3)) & (STR_SLOTS - 1);
+      id = slots[h]!;
+      if (id < 0 || list[id] !== v) {
+        id = -1;
+        const size = dict.size;
+        for (let j = 0; j < size; j++) if (list[j] === v) { id = j; break; }
+        if (id < 0) id = dict.id(v);
+        if (id <= SMALL_DICT) slots[h] = id;
+      }
+      out[p++] = id;
     }
   }
   // small dictionary of other keys: a scan of a few keys beats hashing
@@ -436,7 +615,7 @@ export class GroupTable {
     const n = this.expected;
     this.expected = 0;
     if (n <= this.count || m < 1024 || this.count * 2 < m) return;
-    this.dicts[0]!.nums.reserve(n);
+    if (!this.dicts[0]!.isDirect) this.dicts[0]!.nums.reserve(n);
     if (this.width > 1) this.pairs[this.width - 2]!.reserve(n);
   }
 
@@ -457,6 +636,16 @@ export class GroupTable {
   assign(cols: readonly ArrayLike<unknown>[], n: number, out: Int32Array, sel: Int32Array | null = null, m = n): void {
     if (this.ids.length < m) this.ids = new Int32Array(m);
     const ids = this.ids;
+    const c0 = cols[0];
+    if (this.width === 1 && c0 instanceof Int32Array && this.dicts[0]!.directFor(c0, sel, m)) {
+      // one int32 key column in a direct table: ids + 1 straight into out, new groups' rows listed
+      if (sel !== null) out.fill(0, 0, n);
+      const fresh = this.dicts[0]!.directAssign(c0, sel, m, out, ids);
+      const keys = this.keyCols[0]!;
+      for (let k = 0; k < fresh; k++) keys.push(c0, ids[k]!);
+      this.count += fresh;
+      return;
+    }
     if (this.width === 0) {
       ids.fill(0, 0, m);
       if (m > 0) this.count = 1;

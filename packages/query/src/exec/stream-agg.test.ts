@@ -86,6 +86,22 @@ describe('streaming hash aggregation', () => {
     expect(await db.rows(`${Q} WHERE k2 NOT IN ('b') AND k1 <> 3 GROUP BY k1, k2`))
       .toEqual(model((r) => r.k2 !== null && r.k2 !== 'b' && r.k1 !== null && r.k1 !== 3));
   });
+  it('one-sided compares at the int32 edges and IN lists of strings sharing a slot', async () => {
+    const y0 = rows[7000]!.y, x0 = rows[7001]!.x!, d0 = rows[7002]!.d;
+    const day = `DATE '${new Date(d0 * 86400000).toISOString().slice(0, 10)}'`;
+    const cases: [string, (r: Row) => boolean][] = [
+      [`y < ${y0}`, (r) => r.y < y0], [`y <= ${y0}`, (r) => r.y <= y0], [`y > ${y0}`, (r) => r.y > y0], [`${y0} <= y`, (r) => r.y >= y0],
+      ['y < -2147483648', () => false], ['y >= -2147483648', () => true], ['y <= 2147483647', () => true], ['y > 2147483647', () => false],
+      [`x > ${x0}`, (r) => r.x !== null && r.x > x0], [`x <= ${x0}`, (r) => r.x !== null && r.x <= x0],
+      [`d < ${day}`, (r) => r.d < d0], [`d >= ${day}`, (r) => r.d >= d0],
+      // 'dd' / 'dxd' and 'a' / 'aza'... share length and end characters only in part: same slot for 'dxd' / 'ddd'
+      ["k2 IN ('dxd', 'ddd', 'dd', 'b')", (r) => r.k2 === 'dd' || r.k2 === 'b'],
+      ["k2 IN ('cc', 'dd', 'a') AND y > 0", (r) => (r.k2 === 'dd' || r.k2 === 'a') && r.y > 0],
+      ["k2 NOT IN ('dxd', 'ddd', 'a')", (r) => r.k2 !== null && r.k2 !== 'a'],
+      ["k2 IN ('zz', 'q')", () => false],
+    ];
+    for (const [where, keep] of cases) expect(await db.rows(`${Q} WHERE ${where} GROUP BY k1, k2`), where).toEqual(model(keep));
+  });
   it('sum and avg of the same argument, and an aggregate without groups', async () => {
     const keep = (r: Row): boolean => r.x !== null && r.x > 100;
     const m = model(keep);
@@ -105,6 +121,15 @@ describe('streaming hash aggregation', () => {
     for (let i = 0; i < 9000; i++) { const b = i % 10 === 0 ? 0 : i % 7; if (b !== 0) want += BigInt(Math.trunc(1000 / b)); }
     expect(await db.rows('SELECT sum(1000 / b) FROM z WHERE b <> 0')).toEqual([[want]]);
     expect(await db.code('SELECT sum(1000 / b) FROM z WHERE a >= 0')).toBe('22012');
+    // DOUBLE arithmetic (scratch kernels): overflow on a dropped row is not raised, on a kept row it is
+    await db.exec('CREATE TABLE zd(a INTEGER, x DOUBLE PRECISION)');
+    const dv: string[] = [];
+    for (let i = 0; i < 9000; i++) dv.push(`(${i}, ${i % 100 === 7 ? '1e300' : (i % 13) / 4})`);
+    await db.exec(`INSERT INTO zd VALUES ${dv.join(', ')}`);
+    let s1 = 0, s2 = 0;
+    for (let i = 0; i < 9000; i++) { if (i % 100 === 7) continue; const x = (i % 13) / 4; s1 += x * 1e300 * 10; s2 += (2 - x) * (x + 1); }
+    expect(await db.rows('SELECT sum(x * 1e300 * 10), sum((2 - x) * (x + 1)) FROM zd WHERE x < 100')).toEqual([[s1, s2]]);
+    expect(await db.code('SELECT sum(x * 1e300 * 10) FROM zd WHERE a >= 0')).toBe('22003');
   });
   it('DISTINCT and other aggregates use the generic accumulators across batches', async () => {
     const seen = new Map<string, Set<number>>();
@@ -181,6 +206,38 @@ describe('GroupTable', () => {
     }
     expect(gt.count).toBe(model.size);
     for (let c = 0; c < 3; c++) expect(Array.from(gt.keyColumn(c))).toEqual(firsts.map((r) => r[c]));
+  });
+  it('int32 keys: direct table through growth on both sides, then a wide key, a double and NaN move it to the NumTable', () => {
+    const rnd = seededRandom(123);
+    for (let round = 0; round < 6; round++) {
+      const gt = new GroupTable(round % 3 === 2 ? 2 : 1, round * 1000);
+      const model = new Map<string, number>();
+      let next = 1000;
+      for (let b = 0; b < 12; b++) {
+        const n = 1 + Math.floor(rnd() * 4000);
+        // sorted runs moving up, some keys below the first ones, later a key far away / untyped values
+        const far = round < 4 && b === 8 + (round % 4);
+        const k0: unknown[] = b >= 10 && round % 2 === 1
+          ? Array.from({ length: n }, () => { const r = rnd(); return r < 0.05 ? NaN : r < 0.1 ? 0.5 : r < 0.15 ? -0 : r < 0.2 ? null : Math.floor(rnd() * 5000) - 100; })
+          : Int32Array.from({ length: n }, (_x, i) => (far && i === n >> 1 ? 2_000_000_000 : rnd() < 0.1 ? -Math.floor(rnd() * 300) : next + Math.floor(i / 4))) as unknown as unknown[];
+        next += n >> 2;
+        const cols = round % 3 === 2 ? [k0, Array.from({ length: n }, () => 's' + Math.floor(rnd() * 3))] : [k0];
+        const useSel = rnd() < 0.4;
+        const sel = new Int32Array(n);
+        let m = 0;
+        for (let i = 0; i < n; i++) if (!useSel || rnd() < 0.7) sel[m++] = i;
+        const out = new Int32Array(n);
+        gt.assign(cols, n, out, useSel ? sel : null, m);
+        for (let p = 0; p < m; p++) {
+          const i = sel[p]!;
+          const key = cols.map((c) => (Object.is(c[i], -0) ? '0' : String(c[i]))).join('|');
+          if (!model.has(key)) model.set(key, model.size);
+          if (out[i] !== model.get(key)! + 1) expect.unreachable(`round ${round} batch ${b} row ${i}: ${key}`);
+        }
+        gt.checkInvariants();
+      }
+      expect(gt.count).toBe(model.size);
+    }
   });
   it('NumTable: runs, strides, negatives, doubles, -0 and NaN through growth', () => {
     const rnd = seededRandom(31);

@@ -13,7 +13,9 @@
  * expressions run on the whole batch and unselected rows fold into a throwaway group slot
  * (no copy of the batch); an error there (it may be a row the filter drops) makes the batch
  * run again on its selected rows only. sum(x) and avg(x) of one x share their state, and equal
- * arithmetic subexpressions of the arguments are computed once per batch.
+ * arithmetic subexpressions of the arguments are computed once per batch. Over few groups, the
+ * DOUBLE sums of a batch are folded together, up to four per pass (`fusedSums`); when few rows
+ * are selected, only the columns the aggregation reads are gathered.
  *
  * Invariants:
  *  1. Rows are folded in input order, so floating-point sums equal those of one pass over the
@@ -23,7 +25,9 @@
  *  3. NULL inputs are skipped (count(*) counts rows); a group without input gets the SQL result
  *     over the empty set.
  */
+import { DbError, SqlState } from '@quiverdb/common';
 import type { BExpr, Plan } from '../plan/plan.js';
+import { colsOf } from '../plan/plan.js';
 import { Decimal } from '../types/decimal.js';
 import { keyOf } from '../types/values.js';
 import { makeAccumulator } from './aggregate.js';
@@ -33,7 +37,7 @@ import type { ExecCtx } from './eval.js';
 import { GroupTable } from './group-table.js';
 import { aggStateCharger } from './memory.js';
 import type { Rel } from './rel.js';
-import { gather } from './rel.js';
+import { gatherRel } from './batches.js';
 
 type AggPlan = Extract<Plan, { k: 'agg' }>;
 type AggSpec = AggPlan['aggs'][number];
@@ -130,6 +134,20 @@ class SumState implements AggState {
       }
     }
   }
+  /**
+   * May `fusedSums` fold this state's argument `col` (a DOUBLE / REAL column without NULLs, no
+   * FILTER, no integer spill to track)? Then `fusedArrays` grows the state and gives its sums.
+   */
+  fusable(col: unknown, filt: unknown): col is Float64Array {
+    return this.big === null && filt === null && col instanceof Float64Array;
+  }
+  /** The sum array, grown for ng groups, after adding the batch's rows per group `h` to the counts. */
+  fusedArrays(ng: number, h: Float64Array): Float64Array {
+    const sum = this.sum = grow(this.sum, ng + 1);
+    const cnt = this.cnt = grow(this.cnt, ng + 1);
+    for (let g = 0; g <= ng; g++) cnt[g] += h[g]!;
+    return sum;
+  }
   result(ng: number): unknown[] { return this.resultAs(ng, this.avg); }
   /** sum (avg = false) or avg of the values folded */
   resultAs(ng: number, avg: boolean): unknown[] {
@@ -159,6 +177,31 @@ class SumState implements AggState {
       else out[g] = this.argType === 'REAL' ? Math.fround(s) : s;
     }
     return out;
+  }
+}
+
+/**
+ * sums[k][gid[i]] += cols[k][i] for every k and row i < n, up to four sums per pass over the
+ * rows: each sum still adds its rows in input order (invariant 1), and the sums of one row are
+ * independent, so they overlap instead of waiting on one another as one loop per sum does.
+ */
+function fusedSums(gid: Int32Array, n: number, cols: readonly Float64Array[], sums: readonly Float64Array[]): void {
+  let k = 0;
+  for (; k + 4 <= cols.length; k += 4) {
+    const v0 = cols[k]!, v1 = cols[k + 1]!, v2 = cols[k + 2]!, v3 = cols[k + 3]!;
+    const s0 = sums[k]!, s1 = sums[k + 1]!, s2 = sums[k + 2]!, s3 = sums[k + 3]!;
+    for (let i = 0; i < n; i++) { const g = gid[i]!; s0[g] += v0[i]!; s1[g] += v1[i]!; s2[g] += v2[i]!; s3[g] += v3[i]!; }
+  }
+  const left = cols.length - k;
+  if (left === 3) {
+    const v0 = cols[k]!, v1 = cols[k + 1]!, v2 = cols[k + 2]!, s0 = sums[k]!, s1 = sums[k + 1]!, s2 = sums[k + 2]!;
+    for (let i = 0; i < n; i++) { const g = gid[i]!; s0[g] += v0[i]!; s1[g] += v1[i]!; s2[g] += v2[i]!; }
+  } else if (left === 2) {
+    const v0 = cols[k]!, v1 = cols[k + 1]!, s0 = sums[k]!, s1 = sums[k + 1]!;
+    for (let i = 0; i < n; i++) { const g = gid[i]!; s0[g] += v0[i]!; s1[g] += v1[i]!; }
+  } else if (left === 1) {
+    const v0 = cols[k]!, s0 = sums[k]!;
+    for (let i = 0; i < n; i++) s0[gid[i]!] += v0[i]!;
   }
 }
 
@@ -294,17 +337,88 @@ function operandsAsColumns(e: Extract<BExpr, { k: 'op' }>): BExpr {
   return s;
 }
 
-/** evalExpr, sharing the columns of equal arithmetic subexpressions within one batch (`memo`). */
-async function evalShared(e: BExpr, rel: Rel, ctx: ExecCtx, memo: Map<string, unknown[]>): Promise<unknown[]> {
+/**
+ * Float64Arrays reused batch after batch for the results of DOUBLE arithmetic in aggregate
+ * arguments (the batch's columns are read by the fold and dropped): `at` resets per batch.
+ */
+class Scratch {
+  private bufs: Float64Array[] = [];
+  private at = 0;
+  reset(): void { this.at = 0; }
+  take(n: number): Float64Array {
+    let b = this.bufs[this.at];
+    if (b === undefined || b.length < n) b = this.bufs[this.at] = new Float64Array(Math.max(n, b ? b.length : 0));
+    this.at++;
+    return b.length === n ? b : b.subarray(0, n);
+  }
+}
+
+/**
+ * DOUBLE `x op y` (+ - *) of Float64Array / number operands into a scratch buffer, with the
+ * results and error of eval.ts's typed kernels (22003 where finite operands give a non-finite
+ * result); undefined for anything else (evalExpr runs it).
+ */
+function doubleArith(op: string, x: unknown, y: unknown, n: number, scratch: Scratch): Float64Array | undefined {
+  const xa = x instanceof Float64Array, ya = y instanceof Float64Array;
+  if (!(xa || typeof x === 'number') || !(ya || typeof y === 'number') || (!xa && !ya) || (op !== '+' && op !== '-' && op !== '*')) return undefined;
+  const out = scratch.take(n);
+  if (xa && ya) {
+    const a = x, b = y;
+    if (op === '+') for (let i = 0; i < n; i++) out[i] = a[i]! + b[i]!;
+    else if (op === '-') for (let i = 0; i < n; i++) out[i] = a[i]! - b[i]!;
+    else for (let i = 0; i < n; i++) out[i] = a[i]! * b[i]!;
+  } else {
+    const v = (xa ? x : y) as Float64Array, c = (xa ? y : x) as number;
+    if (op === '+') for (let i = 0; i < n; i++) out[i] = v[i]! + c;
+    else if (op === '*') for (let i = 0; i < n; i++) out[i] = v[i]! * c;
+    else if (xa) for (let i = 0; i < n; i++) out[i] = v[i]! - c;
+    else for (let i = 0; i < n; i++) out[i] = c - v[i]!;
+  }
+  let bad = false;
+  for (let i = 0; i < n; i++) if (!Number.isFinite(out[i]!)) { bad = true; break; }
+  if (bad) {
+    const fin = (z: unknown, i: number): boolean => Number.isFinite(typeof z === 'number' ? z : (z as Float64Array)[i]!);
+    for (let i = 0; i < n; i++) if (!Number.isFinite(out[i]!) && fin(x, i) && fin(y, i)) throw new DbError(SqlState.NumericValueOutOfRange, 'value out of range');
+  }
+  return out;
+}
+
+/**
+ * evalExpr, sharing the columns of equal arithmetic subexpressions within one batch (`memo`);
+ * DOUBLE + - * go to scratch buffers (doubleArith).
+ */
+async function evalShared(e: BExpr, rel: Rel, ctx: ExecCtx, memo: Map<string, unknown[]>, scratch: Scratch): Promise<unknown[]> {
   const k = cseKey(e);
   if (k === null || e.k !== 'op') return evalExpr(e, rel, ctx);
   const hit = memo.get(k);
   if (hit) return hit;
   const cols: unknown[][] = [];
-  for (const a of e.args) if (a.k !== 'const') cols.push(await evalShared(a, rel, ctx, memo));
-  const v = await evalExpr(operandsAsColumns(e), { n: rel.n, cols }, ctx);
+  for (const a of e.args) if (a.k !== 'const') cols.push(await evalShared(a, rel, ctx, memo, scratch));
+  let v: unknown[] | undefined;
+  if (e.t.id === 'DOUBLE' && e.args.length === 2 && e.args.every((a) => a.t.id === 'DOUBLE')) {
+    const [a, b] = e.args as [BExpr, BExpr];
+    const x = a.k === 'const' ? a.v : cols[0];
+    const y = b.k === 'const' ? b.v : cols[a.k === 'const' ? 0 : 1];
+    v = doubleArith(e.op, x, y, rel.n, scratch) as unknown as unknown[] | undefined;
+  }
+  v ??= await evalExpr(operandsAsColumns(e), { n: rel.n, cols }, ctx);
   memo.set(k, v);
   return v;
+}
+
+const usedCache = new WeakMap<AggPlan, boolean[]>();
+/** The input columns the aggregation reads (the others need not be gathered). */
+function usedCols(plan: AggPlan): boolean[] {
+  let u = usedCache.get(plan);
+  if (u === undefined) {
+    const set = new Set<number>();
+    for (const e of plan.groups) colsOf(e, set);
+    for (const a of plan.aggs) { for (const e of a.args) colsOf(e, set); if (a.filter) colsOf(a.filter, set); }
+    u = [];
+    for (const c of set) u[c] = true;
+    usedCache.set(plan, u);
+  }
+  return u;
 }
 
 const wideCache = new WeakMap<AggPlan, boolean>();
@@ -334,19 +448,22 @@ export async function streamAgg(plan: AggPlan, input: AsyncIterable<SelBatch>, c
     sums.set(key, st as SumState);
     return st;
   });
+  const sumCount = states.filter((st) => st instanceof SumState).length;
   const chargeState = aggStateCharger(ctx, plan.groups.length, plan.aggs);
   let gid = new Int32Array(0);
+  const scratch = new Scratch();
   /** fold one batch; `sel` rows only (the expressions are evaluated on all n rows) */
   const fold = async (rel: Rel, sel: Int32Array | null, m: number): Promise<void> => {
     const n = rel.n;
     const memo = new Map<string, unknown[]>();
+    scratch.reset();
     const gcols: unknown[][] = [];
-    for (const e of plan.groups) gcols.push(await evalShared(e, rel, ctx, memo));
+    for (const e of plan.groups) gcols.push(await evalShared(e, rel, ctx, memo, scratch));
     const args: unknown[][][] = [];
     const filts: (unknown[] | null)[] = [];
     for (const a of plan.aggs) {
       const ac: unknown[][] = [];
-      for (const e of a.args) ac.push(await evalShared(e, rel, ctx, memo));
+      for (const e of a.args) ac.push(await evalShared(e, rel, ctx, memo, scratch));
       args.push(ac);
       filts.push(a.filter ? await evalExpr(a.filter, rel, ctx) : null);
     }
@@ -363,7 +480,20 @@ export async function streamAgg(plan: AggPlan, input: AsyncIterable<SelBatch>, c
       if (hist === null) { hist = new Float64Array(ng + 1); for (let i = 0; i < n; i++) hist[gid[i]!]!++; }
       return hist;
     };
-    for (let ai = 0; ai < plan.aggs.length; ai++) states[ai]!.add(gid, n, args[ai]!, filts[ai]!, ng, rows);
+    // DOUBLE sums over few groups: one pass for all of them (fusedSums)
+    let fused: boolean[] | null = null;
+    if (few && sumCount >= 2) {
+      const fcols: Float64Array[] = [], fstates: SumState[] = [];
+      for (let ai = 0; ai < states.length; ai++) {
+        const st = states[ai]!, col = args[ai]![0];
+        if (st instanceof SumState && st.fusable(col, filts[ai])) { fcols.push(col); fstates.push(st); (fused ??= [])[ai] = true; }
+      }
+      if (fcols.length >= 2) {
+        const h = rows()!;
+        fusedSums(gid, n, fcols, fstates.map((st) => st.fusedArrays(ng, h)));
+      } else fused = null;
+    }
+    for (let ai = 0; ai < plan.aggs.length; ai++) if (fused === null || fused[ai] !== true) states[ai]!.add(gid, n, args[ai]!, filts[ai]!, ng, rows);
   };
   for await (const b of input) {
     if (b.m === 0) continue;
@@ -376,7 +506,7 @@ export async function streamAgg(plan: AggPlan, input: AsyncIterable<SelBatch>, c
       // (nothing was folded: folding starts after every expression is evaluated)
       if (ok) continue;
     }
-    await fold(gather(b.rel, b.sel.subarray(0, b.m)), null, b.m);
+    await fold(gatherRel(b.rel, b.sel, b.m, usedCols(plan)), null, b.m);
   }
   const ng = plan.groups.length === 0 ? 1 : groups.count;
   const cols: unknown[][] = [];
