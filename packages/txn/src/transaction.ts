@@ -28,6 +28,8 @@ export type TxnState = 'active' | 'failed' | 'committing' | 'committed' | 'abort
 
 /** Parse / normalise an isolation level name (case and spacing insensitive); 22023 if unknown. */
 export function normalizeIsolation(level: string): IsolationLevel {
+  // the canonical spellings (what every begin passes once normalized) need no string work
+  if (level === 'read committed' || level === 'repeatable read' || level === 'serializable') return level;
   const s = level.trim().replace(/\s+/g, ' ').toLowerCase();
   switch (s) {
     case 'read uncommitted':

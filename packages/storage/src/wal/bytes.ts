@@ -13,6 +13,10 @@ const enc = new TextEncoder();
 const SMALL = 16;
 const dec = new TextDecoder('utf-8', { fatal: false });
 
+/** size of the scratch buffer small records are encoded in (ByteWriter.scratch) */
+const SCRATCH_BYTES = 16 << 10;
+let scratchWriter: ByteWriter | undefined;
+
 export class ByteWriter {
   private buf: Uint8Array;
   private dv: DataView;
@@ -21,10 +25,23 @@ export class ByteWriter {
    * `base`: bytes reserved before the data (a record header written later); alignment of
    * `typed` is relative to the data start, so the bytes read the same without the prefix.
    */
-  constructor(initial = 256, private readonly base = 0) {
+  constructor(initial = 256, private base = 0) {
     this.buf = new Uint8Array(initial + base);
     this.dv = new DataView(this.buf.buffer);
     this.len = base;
+  }
+
+  /**
+   * A writer over one module-wide scratch buffer, for small records (a single-row write, a
+   * commit): no allocation but the exact-size copy `finishCopy` makes. Not reentrant: finish one
+   * before starting the next (every user is synchronous).
+   */
+  static scratch(base = 0): ByteWriter {
+    const w = scratchWriter ??= new ByteWriter(SCRATCH_BYTES);
+    if (w.buf.length > 4 * SCRATCH_BYTES) { w.buf = new Uint8Array(SCRATCH_BYTES); w.dv = new DataView(w.buf.buffer); } // grown by an odd record
+    w.base = base;
+    w.len = base;
+    return w;
   }
   private ensure(extra: number): void {
     const need = this.len + extra;
@@ -46,6 +63,7 @@ export class ByteWriter {
     this.u32(n);
     const pad = (8 - ((this.len - this.base) % 8)) % 8;
     this.ensure(pad + n * bytesPer);
+    this.buf.fill(0, this.len, this.len + pad); // a reused (scratch) buffer holds old bytes there
     this.len += pad;
     if (n <= SMALL) {
       // a few values (single-row writes): no view allocation
@@ -78,6 +96,7 @@ export class ByteWriter {
     this.u32(n + 1);
     const pad = (8 - ((this.len - this.base) % 8)) % 8;
     this.ensure(pad + (n + 1) * 4 + 4);
+    this.buf.fill(0, this.len, this.len + pad); // a reused (scratch) buffer holds old bytes there
     this.len += pad;
     const offAt = this.len;
     this.len += (n + 1) * 4;
@@ -98,6 +117,8 @@ export class ByteWriter {
   }
   /** The bytes written, after the reserved prefix when there is one (a view, not a copy). */
   finish(): Uint8Array { return this.buf.subarray(0, this.len); }
+  /** The bytes written, as a new exact-size array (what a `scratch` writer hands out). */
+  finishCopy(): Uint8Array { return this.buf.slice(0, this.len); }
 }
 
 export class ByteReader {

@@ -99,10 +99,21 @@ export function encodeOp(txn: TxnId, op: WalOp): { type: RecordType; payload: Ui
  * written in place: no copy), ready for `Wal.appendRecord`.
  */
 export function encodeOpRecord(txn: TxnId, op: WalOp): Uint8Array {
-  const w = new ByteWriter(initialSize(op), RECORD_HEADER);
+  const size = initialSize(op);
+  // small records (single-row writes, commits) are encoded in the scratch buffer and copied out
+  // at their exact size: one allocation, no view
+  if (size <= SCRATCH_RECORD) {
+    const w = ByteWriter.scratch(RECORD_HEADER);
+    const type = writeOp(w, txn, op);
+    return sealRecord(w.finishCopy(), type);
+  }
+  const w = new ByteWriter(size, RECORD_HEADER);
   const type = writeOp(w, txn, op);
   return sealRecord(w.finish(), type);
 }
+
+/** records estimated up to this size go through ByteWriter.scratch */
+const SCRATCH_RECORD = 4096;
 
 function initialSize(op: WalOp): number {
   // per column ~24 bytes of header, counts and alignment; ~12 bytes a value (a short string)

@@ -109,6 +109,8 @@ const WRITE_NOW_MAX = 256 << 10;
 /** Name of the zero-filled, synced file the next segment is renamed from (not a segment: no LSN name). */
 const SPARE = 'spare.tmp';
 const ZERO_CHUNK = 1 << 20;
+/** A sole committer's sync resolves at once, but lets the event loop turn at least this often (ms). */
+const YIELD_MS = 2;
 
 export class Wal {
   private file: EnvFile | undefined;
@@ -127,6 +129,8 @@ export class Wal {
   /** preparing the spare segment, while it runs */
   private spareTask: Promise<void> | undefined;
   private spareReady = false;
+  /** when a sole committer's sync last resolved through a turn of the event loop */
+  private lastTurn = 0;
   private failed: unknown;
   private closing = false;
   private closed = false;
@@ -241,8 +245,8 @@ export class Wal {
    * Resolve when everything up to `lsn` is durable (group commit). `alone`: the caller is the only
    * committer the database has (no other open transaction): when no flush runs or waits either,
    * the write and the fdatasync are done at once on this thread, as SQLite does, instead of a
-   * thread-pool round trip, since no commit could share them (it still resolves at the next turn
-   * of the event loop, so a client committing in a loop does not starve other work).
+   * thread-pool round trip, since no commit could share them (at least every YIELD_MS it resolves
+   * at the next turn of the event loop, so a client committing in a loop does not starve other work).
    */
   sync(lsn = this.appendedLsn, alone = false): Promise<void> {
     if (this.failed !== undefined) return Promise.reject(this.failed);
@@ -256,9 +260,11 @@ export class Wal {
         this.syncs++;
         this.durableLsn = target;
         this.prepareSpare();
-        // resolve at the next turn of the event loop, as an fsync on the thread pool would: a
-        // client committing in a loop must not starve I/O callbacks and timers (the spare's, too)
-        return new Promise<void>((resolve) => setImmediate(resolve));
+        // a client committing in a loop must not starve I/O callbacks and timers (the spare's,
+        // too): at least every YIELD_MS, resolve at the next turn of the event loop
+        const now = performance.now();
+        if (now - this.lastTurn < YIELD_MS) return Promise.resolve();
+        return new Promise<void>((resolve) => setImmediate(() => { this.lastTurn = performance.now(); resolve(); }));
       } catch (e) {
         this.fail(e);
         return Promise.reject(this.failed);
