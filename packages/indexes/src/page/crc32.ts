@@ -23,9 +23,13 @@ const native = (zlib as { crc32?: (data: Uint8Array, value?: number) => number }
 
 /** The byte-wise table version (reference for tests, fallback without zlib's). @internal */
 export function crc32Table(data: Uint8Array, start = 0, end = data.length): number {
-  let c = 0xffffffff;
+  return (tableUpdate(0xffffffff, data, start, end) ^ 0xffffffff) >>> 0;
+}
+
+/** The running (pre-inverted) CRC `c` continued over data[start..end) with the byte-wise table. */
+function tableUpdate(c: number, data: Uint8Array, start: number, end: number): number {
   for (let i = start; i < end; i++) c = TABLE[(c ^ data[i]!) & 0xff]! ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
+  return c;
 }
 
 export function crc32(data: Uint8Array, start = 0, end = data.length): number {
@@ -44,8 +48,6 @@ export function crc32Padded(data: Uint8Array, size: number): number {
   if (pad <= 0) return crc32(data);
   if (zeros.length < pad) zeros = new Uint8Array(pad);
   if (native !== undefined) return native(zeros.subarray(0, pad), native(data, 0)) >>> 0;
-  let c = 0xffffffff;
-  for (let i = 0; i < data.length; i++) c = TABLE[(c ^ data[i]!) & 0xff]! ^ (c >>> 8);
-  for (let i = 0; i < pad; i++) c = TABLE[c & 0xff]! ^ (c >>> 8);
+  const c = tableUpdate(tableUpdate(0xffffffff, data, 0, data.length), zeros, 0, pad);
   return (c ^ 0xffffffff) >>> 0;
 }

@@ -2,7 +2,8 @@
  * FaultEnv: wraps an Env and injects faults at the Nth mutating I/O call, for crash tests.
  *
  * Counted calls: open with create, writeFile, rename, remove, mkdir, syncDir, and on files
- * append / write / writeNow (counted as a write) / truncate / sync / syncNow (as a sync) (writeFileDurable counts as its open, write, sync and syncDir).
+ * append / write / writeNow (counted as a write) / truncate / sync / syncNow (as a sync)
+ * (writeFileDurable counts as its open, write, sync and syncDir).
  * At call number `faultAt` (1-based):
  *   mode 'fail': the call throws IoError (58030) without effect;
  *   mode 'cut':  a write/append puts only a prefix of its bytes (`cutFraction`) then throws; other

@@ -5,10 +5,8 @@
  * Invariants:
  *  1. `segmentSelection` returns exactly the rows `isVisible` accepts (null = all of them).
  *  2. `emit` yields every selected row once, in order, in batches of at most `batchSize`.
- *  3. `rowGroupVector` returns exactly what decoding that row group's column from the segment
- *     file returns (same values, same NULLs), or undefined.
  */
-import { isVisible, NOT_DELETED, TXN_ID_START, type ColumnBatch, type ColumnVector, type PhysicalType, type Snapshot } from '@quiverdb/common';
+import { isVisible, NOT_DELETED, TXN_ID_START, type ColumnBatch, type ColumnVector, type Snapshot } from '@quiverdb/common';
 import type { StorageScanBatch, StoredColumn } from '../api.js';
 import { gatherVector, sliceVector } from '../table/column-ops.js';
 import { encodeOffsets, type ManifestSegment } from './manifest.js';
@@ -41,16 +39,6 @@ export function rowGroupOf(seg: Segment, off: number): number {
   return lo;
 }
 
-export function copyInto(dst: ColumnVector, at: number, src: ColumnVector, n: number): void {
-  const d = dst.data as unknown[];
-  const s = src.data as unknown[];
-  if (ArrayBuffer.isView(dst.data)) (dst.data as Float64Array).set((src.data as Float64Array).subarray(0, n), at);
-  else for (let i = 0; i < n; i++) d[at + i] = s[i];
-  const dv = dst.validity!;
-  if (src.validity === null) dv.fill(1, at, at + n);
-  else dv.set(src.validity.subarray(0, n), at);
-}
-
 /** Visible rows of row group `g` for `snap`: null = all. */
 export function segmentSelection(seg: Segment, g: RowGroupMeta, snap: Snapshot): { sel: Uint32Array; n: number } | null {
   const insAll = seg.ins === null || seg.maxIns < snap.startTs;
@@ -64,27 +52,6 @@ export function segmentSelection(seg: Segment, g: RowGroupMeta, snap: Snapshot):
     if (isVisible(snap, insAll ? 0 : ins![o]!, del === null ? NOT_DELETED : del[o]!)) sel[m++] = i;
   }
   return m === g.rows ? null : { sel, n: m };
-}
-
-/**
- * Row group `g`'s slice of whole-segment `vectors` in the form a Parquet read of the segment
- * returns it (`fromArrow`: own arrays, validity null when nothing is NULL), or undefined for types
- * whose read-back is not the same value (float32 is narrowed, json re-parsed into new objects).
- */
-export function rowGroupVector(v: ColumnVector, type: PhysicalType, g: RowGroupMeta): ColumnVector | undefined {
-  if (type === 'float32' || type === 'json') return undefined;
-  const from = g.offset;
-  const to = g.offset + g.rows;
-  if (v.data.length < to) return undefined;
-  let validity: Uint8Array | null = null;
-  if (v.validity !== null) {
-    const va = v.validity;
-    let i = from;
-    while (i < to && va[i] !== 0) i++;
-    if (i < to) validity = va.slice(from, to);
-  }
-  const d = v.data;
-  return { data: ArrayBuffer.isView(d) ? (d as Float64Array).slice(from, to) : (d as unknown[]).slice(from, to), validity };
 }
 
 /** Yield `vectors` (n rows, optional selection) in batches of about `batchSize`. */

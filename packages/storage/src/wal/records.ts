@@ -102,14 +102,10 @@ export function encodeOpRecord(txn: TxnId, op: WalOp): Uint8Array {
   const size = initialSize(op);
   // small records (single-row writes, commits) are encoded in the scratch buffer and copied out
   // at their exact size: one allocation, no view
-  if (size <= SCRATCH_RECORD) {
-    const w = ByteWriter.scratch(RECORD_HEADER);
-    const type = writeOp(w, txn, op);
-    return sealRecord(w.finishCopy(), type);
-  }
-  const w = new ByteWriter(size, RECORD_HEADER);
+  const small = size <= SCRATCH_RECORD;
+  const w = small ? ByteWriter.scratch(RECORD_HEADER) : new ByteWriter(size, RECORD_HEADER);
   const type = writeOp(w, txn, op);
-  return sealRecord(w.finish(), type);
+  return sealRecord(small ? w.finishCopy() : w.finish(), type);
 }
 
 /** records estimated up to this size go through ByteWriter.scratch */

@@ -257,9 +257,7 @@ export class Wal {
         this.writePendingNow();
         const target = this.writtenLsn;
         this.file!.syncNow();
-        this.syncs++;
-        this.durableLsn = target;
-        this.prepareSpare();
+        this.synced(target);
         // a client committing in a loop must not starve I/O callbacks and timers (the spare's,
         // too): at least every YIELD_MS, resolve at the next turn of the event loop
         const now = performance.now();
@@ -365,6 +363,11 @@ export class Wal {
   private async syncFile(): Promise<void> {
     const target = this.writtenLsn;
     await this.file!.sync();
+    this.synced(target);
+  }
+
+  /** An fsync made the log durable up to `target`: wake the waiters it covers. */
+  private synced(target: number): void {
     this.syncs++;
     this.durableLsn = Math.max(this.durableLsn, target);
     this.wake();
