@@ -27,7 +27,7 @@ import type { ExecCtx } from './eval.js';
 import { selectRows } from './filter-select.js';
 import type { Rel } from './rel.js';
 import type { SelBatch } from './stream-agg.js';
-import { gather } from './rel.js';
+import { gatherColumn } from './rel.js';
 
 type ScanPlan = Extract<Plan, { k: 'scan' }>;
 
@@ -100,37 +100,10 @@ export async function* scanBatches(plan: ScanPlan, ctx: ExecCtx): AsyncGenerator
   for await (const b of scanSelBatches(plan, ctx)) yield ownRel(b);
 }
 
-function gatherF64(c: Float64Array, idx: Int32Array, m: number): Float64Array {
-  const o = new Float64Array(m);
-  for (let i = 0; i < m; i++) o[i] = c[idx[i]!]!;
-  return o;
-}
-function gatherI32(c: Int32Array, idx: Int32Array, m: number): Int32Array {
-  const o = new Int32Array(m);
-  for (let i = 0; i < m; i++) o[i] = c[idx[i]!]!;
-  return o;
-}
-function gatherArr(c: unknown[], idx: Int32Array, m: number): unknown[] {
-  const o = new Array<unknown>(m);
-  for (let i = 0; i < m; i++) o[i] = c[idx[i]!];
-  return o;
-}
-
-/**
- * Rows idx[0..m) of column c in a new column of c's kind: one loop per kind (Float64Array,
- * Int32Array, JS array), so each stays monomorphic where one loop over every kind would not.
- */
-export function gatherSel(c: unknown[], idx: Int32Array, m: number): unknown[] {
-  if (c instanceof Float64Array) return gatherF64(c, idx, m) as unknown as unknown[];
-  if (c instanceof Int32Array) return gatherI32(c, idx, m) as unknown as unknown[];
-  if (Array.isArray(c)) return gatherArr(c, idx, m);
-  return gather({ n: (c as ArrayLike<unknown>).length, cols: [c] }, idx.subarray(0, m)).cols[0]!;
-}
-
 /** Rows sel[0..m) of every column of `rel` (`used`: only those columns; the others are left empty). */
 export function gatherRel(rel: Rel, sel: Int32Array, m: number, used?: readonly boolean[]): Rel {
   const cols: unknown[][] = new Array(rel.cols.length);
-  for (let c = 0; c < rel.cols.length; c++) cols[c] = used === undefined || used[c] === true ? gatherSel(rel.cols[c]!, sel, m) : UNUSED;
+  for (let c = 0; c < rel.cols.length; c++) cols[c] = used === undefined || used[c] === true ? gatherColumn(rel.cols[c]!, sel, m) : UNUSED;
   return { n: m, cols };
 }
 const UNUSED: unknown[] = [];

@@ -541,25 +541,53 @@ async function evalOp(e: Extract<BExpr, { k: 'op' }>, rel: Rel, ctx: ExecCtx): P
   throw new DbError(SqlState.UndefinedFunction, `operator ${op} is not supported for ${t}`);
 }
 
-/** Arithmetic kernels over NULL-free typed columns (branch-light loops, typed output). */
-function typedArith(op: string, t: string, a: ArrayLike<number>, b: ArrayLike<number>, n: number): unknown[] | undefined {
-  if (t === 'DOUBLE' || t === 'REAL') {
-    if (a instanceof BigInt64Array || b instanceof BigInt64Array) return undefined;
-    const out = new Float64Array(n);
+const FLOAT_OPS: ReadonlySet<string> = new Set(['+', '-', '*', '/']);
+
+/**
+ * DOUBLE / REAL `x op y` (op one of + - * /) over NULL-free numeric columns, or a column and a
+ * number on either side, into `out` (n values, returned): division by zero is 22012, a
+ * non-finite result of finite operands 22003, REAL results are rounded to float4. The kernel of
+ * typedArith and scalarArith, and of callers with a buffer of their own (stream-agg.ts).
+ */
+export function floatArith(op: string, real: boolean, x: ArrayLike<number> | number, y: ArrayLike<number> | number, n: number, out: Float64Array): Float64Array {
+  if (typeof x !== 'number' && typeof y !== 'number') {
+    const a = x, b = y;
     switch (op) {
       case '+': for (let i = 0; i < n; i++) out[i] = a[i]! + b[i]!; break;
       case '-': for (let i = 0; i < n; i++) out[i] = a[i]! - b[i]!; break;
       case '*': for (let i = 0; i < n; i++) out[i] = a[i]! * b[i]!; break;
-      case '/': for (let i = 0; i < n; i++) { const y = b[i]!; if (y === 0) throw divZero(); out[i] = a[i]! / y; } break;
-      default: return undefined;
+      default: for (let i = 0; i < n; i++) { const d = b[i]!; if (d === 0) throw divZero(); out[i] = a[i]! / d; }
     }
-    let bad = false;
-    for (let i = 0; i < n; i++) if (!Number.isFinite(out[i]!)) { bad = true; break; }
-    if (bad) {
-      for (let i = 0; i < n; i++) if (!Number.isFinite(out[i]!) && Number.isFinite(a[i]!) && Number.isFinite(b[i]!)) throw oor('value');
+  } else {
+    const constLeft = typeof x === 'number';
+    const v = (constLeft ? y : x) as ArrayLike<number>, c = (constLeft ? x : y) as number;
+    switch (op) {
+      case '+': for (let i = 0; i < n; i++) out[i] = v[i]! + c; break;
+      case '*': for (let i = 0; i < n; i++) out[i] = v[i]! * c; break;
+      case '-':
+        if (constLeft) for (let i = 0; i < n; i++) out[i] = c - v[i]!;
+        else for (let i = 0; i < n; i++) out[i] = v[i]! - c;
+        break;
+      default:
+        if (constLeft) for (let i = 0; i < n; i++) { const d = v[i]!; if (d === 0) throw divZero(); out[i] = c / d; }
+        else { if (c === 0 && n > 0) throw divZero(); for (let i = 0; i < n; i++) out[i] = v[i]! / c; }
     }
-    if (t === 'REAL') for (let i = 0; i < n; i++) out[i] = Math.fround(out[i]!);
-    return out as unknown as unknown[];
+  }
+  let bad = false;
+  for (let i = 0; i < n; i++) if (!Number.isFinite(out[i]!)) { bad = true; break; }
+  if (bad) {
+    const fin = (z: ArrayLike<number> | number, i: number): boolean => Number.isFinite(typeof z === 'number' ? z : z[i]!);
+    for (let i = 0; i < n; i++) if (!Number.isFinite(out[i]!) && fin(x, i) && fin(y, i)) throw oor('value');
+  }
+  if (real) for (let i = 0; i < n; i++) out[i] = Math.fround(out[i]!);
+  return out;
+}
+
+/** Arithmetic kernels over NULL-free typed columns (branch-light loops, typed output). */
+function typedArith(op: string, t: string, a: ArrayLike<number>, b: ArrayLike<number>, n: number): unknown[] | undefined {
+  if (t === 'DOUBLE' || t === 'REAL') {
+    if (a instanceof BigInt64Array || b instanceof BigInt64Array || !FLOAT_OPS.has(op)) return undefined;
+    return floatArith(op, t === 'REAL', a, b, n, new Float64Array(n)) as unknown as unknown[];
   }
   if ((t === 'INTEGER' || t === 'SMALLINT') && a instanceof Int32Array && b instanceof Int32Array) {
     const out = new Int32Array(n);
@@ -582,26 +610,8 @@ function typedArith(op: string, t: string, a: ArrayLike<number>, b: ArrayLike<nu
  */
 function scalarArith(op: string, t: string, v: ArrayLike<number>, c: number, constLeft: boolean, n: number): unknown[] | undefined {
   if (t === 'DOUBLE' || t === 'REAL') {
-    if (v instanceof BigInt64Array) return undefined;
-    const out = new Float64Array(n);
-    switch (op) {
-      case '+': for (let i = 0; i < n; i++) out[i] = v[i]! + c; break;
-      case '*': for (let i = 0; i < n; i++) out[i] = v[i]! * c; break;
-      case '-':
-        if (constLeft) for (let i = 0; i < n; i++) out[i] = c - v[i]!;
-        else for (let i = 0; i < n; i++) out[i] = v[i]! - c;
-        break;
-      default:
-        if (constLeft) for (let i = 0; i < n; i++) { const y = v[i]!; if (y === 0) throw divZero(); out[i] = c / y; }
-        else { if (c === 0 && n > 0) throw divZero(); for (let i = 0; i < n; i++) out[i] = v[i]! / c; }
-    }
-    let bad = false;
-    for (let i = 0; i < n; i++) if (!Number.isFinite(out[i]!)) { bad = true; break; }
-    if (bad) {
-      for (let i = 0; i < n; i++) if (!Number.isFinite(out[i]!) && Number.isFinite(v[i]!) && Number.isFinite(c)) throw oor('value');
-    }
-    if (t === 'REAL') for (let i = 0; i < n; i++) out[i] = Math.fround(out[i]!);
-    return out as unknown as unknown[];
+    if (v instanceof BigInt64Array || !FLOAT_OPS.has(op)) return undefined;
+    return floatArith(op, t === 'REAL', constLeft ? c : v, constLeft ? v : c, n, new Float64Array(n)) as unknown as unknown[];
   }
   if ((t === 'INTEGER' || t === 'SMALLINT') && v instanceof Int32Array) {
     const out = new Int32Array(n);

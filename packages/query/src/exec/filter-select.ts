@@ -29,6 +29,7 @@ import { evalExpr } from './eval.js';
 import type { ExecCtx } from './eval.js';
 import type { Rel } from './rel.js';
 import { gather, gatherColumn } from './rel.js';
+import { STR_SLOTS, strSlot } from './str-slot.js';
 
 type Conj =
   | { k: 'cmpConst'; col: number; op: string; v: number | bigint | string }
@@ -194,7 +195,6 @@ function rangeF64(t: Float64Array, lo: number, loIncl: boolean, hi: number, hiIn
   return k;
 }
 
-/** A range conjunct over column x; -1 when the column is not of a kind the range kernels take. */
 /**
  * A one-sided compare of a typed numeric column with a number (`x < c`, ...) as a range kernel,
  * whose loops are typed for the column and the bound (cmpConst's serve every kind of column and
@@ -224,6 +224,7 @@ function oneSided(op: string, x: unknown[], c: number | bigint | string, sel: In
   return -1;
 }
 
+/** A range conjunct over column x; -1 when the column is not of a kind the range kernels take. */
 function range(c: Extract<Conj, { k: 'range' }>, x: unknown[], sel: Int32Array, m: number, ident: boolean): number {
   if (x instanceof Int32Array && Number.isInteger(c.lo) && Number.isInteger(c.hi)) {
     return rangeI32(x, c.loIncl ? c.lo : c.lo + 1, c.hiIncl ? c.hi : c.hi - 1, sel, m, ident);
@@ -265,18 +266,13 @@ function cmpCol(op: string, x: unknown[], y: unknown[], sel: Int32Array, m: numb
   return k;
 }
 
-/** Slot of a string in an IN list's slot table (invariant 5). */
-function strSlot(v: string): number {
-  const len = v.length;
-  return len === 0 ? 0 : (Math.imul(len, 37) ^ v.charCodeAt(0) ^ (v.charCodeAt(len - 1) << 3)) & (IN_SLOTS - 1);
-}
-const IN_SLOTS = 1024;
+/** An IN list slot table's entry: more than one list entry has the slot (invariant 5). */
 const SEVERAL = -2;
 
 /** The slot table of a short list of strings: index + 1 of the entry, 0 none, SEVERAL more than one. */
 function inSlots(list: readonly unknown[]): Int8Array | null {
   if (list.length === 0 || list.length > 100 || !list.every((v) => typeof v === 'string')) return null;
-  const t = new Int8Array(IN_SLOTS);
+  const t = new Int8Array(STR_SLOTS);
   list.forEach((v, i) => { const h = strSlot(v as string); t[h] = t[h] === 0 ? i + 1 : SEVERAL; });
   return t;
 }

@@ -28,6 +28,7 @@
  * Concurrency: plain synchronous data structure, owned by one operator run.
  */
 import { keyOf } from '../types/values.js';
+import { STR_SLOTS, strSlot } from './str-slot.js';
 
 /** Open-addressing map from a pair of non-negative int32 ids to a dense id (0, 1, ...). */
 export class PairTable {
@@ -136,8 +137,6 @@ export class PairTable {
 
 /** Dictionaries at most this big are scanned (=== on the keys) rather than hashed. */
 const SMALL_DICT = 8;
-/** Slots (a power of two) of a small string dictionary's slot table (ColumnDict.strSlots). */
-const STR_SLOTS = 1024;
 /** One-character strings with a code below this have their own id slot (ColumnDict.oneSlots). */
 const ONE_CHAR = 256;
 
@@ -458,7 +457,7 @@ function columnIds(col: ArrayLike<unknown>, sel: Int32Array | null, m: number, d
           continue;
         }
       }
-      const h = len === 0 ? 0 : (Math.imul(len, 37) ^ v.charCodeAt(0) ^ (v.charCodeAt(len - 1) << 3)) & (STR_SLOTS - 1);
+      const h = strSlot(v);
       id = slots[h]!;
       if (id < 0 || list[id] !== v) {
         id = -1;

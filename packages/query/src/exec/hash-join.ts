@@ -199,6 +199,10 @@ function filterBit(h: number, fshift: number): number {
   return Math.imul(h, 0x9e3779b1) >>> fshift;
 }
 
+/** Is bit `f` of the filter set? */
+function filterHas(filter: Int32Array, f: number): boolean {
+  return (filter[f >>> 5]! & (1 << (f & 31))) !== 0;
+}
 
 export function buildTable(keys: readonly Float64Array[], valid: Uint8Array, n: number): BuildTable {
   let bits = 1;
@@ -250,7 +254,7 @@ export function checkInvariants(t: BuildTable, keys: readonly Float64Array[], va
       if (bucketOf(h[j]!, t.shift) !== b || t.hash[j] !== h[j]) throw new Error(`hash join table: row ${j} in the wrong bucket`);
       if (t.filter.length > 0) {
         const f = filterBit(t.fint ? keys[0]![j]! : h[j]!, t.fshift);
-        if ((t.filter[f >>> 5]! & (1 << (f & 31))) === 0) throw new Error(`hash join table: row ${j} missing from the filter`);
+        if (!filterHas(t.filter, f)) throw new Error(`hash join table: row ${j} missing from the filter`);
       }
       if (valid[j] === 0) throw new Error(`hash join table: row ${j} with a NULL key is in the table`);
       seen[j] = 1; prev = j;
@@ -286,7 +290,7 @@ function probePairs(t: BuildTable, bkeys: readonly Float64Array[], pkeys: readon
       if (useFilter) {
         if (fint && (x | 0) !== x) continue;
         const f = filterBit(fint ? x : ph[i]!, fshift);
-        if ((filter[f >>> 5]! & (1 << (f & 31))) === 0) continue;
+        if (!filterHas(filter, f)) continue;
       }
       for (let j = head[bucketOf(ph[i]!, shift)]!; j >= 0; j = next[j]!) {
         if (bk[j] !== x) continue;
@@ -300,7 +304,7 @@ function probePairs(t: BuildTable, bkeys: readonly Float64Array[], pkeys: readon
   for (let i = 0; i < pn; i++) {
     if (pValid[i] === 0) continue;
     const h = ph[i]!;
-    if (useFilter) { const f = filterBit(h, fshift); if ((filter[f >>> 5]! & (1 << (f & 31))) === 0) continue; }
+    if (useFilter) { const f = filterBit(h, fshift); if (!filterHas(filter, f)) continue; }
     for (let j = head[bucketOf(h, shift)]!; j >= 0; j = next[j]!) {
       if (hash[j] !== h) continue;
       let eq = true;
@@ -353,7 +357,7 @@ export function probeAny(t: BuildTable, bkeys: readonly Float64Array[], pkeys: r
       const x = pk0[i]!;
       if (fint && (x | 0) !== x) continue;
       const f = filterBit(fint ? x : h, fshift);
-      if ((filter[f >>> 5]! & (1 << (f & 31))) === 0) continue;
+      if (!filterHas(filter, f)) continue;
     }
     for (let j = head[bucketOf(h, shift)]!; j >= 0; j = next[j]!) {
       if (hash[j] !== h) continue;

@@ -36,34 +36,33 @@ export function newColumnLike(c: ArrayLike<unknown>, m: number): unknown[] {
 }
 
 /**
- * Values `idx` of column `c`, typed when `c` is typed. One loop per column kind,
+ * Values idx[0..m) of column `c`, typed when `c` is typed. One loop per column kind,
  * so each loop's element loads and stores stay monomorphic: a single generic loop over every kind
  * of array ran several times slower.
  */
-export function gatherColumn(c: unknown[], idx: ArrayLike<number>): unknown[] {
-  if (c instanceof Int32Array) return gatherI32(c, idx) as unknown as unknown[];
-  if (c instanceof Float64Array) return gatherF64(c, idx) as unknown as unknown[];
-  if (Array.isArray(c)) return gatherArr(c, idx);
-  const m = idx.length;
+export function gatherColumn(c: unknown[], idx: ArrayLike<number>, m = idx.length): unknown[] {
+  if (c instanceof Int32Array) return gatherI32(c, idx, m) as unknown as unknown[];
+  if (c instanceof Float64Array) return gatherF64(c, idx, m) as unknown as unknown[];
+  if (Array.isArray(c)) return gatherArr(c, idx, m);
   const o = newColumnLike(c, m);
   for (let i = 0; i < m; i++) o[i] = c[idx[i]!];
   return o;
 }
 
-function gatherI32(c: Int32Array, idx: ArrayLike<number>): Int32Array {
-  const m = idx.length, o = new Int32Array(m);
+function gatherI32(c: Int32Array, idx: ArrayLike<number>, m: number): Int32Array {
+  const o = new Int32Array(m);
   for (let i = 0; i < m; i++) o[i] = c[idx[i]!]!;
   return o;
 }
 
-function gatherF64(c: Float64Array, idx: ArrayLike<number>): Float64Array {
-  const m = idx.length, o = new Float64Array(m);
+function gatherF64(c: Float64Array, idx: ArrayLike<number>, m: number): Float64Array {
+  const o = new Float64Array(m);
   for (let i = 0; i < m; i++) o[i] = c[idx[i]!]!;
   return o;
 }
 
-function gatherArr(c: unknown[], idx: ArrayLike<number>): unknown[] {
-  const m = idx.length, o = new Array<unknown>(m);
+function gatherArr(c: unknown[], idx: ArrayLike<number>, m: number): unknown[] {
+  const o = new Array<unknown>(m);
   for (let i = 0; i < m; i++) o[i] = c[idx[i]!];
   return o;
 }

@@ -23,7 +23,7 @@ import type { BindCtx, Frame, ScopeCol } from '../bind/scope.js';
 import { bindExpr, finalizeUnknown } from '../bind/expr.js';
 import { bindBoolExpr, bindDmlFrom, bindSelectStmt, joinTreeFor, setBindOptions } from '../bind/select.js';
 import { coerce, typeFromName } from '../bind/types.js';
-import { castValue, fromJsValue, keyOf, tupleKey, valuesToBatch, valuesToVector, vectorToValues } from '../types/values.js';
+import { castValue, decimalToDouble, fromJsValue, keyOf, tupleKey, valuesToBatch, valuesToVector, vectorToValues } from '../types/values.js';
 import { evalExpr } from './eval.js';
 import type { ExecCtx, OpStats } from './eval.js';
 import type { SpillSpace } from './spill-space.js';
@@ -409,33 +409,77 @@ function plainParamLayout(valuesLists: PgNode[], width: number): PlainParamLayou
 }
 
 /**
- * A multi-row VALUES of untyped `$n` items (or `$n::T` with T the column's own type) whose
- * parameters are numbers / strings stored unchanged in INTEGER, DOUBLE and TEXT / VARCHAR (no
- * length) columns, or dates (Date objects or date text) in DATE columns (bulk loads): its columns
- * built straight from the parameters (typed arrays for the numeric ones and DATE, see rel.ts
- * invariant 3). The same values as the per-item path (fromJsValue + assignValue give back such a
- * value as it is; a `$n::T` of an untyped `$n` is that `$n` typed T); null — the per-item path
- * then runs, with its errors in its order — when anything else is met (a typed `$n`, a missing
- * parameter, NULL, a value needing a cast or a range check, a date that does not parse).
+ * A multi-row VALUES of untyped `$n` items (or `$n::T` with T the column's own type) as typed
+ * columns (`plainColumns`); null — the per-item path then runs, with its errors in its order —
+ * for a typed `$n`, a missing parameter, a cast to another type, or what plainColumns refuses.
+ * The same values as the per-item path: a `$n::T` of an untyped `$n` is that `$n` typed T.
  */
 function plainParamValues(valuesLists: PgNode[], targets: readonly number[], def: TableDef, bctx: BindCtx, params: readonly unknown[]): Rel | null {
   const w = targets.length;
   const layout = plainParamLayout(valuesLists, w);
   if (layout === null || layout.max > params.length) return null;
   for (let i = 0; i < layout.max; i++) if (bctx.paramTypes[i] !== undefined) return null;
+  for (let j = 0; j < w; j++) {
+    const cast = layout.casts[j];
+    if (cast !== undefined && !castIsColumnType(cast, def.columns[targets[j]!]!.type)) return null;
+  }
+  return plainColumns(params, layout.at, valuesLists.length, targets, def);
+}
+
+/**
+ * A multi-row VALUES of plain literals as typed columns (`plainColumns`), without binding each
+ * item: an integer literal is an int4 number, a decimal literal the double its NUMERIC casts to
+ * (`decimalToDouble`; numeric has no -0), a string literal (unknown) the text. Null — the
+ * per-item path runs, with its errors in its order — on any other item (NULL, DEFAULT, casts,
+ * a decimal past double's range or rounding to 0) or what plainColumns refuses (a decimal into
+ * INTEGER, a string into a number column, ...).
+ */
+function plainLiteralValues(valuesLists: PgNode[], targets: readonly number[], def: TableDef): Rel | null {
+  const w = targets.length;
   const n = valuesLists.length;
-  const at = layout.at;
+  const values = new Array<unknown>(n * w);
+  const at = new Int32Array(n * w);
+  for (let r = 0, i = 0; r < n; r++) {
+    const items: PgNode[] | undefined = valuesLists[r]?.List?.items;
+    if (items === undefined || items.length !== w) return null;
+    for (let j = 0; j < w; j++, i++) {
+      const c = items[j]!.A_Const;
+      let v: unknown;
+      if (c === undefined) return null;
+      if (c.ival !== undefined) v = c.ival.ival ?? 0; // `{}` is 0 (protobuf JSON leaves zero out)
+      else if (typeof c.fval?.fval === 'string') {
+        const x = decimalToDouble(c.fval.fval);
+        if (x === undefined) return null;
+        v = x + 0;
+      } else if (c.sval !== undefined) v = (c.sval as { sval?: string }).sval ?? '';
+      else return null;
+      values[i] = v;
+      at[i] = i;
+    }
+  }
+  return plainColumns(values, at, n, targets, def);
+}
+
+/**
+ * Typed columns of `n` rows of JS values, row r's value for target column j at
+ * `values[at[r * targets.length + j]]`: numbers stored unchanged in INTEGER (int32 values) and
+ * DOUBLE columns, strings in TEXT / VARCHAR (no length) columns, dates (Date objects or date
+ * text, as fromJsValue reads them) in DATE columns — typed arrays for the numeric ones and DATE,
+ * see rel.ts invariant 3. These are the values fromJsValue + assignValue give back unchanged;
+ * null on anything else (NULL, a value needing a cast or a range check, a date that does not
+ * parse, another column type).
+ */
+function plainColumns(values: readonly unknown[], at: Int32Array, n: number, targets: readonly number[], def: TableDef): Rel | null {
+  const w = targets.length;
   const cols: unknown[][] = [];
   for (let j = 0; j < w; j++) {
     const t = def.columns[targets[j]!]!.type;
-    const cast = layout.casts[j];
-    if (cast !== undefined && !castIsColumnType(cast, t)) return null;
     switch (t.id) {
       case 'DATE': {
         const out = new Int32Array(n);
         try {
           for (let r = 0, i = j; r < n; r++, i += w) {
-            const v = params[at[i]!];
+            const v = values[at[i]!];
             if (v === null || v === undefined) return null;
             const d = fromJsValue(v, t);
             if (typeof d !== 'number' || (d | 0) !== d) return null; // +-infinity, or not a day
@@ -450,7 +494,7 @@ function plainParamValues(valuesLists: PgNode[], targets: readonly number[], def
       case 'INTEGER': {
         const out = new Int32Array(n);
         for (let r = 0, i = j; r < n; r++, i += w) {
-          const v = params[at[i]!];
+          const v = values[at[i]!];
           if (typeof v !== 'number' || (v | 0) !== v) return null;
           out[r] = v;
         }
@@ -460,7 +504,7 @@ function plainParamValues(valuesLists: PgNode[], targets: readonly number[], def
       case 'DOUBLE': {
         const out = new Float64Array(n);
         for (let r = 0, i = j; r < n; r++, i += w) {
-          const v = params[at[i]!];
+          const v = values[at[i]!];
           if (typeof v !== 'number') return null;
           out[r] = v;
         }
@@ -471,74 +515,9 @@ function plainParamValues(valuesLists: PgNode[], targets: readonly number[], def
         if (t.length !== undefined) return null;
         const out = new Array<unknown>(n);
         for (let r = 0, i = j; r < n; r++, i += w) {
-          const v = params[at[i]!];
+          const v = values[at[i]!];
           if (typeof v !== 'string') return null;
           out[r] = v;
-        }
-        cols.push(out);
-        break;
-      }
-      default: return null;
-    }
-  }
-  return { n, cols };
-}
-
-/**
- * A multi-row VALUES of plain literals — integers into INTEGER / DOUBLE columns, decimals into
- * DOUBLE columns, strings into TEXT / VARCHAR (no length) columns — as typed columns, without
- * binding each item: the values the per-item path gives (an integer literal is int4, a decimal
- * literal is NUMERIC whose cast to float8 rounds its text correctly, as `Number` does; a string
- * literal is unknown, taken as text). Null — the per-item path runs, with its errors in its
- * order — on anything else (NULL, DEFAULT, casts, a decimal into INTEGER, a string into a number
- * column, a decimal past float8's range or rounding to 0).
- */
-function plainLiteralValues(valuesLists: PgNode[], targets: readonly number[], def: TableDef): Rel | null {
-  const w = targets.length;
-  const n = valuesLists.length;
-  const rows: PgNode[][] = new Array<PgNode[]>(n);
-  for (let r = 0; r < n; r++) {
-    const items: PgNode[] | undefined = valuesLists[r]?.List?.items;
-    if (items === undefined || items.length !== w) return null;
-    rows[r] = items;
-  }
-  const cols: unknown[][] = [];
-  for (let j = 0; j < w; j++) {
-    const t = def.columns[targets[j]!]!.type;
-    switch (t.id) {
-      case 'INTEGER': {
-        const out = new Int32Array(n);
-        for (let r = 0; r < n; r++) {
-          const iv = rows[r]![j]!.A_Const?.ival; // `{}` is 0 (protobuf JSON leaves zero out)
-          if (iv === undefined) return null;
-          out[r] = iv.ival ?? 0;
-        }
-        cols.push(out as unknown as unknown[]);
-        break;
-      }
-      case 'DOUBLE': {
-        const out = new Float64Array(n);
-        for (let r = 0; r < n; r++) {
-          const c = rows[r]![j]!.A_Const;
-          if (c === undefined) return null;
-          if (c.ival !== undefined) { out[r] = c.ival.ival ?? 0; continue; }
-          const text: unknown = c.fval?.fval;
-          if (typeof text !== 'string') return null;
-          const x = Number(text);
-          // past float8's range, or a nonzero value rounding to 0: the per-item path raises 22003
-          if (!Number.isFinite(x) || (x === 0 && /[1-9]/.test(text.replace(/e.*$/i, '')))) return null;
-          out[r] = x + 0; // numeric has no -0
-        }
-        cols.push(out as unknown as unknown[]);
-        break;
-      }
-      case 'TEXT': case 'VARCHAR': {
-        if (t.length !== undefined) return null;
-        const out = new Array<unknown>(n);
-        for (let r = 0; r < n; r++) {
-          const sv: unknown = rows[r]![j]!.A_Const?.sval;
-          if (sv === undefined) return null;
-          out[r] = (sv as { sval?: string }).sval ?? '';
         }
         cols.push(out);
         break;

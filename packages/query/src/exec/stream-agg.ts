@@ -25,14 +25,13 @@
  *  3. NULL inputs are skipped (count(*) counts rows); a group without input gets the SQL result
  *     over the empty set.
  */
-import { DbError, SqlState } from '@quiverdb/common';
 import type { BExpr, Plan } from '../plan/plan.js';
 import { colsOf } from '../plan/plan.js';
 import { Decimal } from '../types/decimal.js';
 import { keyOf } from '../types/values.js';
 import { makeAccumulator } from './aggregate.js';
 import type { Accumulator } from './aggregate.js';
-import { evalExpr } from './eval.js';
+import { evalExpr, floatArith } from './eval.js';
 import type { ExecCtx } from './eval.js';
 import { GroupTable } from './group-table.js';
 import { aggStateCharger } from './memory.js';
@@ -354,33 +353,14 @@ class Scratch {
 }
 
 /**
- * DOUBLE `x op y` (+ - *) of Float64Array / number operands into a scratch buffer, with the
- * results and error of eval.ts's typed kernels (22003 where finite operands give a non-finite
- * result); undefined for anything else (evalExpr runs it).
+ * DOUBLE `x op y` (+ - *) of Float64Array / number operands (at least one array) into a scratch
+ * buffer, by eval.ts's kernel (floatArith: its results and errors); undefined for anything else
+ * (evalExpr runs it).
  */
 function doubleArith(op: string, x: unknown, y: unknown, n: number, scratch: Scratch): Float64Array | undefined {
   const xa = x instanceof Float64Array, ya = y instanceof Float64Array;
   if (!(xa || typeof x === 'number') || !(ya || typeof y === 'number') || (!xa && !ya) || (op !== '+' && op !== '-' && op !== '*')) return undefined;
-  const out = scratch.take(n);
-  if (xa && ya) {
-    const a = x, b = y;
-    if (op === '+') for (let i = 0; i < n; i++) out[i] = a[i]! + b[i]!;
-    else if (op === '-') for (let i = 0; i < n; i++) out[i] = a[i]! - b[i]!;
-    else for (let i = 0; i < n; i++) out[i] = a[i]! * b[i]!;
-  } else {
-    const v = (xa ? x : y) as Float64Array, c = (xa ? y : x) as number;
-    if (op === '+') for (let i = 0; i < n; i++) out[i] = v[i]! + c;
-    else if (op === '*') for (let i = 0; i < n; i++) out[i] = v[i]! * c;
-    else if (xa) for (let i = 0; i < n; i++) out[i] = v[i]! - c;
-    else for (let i = 0; i < n; i++) out[i] = c - v[i]!;
-  }
-  let bad = false;
-  for (let i = 0; i < n; i++) if (!Number.isFinite(out[i]!)) { bad = true; break; }
-  if (bad) {
-    const fin = (z: unknown, i: number): boolean => Number.isFinite(typeof z === 'number' ? z : (z as Float64Array)[i]!);
-    for (let i = 0; i < n; i++) if (!Number.isFinite(out[i]!) && fin(x, i) && fin(y, i)) throw new DbError(SqlState.NumericValueOutOfRange, 'value out of range');
-  }
-  return out;
+  return floatArith(op, false, x as Float64Array | number, y as Float64Array | number, n, scratch.take(n));
 }
 
 /**

@@ -282,6 +282,15 @@ export function valueToText(v: unknown, t: SqlType): string {
 // ---------------------------------------------------------------------------------------------
 // Casts
 
+/**
+ * The double of a decimal numeral (`[+-]digits[.digits][e[+-]digits]`, as PostgreSQL's float8in
+ * rounds it), or undefined when it is past double's range or a nonzero value rounding to 0.
+ */
+export function decimalToDouble(text: string): number | undefined {
+  const n = Number(text);
+  return !Number.isFinite(n) || (n === 0 && /[1-9]/.test(text.replace(/e.*$/i, ''))) ? undefined : n;
+}
+
 /** A value past the range of REAL / DOUBLE PRECISION (or rounding a nonzero value to 0). */
 function floatRange(t: SqlType, text: string): DbError {
   return new DbError(SqlState.NumericValueOutOfRange, `"${text}" is out of range for type ${t.id === 'REAL' ? 'real' : 'double precision'}`);
@@ -350,8 +359,9 @@ export function castValue(v: unknown, from: SqlType, to: SqlType): unknown {
         else if (x === 'infinity' || x === '+infinity' || x === 'inf') n = Infinity;
         else if (x === '-infinity' || x === '-inf') n = -Infinity;
         else if (/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/.test(x)) {
-          n = Number(x);
-          if (!Number.isFinite(n) || (n === 0 && /[1-9]/.test(x.replace(/e.*$/, '')))) throw floatRange(to, v);
+          const d = decimalToDouble(x);
+          if (d === undefined) throw floatRange(to, v);
+          n = d;
         } else throw badInput(to, v);
       } else break;
       if (to.id === 'REAL') {
