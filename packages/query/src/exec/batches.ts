@@ -11,7 +11,8 @@
  * Invariants:
  *  1. The batches yielded, concatenated, are the rows `ctx.run(plan)` returns, in the same order.
  *  2. No Rel `scanBatches` yields shares a column array with a storage batch; the Rels of
- *     `scanSelBatches` / `planBatches` may (typed views), valid until the next batch is asked for.
+ *     `scanSelBatches` / `planBatches` may (typed views), valid until the next batch is asked for;
+ *     so is a scan batch's `sel` (one buffer per scan, rewritten for each batch).
  *  3. EXPLAIN ANALYZE actuals of streamed nodes are recorded here (rows summed over batches,
  *     one loop per stream).
  *
@@ -71,6 +72,10 @@ export async function* scanSelBatches(plan: ScanPlan, ctx: ExecCtx): AsyncGenera
     : { columns: plan.cols, predicates: plan.preds, withRowIds };
   let lastYield = performance.now();
   let first = true;
+  // the filter's selection of every batch, in one buffer (invariant 2): a selection vector per
+  // batch would be allocated outside the JS heap, and that memory's growth is what starts V8's
+  // full collections (see recycle.ts)
+  let selBuf: Int32Array | undefined;
   for await (const sb of table.scan(req)) {
     // let other sessions run (a macrotask turn, not just microtasks) during long scans
     if (performance.now() - lastYield > 20) { await new Promise<void>((r) => setImmediate(r)); lastYield = performance.now(); }
@@ -86,7 +91,8 @@ export async function* scanSelBatches(plan: ScanPlan, ctx: ExecCtx): AsyncGenera
     }
     if (withRowIds) { cols.push((sb.rowIds ? sb.rowIds.slice(0, n) : new Float64Array(n)) as unknown as unknown[]); views.push(false); }
     const rel: Rel = { n, cols };
-    const s = plan.filter && n > 0 ? await selectRows(plan.filter, rel, ctx) : null;
+    if (plan.filter && (selBuf === undefined || selBuf.length < n)) selBuf = new Int32Array(n);
+    const s = plan.filter && n > 0 ? await selectRows(plan.filter, rel, ctx, selBuf) : null;
     const m = s === null ? n : s.m;
     record(ctx, plan, m, ctx.stats ? performance.now() - t0 : 0, first);
     first = false;

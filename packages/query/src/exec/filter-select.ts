@@ -334,11 +334,13 @@ const EMPTY: unknown[] = [];
 
 /**
  * The rows of `rel` where `pred` is TRUE, as positions `sel[0..m)`; null when every row passes.
+ * `into`: a buffer of at least `rel.n` slots to write the positions in (returned as `sel`), so a
+ * scan can reuse one buffer for all its batches instead of allocating one per batch.
  */
-export async function selectRows(pred: BExpr, rel: Rel, ctx: ExecCtx): Promise<{ sel: Int32Array; m: number } | null> {
+export async function selectRows(pred: BExpr, rel: Rel, ctx: ExecCtx, into?: Int32Array): Promise<{ sel: Int32Array; m: number } | null> {
   const n = rel.n;
   const conjs = planFor(pred);
-  const sel = new Int32Array(n);
+  const sel = into !== undefined && into.length >= n ? into : new Int32Array(n);
   let ident = true; // sel[p] = p for p < m, not written yet
   let m = n;
   for (const c of conjs) {

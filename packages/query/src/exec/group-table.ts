@@ -29,6 +29,7 @@
  */
 import { keyOf } from '../types/values.js';
 import { STR_SLOTS, strSlot } from './str-slot.js';
+import { give, takeF64, takeI32 } from './recycle.js';
 
 /** Open-addressing map from a pair of non-negative int32 ids to a dense id (0, 1, ...). */
 export class PairTable {
@@ -54,7 +55,7 @@ export class PairTable {
   get(x: number, y: number): number {
     if (x < 1024 && y < 64 && ++this.calls > 4096) {
       // (only once the table is busy: small aggregations do not pay for the 256 KB array)
-      const d = this.direct ??= new Int32Array(1024 * 64).fill(-1);
+      const d = this.direct ??= takeI32(1024 * 64).fill(-1);
       const k = (x << 6) | y;
       const id = d[k]!;
       if (id >= 0) return id;
@@ -69,7 +70,7 @@ export class PairTable {
    */
   mapAll(ids: Int32Array, ys: Int32Array, m: number, xMax: number, yMax: number): void {
     if (xMax <= 1024 && yMax <= 64 && m >= 256) {
-      const d = this.direct ??= new Int32Array(1024 * 64).fill(-1);
+      const d = this.direct ??= takeI32(1024 * 64).fill(-1);
       for (let i = 0; i < m; i++) {
         const x = ids[i]!, y = ys[i]!;
         const k = (x << 6) | y;
@@ -101,9 +102,9 @@ export class PairTable {
   private grow(cap = this.cap * 2): void {
     const oa = this.a, ob = this.b, ov = this.v;
     this.cap = cap; this.mask = this.cap - 1;
-    this.a = new Int32Array(this.cap).fill(-1);
-    this.b = new Int32Array(this.cap);
-    this.v = new Int32Array(this.cap);
+    this.a = takeI32(this.cap).fill(-1);
+    this.b = takeI32(this.cap);
+    this.v = takeI32(this.cap);
     const n = this.size;
     this.size = 0;
     for (let i = 0; i < oa.length; i++) {
@@ -111,6 +112,13 @@ export class PairTable {
       this.insertAt(oa[i]!, ob[i]!, ov[i]!);
     }
     this.size = n;
+    give(oa); give(ob); give(ov);
+  }
+
+  /** Give the arrays back to the recycler (recycle.ts): the table is done. */
+  release(): void {
+    give(this.a); give(this.b); give(this.v); give(this.direct);
+    this.direct = null;
   }
 
   private insertAt(x: number, y: number, id: number): void {
@@ -209,7 +217,7 @@ export class NumTable {
     const old = this.slots;
     this.cap = cap;
     this.mask = this.cap - 1;
-    const slots = this.slots = new Float64Array(this.cap * 2);
+    const slots = this.slots = takeF64(this.cap * 2);
     for (let i = 0; i < old.length; i += 2) {
       const id = old[i + 1]!;
       if (id === 0) continue;
@@ -218,7 +226,11 @@ export class NumTable {
       while (slots[2 * h + 1] !== 0) h = (h + 1) & this.mask;
       slots[2 * h] = x; slots[2 * h + 1] = id;
     }
+    give(old);
   }
+
+  /** Give the slots back to the recycler (recycle.ts): the table is done. */
+  release(): void { give(this.slots); }
 
   /** number of keys held (NaN included) */
   get size(): number { return this.used + (this.nan >= 0 ? 1 : 0); }
@@ -339,11 +351,18 @@ class ColumnDict {
     // room to grow toward the side the new keys came from (doubling), within the limit
     const len = Math.min(limit, Math.max(need, d === null ? need : 2 * d.length));
     const base = d !== null && lo < this.base ? nhi - len + 1 : nlo;
-    const t = new Int32Array(len);
-    if (d !== null) t.set(d, this.base - base);
+    const t = takeI32(len);
+    if (d !== null) { t.set(d, this.base - base); give(d); }
     this.direct = t;
     this.base = base;
     return true;
+  }
+
+  /** Give the tables' arrays back to the recycler (recycle.ts): the dictionary is done. */
+  release(): void {
+    give(this.direct);
+    this.direct = null;
+    this.nums.release();
   }
 
   /** Move the direct table's keys into the NumTable and stop using it. */
@@ -351,6 +370,7 @@ class ColumnDict {
     const d = this.direct!, base = this.base;
     this.nums.reserve(this.directCount + more);
     for (let o = 0; o < d.length; o++) if (d[o] !== 0) this.nums.lookup(base + o, d[o]! - 1);
+    give(d);
     this.direct = null;
     this.directCount = 0;
     this.directOff = true;
@@ -621,6 +641,16 @@ export class GroupTable {
   /** key values per key column, one per group (the first row's value); typed when the input was */
   get keys(): unknown[][] {
     return this.keyCols.map((k) => k.values());
+  }
+
+  /**
+   * Give the hash tables' arrays back to the recycler (recycle.ts) once the key columns and the
+   * aggregates' results were taken (those are copies or the key columns' own arrays, never a
+   * table's): the group table is done.
+   */
+  release(): void {
+    for (const d of this.dicts) d.release();
+    for (const p of this.pairs) p.release();
   }
 
   /** Key column c's values, one per group. */

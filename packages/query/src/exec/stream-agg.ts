@@ -37,6 +37,7 @@ import { GroupTable } from './group-table.js';
 import { aggStateCharger } from './memory.js';
 import type { Rel } from './rel.js';
 import { gatherRel } from './batches.js';
+import { give, takeF64, takeU8 } from './recycle.js';
 
 type AggPlan = Extract<Plan, { k: 'agg' }>;
 type AggSpec = AggPlan['aggs'][number];
@@ -54,12 +55,16 @@ interface AggState {
    */
   add(gid: Int32Array, n: number, args: readonly unknown[][], filt: readonly unknown[] | null, ng: number, rows: () => Float64Array | null): void;
   result(ng: number): unknown[];
+  /** give large arrays back to the recycler (recycle.ts) once `result` was taken; the state is done */
+  release?(): void;
 }
 
+/** `a`, or a larger copy (doubling) holding `need` slots; the old array goes back to the recycler. */
 function grow(a: Float64Array<ArrayBuffer>, need: number): Float64Array<ArrayBuffer> {
   if (a.length >= need) return a;
-  const b = new Float64Array(Math.max(need, a.length * 2, 16));
+  const b = takeF64(Math.max(need, a.length * 2, 16));
   b.set(a);
+  give(a);
   return b;
 }
 
@@ -85,6 +90,7 @@ class CountState implements AggState {
     for (let g = 0; g < ng; g++) out[g] = BigInt(this.cnt[g + 1] ?? 0);
     return out;
   }
+  release(): void { give(this.cnt); }
 }
 
 const SPILL_AT = 2 ** 52;
@@ -177,6 +183,7 @@ class SumState implements AggState {
     }
     return out;
   }
+  release(): void { give(this.sum); give(this.cnt); }
 }
 
 /**
@@ -218,7 +225,7 @@ class MinMaxState implements AggState {
   constructor(private readonly isMin: boolean) {}
   add(gid: Int32Array, n: number, args: readonly unknown[][], filt: readonly unknown[] | null, ng: number): void {
     const best = this.best = grow(this.best, ng + 1);
-    if (this.seen.length < best.length) { const s = new Uint8Array(best.length); s.set(this.seen); this.seen = s; }
+    if (this.seen.length < best.length) { const s = takeU8(best.length); s.set(this.seen); give(this.seen); this.seen = s; }
     const seen = this.seen;
     const col = args[0]!;
     const isMin = this.isMin;
@@ -241,6 +248,7 @@ class MinMaxState implements AggState {
     }
     return out;
   }
+  release(): void { give(this.best); give(this.seen); }
 }
 
 class GenericState implements AggState {
@@ -492,5 +500,8 @@ export async function streamAgg(plan: AggPlan, input: AsyncIterable<SelBatch>, c
   const cols: unknown[][] = [];
   for (let c = 0; c < plan.groups.length; c++) cols.push(groups.keyColumn(c));
   for (const s of states) cols.push(s.result(ng));
+  // the results are copies: the group table's and the states' arrays go back to the recycler
+  groups.release();
+  for (const s of states) s.release?.();
   return { n: ng, cols };
 }
