@@ -1,6 +1,6 @@
 /**
  * CLI: `node dist/main.js [--quick] [--sf 0.01|0.1|1] [--only tpch,oltp,concurrency]
- *       [--engines quiverdb,duckdb,...] [--runs N] [--kv-rows N] [--out DIR]`
+ *       [--engines quiverdb,duckdb,...] [--runs N] [--kv-rows N] [--query-timeout S] [--out DIR]`
  *
  * Prints the Markdown table and writes results/latest.{json,md} and results/tpch.svg.
  */
@@ -15,7 +15,7 @@ import { readFileSync } from 'node:fs';
 import { updateReadmeSection } from './report/readme.js';
 
 const USAGE = `usage: bench [--quick] [--sf 0.01|0.1|1] [--only ${ALL_GROUPS.join(',')}] [--engines ${ALL_ENGINES.join(',')}]
-             [--runs N] [--kv-rows N] [--out DIR] [--update-readme] [--quiet]
+             [--runs N] [--kv-rows N] [--query-timeout S] [--out DIR] [--update-readme] [--quiet]
        bench --from-json FILE [--out DIR] [--update-readme]   (re-render md, svg, README from a JSON report)`;
 
 export function parseArgs(argv: readonly string[]): {
@@ -49,6 +49,9 @@ export function parseArgs(argv: readonly string[]): {
   if (runs !== undefined) overrides.runs = Math.round(runs);
   const kvRows = num('kv-rows');
   if (kvRows !== undefined) overrides.kvRows = Math.round(kvRows);
+  // seconds a TPC-H query may run before it is stopped and reported as a timeout (default 300)
+  const timeout = num('query-timeout');
+  if (timeout !== undefined) overrides.queryTimeoutMs = Math.round(timeout * 1000);
   const only = flags.get('only');
   if (typeof only === 'string') {
     const gs = only.split(',').map((s) => s.trim());
