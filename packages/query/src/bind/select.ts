@@ -437,7 +437,8 @@ function expandTargets(s: PgNode, scope: Scope): Target[] {
       const fields: PgNode[] = v.ColumnRef.fields;
       if (fields.length === 1) {
         const cols = scope.cols.filter((c) => !c.usingDup);
-        if (scope.cols.length === 0) throw new DbError(SqlState.SyntaxError, 'SELECT * with no tables specified is not valid');
+        // (a FROM of tables without columns expands to no columns, as in PostgreSQL)
+        if (scope.cols.length === 0 && !(s.fromClause?.length > 0)) throw new DbError(SqlState.SyntaxError, 'SELECT * with no tables specified is not valid');
         for (const c of cols) out.push({ name: c.name, e: { k: 'col', t: c.t, i: c.i }, node: v });
       } else {
         const rel = str(fields[fields.length - 2]);

@@ -365,7 +365,13 @@ function assignValue(v: unknown, from: SqlType, col: ColumnDef, sameRepr: boolea
     }
     return sv;
   }
-  return castValue(v, from, t);
+  try {
+    return castValue(v, from, t);
+  } catch (e) {
+    // no assignment cast between the types: PostgreSQL names the column (42804), not the cast
+    if (e instanceof DbError && e.code === SqlState.CannotCoerce) throw notAssignable(col.name, t, from);
+    throw e;
+  }
 }
 
 /**
@@ -563,7 +569,7 @@ function tableRules(def: TableDef, bctx: BindCtx): TableRules {
     if (c.defaultSql === undefined) return null;
     const stmt = parseRaw(`SELECT ${c.defaultSql}`)[0]!.stmt;
     const e = finalizeUnknown(empty, bindExpr(stmt.SelectStmt.targetList[0].ResTarget.val, empty, { ...NOOPTS, what: 'DEFAULT expressions' }));
-    return coerceAssign(e, c.type);
+    return coerceAssign(e, c.type, c.name);
   });
   const scope = new Scope(tableScopeCols(def, def.name), { parent: null, params: [] }, bctx, new Map());
   const checks = (def.checks ?? []).map((sql) => {
@@ -573,11 +579,25 @@ function tableRules(def: TableDef, bctx: BindCtx): TableRules {
   return { defaults, checks };
 }
 
-function coerceAssign(e: BExpr, t: SqlType): BExpr {
+/**
+ * A literal or `$n` assigned to a column of type `t` takes that type. `column`: the column's name,
+ * for PostgreSQL's 42804 when no assignment cast exists (an integer into a DATE column).
+ */
+function coerceAssign(e: BExpr, t: SqlType, column?: string): BExpr {
   // VARCHAR(n): coerce to text here, the length is checked (not truncated) on assignment
   if (t.id === 'VARCHAR' && t.length !== undefined) t = T.text;
-  if (e.k === 'const' || e.k === 'param') return coerce(e, t);
-  return e;
+  if (e.k !== 'const' && e.k !== 'param') return e;
+  try {
+    return coerce(e, t);
+  } catch (err) {
+    if (column !== undefined && err instanceof DbError && err.code === SqlState.CannotCoerce) throw notAssignable(column, t, e.t);
+    throw err;
+  }
+}
+
+/** PostgreSQL's error for a value of type `from` assigned to column `column` of type `to` without an assignment cast. */
+function notAssignable(column: string, to: SqlType, from: SqlType): DbError {
+  return new DbError(SqlState.DatatypeMismatch, `column "${column}" is of type ${typeName(to).toLowerCase()} but expression is of type ${typeName(from).toLowerCase()}`);
 }
 
 async function validateRows(def: TableDef, rules: TableRules, rel: Rel, ctx: ExecCtx): Promise<void> {
@@ -695,7 +715,7 @@ async function execInsert(n: PgNode, sctx: SessionContext, bctx: BindCtx): Promi
           e = bindExpr(item, empty, VALUES_OPTS);
           if (cpn !== undefined && e.k === 'param' && e.n === cpn && bctx.paramTypes[cpn - 1] === undefined) castMemo[j] = { typeName: cast.typeName, t: e.t };
         }
-        e = coerceAssign(e, col.type);
+        e = coerceAssign(e, col.type, col.name);
         // plain $n / literal: its value directly (most multi-row INSERTs are only these)
         const v = e.k === 'const' ? e.v : e.k === 'param' ? paramValue(e, ctx) : (await evalExpr(e, EMPTY_ROW, ctx))[0];
         cols[j]![r] = assignValue(v, e.t, col, sameRepresentation(e.t, col));
@@ -829,7 +849,7 @@ async function execInsert(n: PgNode, sctx: SessionContext, bctx: BindCtx): Promi
         const rt = t.ResTarget;
         const ci = def.columns.findIndex((c) => c.name === rt.name);
         if (ci < 0) throw new DbError(SqlState.UndefinedColumn, `column "${rt.name}" of relation "${def.name}" does not exist`);
-        const e = rt.val.SetToDefault ? (rules.defaults[ci] ?? { k: 'const', t: def.columns[ci]!.type, v: null } as BExpr) : coerceAssign(bindExpr(rt.val, scope, { ...NOOPTS, what: 'UPDATE' }), def.columns[ci]!.type);
+        const e = rt.val.SetToDefault ? (rules.defaults[ci] ?? { k: 'const', t: def.columns[ci]!.type, v: null } as BExpr) : coerceAssign(bindExpr(rt.val, scope, { ...NOOPTS, what: 'UPDATE' }), def.columns[ci]!.type, def.columns[ci]!.name);
         newCols[ci] = assignColumn(await evalExpr(e, keep, ctx), e.t, def.columns[ci]!);
       }
       updated = { n: keep.n, cols: newCols };
@@ -922,7 +942,7 @@ async function execUpdate(s: Extract<SqlStatement, { kind: 'update' }>, sctx: Se
       if (ci < 0) throw new DbError(SqlState.UndefinedColumn, `column "${rt.name}" of relation "${def.name}" does not exist`);
       // PostgreSQL rejects repeated targets; we let the rightmost assignment win, as SQLite does
       const e = rt.val.SetToDefault ? (rules.defaults[ci] ?? ({ k: 'const', t: def.columns[ci]!.type, v: null } as BExpr))
-        : coerceAssign(finalizeUnknown(scope, bindExpr(rt.val, scope, { ...NOOPTS, what: 'UPDATE' })), def.columns[ci]!.type);
+        : coerceAssign(finalizeUnknown(scope, bindExpr(rt.val, scope, { ...NOOPTS, what: 'UPDATE' })), def.columns[ci]!.type, def.columns[ci]!.name);
       sets.set(ci, e);
     }
     const exprs: BExpr[] = [{ k: 'col', t: T.double, i: nc }];
