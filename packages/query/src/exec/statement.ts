@@ -22,7 +22,7 @@ import { Scope } from '../bind/scope.js';
 import type { BindCtx, Frame, ScopeCol } from '../bind/scope.js';
 import { bindExpr, finalizeUnknown } from '../bind/expr.js';
 import { bindBoolExpr, bindDmlFrom, bindSelectStmt, joinTreeFor, setBindOptions } from '../bind/select.js';
-import { coerce, typeFromName } from '../bind/types.js';
+import { coerce, isNumberish, isUnknown, typeFromName } from '../bind/types.js';
 import { castValue, decimalToDouble, fromJsValue, keyOf, tupleKey, valuesToBatch, valuesToVector, vectorToValues } from '../types/values.js';
 import { evalExpr } from './eval.js';
 import type { ExecCtx, OpStats } from './eval.js';
@@ -341,6 +341,7 @@ function tableScopeCols(def: TableDef, rel: string): ScopeCol[] {
 
 /** Assignment of source values of type `from` to a column (PostgreSQL assignment cast + length check). */
 function assignColumn(vals: unknown[], from: SqlType, col: ColumnDef): unknown[] {
+  if (!assignCastExists(from, col.type)) throw notAssignable(col.name, col.type, from);
   const out = new Array<unknown>(vals.length);
   const sameRepr = sameRepresentation(from, col);
   for (let i = 0; i < vals.length; i++) out[i] = assignValue(vals[i], from, col, sameRepr);
@@ -586,6 +587,7 @@ function tableRules(def: TableDef, bctx: BindCtx): TableRules {
 function coerceAssign(e: BExpr, t: SqlType, column?: string): BExpr {
   // VARCHAR(n): coerce to text here, the length is checked (not truncated) on assignment
   if (t.id === 'VARCHAR' && t.length !== undefined) t = T.text;
+  if (column !== undefined && !isUnknown(e) && !assignCastExists(e.t, t)) throw notAssignable(column, t, e.t);
   if (e.k !== 'const' && e.k !== 'param') return e;
   try {
     return coerce(e, t);
@@ -593,6 +595,20 @@ function coerceAssign(e: BExpr, t: SqlType, column?: string): BExpr {
     if (column !== undefined && err instanceof DbError && err.code === SqlState.CannotCoerce) throw notAssignable(column, t, e.t);
     throw err;
   }
+}
+
+const isString = (t: SqlType): boolean => t.id === 'TEXT' || t.id === 'VARCHAR';
+
+/**
+ * Does PostgreSQL convert a value of type `from` to a column of type `to` on assignment (an
+ * implicit or assignment cast, or the I/O conversion to a string type)? Numbers convert among
+ * themselves, DATE and TIMESTAMP both ways, anything to text; BOOLEAN to INTEGER, text to a
+ * number or DATE to INTEGER only by an explicit cast.
+ */
+function assignCastExists(from: SqlType, to: SqlType): boolean {
+  if (from.id === to.id || from.id === 'NULL' || isString(to)) return true;
+  if (isNumberish(from) && isNumberish(to)) return true;
+  return (from.id === 'DATE' && to.id === 'TIMESTAMP') || (from.id === 'TIMESTAMP' && to.id === 'DATE');
 }
 
 /** PostgreSQL's error for a value of type `from` assigned to column `column` of type `to` without an assignment cast. */
