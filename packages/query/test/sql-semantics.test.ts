@@ -157,8 +157,11 @@ describe('parameters, prepared statements, results', () => {
   });
   it('multi-row INSERT with cast parameters: each row cast as written, bad values rejected', async () => {
     await db.exec('CREATE TABLE pc(d DATE, s TEXT, i INTEGER)');
-    await db.exec('INSERT INTO pc VALUES ($1::date, $2, $3::int), ($4::date, $5::text, $6::text), ($7::text, $8::varchar(2), $9::int)',
+    await db.exec('INSERT INTO pc VALUES ($1::date, $2, $3::int), ($4::date, $5::text, $6::bigint), ($7::timestamp, $8::varchar(2), $9::int)',
       ['2024-02-29', 'a', '7', '1999-12-31', 'b', '8', '2001-01-01', 'xyz', '9']);
+    // typed text has no assignment cast to INTEGER or DATE (PostgreSQL: 42804)
+    expect(await db.code('INSERT INTO pc VALUES ($1::date, $2, $3::int), ($4::date, $5, $6::text)', ['2024-01-01', 'a', '1', '2024-01-02', 'b', '2'])).toBe('42804');
+    expect(await db.code('INSERT INTO pc VALUES ($1::text, $2, $3)', ['2024-01-01', 'a', 1])).toBe('42804');
     expect(await db.rows('SELECT d, s, i FROM pc ORDER BY i')).toEqual([['2024-02-29', 'a', 7], ['1999-12-31', 'b', 8], ['2001-01-01', 'xy', 9]]);
     expect(await db.code('INSERT INTO pc VALUES ($1::date, $2, $3), ($4::date, $5, $6)', ['2024-01-01', 'a', 1, '2023-02-29', 'b', 2])).toBe('22008');
     expect(await db.code('INSERT INTO pc VALUES ($1::date, $2, $3), ($4::date, $5, $6)', ['2024-01-01', 'a', 1, 'nope', 'b', 2])).toBe('22007');
