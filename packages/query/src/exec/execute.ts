@@ -21,7 +21,7 @@ import type { ExecCtx } from './eval.js';
 import type { Rel } from './rel.js';
 import { EMPTY_ROW, concatRels, emptyRel, gather, gatherColumn, sliceRel } from './rel.js';
 import { groupIds } from './hash-keys.js';
-import { buildTable, encodeBuild, encodeKeys, encodeProbe, int32Probe, joinPairs, matchedLeft, orderBy, probeAny, probeAnyInt32, probeBatch, probeInt32 } from './hash-join.js';
+import { buildTable, encodeBuild, encodeKeys, encodeProbe, int32Probe, joinPairs, matchedLeft, orderBy, probeAny, probeAnyInt32, probeBatch, probeInt32, releaseBuild } from './hash-join.js';
 import { makeAccumulator } from './aggregate.js';
 import { runWindow } from './window.js';
 import { parseArray } from './pg-functions.js';
@@ -349,6 +349,7 @@ async function streamJoin(plan: Extract<Plan, { k: 'join' }>, side: 'left' | 'ri
     else { leftRows.push(li); parts.push({ n: ri.length, cols: r.cols.map((c) => gatherColumn(c, ri)) }); }
   }
   parts.push(...unmatched);
+  releaseBuild(table, enc.keys); // probed: the table and key codes go back to the recycler
   if (probeLeft || semi) return parts.length === 0 ? emptyRel(plan.out.length) : concatRels(parts, plan.out.length);
   // probed with the right side: put the rows in left-major order (stable, so right rows stay ascending)
   const right = parts.length === 0 ? emptyRel(nr) : concatRels(parts, nr);

@@ -29,6 +29,7 @@
  * scratch row list of `filterPass`, used and consumed within one synchronous probe call.
  */
 import { keyOf } from '../types/values.js';
+import { give, takeF64, takeI32, takeU8 } from './recycle.js';
 
 /** Key codes of both sides of a join, one Float64Array per key column, and row validity. */
 export interface EncodedKeys {
@@ -67,11 +68,13 @@ export interface SideKeys { readonly codes: Float64Array[]; readonly valid: Uint
 
 /** Encode the build side's key columns, choosing each column's coder. */
 export function encodeBuild(cols: readonly ArrayLike<unknown>[], n: number): { keys: SideKeys; coders: KeyCoder[] } {
-  const valid = new Uint8Array(n).fill(1);
+  // (recycled arrays: the caller gives them back with releaseBuild when the join is done)
+  const valid = takeU8(n).fill(1);
   const codes: Float64Array[] = [], coders: KeyCoder[] = [];
+  const v = takeU8(n);
   for (const col of cols) {
-    const out = new Float64Array(n);
-    const v = new Uint8Array(n).fill(1);
+    const out = takeF64(n);
+    v.fill(1);
     if (numericCodes(col, n, out, v)) coders.push({ kind: 'num' });
     else {
       v.fill(1);
@@ -89,7 +92,18 @@ export function encodeBuild(cols: readonly ArrayLike<unknown>[], n: number): { k
     for (let i = 0; i < n; i++) valid[i]! &= v[i]!;
     codes.push(out);
   }
+  give(v);
   return { keys: { codes, valid, n }, coders };
+}
+
+/**
+ * Give a build side's table and key codes (from encodeBuild and buildTable) back to the recycler
+ * (recycle.ts) once the join has probed its last row: nothing of them is in its output.
+ */
+export function releaseBuild(t: BuildTable, keys: SideKeys): void {
+  give(t.head); give(t.next); give(t.hash); give(t.filter);
+  for (const c of keys.codes) give(c);
+  give(keys.valid);
 }
 
 /** Encode probe-side key columns with the build side's coders (values the build side cannot hold match nothing). */
@@ -149,7 +163,7 @@ const I32 = new Int32Array(F64.buffer);
 
 /** 32-bit hash of rows' key codes. */
 function hashRows(keys: readonly Float64Array[], n: number): Int32Array {
-  const h = new Int32Array(n);
+  const h = takeI32(n);
   for (let c = 0; c < keys.length; c++) {
     const k = keys[c]!;
     for (let i = 0; i < n; i++) {
@@ -208,8 +222,8 @@ export function buildTable(keys: readonly Float64Array[], valid: Uint8Array, n: 
   let bits = 1;
   while ((1 << bits) < n * 2 && bits < 30) bits++;
   const shift = 32 - bits;
-  const head = new Int32Array(1 << bits).fill(-1);
-  const next = new Int32Array(n);
+  const head = takeI32(1 << bits).fill(-1);
+  const next = takeI32(n);
   const hash = hashRows(keys, n);
   for (let i = n - 1; i >= 0; i--) {
     if (valid[i] === 0) continue;
@@ -223,7 +237,7 @@ export function buildTable(keys: readonly Float64Array[], valid: Uint8Array, n: 
   const fshift = 32 - fbits;
   // (small tables get one too: a bucket array that is half empty makes the chain walk an
   // unpredictable branch, slower than a mostly clear filter bit)
-  const filter = new Int32Array(n === 0 ? 0 : 1 << (fbits - 5));
+  const filter = takeI32(n === 0 ? 0 : 1 << (fbits - 5));
   const fint = keys.length === 1 && int32Codes(keys[0]!, valid, n);
   if (filter.length > 0) {
     const k = keys[0]!;
