@@ -1,7 +1,11 @@
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { give, pooledBytes, takeF64, takeI32, takeU8 } from './recycle.js';
 
 describe('recycle', () => {
+  // fake timers from the start: the idle drain's timer is created by the first give
+  beforeAll(() => { vi.useFakeTimers(); });
+  afterAll(() => { vi.useRealTimers(); });
+
   it('hands a given-back buffer out again, zeroed, at the asked length', () => {
     const a = takeF64(20_000);
     expect(a.length).toBe(20_000);
@@ -26,5 +30,16 @@ describe('recycle', () => {
     give(u);
     expect(pooledBytes()).toBe(before + (1 << 17));
     expect(takeU8(1 << 17).buffer).toBe(u.buffer);
+  });
+
+  it('empties the free lists after 30 s without a take, not while buffers are taken', () => {
+    give(takeF64(50_000));
+    expect(pooledBytes()).toBeGreaterThan(0);
+    vi.advanceTimersByTime(20_000);
+    give(takeF64(50_000)); // a take inside the window: kept another round
+    vi.advanceTimersByTime(20_000);
+    expect(pooledBytes()).toBeGreaterThan(0);
+    vi.advanceTimersByTime(40_000);
+    expect(pooledBytes()).toBe(0);
   });
 });

@@ -14,7 +14,8 @@
  *     is a power of two of at least MIN_BYTES; only such buffers are pooled.
  *  2. `give` is called only by the array's owner, once, when no other reference to it (or to a
  *     view of its buffer) remains; a buffer is in at most one free list, at most once.
- *  3. The free lists hold at most MAX_POOLED bytes in all (the rest is left to the collector).
+ *  3. The free lists hold at most MAX_POOLED bytes in all (the rest is left to the collector),
+ *     and are emptied once no buffer was taken for IDLE_MS (an idle process keeps nothing).
  */
 
 /** Arrays smaller than this are plain allocations (V8 handles them cheaply; not pooled). */
@@ -24,8 +25,24 @@ const MAX_POOLED = 256 << 20;
 /** Free buffers per size class at most. */
 const PER_CLASS = 8;
 
+/** Free lists are dropped after this long without a `take` of a pooled size. */
+const IDLE_MS = 30_000;
+
 const free = new Map<number, ArrayBuffer[]>();
 let pooled = 0;
+let takes = 0;
+let drainTimer: ReturnType<typeof setTimeout> | undefined;
+
+/** Empty the free lists when nothing was taken since the last check (invariant 3). */
+function scheduleDrain(): void {
+  if (drainTimer !== undefined) return;
+  const seen = takes;
+  drainTimer = setTimeout(() => {
+    drainTimer = undefined;
+    if (takes === seen) { free.clear(); pooled = 0; } else if (pooled > 0) scheduleDrain();
+  }, IDLE_MS);
+  drainTimer.unref?.();
+}
 /** every buffer handed out by `take` (so `give` of a foreign array is a no-op, never a pool entry) */
 const ours = new WeakSet<ArrayBuffer>();
 
@@ -36,6 +53,7 @@ function classOf(bytes: number): number {
 }
 
 function takeBuffer(bytes: number): ArrayBuffer {
+  takes++;
   const size = classOf(bytes);
   const list = free.get(size);
   const b = list?.pop();
@@ -79,6 +97,7 @@ export function give(a: { readonly buffer: ArrayBufferLike } | null | undefined)
   if (list.length >= PER_CLASS || list.includes(b)) return;
   list.push(b);
   pooled += size;
+  scheduleDrain();
 }
 
 /** Bytes in the free lists (tests). */
