@@ -26,7 +26,7 @@ const MAX_POOLED = 256 << 20;
 const PER_CLASS = 8;
 
 /** Free lists are dropped after this long without a `take` of a pooled size. */
-const IDLE_MS = 30_000;
+const IDLE_MS = 300_000;
 
 const free = new Map<number, ArrayBuffer[]>();
 let pooled = 0;
