@@ -38,6 +38,7 @@ import { aggStateCharger } from './memory.js';
 import type { Rel } from './rel.js';
 import { gatherRel } from './batches.js';
 import { give, takeF64, takeU8 } from './recycle.js';
+import { fusedArith } from './fused-arith.js';
 
 type AggPlan = Extract<Plan, { k: 'agg' }>;
 type AggSpec = AggPlan['aggs'][number];
@@ -380,6 +381,21 @@ async function evalShared(e: BExpr, rel: Rel, ctx: ExecCtx, memo: Map<string, un
   if (k === null || e.k !== 'op') return evalExpr(e, rel, ctx);
   const hit = memo.get(k);
   if (hit) return hit;
+  // a DOUBLE + - * tree in one loop (fused-arith.ts) when its operands are NULL-free DOUBLE
+  // columns; a non-finite result falls through to the operators one by one (their errors)
+  const fused = fusedArith(e);
+  if (fused !== null) {
+    const leaves: Float64Array[] = [];
+    for (const l of fused.leaves) {
+      const v = await evalShared(l, rel, ctx, memo, scratch);
+      if (!(v instanceof Float64Array)) break;
+      leaves.push(v);
+    }
+    if (leaves.length === fused.leaves.length) {
+      const out = scratch.take(rel.n);
+      if (fused.run(out, rel.n, leaves)) { memo.set(k, out as unknown as unknown[]); return out as unknown as unknown[]; }
+    }
+  }
   const cols: unknown[][] = [];
   for (const a of e.args) if (a.k !== 'const') cols.push(await evalShared(a, rel, ctx, memo, scratch));
   let v: unknown[] | undefined;
