@@ -581,6 +581,14 @@ function tableRules(def: TableDef, bctx: BindCtx): TableRules {
 }
 
 /**
+ * The value of `SET col = e`: an untyped literal or `$n` takes the column's type (coerceAssign),
+ * anything else is resolved first (finalizeUnknown) and then assigned.
+ */
+function assignTarget(scope: Scope, e: BExpr, col: ColumnDef): BExpr {
+  return coerceAssign(isUnknown(e) ? e : finalizeUnknown(scope, e), col.type, col.name);
+}
+
+/**
  * A literal or `$n` assigned to a column of type `t` takes that type. `column`: the column's name,
  * for PostgreSQL's 42804 when no assignment cast exists (an integer into a DATE column).
  */
@@ -958,7 +966,7 @@ async function execUpdate(s: Extract<SqlStatement, { kind: 'update' }>, sctx: Se
       if (ci < 0) throw new DbError(SqlState.UndefinedColumn, `column "${rt.name}" of relation "${def.name}" does not exist`);
       // PostgreSQL rejects repeated targets; we let the rightmost assignment win, as SQLite does
       const e = rt.val.SetToDefault ? (rules.defaults[ci] ?? ({ k: 'const', t: def.columns[ci]!.type, v: null } as BExpr))
-        : coerceAssign(finalizeUnknown(scope, bindExpr(rt.val, scope, { ...NOOPTS, what: 'UPDATE' })), def.columns[ci]!.type, def.columns[ci]!.name);
+        : assignTarget(scope, bindExpr(rt.val, scope, { ...NOOPTS, what: 'UPDATE' }), def.columns[ci]!);
       sets.set(ci, e);
     }
     const exprs: BExpr[] = [{ k: 'col', t: T.double, i: nc }];
