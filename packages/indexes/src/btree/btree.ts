@@ -63,27 +63,58 @@ const KIND_INNER = 2;
  * of following a heap string per probe: on a large tree each probe used to be a cache (and TLB)
  * miss of its own. Null while dirty (see #touch, #write, #load, attachImage).
  */
-interface Leaf {
-  leaf: true;
-  page: number;
-  dirty: boolean;
-  img: Uint8Array | null;
-  pfx: Uint32Array | null;
-  keys: string[];
-  vals: number[];
-  bytes: number;
+/** Keys of a clean node, decoded from its image and search table (invariant 7: the same keys). */
+function imageKeys(img: Uint8Array, pfx: Uint32Array): string[] {
+  const count = pfx.length / 3;
+  const keys = new Array<string>(count);
+  for (let i = 0; i < count; i++) {
+    const o = pfx[3 * i + 2]!;
+    keys[i] = getBinary(img, o + 2, (img[o]! << 8) | img[o + 1]!);
+  }
+  return keys;
 }
 
-interface Inner {
-  leaf: false;
-  page: number;
-  dirty: boolean;
-  img: Uint8Array | null;
-  pfx: Uint32Array | null;
-  keys: string[];
-  kids: (BNode | null)[];
-  kidPages: number[];
-  bytes: number;
+/**
+ * `keys` of a node are held as strings only while it is dirty or after some operation needed
+ * them: a clean node's are decoded from its image on first use (`keys`), and a checkpoint drops
+ * them again (`shed`), so a large checkpointed tree keeps one buffer per node in memory, not a
+ * string per key (full garbage collections mark every string the heap holds).
+ */
+class Leaf {
+  readonly leaf = true as const;
+  #keys: string[] | null;
+  constructor(
+    public page: number,
+    public dirty: boolean,
+    keys: string[] | null,
+    public vals: number[],
+    public bytes: number,
+    public img: Uint8Array | null = null,
+    public pfx: Uint32Array | null = null,
+  ) { this.#keys = keys; }
+  get keys(): string[] { return (this.#keys ??= imageKeys(this.img!, this.pfx!)); }
+  set keys(k: string[]) { this.#keys = k; }
+  /** Drop the key strings of a clean node (decoded from its image again when needed). */
+  shed(): void { if (this.img !== null) this.#keys = null; }
+}
+
+class Inner {
+  readonly leaf = false as const;
+  #keys: string[] | null;
+  constructor(
+    public page: number,
+    public dirty: boolean,
+    keys: string[] | null,
+    public kids: (BNode | null)[],
+    public kidPages: number[],
+    public bytes: number,
+    public img: Uint8Array | null = null,
+    public pfx: Uint32Array | null = null,
+  ) { this.#keys = keys; }
+  get keys(): string[] { return (this.#keys ??= imageKeys(this.img!, this.pfx!)); }
+  set keys(k: string[]) { this.#keys = k; }
+  /** Drop the separator strings of a clean node (decoded from its image again when needed). */
+  shed(): void { if (this.img !== null) this.#keys = null; }
 }
 
 type BNode = Leaf | Inner;
@@ -311,13 +342,13 @@ export class BTree implements OrderedIndex {
   }
 
   static create(store: PageStore, opts: BTreeOptions): BTree {
-    return new BTree(store, opts, { leaf: true, page: 0, dirty: true, img: null, pfx: null, keys: [], vals: [], bytes: LEAF_HDR });
+    return new BTree(store, opts, new Leaf(0, true, [], [], LEAF_HDR));
   }
 
   /** Reopen a tree from the meta page id returned by `checkpoint()`. */
   static open(store: PageStore, metaPage: PageId, opts: { name?: string } = {}): BTree {
     const meta = decodeMeta(store.read(metaPage), 1);
-    const t = new BTree(store, { unique: (meta.flags & 1) !== 0, ...opts }, { leaf: true, page: 0, dirty: true, img: null, pfx: null, keys: [], vals: [], bytes: LEAF_HDR });
+    const t = new BTree(store, { unique: (meta.flags & 1) !== 0, ...opts }, new Leaf(0, true, [], [], LEAF_HDR));
     t.#root = t.#load(meta.root);
     t.#height = meta.height;
     t.#count = meta.count;
@@ -354,7 +385,7 @@ export class BTree implements OrderedIndex {
       const ks = keys.slice(a, b);
       let bytes = LEAF_HDR;
       for (const k of ks) bytes += leafEntry(k);
-      return { leaf: true, page: 0, dirty: true, img: null, pfx: null, keys: ks, vals: vals.slice(a, b), bytes } satisfies Leaf;
+      return new Leaf(0, true, ks, vals.slice(a, b), bytes);
     });
     let seps: string[] = [];
     for (let i = 1; i < level.length; i++) {
@@ -375,7 +406,7 @@ export class BTree implements OrderedIndex {
         const ks = sp.slice(a, b - 1);
         let bytes = INNER_HDR;
         for (const k of ks) bytes += innerEntry(k);
-        next.push({ leaf: false, page: 0, dirty: true, img: null, pfx: null, keys: ks, kids: lv.slice(a, b), kidPages: new Array<number>(b - a).fill(0), bytes });
+        next.push(new Inner(0, true, ks, lv.slice(a, b), new Array<number>(b - a).fill(0), bytes));
       }
       level = next;
       seps = nextSeps;
@@ -425,22 +456,20 @@ export class BTree implements OrderedIndex {
     const n = v.getUint16(2);
     let p = 8;
     if (kind === KIND_LEAF) {
-      const keys = new Array<string>(n);
+      // (keys stay in the image until something needs them as strings: Leaf.keys)
       const vals = new Array<number>(n);
       const offs = new Int32Array(n);
       for (let i = 0; i < n; i++) {
         const len = v.getUint16(p);
         offs[i] = p;
-        keys[i] = getBinary(buf, p + 2, len);
         vals[i] = v.getFloat64(p + 2 + len);
         p += 10 + len;
       }
-      const leaf: Leaf = { leaf: true, page, dirty: false, img: null, pfx: null, keys, vals, bytes: p };
+      const leaf = new Leaf(page, false, null, vals, p);
       attachImage(leaf, buf, offs, p);
       return leaf;
     }
     if (kind !== KIND_INNER) throw new DbError(SqlState.IndexCorrupted, `B+ tree page ${page} has kind ${kind}`);
-    const keys = new Array<string>(n);
     const kidPages = new Array<number>(n + 1);
     kidPages[0] = v.getUint32(8);
     p = 12;
@@ -448,11 +477,10 @@ export class BTree implements OrderedIndex {
     for (let i = 0; i < n; i++) {
       const len = v.getUint16(p);
       offs[i] = p;
-      keys[i] = getBinary(buf, p + 2, len);
       kidPages[i + 1] = v.getUint32(p + 2 + len);
       p += 6 + len;
     }
-    const inner: Inner = { leaf: false, page, dirty: false, img: null, pfx: null, keys, kids: new Array<BNode | null>(n + 1).fill(null), kidPages, bytes: p };
+    const inner = new Inner(page, false, null, new Array<BNode | null>(n + 1).fill(null), kidPages, p);
     attachImage(inner, buf, offs, p);
     return inner;
   }
@@ -468,6 +496,7 @@ export class BTree implements OrderedIndex {
 
   #touch(n: BNode): void {
     if (n.dirty) return;
+    void n.keys; // decoded from the image before it goes (a dirty node's keys are its strings)
     n.dirty = true;
     n.img = null;
     n.pfx = null;
@@ -477,6 +506,7 @@ export class BTree implements OrderedIndex {
 
   #retire(n: BNode): void {
     if (!n.dirty && n.page !== 0) this.#retired.push(n.page);
+    if (n.img !== null) void n.keys; // (see #touch)
     n.img = null;
     n.pfx = null;
     n.page = 0;
@@ -784,7 +814,7 @@ export class BTree implements OrderedIndex {
       this.stats.splits++;
       const { sep, right } = node.leaf ? this.#splitLeaf(node) : this.#splitInner(node);
       if (level < 0) {
-        this.#root = { leaf: false, page: 0, dirty: true, img: null, pfx: null, keys: [sep], kids: [node, right], kidPages: [0, 0], bytes: INNER_HDR + innerEntry(sep) };
+        this.#root = new Inner(0, true, [sep], [node, right], [0, 0], INNER_HDR + innerEntry(sep));
         this.#height++;
         return;
       }
@@ -816,7 +846,7 @@ export class BTree implements OrderedIndex {
     let rb = LEAF_HDR;
     for (const k of rk) rb += leafEntry(k);
     n.bytes -= rb - LEAF_HDR;
-    const right: Leaf = { leaf: true, page: 0, dirty: true, img: null, pfx: null, keys: rk, vals: rv, bytes: rb };
+    const right = new Leaf(0, true, rk, rv, rb);
     return { sep: shortestSeparator(n.keys[n.keys.length - 1]!, rk[0]!), right };
   }
 
@@ -830,7 +860,7 @@ export class BTree implements OrderedIndex {
     let rb = INNER_HDR;
     for (const k of rk) rb += innerEntry(k);
     n.bytes -= rb - INNER_HDR + innerEntry(sep);
-    return { sep, right: { leaf: false, page: 0, dirty: true, img: null, pfx: null, keys: rk, kids, kidPages, bytes: rb } };
+    return { sep, right: new Inner(0, true, rk, kids, kidPages, rb) };
   }
 
   /** Delete (key, rowId). Unique trees delete only when the key points at `rowId`. */
@@ -1186,6 +1216,7 @@ export class BTree implements OrderedIndex {
     n.dirty = false;
     n.img = buf;
     n.pfx = pfx;
+    n.shed(); // the image holds the keys now
     return id;
   }
 
@@ -1249,7 +1280,7 @@ export class BTree implements OrderedIndex {
     this.#retired = [];
     this.#releasable = [];
     this.#metaPage = 0;
-    this.#root = { leaf: true, page: 0, dirty: true, img: null, pfx: null, keys: [], vals: [], bytes: LEAF_HDR };
+    this.#root = new Leaf(0, true, [], [], LEAF_HDR);
     this.#count = 0;
     this.#height = 0;
     this.#version++;
