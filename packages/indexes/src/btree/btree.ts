@@ -80,14 +80,12 @@ function imageKeys(img: Uint8Array, pfx: Uint32Array): string[] {
  * them again (`shed`), so a large checkpointed tree keeps one buffer per node in memory, not a
  * string per key (full garbage collections mark every string the heap holds).
  */
-class Leaf {
-  readonly leaf = true as const;
+abstract class Node {
   #keys: string[] | null;
   constructor(
     public page: number,
     public dirty: boolean,
     keys: string[] | null,
-    public vals: number[],
     public bytes: number,
     public img: Uint8Array | null = null,
     public pfx: Uint32Array | null = null,
@@ -98,23 +96,18 @@ class Leaf {
   shed(): void { if (this.img !== null) this.#keys = null; }
 }
 
-class Inner {
+class Leaf extends Node {
+  readonly leaf = true as const;
+  constructor(page: number, dirty: boolean, keys: string[] | null, public vals: number[], bytes: number) {
+    super(page, dirty, keys, bytes);
+  }
+}
+
+class Inner extends Node {
   readonly leaf = false as const;
-  #keys: string[] | null;
-  constructor(
-    public page: number,
-    public dirty: boolean,
-    keys: string[] | null,
-    public kids: (BNode | null)[],
-    public kidPages: number[],
-    public bytes: number,
-    public img: Uint8Array | null = null,
-    public pfx: Uint32Array | null = null,
-  ) { this.#keys = keys; }
-  get keys(): string[] { return (this.#keys ??= imageKeys(this.img!, this.pfx!)); }
-  set keys(k: string[]) { this.#keys = k; }
-  /** Drop the separator strings of a clean node (decoded from its image again when needed). */
-  shed(): void { if (this.img !== null) this.#keys = null; }
+  constructor(page: number, dirty: boolean, keys: string[] | null, public kids: (BNode | null)[], public kidPages: number[], bytes: number) {
+    super(page, dirty, keys, bytes);
+  }
 }
 
 type BNode = Leaf | Inner;
