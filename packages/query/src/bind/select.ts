@@ -365,8 +365,11 @@ export function bindSelectStmt(s: PgNode, bctx: BindCtx, frame: Frame, outerCtes
     const r = bindSelectStmt(s.rarg, bctx, frame, ctes);
     const opname = s.op === 'SETOP_UNION' ? 'UNION' : s.op === 'SETOP_INTERSECT' ? 'INTERSECT' : 'EXCEPT';
     if (l.out.length !== r.out.length) throw new DbError(SqlState.SyntaxError, `each ${opname} query must have the same number of columns`);
+    // an untyped literal output (NULL, '2') takes the other branch's type, as in PostgreSQL
+    const lu = untypedOutputs(s.larg), ru = untypedOutputs(s.rarg);
+    const arm = (t: SqlType, untyped: boolean | undefined): BExpr => (untyped === true ? { k: 'const', t: T.null, v: null } : { k: 'col', t, i: 0 });
     const types = l.out.map((c, i) => {
-      const t = commonTypeOf([{ k: 'col', t: c.t, i: 0 }, { k: 'col', t: r.out[i]!.t, i: 0 }], opname);
+      const t = commonTypeOf([arm(c.t, lu[i]), arm(r.out[i]!.t, ru[i])], opname);
       return t.id === 'NULL' ? T.text : t;
     });
     const lp = castPlan(l, types), rp = castPlan(r, types);
@@ -423,6 +426,19 @@ function addLimit(plan: Plan, s: PgNode, bctx: BindCtx, frame: Frame, ctes: Map<
 function ordinalOf(n: PgNode): number | undefined {
   if (n.A_Const && n.A_Const.ival !== undefined) return n.A_Const.ival.ival ?? 0;
   return undefined;
+}
+
+/**
+ * Per output of a plain SELECT (or VALUES row): is it an untyped literal, a string constant or
+ * NULL? PostgreSQL leaves those unresolved where a set operation or an INSERT gives them a type.
+ */
+export function untypedOutputs(sel: PgNode): boolean[] {
+  if (sel.op !== undefined && sel.op !== 'SETOP_NONE') return [];
+  const items: PgNode[] = sel.valuesLists ? (sel.valuesLists.length === 1 ? sel.valuesLists[0].List.items : []) : (sel.targetList ?? []).map((t: PgNode) => t.ResTarget?.val);
+  return items.map((v: PgNode) => {
+    const c = v?.A_Const;
+    return c !== undefined && (c.isnull === true || c.sval !== undefined);
+  });
 }
 
 interface Target { name: string; e: BExpr; node: PgNode }

@@ -21,7 +21,7 @@ import { parseRaw, rangeVarName } from '../sql/parse.js';
 import { Scope } from '../bind/scope.js';
 import type { BindCtx, Frame, ScopeCol } from '../bind/scope.js';
 import { bindExpr, finalizeUnknown } from '../bind/expr.js';
-import { bindBoolExpr, bindDmlFrom, bindSelectStmt, joinTreeFor, setBindOptions } from '../bind/select.js';
+import { bindBoolExpr, bindDmlFrom, bindSelectStmt, joinTreeFor, setBindOptions, untypedOutputs } from '../bind/select.js';
 import { coerce, isNumberish, isUnknown, typeFromName } from '../bind/types.js';
 import { castValue, decimalToDouble, fromJsValue, keyOf, tupleKey, valuesToBatch, valuesToVector, vectorToValues } from '../types/values.js';
 import { evalExpr } from './eval.js';
@@ -340,8 +340,8 @@ function tableScopeCols(def: TableDef, rel: string): ScopeCol[] {
 }
 
 /** Assignment of source values of type `from` to a column (PostgreSQL assignment cast + length check). */
-function assignColumn(vals: unknown[], from: SqlType, col: ColumnDef): unknown[] {
-  if (!assignCastExists(from, col.type)) throw notAssignable(col.name, col.type, from);
+function assignColumn(vals: unknown[], from: SqlType, col: ColumnDef, untyped = false): unknown[] {
+  if (!untyped && !assignCastExists(from, col.type)) throw notAssignable(col.name, col.type, from);
   const out = new Array<unknown>(vals.length);
   const sameRepr = sameRepresentation(from, col);
   for (let i = 0; i < vals.length; i++) out[i] = assignValue(vals[i], from, col, sameRepr);
@@ -750,7 +750,10 @@ async function execInsert(n: PgNode, sctx: SessionContext, bctx: BindCtx): Promi
     const plan = bindSelectStmt(sel, bctx, { parent: null, params: [] }, new Map());
     if (plan.out.length > targets.length) throw new DbError(SqlState.SyntaxError, 'INSERT has more expressions than target columns');
     const rel = await execPlan(plan, ctx);
-    const cols = targets.map((ti, j) => (j < plan.out.length ? assignColumn(rel.cols[j]!, plan.out[j]!.t, def.columns[ti]!) : new Array<unknown>(rel.n).fill(null)));
+    // an untyped literal ('5', NULL) in the SELECT list takes the column's type, as PostgreSQL
+    // leaves INSERT ... SELECT's unknown outputs unresolved (the text it was typed as is converted)
+    const untyped = untypedOutputs(sel);
+    const cols = targets.map((ti, j) => (j < plan.out.length ? assignColumn(rel.cols[j]!, plan.out[j]!.t, def.columns[ti]!, untyped[j] === true) : new Array<unknown>(rel.n).fill(null)));
     for (let j = plan.out.length; j < targets.length; j++) for (let r = 0; r < rel.n; r++) isDefault[j]![r] = true;
     src = { n: rel.n, cols };
   }
