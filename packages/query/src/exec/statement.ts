@@ -22,7 +22,7 @@ import { Scope } from '../bind/scope.js';
 import type { BindCtx, Frame, ScopeCol } from '../bind/scope.js';
 import { bindExpr, finalizeUnknown } from '../bind/expr.js';
 import { bindBoolExpr, bindDmlFrom, bindSelectStmt, joinTreeFor, setBindOptions, untypedOutputs } from '../bind/select.js';
-import { coerce, isNumberish, isUnknown, typeFromName } from '../bind/types.js';
+import { coerce, isNumberish, isTextish, isUnknown, typeFromName } from '../bind/types.js';
 import { castValue, decimalToDouble, fromJsValue, keyOf, tupleKey, valuesToBatch, valuesToVector, vectorToValues } from '../types/values.js';
 import { evalExpr } from './eval.js';
 import type { ExecCtx, OpStats } from './eval.js';
@@ -605,8 +605,6 @@ function coerceAssign(e: BExpr, t: SqlType, column?: string): BExpr {
   }
 }
 
-const isString = (t: SqlType): boolean => t.id === 'TEXT' || t.id === 'VARCHAR';
-
 /**
  * Does PostgreSQL convert a value of type `from` to a column of type `to` on assignment (an
  * implicit or assignment cast, or the I/O conversion to a string type)? Numbers convert among
@@ -614,7 +612,7 @@ const isString = (t: SqlType): boolean => t.id === 'TEXT' || t.id === 'VARCHAR';
  * number or DATE to INTEGER only by an explicit cast.
  */
 function assignCastExists(from: SqlType, to: SqlType): boolean {
-  if (from.id === to.id || from.id === 'NULL' || isString(to)) return true;
+  if (from.id === to.id || from.id === 'NULL' || isTextish(to)) return true;
   if (isNumberish(from) && isNumberish(to)) return true;
   return (from.id === 'DATE' && to.id === 'TIMESTAMP') || (from.id === 'TIMESTAMP' && to.id === 'DATE');
 }
