@@ -9,6 +9,7 @@ import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import { IoError } from '@quiverdb/common';
 import { dirname, type Env, type EnvFile } from './env.js';
+import { SpinSync } from './spin-sync.js';
 
 function ioError(op: string, path: string, err: unknown): IoError {
   const msg = err instanceof Error ? err.message : String(err);
@@ -65,8 +66,18 @@ class NodeFile implements EnvFile {
       await new Promise<void>((resolve, reject) => fs.fdatasync(this.fh.fd, (e) => (e ? reject(e) : resolve())));
     } catch (e) { throw ioError('fdatasync', this.path, e); }
   }
+  async syncFast(): Promise<void> {
+    const pending = SpinSync.get()?.fdatasyncAsync(this.fh.fd);
+    if (pending === undefined) return this.sync();
+    try { await pending; } catch (e) { throw ioError('fdatasync', this.path, e); }
+  }
   syncNow(): void {
-    try { fs.fdatasyncSync(this.fh.fd); } catch (e) { throw ioError('fdatasync', this.path, e); }
+    // through the helper thread where there is one, so this thread stays running (spin-sync.ts)
+    const spin = SpinSync.get();
+    try {
+      if (spin) spin.fdatasync(this.fh.fd);
+      else fs.fdatasyncSync(this.fh.fd);
+    } catch (e) { throw ioError('fdatasync', this.path, e); }
   }
   async close(): Promise<void> { await this.fh.close(); }
 }

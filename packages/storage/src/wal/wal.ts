@@ -19,7 +19,8 @@
  * for the next turn of the event loop (setImmediate), so every session that commits in this turn
  * joins it. One flush loop at a time writes everything buffered (up to 256 KB with a blocking
  * `writeNow`: a page-cache copy costs less than a thread-pool round trip on a commit's critical
- * path), then runs one fsync (fdatasync on NodeEnv) and wakes every waiter it covers; records
+ * path), then runs one fsync (`syncFast`: fdatasync on NodeEnv's polled helper thread, see
+ * env/spin-sync.ts) and wakes every waiter it covers; records
  * buffered during that fsync go out in its next round at once. Before a segment switch the old
  * segment is fsync'ed. A committer that is alone (no other transaction open, nothing being
  * flushed: `sync(lsn, true)`) writes and fdatasyncs at once on the calling thread instead.
@@ -362,7 +363,7 @@ export class Wal {
   /** fsync the current segment: everything written so far becomes durable. */
   private async syncFile(): Promise<void> {
     const target = this.writtenLsn;
-    await this.file!.sync();
+    await this.file!.syncFast();
     this.synced(target);
   }
 

@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SpinSync } from './spin-sync.js';
+
+async function readyHelper(): Promise<SpinSync> {
+  const spin = SpinSync.get();
+  if (spin === undefined) throw new Error('no helper');
+  for (let i = 0; i < 500 && !spin.ready; i++) await new Promise((r) => setTimeout(r, 10));
+  expect(spin.ready).toBe(true);
+  return spin;
+}
+
+describe.skipIf(availableParallelism() < 2 || process.env.QUIVER_SPIN_SYNC === '0')('SpinSync', () => {
+  it('fdatasync through the helper, blocking and async, in any order', async () => {
+    const spin = await readyHelper();
+    const dir = mkdtempSync(join(tmpdir(), 'quiver-spin-'));
+    const fd = openSync(join(dir, 'f'), 'w');
+    try {
+      for (let i = 0; i < 50; i++) {
+        writeSync(fd, `line ${i}\n`);
+        if (i % 2 === 0) spin.fdatasync(fd);
+        else await spin.fdatasyncAsync(fd);
+      }
+      expect(readFileSync(join(dir, 'f'), 'utf8').split('\n')).toHaveLength(51);
+    } finally {
+      closeSync(fd);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('while an async request is outstanding, another is refused and a blocking one runs directly', async () => {
+    const spin = await readyHelper();
+    const dir = mkdtempSync(join(tmpdir(), 'quiver-spin-'));
+    const fd = openSync(join(dir, 'f'), 'w');
+    try {
+      writeSync(fd, 'x');
+      const first = spin.fdatasyncAsync(fd);
+      expect(first).toBeDefined();
+      expect(spin.fdatasyncAsync(fd)).toBeUndefined();
+      spin.fdatasync(fd); // not queued behind the outstanding request
+      await first;
+      // free again
+      const again = spin.fdatasyncAsync(fd);
+      expect(again).toBeDefined();
+      await again;
+    } finally {
+      closeSync(fd);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a failed fdatasync is an error with its code, and the helper keeps working', async () => {
+    const spin = await readyHelper();
+    const dir = mkdtempSync(join(tmpdir(), 'quiver-spin-'));
+    const fd = openSync(join(dir, 'f'), 'w');
+    closeSync(fd); // a closed descriptor: EBADF
+    try {
+      expect(() => spin.fdatasync(fd)).toThrow(expect.objectContaining({ code: 'EBADF' }));
+      await expect(spin.fdatasyncAsync(fd)).rejects.toMatchObject({ code: 'EBADF' });
+      const ok = openSync(join(dir, 'g'), 'w');
+      try { spin.fdatasync(ok); } finally { closeSync(ok); }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,191 @@
+/**
+ * SpinSync: a blocking fdatasync that keeps the calling thread running. A helper thread makes
+ * the system call while the caller polls a shared word for its completion.
+ *
+ * Why: a sole committer's fdatasync is on the critical path of every commit (WAL `sync(lsn,
+ * true)`). When the calling thread sleeps in the kernel for it, its CPU goes idle. On a virtual
+ * machine the idle vCPU is halted and its caches go to other work. The commit's own code, before
+ * and after the fsync, then ran about 3x slower: per commit 50 + 20 µs against 13 + 7 µs when the
+ * caller keeps running (2 vCPUs, 2026-11-26). The helper polls for the next request for
+ * `IDLE_SPIN_MS` after each one, then sleeps on a futex. So a client committing in a loop pays no
+ * thread wake-up, and an idle database burns no CPU.
+ *
+ * Protocol, on one Int32Array over a SharedArrayBuffer:
+ *   REQ   sequence number of the last request (written by the caller, after FD)
+ *   DONE  sequence number of the last completed request (written by the helper, after ERR)
+ *   FD    the file descriptor to fdatasync
+ *   ERR   0, or the negative errno of the failed request
+ *   READY 1 once the helper runs its loop
+ *
+ * The WAL's group flush uses it too (`fdatasyncAsync`): the completion is polled between
+ * microtasks, so the thread runs the other sessions' statements meanwhile and takes up the
+ * waiters the moment the fsync ends, instead of a thread-pool round trip.
+ *
+ * Invariants:
+ *  1. At most one request is outstanding per thread (DONE !== the last sequence number posted):
+ *     a caller that finds the helper busy makes the call itself (`fdatasync`) or leaves it to the
+ *     thread pool (`fdatasyncAsync` returns undefined), so a long fsync never queues a short one.
+ *  2. Only used with at least 2 CPUs (`availableParallelism()`): on one CPU the two threads would
+ *     take turns and the polling would delay the helper. Until the helper is ready, or after it
+ *     died, the caller runs `fs.fdatasyncSync` itself.
+ *  3. A request not done within `WAIT_FALLBACK_MS` (the helper stuck or gone) is also done by
+ *     the caller. Two fdatasyncs of one descriptor are harmless; the caller returns only after
+ *     its own one.
+ *  4. The helper is unref'ed: it never keeps the process alive.
+ */
+import * as fs from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { getSystemErrorName } from 'node:util';
+import { Worker } from 'node:worker_threads';
+
+const REQ = 0;
+const DONE = 1;
+const FD = 2;
+const ERR = 3;
+const READY = 4;
+const WORDS = 5;
+
+/** How long the helper polls for the next request before it sleeps (ms). */
+const IDLE_SPIN_MS = 2;
+/** How long the caller polls before it sleeps on the futex (ms): past it, the disk is slow anyway. */
+const CALLER_SPIN_MS = 20;
+/** See invariant 3 (ms). */
+const WAIT_FALLBACK_MS = 2_000;
+/** How long an async caller polls between microtasks before it waits through the event loop (ms). */
+const ASYNC_SPIN_MS = 1;
+/** Then it polls at each turn of the event loop up to this long, and every millisecond past it. */
+const ASYNC_TURN_MS = 5;
+
+/** The helper's loop (CommonJS, evaluated by the worker). Checks the clock every 256 polls. */
+const HELPER_SOURCE = `
+const { workerData } = require('node:worker_threads');
+const fs = require('node:fs');
+const s = new Int32Array(workerData.sab);
+const idleMs = workerData.idleMs;
+let seen = Atomics.load(s, ${REQ});
+Atomics.store(s, ${READY}, 1);
+for (;;) {
+  let t0 = performance.now();
+  let n = 0;
+  let req;
+  while ((req = Atomics.load(s, ${REQ})) === seen) {
+    if ((++n & 255) === 0 && performance.now() - t0 > idleMs) {
+      Atomics.wait(s, ${REQ}, seen);
+      t0 = performance.now();
+    }
+  }
+  seen = req;
+  let err = 0;
+  try { fs.fdatasyncSync(Atomics.load(s, ${FD})); } catch (e) { err = typeof e.errno === 'number' && e.errno < 0 ? e.errno : -5; }
+  Atomics.store(s, ${ERR}, err);
+  Atomics.store(s, ${DONE}, req);
+  Atomics.notify(s, ${DONE});
+}
+`;
+
+export class SpinSync {
+  private static instance: SpinSync | undefined | null = null;
+
+  /** The thread's helper, started on first use; undefined where it is not used (one CPU, `QUIVER_SPIN_SYNC=0`). */
+  static get(): SpinSync | undefined {
+    if (SpinSync.instance === null) {
+      SpinSync.instance = availableParallelism() >= 2 && process.env.QUIVER_SPIN_SYNC !== '0' ? new SpinSync() : undefined;
+    }
+    return SpinSync.instance;
+  }
+
+  private readonly state = new Int32Array(new SharedArrayBuffer(WORDS * 4));
+  private seq = 0;
+  private dead = false;
+
+  private constructor() {
+    try {
+      const worker = new Worker(HELPER_SOURCE, { eval: true, workerData: { sab: this.state.buffer, idleMs: IDLE_SPIN_MS } });
+      worker.unref();
+      worker.on('error', () => { this.dead = true; });
+      worker.on('exit', () => { this.dead = true; });
+    } catch {
+      this.dead = true;
+    }
+  }
+
+  /** The helper runs its loop (until then, and after it died, calls are made directly). */
+  get ready(): boolean {
+    return !this.dead && Atomics.load(this.state, READY) === 1;
+  }
+
+  /** A request is outstanding (an async one not yet done, or one given up on, invariant 3). */
+  private busy(): boolean {
+    return Atomics.load(this.state, DONE) !== this.seq;
+  }
+
+  private usable(): boolean {
+    return this.ready && !this.busy();
+  }
+
+  private post(fd: number): number {
+    const s = this.state;
+    const seq = (this.seq = (this.seq + 1) | 0);
+    Atomics.store(s, FD, fd);
+    Atomics.store(s, REQ, seq);
+    Atomics.notify(s, REQ);
+    return seq;
+  }
+
+  private result(): void {
+    const err = Atomics.load(this.state, ERR);
+    if (err !== 0) {
+      const name = getSystemErrorName(err);
+      throw Object.assign(new Error(`${name}: fdatasync failed`), { errno: err, code: name, syscall: 'fdatasync' });
+    }
+  }
+
+  /** Make `fd`'s written data durable (as `fs.fdatasyncSync`), the calling thread kept running. */
+  fdatasync(fd: number): void {
+    if (!this.usable()) { fs.fdatasyncSync(fd); return; }
+    const s = this.state;
+    const prev = this.seq;
+    const seq = this.post(fd);
+    const t0 = performance.now();
+    let n = 0;
+    while (Atomics.load(s, DONE) !== seq) {
+      if ((++n & 255) !== 0) continue;
+      const waited = performance.now() - t0;
+      if (waited < CALLER_SPIN_MS) continue;
+      if (waited > WAIT_FALLBACK_MS) { fs.fdatasyncSync(fd); return; }
+      Atomics.wait(s, DONE, prev, 50);
+    }
+    this.result();
+  }
+
+  /**
+   * `fdatasync` for a caller that lets other work run meanwhile (the WAL's group flush):
+   * resolves once the helper is done. Undefined when the helper is busy or not there (the
+   * caller then uses the thread pool). For up to `ASYNC_SPIN_MS` the completion is polled
+   * between microtasks, so the thread keeps running the sessions' work and sees the end at
+   * once; past that it polls at turns of the event loop (see ASYNC_TURN_MS).
+   */
+  fdatasyncAsync(fd: number): Promise<void> | undefined {
+    if (!this.usable()) return undefined;
+    return this.completion(fd, this.post(fd));
+  }
+
+  private async completion(fd: number, seq: number): Promise<void> {
+    const s = this.state;
+    const t0 = performance.now();
+    let n = 0;
+    while (Atomics.load(s, DONE) !== seq) {
+      if ((++n & 63) !== 0) { await undefined; continue; }
+      const waited = performance.now() - t0;
+      if (waited < ASYNC_SPIN_MS) { await undefined; continue; }
+      if (waited > WAIT_FALLBACK_MS) {
+        // the helper is stuck or gone (invariant 3): through the thread pool instead
+        await new Promise<void>((resolve, reject) => fs.fdatasync(fd, (e) => (e ? reject(e) : resolve())));
+        return;
+      }
+      // a slow disk: poll at turns of the event loop (which timers keep alive), then every ms
+      await new Promise<void>((resolve) => (waited < ASYNC_TURN_MS ? setImmediate(resolve) : setTimeout(resolve, 1)));
+    }
+    this.result();
+  }
+}
