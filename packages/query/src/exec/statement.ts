@@ -425,7 +425,9 @@ function plainParamValues(valuesLists: PgNode[], targets: readonly number[], def
   const w = targets.length;
   const layout = plainParamLayout(valuesLists, w);
   if (layout === null || layout.max > params.length) return null;
-  for (let i = 0; i < layout.max; i++) if (bctx.paramTypes[i] !== undefined) return null;
+  // (only up to the array's length: reading past it, or a hole, is a slow prototype lookup)
+  const pt = bctx.paramTypes;
+  for (let i = 0, end = Math.min(layout.max, pt.length); i < end; i++) if (pt[i] !== undefined) return null;
   for (let j = 0; j < w; j++) {
     const cast = layout.casts[j];
     if (cast !== undefined && !castIsColumnType(cast, def.columns[targets[j]!]!.type)) return null;
