@@ -158,7 +158,13 @@ export function bindStatementPlan(s: Extract<SqlStatement, { kind: 'select' }>, 
 
 import { execSchemaChange, foreignKeyOf, sequenceDefOf } from './alter-table.js';
 
-export async function executeStatement(s: Statement, ctx: SessionContext): Promise<QueryResult> {
+export function executeStatement(s: Statement, ctx: SessionContext): Promise<QueryResult> {
+  // an INSERT is execInsert's own promise (no async step of its own: the one-row INSERT path)
+  if (s.kind === 'insert') return execInsert(s.node, ctx, newBindCtx(ctx));
+  return executeOther(s, ctx);
+}
+
+async function executeOther(s: Statement, ctx: SessionContext): Promise<QueryResult> {
   if (isEngineStatement(s)) throw new DbError(SqlState.InternalError, `internal error (this is a bug): ${s.kind} is executed by the engine`);
   if (s.kind === 'select') {
     // a cached plan needs no binding context
@@ -489,7 +495,7 @@ function plainLiteralValues(valuesLists: PgNode[], targets: readonly number[], d
  */
 function plainColumns(values: readonly unknown[], at: Int32Array, n: number, targets: readonly number[], def: TableDef): Rel | null {
   const w = targets.length;
-  const cols: unknown[][] = [];
+  const cols = new Array<unknown[]>(w);
   for (let j = 0; j < w; j++) {
     const t = def.columns[targets[j]!]!.type;
     switch (t.id) {
@@ -506,7 +512,7 @@ function plainColumns(values: readonly unknown[], at: Int32Array, n: number, tar
         } catch {
           return null;
         }
-        cols.push(out as unknown as unknown[]);
+        cols[j] = out as unknown as unknown[];
         break;
       }
       case 'INTEGER': {
@@ -516,7 +522,7 @@ function plainColumns(values: readonly unknown[], at: Int32Array, n: number, tar
           if (typeof v !== 'number' || (v | 0) !== v) return null;
           out[r] = v;
         }
-        cols.push(out as unknown as unknown[]);
+        cols[j] = out as unknown as unknown[];
         break;
       }
       case 'DOUBLE': {
@@ -526,7 +532,7 @@ function plainColumns(values: readonly unknown[], at: Int32Array, n: number, tar
           if (typeof v !== 'number') return null;
           out[r] = v;
         }
-        cols.push(out as unknown as unknown[]);
+        cols[j] = out as unknown as unknown[];
         break;
       }
       case 'TEXT': case 'VARCHAR': {
@@ -537,7 +543,7 @@ function plainColumns(values: readonly unknown[], at: Int32Array, n: number, tar
           if (typeof v !== 'string') return null;
           out[r] = v;
         }
-        cols.push(out);
+        cols[j] = out;
         break;
       }
       default: return null;
