@@ -424,12 +424,17 @@ export class Connection {
           params,
           settings: this.settings.snapshot(),
           txnStartTime: t.startTime,
-          ...(t.statementSignal ? { signal: t.statementSignal } : {}),
           spill,
         };
+        if (t.statementSignal) ctx.signal = t.statementSignal;
         // FOR UPDATE / SHARE row locks are taken by the plan's LockRows step (query exec/lock-rows.ts)
         // as its LIMIT takes rows, through EngineTable.lockRows: not by every scan of the statement
-        const r = await executeStatement(s, ctx).finally(() => spill.close());
+        let r: QueryResult;
+        try {
+          r = await executeStatement(s, ctx);
+        } finally {
+          if (spill.openFiles > 0) await spill.close();
+        }
         if (t.statementSignal?.aborted) throw t.statementSignal.reason;
         if (t.retryNeeded) throw new RetryStatement();
         t.endRetry();

@@ -43,32 +43,33 @@ export function spillDirOf(dbPath: string): string {
 export class SpillDir implements SpillSpace {
   readonly #dbPath: string;
   #dir: string | undefined;
-  readonly #files = new Set<SpillDirFile>();
+  /** made by the first `create` (most statements never spill) */
+  #files: Set<SpillDirFile> | undefined;
 
   constructor(dbPath: string) { this.#dbPath = dbPath; }
 
   /** Files currently open (tests). */
-  get openFiles(): number { return this.#files.size; }
+  get openFiles(): number { return this.#files?.size ?? 0; }
 
   async create(): Promise<SpillFile> {
     const dir = this.#dir ??= spillDirOf(this.#dbPath);
     await env.mkdir(dir);
     if (!swept.has(dir)) { swept.add(dir); await sweepStale(dir); }
     const f = new SpillDirFile(await env.open(`${dir}/spill-${process.pid}-${seq++}.tmp`, { create: true, truncate: true }));
-    this.#files.add(f);
+    (this.#files ??= new Set()).add(f);
     return f;
   }
 
   async remove(file: SpillFile): Promise<void> {
     const f = file as SpillDirFile;
-    if (!this.#files.delete(f)) return;
+    if (this.#files?.delete(f) !== true) return;
     await f.file.close();
     await env.remove(f.file.path);
   }
 
   /** Remove every file still there (statement end). */
   async close(): Promise<void> {
-    if (this.#files.size === 0) return;
+    if (this.#files === undefined || this.#files.size === 0) return;
     for (const f of [...this.#files]) {
       try { await this.remove(f); } catch { /* best effort: the sweep of a later run removes it */ }
     }

@@ -253,8 +253,11 @@ export class EngineTransaction {
    * so conflict with, wait for or see the lock — before it would be released.
    */
   syncStep = false;
-  /** catalog puts made by this transaction (key → value, undefined = delete) */
-  overlay = new Map<string, string | undefined>();
+  /** catalog puts made by this transaction (key → value, undefined = delete); NO_PUTS until the first */
+  get overlay(): ReadonlyMap<string, string | undefined> {
+    return this.#overlay;
+  }
+  #overlay: ReadonlyMap<string, string | undefined> = NO_PUTS;
   catalogChanged = false;
   /** index registry changes of this transaction's DDL, undone by ROLLBACK / ROLLBACK TO */
   readonly indexUndo: IndexUndo[] = [];
@@ -413,7 +416,9 @@ export class EngineTransaction {
 
   metaPut(db: Database, key: string, value: string | undefined): void {
     db.store.metaPut(this.id, key, value);
-    this.overlay.set(key, value);
+    const overlay = this.#overlay === NO_PUTS ? new Map<string, string | undefined>() : this.#overlay as Map<string, string | undefined>;
+    overlay.set(key, value);
+    this.#overlay = overlay;
     this.catalogChanged = true;
     this.#catalogCache = undefined;
   }
@@ -559,13 +564,16 @@ export class EngineTransaction {
     }
     const h = this.#handle;
     if (!h) return;
-    for (const key of this.touchedSequences) {
-      if (this.overlay.has(seqDefKey(key)) && this.overlay.get(seqDefKey(key)) === undefined) continue; // dropped here
-      const st = db.committedCatalog.sequences.get(key) ?? this.catalog(db).sequences.get(key);
-      const mark = st ? db.sequences.stored(db.sequences.state(db, key, st)) : undefined;
-      if (mark !== undefined) db.store.metaPut(h.id, seqValueKey(key), mark);
+    const sequences = this.#touchedSequences;
+    if (sequences !== undefined) {
+      for (const key of sequences) {
+        if (this.overlay.has(seqDefKey(key)) && this.overlay.get(seqDefKey(key)) === undefined) continue; // dropped here
+        const st = db.committedCatalog.sequences.get(key) ?? this.catalog(db).sequences.get(key);
+        const mark = st ? db.sequences.stored(db.sequences.state(db, key, st)) : undefined;
+        if (mark !== undefined) db.store.metaPut(h.id, seqValueKey(key), mark);
+      }
     }
-    const wrote = this.wrote || this.catalogChanged || this.touchedSequences.size > 0;
+    const wrote = this.wrote || this.catalogChanged || (sequences !== undefined && sequences.size > 0);
     try {
       db.txns.prepareCommit(h);
       // the only open transaction: no commit can share its fsync, which then runs at once
@@ -666,7 +674,7 @@ export class EngineTransaction {
     // rows un-written: wake their waiters so they re-check (they wait again if still taken)
     const waits = registryOf(db).rowWaits.get(this.id);
     if (waits) for (const ctl of [...waits]) ctl.abort(RECHECK);
-    this.overlay = new Map(m.overlay);
+    this.#overlay = m.overlay.size === 0 ? NO_PUTS : new Map(m.overlay);
     this.catalogChanged = m.catalogChanged;
     this.#catalogCache = undefined;
   }

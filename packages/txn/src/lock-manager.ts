@@ -157,10 +157,16 @@ interface LockObject {
   readonly target: LockTarget;
   readonly holders: Map<TxnId, Holder>;
   queue: Waiter[];
-  /** per mode bit: how many holders hold it / how many queued requests ask for it */
+  /**
+   * per mode bit: how many holders hold it / how many queued requests ask for it (waitCounts:
+   * NO_WAIT_COUNTS, never written, until the object's first waiter)
+   */
   readonly heldCounts: Int32Array;
   waitCounts: Int32Array;
 }
+
+/** The `waitCounts` of an object no request has waited on yet (all zero; never written). */
+const NO_WAIT_COUNTS = new Int32Array(MODE_COUNT);
 
 interface TxnLocks {
   /** every acquisition, in order: (object key, mode); releases remove the latest match */
@@ -451,7 +457,7 @@ export class LockManager {
     const key = keyOf(target);
     let obj = this.#objects.get(key);
     if (!obj) {
-      obj = { key, target, holders: new Map(), queue: [], heldCounts: new Int32Array(MODE_COUNT), waitCounts: new Int32Array(MODE_COUNT) };
+      obj = { key, target, holders: new Map(), queue: [], heldCounts: new Int32Array(MODE_COUNT), waitCounts: NO_WAIT_COUNTS };
       this.#objects.set(key, obj);
     }
     const h = obj.holders.get(txn);
@@ -486,6 +492,7 @@ export class LockManager {
       reject(new DeadlockDetected('deadlock detected', { detail: `waiting for ${mode} on ${describeTarget(obj.target)}, which a waiting upgrader needs too`, hint: 'See the lock view for details; retry the transaction.' }));
       return promise;
     }
+    if (obj.waitCounts === NO_WAIT_COUNTS) obj.waitCounts = new Int32Array(MODE_COUNT);
     obj.waitCounts[bitIndex(w.bit)]!++;
     const tl = this.#logOf(txn);
     if (tl.waits === NO_WAITS) tl.waits = new Set();

@@ -167,7 +167,7 @@ export class EngineTable implements TableSource {
 
   async insert(batch: ColumnBatch): Promise<number> {
     if (batch.length === 0) return 0;
-    await this.#lockForWrite();
+    if (!this.#tryLockForWrite()) await this.#lockForWrite();
     const rowIds = this.#db.store.insert(this.#txn.id, this.#meta.id, batch);
     this.#txn.wrote = true;
     this.#recordWrites(rowIds, batch);
@@ -385,6 +385,14 @@ export class EngineTable implements TableSource {
     if (this.#readLocked && !forUpdate) return;
     await this.#txn.lockTable(this.#db, this.#meta.id, forUpdate ? 'ROW SHARE' : 'ACCESS SHARE');
     this.#readLocked = true;
+  }
+
+  /** ROW EXCLUSIVE without waiting when it is granted at once (the usual case); false: use `#lockForWrite`. */
+  #tryLockForWrite(): boolean {
+    if (this.#writeLocked) return true;
+    if (!this.#txn.tryLockTable(this.#db, this.#meta.id, 'ROW EXCLUSIVE')) return false;
+    this.#writeLocked = true;
+    return true;
   }
 
   async #lockForWrite(): Promise<void> {

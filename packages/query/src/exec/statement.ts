@@ -9,6 +9,10 @@
  * Invariants:
  *  1. Batches handed to `TableSource.insert/update` hold every table column, in table order,
  *     in the shared layout, after defaults, assignment casts, NOT NULL, length and CHECK checks.
+ *  2. What is kept per table definition (bound DEFAULT / CHECK rules, `tableRules`; column list
+ *     and types, `tableLayout`) is keyed by the `TableDef` object: definitions are never mutated
+ *     (a catalog change makes a new one), so DDL never meets a stale entry. Kept values are
+ *     shared and never mutated.
  */
 import { DbError, SqlState, T, typeName } from '@quiverdb/common';
 import type { ColumnBatch, SqlType } from '@quiverdb/common';
@@ -22,6 +26,7 @@ import { Scope } from '../bind/scope.js';
 import type { BindCtx, Frame, ScopeCol } from '../bind/scope.js';
 import { bindExpr, finalizeUnknown } from '../bind/expr.js';
 import { bindBoolExpr, bindDmlFrom, bindSelectStmt, joinTreeFor, setBindOptions, untypedOutputs } from '../bind/select.js';
+import type { BindOptions } from '../bind/select.js';
 import { coerce, isNumberish, isTextish, isUnknown, typeFromName } from '../bind/types.js';
 import { castValue, decimalToDouble, fromJsValue, keyOf, tupleKey, valuesToBatch, valuesToVector, vectorToValues } from '../types/values.js';
 import { evalExpr } from './eval.js';
@@ -76,21 +81,27 @@ const NOOPTS = { agg: false, win: false, what: 'this context' } as const;
 const VALUES_OPTS = { ...NOOPTS, what: 'VALUES' } as const;
 
 /** per settings map (the engine hands the same map until a setting changes): never mutated */
-const disabledBySettings = new WeakMap<ReadonlyMap<string, string>, ReadonlySet<string>>();
+const bindOptionsBySettings = new WeakMap<ReadonlyMap<string, string>, BindOptions>();
 
-function disabledRules(settings: ReadonlyMap<string, string>): ReadonlySet<string> {
-  const hit = disabledBySettings.get(settings);
+/** The bind options of `settings` (its disabled optimizer rules), made once per settings map. */
+function bindOptions(settings: ReadonlyMap<string, string>): BindOptions {
+  const hit = bindOptionsBySettings.get(settings);
   if (hit) return hit;
   const out = new Set<string>();
   for (const [k, v] of settings) {
     if (k.startsWith('disable_rule_') && /^(on|true|1|yes)$/i.test(v)) out.add(k.slice('disable_rule_'.length).replace(/_/g, '-'));
   }
-  disabledBySettings.set(settings, out);
-  return out;
+  const opts: BindOptions = { disabledRules: out };
+  bindOptionsBySettings.set(settings, opts);
+  return opts;
+}
+
+function disabledRules(settings: ReadonlyMap<string, string>): ReadonlySet<string> {
+  return bindOptions(settings).disabledRules;
 }
 
 export function newBindCtx(s: SessionContext): BindCtx {
-  setBindOptions({ disabledRules: disabledRules(s.settings) });
+  setBindOptions(bindOptions(s.settings));
   return { catalog: s.catalog, paramTypes: [], nextId: 1, viewStack: [] };
 }
 
@@ -147,7 +158,13 @@ export function bindStatementPlan(s: Extract<SqlStatement, { kind: 'select' }>, 
 
 import { execSchemaChange, foreignKeyOf, sequenceDefOf } from './alter-table.js';
 
-export async function executeStatement(s: Statement, ctx: SessionContext): Promise<QueryResult> {
+export function executeStatement(s: Statement, ctx: SessionContext): Promise<QueryResult> {
+  // an INSERT is execInsert's own promise (no async step of its own: the one-row INSERT path)
+  if (s.kind === 'insert') return execInsert(s.node, ctx, newBindCtx(ctx));
+  return executeOther(s, ctx);
+}
+
+async function executeOther(s: Statement, ctx: SessionContext): Promise<QueryResult> {
   if (isEngineStatement(s)) throw new DbError(SqlState.InternalError, `internal error (this is a bug): ${s.kind} is executed by the engine`);
   if (s.kind === 'select') {
     // a cached plan needs no binding context
@@ -480,7 +497,7 @@ function plainLiteralValues(valuesLists: PgNode[], targets: readonly number[], d
  */
 function plainColumns(values: readonly unknown[], at: Int32Array, n: number, targets: readonly number[], def: TableDef): Rel | null {
   const w = targets.length;
-  const cols: unknown[][] = [];
+  const cols = new Array<unknown[]>(w);
   for (let j = 0; j < w; j++) {
     const t = def.columns[targets[j]!]!.type;
     switch (t.id) {
@@ -497,7 +514,7 @@ function plainColumns(values: readonly unknown[], at: Int32Array, n: number, tar
         } catch {
           return null;
         }
-        cols.push(out as unknown as unknown[]);
+        cols[j] = out as unknown as unknown[];
         break;
       }
       case 'INTEGER': {
@@ -507,7 +524,7 @@ function plainColumns(values: readonly unknown[], at: Int32Array, n: number, tar
           if (typeof v !== 'number' || (v | 0) !== v) return null;
           out[r] = v;
         }
-        cols.push(out as unknown as unknown[]);
+        cols[j] = out as unknown as unknown[];
         break;
       }
       case 'DOUBLE': {
@@ -517,7 +534,7 @@ function plainColumns(values: readonly unknown[], at: Int32Array, n: number, tar
           if (typeof v !== 'number') return null;
           out[r] = v;
         }
-        cols.push(out as unknown as unknown[]);
+        cols[j] = out as unknown as unknown[];
         break;
       }
       case 'TEXT': case 'VARCHAR': {
@@ -528,7 +545,7 @@ function plainColumns(values: readonly unknown[], at: Int32Array, n: number, tar
           if (typeof v !== 'string') return null;
           out[r] = v;
         }
-        cols.push(out);
+        cols[j] = out;
         break;
       }
       default: return null;
@@ -564,9 +581,30 @@ function paramValue(e: Extract<BExpr, { k: 'param' }>, ctx: ExecCtx): unknown {
   return fromJsValue(ctx.params[e.n - 1], e.t);
 }
 
-interface TableRules { defaults: (BExpr | null)[]; checks: BExpr[] }
+interface TableRules { readonly defaults: readonly (BExpr | null)[]; readonly checks: readonly BExpr[] }
+
+/**
+ * Bound DEFAULT / CHECK rules per table definition. Definitions are never mutated (a catalog
+ * change makes a new one), and rules are kept only when their binding left the binding context
+ * untouched (no parameter typed, no id taken: no subquery, so no catalog lookup either), so they
+ * are what binding them again would give. Shared: never mutated by their users.
+ */
+const boundRules = new WeakMap<TableDef, TableRules>();
 
 function tableRules(def: TableDef, bctx: BindCtx): TableRules {
+  // a binding that starts with parameter types known could read them: never cached
+  const cacheable = bctx.paramTypes.length === 0;
+  if (cacheable) {
+    const hit = boundRules.get(def);
+    if (hit !== undefined) return hit;
+  }
+  const firstId = bctx.nextId;
+  const rules = bindTableRules(def, bctx);
+  if (cacheable && bctx.paramTypes.length === 0 && bctx.nextId === firstId) boundRules.set(def, rules);
+  return rules;
+}
+
+function bindTableRules(def: TableDef, bctx: BindCtx): TableRules {
   const empty = new Scope([], { parent: null, params: [] }, bctx, new Map());
   const defaults = def.columns.map((c) => {
     if (c.defaultSql === undefined) return null;
@@ -624,15 +662,26 @@ function notAssignable(column: string, to: SqlType, from: SqlType): DbError {
   return new DbError(SqlState.DatatypeMismatch, `column "${column}" is of type ${typeName(to).toLowerCase()} but expression is of type ${typeName(from).toLowerCase()}`);
 }
 
-async function validateRows(def: TableDef, rules: TableRules, rel: Rel, ctx: ExecCtx): Promise<void> {
-  def.columns.forEach((c, i) => {
-    if (!c.notNull) return;
+/**
+ * NOT NULL and CHECK constraints on rows about to be written: throws on a NULL in a NOT NULL
+ * column; the CHECKs' evaluation when the table has any (undefined otherwise). `ctx`: the
+ * statement's execution context, asked for only when there are CHECKs to evaluate.
+ */
+function validateRows(def: TableDef, rules: TableRules, rel: Rel, ctx: () => ExecCtx): Promise<void> | undefined {
+  const columns = def.columns;
+  for (let i = 0; i < columns.length; i++) {
+    const c = columns[i]!;
+    if (!c.notNull) continue;
     const col = rel.cols[i]!;
     for (let r = 0; r < rel.n; r++) {
       if (col[r] === null) throw new DbError(SqlState.NotNullViolation, `null value in column "${c.name}" of relation "${def.name}" violates not-null constraint`);
     }
-  });
-  for (const chk of rules.checks) {
+  }
+  return rules.checks.length === 0 ? undefined : checkRows(def, rules.checks, rel, ctx());
+}
+
+async function checkRows(def: TableDef, checks: readonly BExpr[], rel: Rel, ctx: ExecCtx): Promise<void> {
+  for (const chk of checks) {
     const v = await evalExpr(chk, rel, ctx);
     for (let r = 0; r < rel.n; r++) {
       if (v[r] === false) throw new DbError(SqlState.CheckViolation, `new row for relation "${def.name}" violates check constraint`);
@@ -640,18 +689,29 @@ async function validateRows(def: TableDef, rules: TableRules, rel: Rel, ctx: Exe
   }
 }
 
-async function writeInChunks(rel: Rel, types: SqlType[], f: (b: ColumnBatch, from: number, to: number) => Promise<number>): Promise<number> {
-  const CH = 65536;
+/** Rows at most this many are written in one call (a larger statement writes in chunks). */
+const WRITE_CHUNK = 65536;
+
+/**
+ * Writes `rel` with `f`, in chunks of WRITE_CHUNK rows (`from`, `to`: the chunk's rows); returns
+ * the sum of what `f` returns. A statement of one chunk is `f`'s own promise (no extra step).
+ */
+function writeInChunks(rel: Rel, types: readonly SqlType[], f: (b: ColumnBatch, from: number, to: number) => Promise<number>): Promise<number> {
+  if (rel.n > WRITE_CHUNK) return writeChunks(rel, types, f);
+  return rel.n === 0 ? Promise.resolve(0) : f(valuesToBatch(rel.cols, types, rel.n), 0, rel.n);
+}
+
+async function writeChunks(rel: Rel, types: readonly SqlType[], f: (b: ColumnBatch, from: number, to: number) => Promise<number>): Promise<number> {
   let total = 0;
-  for (let from = 0; from < rel.n; from += CH) {
-    const to = Math.min(rel.n, from + CH);
-    const cols = rel.cols.map((c) => (from === 0 && to === rel.n ? c : c.slice(from, to)));
-    total += await f(valuesToBatch(cols, types, to - from), from, to);
+  for (let from = 0; from < rel.n; from += WRITE_CHUNK) {
+    const to = Math.min(rel.n, from + WRITE_CHUNK);
+    total += await f(valuesToBatch(rel.cols.map((c) => c.slice(from, to)), types, to - from), from, to);
   }
   return total;
 }
 
-async function returning(list: PgNode[] | undefined, def: TableDef, rel: string, rows: Rel, bctx: BindCtx, ctx: ExecCtx, command: string, count: number): Promise<QueryResult> {
+/** The statement's result: RETURNING's rows when `list` has items (`ctx` asked for then), else no rows. */
+async function returning(list: PgNode[] | undefined, def: TableDef, rel: string, rows: Rel, bctx: BindCtx, ctx: () => ExecCtx, command: string, count: number): Promise<QueryResult> {
   if (!list || list.length === 0) return noRows(command, count);
   const scope = new Scope(tableScopeCols(def, rel), { parent: null, params: [] }, bctx, new Map());
   const out: OutCol[] = [];
@@ -668,43 +728,45 @@ async function returning(list: PgNode[] | undefined, def: TableDef, rel: string,
     exprs.push(e);
   }
   const cols: unknown[][] = [];
-  for (const e of exprs) cols.push(await evalExpr(e, rows, ctx));
+  for (const e of exprs) cols.push(await evalExpr(e, rows, ctx()));
   return makeResult(command, out, { n: rows.n, cols }, count);
 }
 
 // ---------------------------------------------------------------------------------------------
 // INSERT
 
-async function execInsert(n: PgNode, sctx: SessionContext, bctx: BindCtx): Promise<QueryResult> {
-  const { table } = getTable(sctx.catalog, n.relation);
-  const def = table.def;
-  const relName = n.relation.alias?.aliasname ?? def.name;
-  const ctx = newExecCtx(sctx);
-  const targets: number[] = [];
-  if (n.cols) {
-    for (const c of n.cols) {
-      const name = c.ResTarget.name;
-      const i = def.columns.findIndex((d) => d.name === name);
-      if (i < 0) throw new DbError(SqlState.UndefinedColumn, `column "${name}" of relation "${def.name}" does not exist`);
-      if (targets.includes(i)) throw new DbError(SqlState.DuplicateColumn, `column "${name}" specified more than once`);
-      targets.push(i);
-    }
-  } else def.columns.forEach((_c, i) => targets.push(i));
-  const rules = tableRules(def, bctx);
-  const empty = new Scope([], { parent: null, params: [] }, bctx, new Map());
-  // source rows: values per target column, plus "use default" markers
-  let src: Rel;
-  let plain: Rel | null = null;
-  const isDefault: boolean[][] = targets.map(() => []);
-  const sel = n.selectStmt ? unwrapSelect(n.selectStmt) : null;
+/**
+ * Per table definition (never mutated: a catalog change makes a new one): its column indexes in
+ * order (an INSERT without a column list targets them all) and its column types (the layout of the
+ * batches written). Shared: never mutated by their users.
+ */
+interface TableLayout { readonly allColumns: readonly number[]; readonly types: readonly SqlType[] }
+const tableLayouts = new WeakMap<TableDef, TableLayout>();
+
+function tableLayout(def: TableDef): TableLayout {
+  let layout = tableLayouts.get(def);
+  if (layout === undefined) {
+    layout = { allColumns: def.columns.map((_c, i) => i), types: def.columns.map((c) => c.type) };
+    tableLayouts.set(def, layout);
+  }
+  return layout;
+}
+
+/**
+ * An INSERT's source rows other than `plainParamValues` / `plainLiteralValues` ones: DEFAULT
+ * VALUES, a VALUES list of any items, or a query. Values per target column, already assigned to
+ * the column's type, plus per target column the rows whose item is DEFAULT (`isDefault[j][r]`).
+ */
+async function insertSource(n: PgNode, sel: PgNode | null, targets: readonly number[], def: TableDef, bctx: BindCtx, execCtx: () => ExecCtx):
+  Promise<{ src: Rel; isDefault: boolean[][] }> {
   if (!sel) {
-    src = { n: 1, cols: targets.map(() => [null]) };
-    targets.forEach((_t, j) => { isDefault[j]![0] = true; });
-  } else if (sel.valuesLists && !sel.sortClause && !sel.limitCount && !sel.withClause && !n.onConflictClause
-    && ((plain = plainParamValues(sel.valuesLists, targets, def, bctx, ctx.params)) !== null
-      || (plain = plainLiteralValues(sel.valuesLists, targets, def)) !== null)) {
-    src = plain;
-  } else if (sel.valuesLists && !sel.sortClause && !sel.limitCount && !sel.withClause) {
+    const src: Rel = { n: 1, cols: targets.map(() => [null]) };
+    return { src, isDefault: targets.map(() => [true]) };
+  }
+  if (sel.valuesLists && !sel.sortClause && !sel.limitCount && !sel.withClause) {
+    const ctx = execCtx();
+    const empty = new Scope([], { parent: null, params: [] }, bctx, new Map());
+    const marks: boolean[][] = targets.map(() => []);
     const lists: PgNode[][] = sel.valuesLists.map((l: PgNode) => l.List.items);
     const cols: unknown[][] = targets.map(() => new Array<unknown>(lists.length));
     // an untyped $n takes the column's type (coerceAssign): per target column, that type and
@@ -720,7 +782,7 @@ async function execInsert(n: PgNode, sctx: SessionContext, bctx: BindCtx): Promi
       for (let j = 0; j < targets.length; j++) {
         const item = items[j];
         const col = def.columns[targets[j]!]!;
-        if (item === undefined || item.SetToDefault) { isDefault[j]![r] = true; cols[j]![r] = null; continue; }
+        if (item === undefined || item.SetToDefault) { marks[j]![r] = true; cols[j]![r] = null; continue; }
         const pn: number | undefined = item.ParamRef?.number;
         if (pn !== undefined && pn > 0 && bctx.paramTypes[pn - 1] === undefined) {
           // untyped $n: what bind + coerceAssign + evalExpr give, without building the expression
@@ -745,19 +807,22 @@ async function execInsert(n: PgNode, sctx: SessionContext, bctx: BindCtx): Promi
         cols[j]![r] = assignValue(v, e.t, col, sameRepresentation(e.t, col));
       }
     }
-    src = { n: lists.length, cols };
-  } else {
-    const plan = bindSelectStmt(sel, bctx, { parent: null, params: [] }, new Map());
-    if (plan.out.length > targets.length) throw new DbError(SqlState.SyntaxError, 'INSERT has more expressions than target columns');
-    const rel = await execPlan(plan, ctx);
-    // an untyped literal ('5', NULL) in the SELECT list takes the column's type, as PostgreSQL
-    // leaves INSERT ... SELECT's unknown outputs unresolved (the text it was typed as is converted)
-    const untyped = untypedOutputs(sel);
-    const cols = targets.map((ti, j) => (j < plan.out.length ? assignColumn(rel.cols[j]!, plan.out[j]!.t, def.columns[ti]!, untyped[j] === true) : new Array<unknown>(rel.n).fill(null)));
-    for (let j = plan.out.length; j < targets.length; j++) for (let r = 0; r < rel.n; r++) isDefault[j]![r] = true;
-    src = { n: rel.n, cols };
+    return { src: { n: lists.length, cols }, isDefault: marks };
   }
-  // full rows in table order
+  const plan = bindSelectStmt(sel, bctx, { parent: null, params: [] }, new Map());
+  if (plan.out.length > targets.length) throw new DbError(SqlState.SyntaxError, 'INSERT has more expressions than target columns');
+  const rel = await execPlan(plan, execCtx());
+  // an untyped literal ('5', NULL) in the SELECT list takes the column's type, as PostgreSQL
+  // leaves INSERT ... SELECT's unknown outputs unresolved (the text it was typed as is converted)
+  const untyped = untypedOutputs(sel);
+  const cols = targets.map((ti, j) => (j < plan.out.length ? assignColumn(rel.cols[j]!, plan.out[j]!.t, def.columns[ti]!, untyped[j] === true) : new Array<unknown>(rel.n).fill(null)));
+  const marks: boolean[][] = targets.map(() => []);
+  for (let j = plan.out.length; j < targets.length; j++) for (let r = 0; r < rel.n; r++) marks[j]![r] = true;
+  return { src: { n: rel.n, cols }, isDefault: marks };
+}
+
+/** An INSERT's rows with every column in table order: source values, DEFAULT markers and columns not targeted filled with defaults. */
+async function fullRows(src: Rel, isDefault: boolean[][] | undefined, targets: readonly number[], def: TableDef, rules: TableRules, execCtx: () => ExecCtx): Promise<Rel> {
   const full: unknown[][] = [];
   const rowsRel: Rel = { n: src.n, cols: [] };
   for (let ci = 0; ci < def.columns.length; ci++) {
@@ -765,129 +830,173 @@ async function execInsert(n: PgNode, sctx: SessionContext, bctx: BindCtx): Promi
     const dflt = rules.defaults[ci];
     let col: unknown[];
     if (j >= 0) {
-      const marks = isDefault[j]!;
+      const marks = isDefault?.[j];
       // (copied only when DEFAULT markers are filled in: src's columns are this statement's own)
-      col = marks.length > 0 ? src.cols[j]!.slice() : src.cols[j]!;
-      if (marks.length > 0) {
-        const dv = dflt ? assignColumn(await evalExpr(dflt, rowsRel, ctx), dflt.t, def.columns[ci]!) : null;
+      if (marks !== undefined && marks.length > 0) {
+        col = src.cols[j]!.slice();
+        const dv = dflt ? assignColumn(await evalExpr(dflt, rowsRel, execCtx()), dflt.t, def.columns[ci]!) : null;
         for (let r = 0; r < src.n; r++) if (marks[r]) col[r] = dv ? dv[r] : null;
-      }
-    } else if (dflt) col = assignColumn(await evalExpr(dflt, rowsRel, ctx), dflt.t, def.columns[ci]!);
+      } else col = src.cols[j]!;
+    } else if (dflt) col = assignColumn(await evalExpr(dflt, rowsRel, execCtx()), dflt.t, def.columns[ci]!);
     else col = new Array<unknown>(src.n).fill(null);
     full.push(col);
   }
-  let rows: Rel = { n: src.n, cols: full };
-  await validateRows(def, rules, rows, ctx);
-  const types = def.columns.map((c) => c.type);
+  return { n: src.n, cols: full };
+}
+
+/**
+ * INSERT ... ON CONFLICT: the rows to insert (those meeting no existing or earlier row's key), and
+ * for DO UPDATE the conflicting rows' new versions, written here (`updatedCount` of them).
+ */
+async function insertOnConflict(n: PgNode, table: TableSource, def: TableDef, relName: string, rows: Rel, rules: TableRules, types: readonly SqlType[], bctx: BindCtx, execCtx: () => ExecCtx):
+  Promise<{ rows: Rel; updated: Rel | null; updatedCount: number }> {
   let updated: Rel | null = null;
   let updatedCount = 0;
-  if (n.onConflictClause) {
-    const oc = n.onConflictClause;
-    const keySets: number[][] = [];
-    if (oc.infer?.indexElems) {
-      keySets.push(oc.infer.indexElems.map((e: PgNode) => {
-        const i = def.columns.findIndex((c) => c.name === e.IndexElem.name);
-        if (i < 0) throw new DbError(SqlState.UndefinedColumn, `column "${e.IndexElem.name}" does not exist`);
-        return i;
-      }));
-    } else {
-      if (def.primaryKey) keySets.push([...def.primaryKey]);
-      for (const u of def.uniques ?? []) keySets.push([...u]);
-      for (const ix of table.indexes()) if (ix.unique) keySets.push([...ix.columns]);
-    }
-    if (keySets.length === 0) throw new DbError(SqlState.InvalidColumnReference, 'there is no unique or exclusion constraint matching the ON CONFLICT specification');
-    // read only rows that can conflict: first key column IN (the new rows' values) as a hint
-    const hint: ScanPredicate[] = [];
-    if (keySets.length === 1) {
-      const c0 = keySets[0]![0]!;
-      const vals = [...new Set(rows.cols[c0]!.filter((v) => v !== null))];
-      if (vals.length > 0 && vals.length <= 1000) hint.push({ kind: 'in', column: c0, values: Array.from(valuesToVector(vals, def.columns[c0]!.type).data as ArrayLike<unknown>) });
-    }
-    const existing = await readTable(table, hint);
-    const maps = keySets.map((ks) => {
-      const m = new Map<string, number>();
-      for (let r = 0; r < existing.n; r++) {
-        const vals = ks.map((c) => existing.cols[c]![r]);
-        if (vals.some((v) => v === null)) continue;
-        m.set(tupleKey(vals), r);
-      }
-      return m;
-    });
-    const insertIdx: number[] = [];
-    const conflictNew: number[] = [];
-    const conflictOld: number[] = [];
-    const touched = new Set<number>();
-    for (let r = 0; r < rows.n; r++) {
-      let hit = -1;
-      const keys = keySets.map((ks) => {
-        const vals = ks.map((c) => rows.cols[c]![r]);
-        return vals.some((v) => v === null) ? null : tupleKey(vals);
-      });
-      // hit: -1 no conflict, <= -2 an earlier row of this statement (-2 - its index), else an existing row
-      for (let k = 0; k < keySets.length && hit === -1; k++) { const key = keys[k]; if (key !== null) { const h = maps[k]!.get(key!); if (h !== undefined) hit = h; } }
-      if (hit === -1) {
-        insertIdx.push(r);
-        // later rows of the same statement conflict with this one
-        keys.forEach((key, k) => { if (key !== null) maps[k]!.set(key, -2 - r); });
-      } else if (hit <= -2) {
-        if (oc.action === 'ONCONFLICT_UPDATE') throw new DbError(SqlState.CardinalityViolation, 'ON CONFLICT DO UPDATE command cannot affect row a second time');
-      } else {
-        if (oc.action === 'ONCONFLICT_UPDATE') {
-          if (touched.has(hit)) throw new DbError(SqlState.CardinalityViolation, 'ON CONFLICT DO UPDATE command cannot affect row a second time');
-          touched.add(hit);
-          conflictNew.push(r); conflictOld.push(hit);
-        }
-      }
-    }
-    if (oc.action === 'ONCONFLICT_UPDATE' && conflictNew.length > 0 && table.lockRows) {
-      // as PostgreSQL: lock each conflicting row first (waiting for a running writer of it), then
-      // judge WHERE / SET on it; a row changed by a concurrent commit is a READ COMMITTED re-run
-      // (left out here) or 40001
-      const nc = def.columns.length;
-      const keyCols = new Set(keySets.flat());
-      const setsKey = oc.targetList.some((t: PgNode) => keyCols.has(def.columns.findIndex((c) => c.name === t.ResTarget.name)));
-      const lockIds = Float64Array.from(conflictOld, (h) => Number(existing.cols[nc]![h]));
-      const locked = await table.lockRows(lockIds, setsKey ? 'update' : 'noKeyUpdate', 'wait');
-      if (locked.length !== conflictOld.length) {
-        const keepNew = locked.map((p) => conflictNew[p]!);
-        const keepOld = locked.map((p) => conflictOld[p]!);
-        conflictNew.length = 0; conflictNew.push(...keepNew);
-        conflictOld.length = 0; conflictOld.push(...keepOld);
-      }
-    }
-    if (oc.action === 'ONCONFLICT_UPDATE' && conflictNew.length > 0) {
-      const nc = def.columns.length;
-      const oldRows = gather(existing, conflictOld);
-      const newRows = gather(rows, conflictNew);
-      const both: Rel = { n: oldRows.n, cols: [...oldRows.cols.slice(0, nc), ...newRows.cols] };
-      const cols: ScopeCol[] = [...tableScopeCols(def, relName), ...def.columns.map((c, i) => ({ rel: 'excluded', name: c.name, t: c.type, i: nc + i }))];
-      const scope = new Scope(cols, { parent: null, params: [] }, bctx, new Map());
-      let keep: Rel = both;
-      let keepIds = oldRows.cols[nc]!;
-      if (oc.whereClause) {
-        const m = await evalExpr(bindBoolExpr(oc.whereClause, scope, 'WHERE'), both, ctx);
-        const idx: number[] = [];
-        for (let i = 0; i < both.n; i++) if (m[i] === true) idx.push(i);
-        keep = gather(both, idx);
-        keepIds = idx.map((i) => oldRows.cols[nc]![i]);
-      }
-      const newCols = keep.cols.slice(0, nc).map((c) => c.slice());
-      for (const t of oc.targetList) {
-        const rt = t.ResTarget;
-        const ci = def.columns.findIndex((c) => c.name === rt.name);
-        if (ci < 0) throw new DbError(SqlState.UndefinedColumn, `column "${rt.name}" of relation "${def.name}" does not exist`);
-        const e = rt.val.SetToDefault ? (rules.defaults[ci] ?? { k: 'const', t: def.columns[ci]!.type, v: null } as BExpr) : coerceAssign(bindExpr(rt.val, scope, { ...NOOPTS, what: 'UPDATE' }), def.columns[ci]!.type, def.columns[ci]!.name);
-        newCols[ci] = assignColumn(await evalExpr(e, keep, ctx), e.t, def.columns[ci]!);
-      }
-      updated = { n: keep.n, cols: newCols };
-      await validateRows(def, rules, updated, ctx);
-      if (updated.n > 0) {
-        const ids = Float64Array.from(keepIds as number[]);
-        updatedCount = await writeInChunks(updated, types, (b, from, to) => table.update(ids.subarray(from, to), b));
-      }
-    }
-    rows = gather(rows, insertIdx);
+  const oc = n.onConflictClause;
+  const keySets: number[][] = [];
+  if (oc.infer?.indexElems) {
+    keySets.push(oc.infer.indexElems.map((e: PgNode) => {
+      const i = def.columns.findIndex((c) => c.name === e.IndexElem.name);
+      if (i < 0) throw new DbError(SqlState.UndefinedColumn, `column "${e.IndexElem.name}" does not exist`);
+      return i;
+    }));
+  } else {
+    if (def.primaryKey) keySets.push([...def.primaryKey]);
+    for (const u of def.uniques ?? []) keySets.push([...u]);
+    for (const ix of table.indexes()) if (ix.unique) keySets.push([...ix.columns]);
   }
+  if (keySets.length === 0) throw new DbError(SqlState.InvalidColumnReference, 'there is no unique or exclusion constraint matching the ON CONFLICT specification');
+  // read only rows that can conflict: first key column IN (the new rows' values) as a hint
+  const hint: ScanPredicate[] = [];
+  if (keySets.length === 1) {
+    const c0 = keySets[0]![0]!;
+    const vals = [...new Set(rows.cols[c0]!.filter((v) => v !== null))];
+    if (vals.length > 0 && vals.length <= 1000) hint.push({ kind: 'in', column: c0, values: Array.from(valuesToVector(vals, def.columns[c0]!.type).data as ArrayLike<unknown>) });
+  }
+  const existing = await readTable(table, hint);
+  const maps = keySets.map((ks) => {
+    const m = new Map<string, number>();
+    for (let r = 0; r < existing.n; r++) {
+      const vals = ks.map((c) => existing.cols[c]![r]);
+      if (vals.some((v) => v === null)) continue;
+      m.set(tupleKey(vals), r);
+    }
+    return m;
+  });
+  const insertIdx: number[] = [];
+  const conflictNew: number[] = [];
+  const conflictOld: number[] = [];
+  const touched = new Set<number>();
+  for (let r = 0; r < rows.n; r++) {
+    let hit = -1;
+    const keys = keySets.map((ks) => {
+      const vals = ks.map((c) => rows.cols[c]![r]);
+      return vals.some((v) => v === null) ? null : tupleKey(vals);
+    });
+    // hit: -1 no conflict, <= -2 an earlier row of this statement (-2 - its index), else an existing row
+    for (let k = 0; k < keySets.length && hit === -1; k++) { const key = keys[k]; if (key !== null) { const h = maps[k]!.get(key!); if (h !== undefined) hit = h; } }
+    if (hit === -1) {
+      insertIdx.push(r);
+      // later rows of the same statement conflict with this one
+      keys.forEach((key, k) => { if (key !== null) maps[k]!.set(key, -2 - r); });
+    } else if (hit <= -2) {
+      if (oc.action === 'ONCONFLICT_UPDATE') throw new DbError(SqlState.CardinalityViolation, 'ON CONFLICT DO UPDATE command cannot affect row a second time');
+    } else {
+      if (oc.action === 'ONCONFLICT_UPDATE') {
+        if (touched.has(hit)) throw new DbError(SqlState.CardinalityViolation, 'ON CONFLICT DO UPDATE command cannot affect row a second time');
+        touched.add(hit);
+        conflictNew.push(r); conflictOld.push(hit);
+      }
+    }
+  }
+  if (oc.action === 'ONCONFLICT_UPDATE' && conflictNew.length > 0 && table.lockRows) {
+    // as PostgreSQL: lock each conflicting row first (waiting for a running writer of it), then
+    // judge WHERE / SET on it; a row changed by a concurrent commit is a READ COMMITTED re-run
+    // (left out here) or 40001
+    const nc = def.columns.length;
+    const keyCols = new Set(keySets.flat());
+    const setsKey = oc.targetList.some((t: PgNode) => keyCols.has(def.columns.findIndex((c) => c.name === t.ResTarget.name)));
+    const lockIds = Float64Array.from(conflictOld, (h) => Number(existing.cols[nc]![h]));
+    const locked = await table.lockRows(lockIds, setsKey ? 'update' : 'noKeyUpdate', 'wait');
+    if (locked.length !== conflictOld.length) {
+      const keepNew = locked.map((p) => conflictNew[p]!);
+      const keepOld = locked.map((p) => conflictOld[p]!);
+      conflictNew.length = 0; conflictNew.push(...keepNew);
+      conflictOld.length = 0; conflictOld.push(...keepOld);
+    }
+  }
+  if (oc.action === 'ONCONFLICT_UPDATE' && conflictNew.length > 0) {
+    const nc = def.columns.length;
+    const oldRows = gather(existing, conflictOld);
+    const newRows = gather(rows, conflictNew);
+    const both: Rel = { n: oldRows.n, cols: [...oldRows.cols.slice(0, nc), ...newRows.cols] };
+    const cols: ScopeCol[] = [...tableScopeCols(def, relName), ...def.columns.map((c, i) => ({ rel: 'excluded', name: c.name, t: c.type, i: nc + i }))];
+    const scope = new Scope(cols, { parent: null, params: [] }, bctx, new Map());
+    let keep: Rel = both;
+    let keepIds = oldRows.cols[nc]!;
+    if (oc.whereClause) {
+      const m = await evalExpr(bindBoolExpr(oc.whereClause, scope, 'WHERE'), both, execCtx());
+      const idx: number[] = [];
+      for (let i = 0; i < both.n; i++) if (m[i] === true) idx.push(i);
+      keep = gather(both, idx);
+      keepIds = idx.map((i) => oldRows.cols[nc]![i]);
+    }
+    const newCols = keep.cols.slice(0, nc).map((c) => c.slice());
+    for (const t of oc.targetList) {
+      const rt = t.ResTarget;
+      const ci = def.columns.findIndex((c) => c.name === rt.name);
+      if (ci < 0) throw new DbError(SqlState.UndefinedColumn, `column "${rt.name}" of relation "${def.name}" does not exist`);
+      const e = rt.val.SetToDefault ? (rules.defaults[ci] ?? { k: 'const', t: def.columns[ci]!.type, v: null } as BExpr) : coerceAssign(bindExpr(rt.val, scope, { ...NOOPTS, what: 'UPDATE' }), def.columns[ci]!.type, def.columns[ci]!.name);
+      newCols[ci] = assignColumn(await evalExpr(e, keep, execCtx()), e.t, def.columns[ci]!);
+    }
+    updated = { n: keep.n, cols: newCols };
+    await validateRows(def, rules, updated, execCtx);
+    if (updated.n > 0) {
+      const ids = Float64Array.from(keepIds as number[]);
+      updatedCount = await writeInChunks(updated, types, (b, from, to) => table.update(ids.subarray(from, to), b));
+    }
+  }
+  return { rows: gather(rows, insertIdx), updated, updatedCount };
+}
+
+async function execInsert(n: PgNode, sctx: SessionContext, bctx: BindCtx): Promise<QueryResult> {
+  const { table } = getTable(sctx.catalog, n.relation);
+  const def = table.def;
+  const relName = n.relation.alias?.aliasname ?? def.name;
+  const layout = tableLayout(def);
+  // the execution context, made when first needed (a plain VALUES row into a table without
+  // defaults, CHECKs, ON CONFLICT or RETURNING needs none)
+  let ctxMade: ExecCtx | undefined;
+  const execCtx = (): ExecCtx => (ctxMade ??= newExecCtx(sctx));
+  let targets: readonly number[] = layout.allColumns;
+  if (n.cols) {
+    const listed: number[] = [];
+    for (const c of n.cols) {
+      const name = c.ResTarget.name;
+      const i = def.columns.findIndex((d) => d.name === name);
+      if (i < 0) throw new DbError(SqlState.UndefinedColumn, `column "${name}" of relation "${def.name}" does not exist`);
+      if (listed.includes(i)) throw new DbError(SqlState.DuplicateColumn, `column "${name}" specified more than once`);
+      listed.push(i);
+    }
+    targets = listed;
+  }
+  const rules = tableRules(def, bctx);
+  // source rows: values per target column, plus "use default" markers (none: no DEFAULT item)
+  const sel = n.selectStmt ? unwrapSelect(n.selectStmt) : null;
+  let src: Rel | null = null;
+  let isDefault: boolean[][] | undefined;
+  if (sel && sel.valuesLists && !sel.sortClause && !sel.limitCount && !sel.withClause && !n.onConflictClause) {
+    src = plainParamValues(sel.valuesLists, targets, def, bctx, sctx.params) ?? plainLiteralValues(sel.valuesLists, targets, def);
+  }
+  if (src === null) ({ src, isDefault } = await insertSource(n, sel, targets, def, bctx, execCtx));
+  // full rows in table order: src itself when it has every column in order and no DEFAULT markers
+  let rows = isDefault === undefined && targets === layout.allColumns ? src : await fullRows(src, isDefault, targets, def, rules, execCtx);
+  const checking = validateRows(def, rules, rows, execCtx);
+  if (checking !== undefined) await checking;
+  const types = layout.types;
+  let updated: Rel | null = null;
+  let updatedCount = 0;
+  if (n.onConflictClause) ({ rows, updated, updatedCount } = await insertOnConflict(n, table, def, relName, rows, rules, types, bctx, execCtx));
   let count = 0;
   try {
     count = rows.n > 0 ? await writeInChunks(rows, types, (b) => table.insert(b)) : 0;
@@ -902,7 +1011,7 @@ async function execInsert(n: PgNode, sctx: SessionContext, bctx: BindCtx): Promi
   }
   count += updatedCount;
   const retRows = updated ? concatRels([rows, updated], def.columns.length) : rows;
-  return returning(n.returningClause?.exprs ?? n.returningList, def, relName, retRows, bctx, ctx, 'INSERT', count);
+  return returning(n.returningClause?.exprs ?? n.returningList, def, relName, retRows, bctx, execCtx, 'INSERT', count);
 }
 
 /**
@@ -990,11 +1099,11 @@ async function execUpdate(s: Extract<SqlStatement, { kind: 'update' }>, sctx: Se
     const e = exprs[i + 1]!;
     return e.k === 'col' && e.i === i ? cols[i + 1]! : assignColumn(cols[i + 1]!, e.t, c);
   }) };
-  await validateRows(def, rules, newRows, ctx);
+  await validateRows(def, rules, newRows, () => ctx);
   const ids = Float64Array.from(cols[0]! as number[]);
   const types = def.columns.map((c) => c.type);
   const count = newRows.n > 0 ? await writeInChunks(newRows, types, (b, from, to) => table.update(ids.subarray(from, to), b)) : 0;
-  return returning(n.returningClause?.exprs ?? n.returningList, def, rel, newRows, bctx, ctx, 'UPDATE', count);
+  return returning(n.returningClause?.exprs ?? n.returningList, def, rel, newRows, bctx, () => ctx, 'UPDATE', count);
 }
 
 async function execDelete(s: Extract<SqlStatement, { kind: 'delete' }>, sctx: SessionContext, bctx: BindCtx): Promise<QueryResult> {
@@ -1016,7 +1125,7 @@ async function execDelete(s: Extract<SqlStatement, { kind: 'delete' }>, sctx: Se
   const ids = Float64Array.from(rows.cols[nc]! as number[]);
   const count = ids.length > 0 ? await table.delete(ids) : 0;
   const old: Rel = { n: rows.n, cols: rows.cols.slice(0, nc) };
-  return returning(n.returningClause?.exprs ?? n.returningList, def, rel, old, bctx, ctx, 'DELETE', count);
+  return returning(n.returningClause?.exprs ?? n.returningList, def, rel, old, bctx, () => ctx, 'DELETE', count);
 }
 
 // ---------------------------------------------------------------------------------------------
