@@ -577,7 +577,7 @@ export class EngineTransaction {
     try {
       db.txns.prepareCommit(h);
       // the only open transaction: no commit can share its fsync, which then runs at once
-      if (wrote) await db.store.prepareCommit(h.id, { alone: db.txns.openCount === 1 });
+      if (wrote) await db.store.prepareCommit(h.id, { openTxns: db.txns.openCount });
     } catch (err) {
       db.indexes.restore(this.indexUndo, 0);
       db.txns.abort(h, () => db.store.rollback(h.id));

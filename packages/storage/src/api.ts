@@ -184,10 +184,12 @@ export interface Store {
   savepoint(txn: TxnId): number;
   rollbackTo(txn: TxnId, mark: number): void;
   /**
-   * Make `txn`'s writes durable (WAL + fsync, shared with concurrent commits). `alone`: no other
-   * transaction is open, so no commit can share the fsync: it may run at once on this thread.
+   * Make `txn`'s writes durable (WAL + fsync, shared with concurrent commits). `openTxns`: how
+   * many transactions the database has open, this one included: with 1, no commit can share the
+   * fsync and it runs at once on this thread; a group fsync that every open transaction waits
+   * for blocks this thread too (wal.ts `sync`).
    */
-  prepareCommit(txn: TxnId, opts?: { readonly alone?: boolean }): Promise<void>;
+  prepareCommit(txn: TxnId, opts?: { readonly openTxns?: number }): Promise<void>;
   /** Synchronously stamp `txn`'s versions with `commitTs` and release its write list. */
   finishCommit(txn: TxnId, commitTs: Timestamp): void;
   /** Undo all of `txn`'s writes (never durable, so nothing to log). */

@@ -525,7 +525,7 @@ export class QuiverStore implements Store {
 
   // ---------------------------------------------------------------- commit
 
-  async prepareCommit(txn: TxnId, opts?: { readonly alone?: boolean }): Promise<void> {
+  async prepareCommit(txn: TxnId, opts?: { readonly openTxns?: number }): Promise<void> {
     if (this.backgroundError !== undefined && this.wal.isFailed) throw this.backgroundError;
     const s = this.txns.get(txn);
     if (s === undefined || s.writes.length === 0) return;
@@ -557,7 +557,7 @@ export class QuiverStore implements Store {
       }
       flushDeletes();
       const lsn = this.wal.appendRecord(encodeOpRecord(txn, { t: 'commit' }));
-      await this.wal.sync(lsn, opts?.alone === true);
+      await this.wal.sync(lsn, opts?.openTxns ?? 0);
     } catch (e) {
       // not acknowledged (its records may or may not have reached the disk): the WAL is failed,
       // the database takes no more commits; the caller rolls the txn back

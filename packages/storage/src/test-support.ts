@@ -109,7 +109,7 @@ export class Clock {
     return { txn, snap: { txnId: txn, startTs: (this.ts + 1) as Timestamp } };
   }
   async commit(store: Store, txn: TxnId): Promise<number> {
-    await store.prepareCommit(txn, { alone: this.alone });
+    await store.prepareCommit(txn, { openTxns: this.alone ? 1 : 0 });
     const ts = ++this.ts;
     store.finishCommit(txn, ts as Timestamp);
     return ts;

@@ -19,7 +19,7 @@ async function basic(env: Env, root: string): Promise<void> {
   expect(await f.size()).toBe(11);
   expect(text(await f.read(6, 5))).toBe('world');
   await f.sync();
-  await f.syncFast();
+  f.syncNow();
   await f.truncate(5);
   await f.close();
   expect(text(await env.readFile(`${root}/a/b/f`))).toBe('Jello');

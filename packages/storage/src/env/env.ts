@@ -33,11 +33,7 @@ export interface EnvFile {
   sync(): Promise<void>;
   /** `sync`, done before returning (on NodeEnv a blocking fdatasync; see spin-sync.ts). */
   syncNow(): void;
-  /**
-   * `sync` for a short fsync on a commit's critical path (the WAL's group flush): on NodeEnv
-   * through the polled helper thread of spin-sync.ts when it is free, else as `sync`.
-   */
-  syncFast(): Promise<void>;
+
   close(): Promise<void>;
 }
 

@@ -49,7 +49,6 @@ class FaultFile implements EnvFile {
   }
   async truncate(length: number): Promise<void> { this.env.step('truncate', this.path); await this.inner.truncate(length); }
   async sync(): Promise<void> { this.env.step('sync', this.path); await this.inner.sync(); }
-  async syncFast(): Promise<void> { await this.sync(); }
   syncNow(): void { this.env.step('sync', this.path); this.inner.syncNow(); }
   close(): Promise<void> { return this.inner.close(); }
 }

@@ -77,7 +77,6 @@ class MemHandle implements EnvFile {
   writeNow(offset: number, data: Uint8Array): void { this.check(); this.f.write(offset, data); }
   async truncate(length: number): Promise<void> { this.check(); this.f.truncate(length); }
   async sync(): Promise<void> { this.syncNow(); }
-  async syncFast(): Promise<void> { this.syncNow(); }
   syncNow(): void { this.check(); this.env.syncs++; this.f.sync(); }
   async close(): Promise<void> { /* nothing */ }
 }

@@ -66,11 +66,6 @@ class NodeFile implements EnvFile {
       await new Promise<void>((resolve, reject) => fs.fdatasync(this.fh.fd, (e) => (e ? reject(e) : resolve())));
     } catch (e) { throw ioError('fdatasync', this.path, e); }
   }
-  async syncFast(): Promise<void> {
-    const pending = SpinSync.get()?.fdatasyncAsync(this.fh.fd);
-    if (pending === undefined) return this.sync();
-    try { await pending; } catch (e) { throw ioError('fdatasync', this.path, e); }
-  }
   syncNow(): void {
     // through the helper thread where there is one, so this thread stays running (spin-sync.ts)
     const spin = SpinSync.get();

@@ -156,18 +156,35 @@ describe('Wal', () => {
     await r2.wal.close();
   });
 
+  it('a group every open transaction waits for, or not: one fsync, durable across a crash', async () => {
+    const env = new MemEnv();
+    const { wal } = await Wal.open(env, '/w', 0, { segmentBytes: 1 << 20 });
+    let i = 0;
+    // 4 committers that each saw 4 open transactions (all of them wait), then 4 that saw 5
+    for (const open of [4, 5]) {
+      const before = env.syncs;
+      await Promise.all(Array.from({ length: 4 }, () => wal.sync(wal.append(1, payload(i++)), open)));
+      expect(env.syncs - before).toBe(1);
+      expect(wal.durableLsn).toBe(wal.appendedLsn);
+    }
+    env.crash();
+    const r = await Wal.open(env, '/w', 0);
+    expect(r.records.map((x) => x.payload[0])).toEqual(Array.from({ length: 8 }, (_, k) => payload(k)[0]));
+    await r.wal.close();
+  });
+
   it('a sole committer writes and syncs at once; with a flush pending it joins the group', async () => {
     const env = new MemEnv();
     const { wal } = await Wal.open(env, '/w', 0, { segmentBytes: 300 });
     for (let i = 0; i < 10; i++) {
-      const p = wal.sync(wal.append(1, payload(i)), true);
+      const p = wal.sync(wal.append(1, payload(i)), 1);
       expect(wal.durableLsn).toBe(wal.appendedLsn); // durable before sync returned
       await p;
     }
     expect(wal.syncs).toBeGreaterThanOrEqual(10);
     // a group commit is scheduled: an `alone` sync must not overtake it (nor skip its records)
     const a = wal.sync(wal.append(1, payload(10)));
-    const b = wal.sync(wal.append(1, payload(11)), true);
+    const b = wal.sync(wal.append(1, payload(11)), 1);
     expect(wal.durableLsn).toBeLessThan(wal.appendedLsn);
     await Promise.all([a, b]);
     expect(wal.durableLsn).toBe(wal.appendedLsn);

@@ -19,11 +19,11 @@
  * for the next turn of the event loop (setImmediate), so every session that commits in this turn
  * joins it. One flush loop at a time writes everything buffered (up to 256 KB with a blocking
  * `writeNow`: a page-cache copy costs less than a thread-pool round trip on a commit's critical
- * path), then runs one fsync (`syncFast`: fdatasync on NodeEnv's polled helper thread, see
- * env/spin-sync.ts) and wakes every waiter it covers; records
+ * path), then runs one fsync (fdatasync on NodeEnv: through the thread pool, or blocking when
+ * every open transaction waits for it, see `sync`) and wakes every waiter it covers; records
  * buffered during that fsync go out in its next round at once. Before a segment switch the old
  * segment is fsync'ed. A committer that is alone (no other transaction open, nothing being
- * flushed: `sync(lsn, true)`) writes and fdatasyncs at once on the calling thread instead.
+ * flushed: `sync(lsn, 1)`) writes and fdatasyncs at once on the calling thread instead.
  *
  * Preallocation (`preallocate`): after the first fsync, a spare segment file `spare.tmp` is
  * written with zeros and fsync'ed in the background; the next segment is renamed from it (a new
@@ -103,7 +103,8 @@ export function sealRecord(rec: Uint8Array, type: number): Uint8Array {
   return rec;
 }
 
-interface Waiter { lsn: number; resolve: () => void; reject: (e: unknown) => void }
+/** `open`: the open transactions its committer saw (0: not known) */
+interface Waiter { lsn: number; open: number; resolve: () => void; reject: (e: unknown) => void }
 
 /** Buffered bytes up to this size are written with a blocking `writeNow`; larger ones through the thread pool. */
 const WRITE_NOW_MAX = 256 << 10;
@@ -243,22 +244,25 @@ export class Wal {
   }
 
   /**
-   * Resolve when everything up to `lsn` is durable (group commit). `alone`: the caller is the only
-   * committer the database has (no other open transaction): when no flush runs or waits either,
-   * the write and the fdatasync are done at once on this thread, as SQLite does, instead of a
-   * thread-pool round trip, since no commit could share them (at least every YIELD_MS it resolves
-   * at the next turn of the event loop, so a client committing in a loop does not starve other work).
+   * Resolve when everything up to `lsn` is durable (group commit). `openTxns`: how many
+   * transactions the database has open, the caller's included (0: not known).
+   *  - 1, the caller alone: when no flush runs or waits either, the write and the fdatasync are
+   *    done at once on this thread, as SQLite does, instead of a turn of the event loop and a
+   *    thread-pool round trip, since no commit could share them (at least every YIELD_MS it
+   *    resolves at the next turn of the event loop, so a client committing in a loop does not
+   *    starve other work);
+   *  - the group flush makes its fdatasync on this thread too (blocking, `syncNow`) when it covers
+   *    as many waiters as any of them saw open transactions: every open transaction waits for it,
+   *    so no statement could run meanwhile; else through the thread pool, so other sessions run.
    */
-  sync(lsn = this.appendedLsn, alone = false): Promise<void> {
+  sync(lsn = this.appendedLsn, openTxns = 0): Promise<void> {
     if (this.failed !== undefined) return Promise.reject(this.failed);
     if (lsn <= this.durableLsn) return Promise.resolve();
-    if (alone && this.durable && this.flushing === undefined && !this.flushScheduled && this.waiters.length === 0
+    if (openTxns === 1 && this.durable && this.flushing === undefined && !this.flushScheduled && this.waiters.length === 0
       && this.pendingBytes <= WRITE_NOW_MAX && !this.rotationDue()) {
       try {
         this.writePendingNow();
-        const target = this.writtenLsn;
-        this.file!.syncNow();
-        this.synced(target);
+        this.syncFileNow();
         // a client committing in a loop must not starve I/O callbacks and timers (the spare's,
         // too): at least every YIELD_MS, resolve at the next turn of the event loop
         const now = performance.now();
@@ -270,9 +274,19 @@ export class Wal {
       }
     }
     return new Promise<void>((resolve, reject) => {
-      this.waiters.push({ lsn, resolve, reject });
+      this.waiters.push({ lsn, open: openTxns, resolve, reject });
       this.scheduleFlush();
     });
+  }
+
+  /** Does every open transaction wait for the flush (see `sync`)? */
+  private everyOpenTxnWaits(): boolean {
+    let open = 0;
+    for (const w of this.waiters) {
+      if (w.open === 0) return false;
+      if (w.open > open) open = w.open;
+    }
+    return this.waiters.length >= open;
   }
 
   /**
@@ -310,7 +324,8 @@ export class Wal {
           this.durableLsn = this.writtenLsn;
           this.wake();
         } else if (this.writtenLsn > this.durableLsn && this.waiting()) {
-          await this.syncFile();
+          if (this.everyOpenTxnWaits()) this.syncFileNow();
+          else await this.syncFile();
         }
         if (this.pending.length === 0) break;
       }
@@ -363,7 +378,14 @@ export class Wal {
   /** fsync the current segment: everything written so far becomes durable. */
   private async syncFile(): Promise<void> {
     const target = this.writtenLsn;
-    await this.file!.syncFast();
+    await this.file!.sync();
+    this.synced(target);
+  }
+
+  /** `syncFile`, blocking this thread (NodeEnv: through the helper of env/spin-sync.ts). */
+  private syncFileNow(): void {
+    const target = this.writtenLsn;
+    this.file!.syncNow();
     this.synced(target);
   }
 
