@@ -576,7 +576,8 @@ export class EngineTransaction {
     const wrote = this.wrote || this.catalogChanged || (sequences !== undefined && sequences.size > 0);
     try {
       db.txns.prepareCommit(h);
-      // the only open transaction: no commit can share its fsync, which then runs at once
+      // with the open transaction count the WAL runs the fsync at once when nothing could share it
+      // or run meanwhile (wal.ts `sync`)
       if (wrote) await db.store.prepareCommit(h.id, { openTxns: db.txns.openCount });
     } catch (err) {
       db.indexes.restore(this.indexUndo, 0);

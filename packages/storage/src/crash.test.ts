@@ -82,7 +82,7 @@ const big = (_k: string, v: unknown): unknown => (typeof v === 'bigint' ? `${v}n
 
 describe('crash at every I/O point (FaultEnv)', () => {
   // prealloc: the WAL's segments start from a zero-filled spare written in the background, and
-  // commits take the sole-committer path (Wal.sync with `alone`)
+  // commits take the sole-committer path (Wal.sync with openTxns 1)
   for (const [seed, prealloc] of (process.env.QUIVER_LONG ? [11, 12, 13, 14, 15] : [11]).flatMap((x) => [[x, false], [x + 100, true]] as const)) {
     it(`seed ${seed}${prealloc ? ', preallocated WAL segments' : ''}: commit, checkpoint and compaction survive a fault + power loss at every call`, async () => {
       const probe = new FaultEnv(new MemEnv());

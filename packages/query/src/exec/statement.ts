@@ -999,7 +999,7 @@ async function execInsert(n: PgNode, sctx: SessionContext, bctx: BindCtx): Promi
   if (n.onConflictClause) ({ rows, updated, updatedCount } = await insertOnConflict(n, table, def, relName, rows, rules, types, bctx, execCtx));
   let count = 0;
   try {
-    count = rows.n > 0 ? await writeInChunks(rows, types, (b) => table.insert(b)) : 0;
+    count = await writeInChunks(rows, types, (b) => table.insert(b));
   } catch (e) {
     // ON CONFLICT: a row a concurrent transaction inserted (and committed while we waited) is not
     // in our snapshot; tell the session (READ COMMITTED re-runs the statement, which then sees it

@@ -33,7 +33,6 @@ export interface EnvFile {
   sync(): Promise<void>;
   /** `sync`, done before returning (on NodeEnv a blocking fdatasync; see spin-sync.ts). */
   syncNow(): void;
-
   close(): Promise<void>;
 }
 

@@ -3,7 +3,7 @@
  * the system call while the caller polls a shared word for its completion.
  *
  * Why: a sole committer's fdatasync is on the critical path of every commit (WAL `sync(lsn,
- * true)`). When the calling thread sleeps in the kernel for it, its CPU goes idle. On a virtual
+ * 1)`). When the calling thread sleeps in the kernel for it, its CPU goes idle. On a virtual
  * machine the idle vCPU is halted and its caches go to other work. The commit's own code, before
  * and after the fsync, then ran about 3x slower: per commit 50 + 20 µs against 13 + 7 µs when the
  * caller keeps running (2 vCPUs, 2026-11-26). The helper polls for the next request for

@@ -182,7 +182,7 @@ describe('Wal', () => {
       await p;
     }
     expect(wal.syncs).toBeGreaterThanOrEqual(10);
-    // a group commit is scheduled: an `alone` sync must not overtake it (nor skip its records)
+    // a group commit is scheduled: a sole committer's sync must not overtake it (nor skip its records)
     const a = wal.sync(wal.append(1, payload(10)));
     const b = wal.sync(wal.append(1, payload(11)), 1);
     expect(wal.durableLsn).toBeLessThan(wal.appendedLsn);
