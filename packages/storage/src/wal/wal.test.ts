@@ -87,6 +87,31 @@ describe('Wal', () => {
     expect((await env.readFile(path)).length).toBe(4 * 29);
   });
 
+  it('opening from a checkpoint LSN inside a segment reads from there only', async () => {
+    const env = new MemEnv();
+    const { wal } = await Wal.open(env, '/w', 0);
+    for (let i = 0; i < 6; i++) await wal.sync(wal.append(1, payload(i)));
+    const path = `/w/${String(0).padStart(20, '0')}.log`;
+    const from = 3 * 29; // records are 29 bytes: 0..2 belong to the checkpoint
+    const f = await env.open(path);
+    await f.write(10, new Uint8Array([0xff])); // damage before the checkpoint's LSN is not read
+    await f.append(new Uint8Array([50, 0, 0, 0, 1, 2])); // and a torn tail after the last record
+    await f.sync();
+    env.crash();
+    const r = await Wal.open(env, '/w', from);
+    expect(r.records.map((x) => x.lsn)).toEqual([3 * 29, 4 * 29, 5 * 29]);
+    r.records.forEach((rec, i) => expect(rec.payload).toEqual(payload(i + 3)));
+    expect((await env.readFile(path)).length).toBe(6 * 29); // the tail was cut at its own offset
+    // appends continue where the log ends, and recover from the same LSN
+    await r.wal.sync(r.wal.append(1, payload(6)));
+    env.crash();
+    const r2 = await Wal.open(env, '/w', from);
+    expect(r2.records.map((x) => x.lsn)).toEqual([3 * 29, 4 * 29, 5 * 29, 6 * 29]);
+    // a checkpoint LSN past the log's end is corruption, not an empty log
+    env.crash();
+    await expect(Wal.open(env, '/w', 20 * 29)).rejects.toMatchObject({ code: 'XX001' });
+  });
+
   it('group commit with a slow fsync: commits of a round share one fsync, nothing written during it, nothing acknowledged lost', async () => {
     const env = new MemEnv();
     // every fsync takes 3 ms; count the writes that start while an fsync runs

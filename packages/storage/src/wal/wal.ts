@@ -171,26 +171,29 @@ export class Wal {
       }
       const isLast = si === starts.length - 1;
       const path = `${dir}/${segName(start)}`;
-      const buf = await env.readFile(path);
       if (live.length > 0 && start !== end) throw new DataCorrupted(`WAL segment ${segName(start)} does not start where the previous ends (${end})`);
+      // The segment holding the checkpoint's LSN is read from there: the records before it belong
+      // to the checkpoint (fromLsn is a record boundary), and after a large load they can be tens
+      // of megabytes that an open would otherwise read and checksum for nothing.
+      const { buf, base } = await Wal.readFrom(env, path, Math.max(0, fromLsn - start));
       let off = 0;
       while (off < buf.length) {
         const rec = parseAt(buf, off, opts.validTypes);
         if (rec === undefined) {
-          if (!isLast) throw new DataCorrupted(`WAL: corrupt record at LSN ${start + off} in a non-final segment`);
-          if (Wal.validAfter(buf, off + 1, opts.validTypes)) throw new DataCorrupted(`WAL: corrupt record at LSN ${start + off} followed by valid records`);
+          if (!isLast) throw new DataCorrupted(`WAL: corrupt record at LSN ${start + base + off} in a non-final segment`);
+          if (Wal.validAfter(buf, off + 1, opts.validTypes)) throw new DataCorrupted(`WAL: corrupt record at LSN ${start + base + off} followed by valid records`);
           // torn tail: cut it
           const f = await env.open(path);
-          await f.truncate(off);
+          await f.truncate(base + off);
           if (wal.durable) await f.sync();
           await f.close();
           break;
         }
-        if (start + off >= fromLsn) records.push({ lsn: start + off, type: rec.type, payload: rec.payload });
+        records.push({ lsn: start + base + off, type: rec.type, payload: rec.payload });
         off = rec.end;
       }
       live.push(start);
-      end = start + off;
+      end = start + base + off;
       if (live.length === 1 && start > fromLsn) throw new DataCorrupted(`WAL: no segment holds LSN ${fromLsn}`);
     }
     if (live.length === 0) {
@@ -212,6 +215,22 @@ export class Wal {
     wal.segments = live;
     wal.appendedLsn = wal.writtenLsn = wal.durableLsn = end;
     return { wal, records };
+  }
+
+  /**
+   * The bytes of the file at `path` from offset `skip` on, and where they start (`base`: `skip`,
+   * or the file's size when it is shorter, so that the caller sees the log end there).
+   */
+  private static async readFrom(env: Env, path: string, skip: number): Promise<{ buf: Uint8Array; base: number }> {
+    if (skip === 0) return { buf: await env.readFile(path), base: 0 };
+    const f = await env.open(path);
+    try {
+      const size = await f.size();
+      if (size <= skip) return { buf: new Uint8Array(0), base: size };
+      return { buf: await f.read(skip, size - skip), base: skip };
+    } finally {
+      await f.close();
+    }
   }
 
   /** Is there any whole valid record starting at or after `from`? (scan, bounded) */
