@@ -10,14 +10,12 @@
  *  2. `toBinary(fromBinary(s)) === s` and `fromBinary(toBinary(b))` equals `b` byte for byte.
  */
 
+import { getBinary } from '../page/page-codec.js';
+
 /** Bytes → binary string. */
 export function toBinary(bytes: Uint8Array): string {
   const n = bytes.length;
-  if (n <= 64) {
-    let s = '';
-    for (let i = 0; i < n; i++) s += String.fromCharCode(bytes[i]!);
-    return s;
-  }
+  if (n <= 64) return getBinary(bytes, 0, n); // flat (see getBinary)
   let s = '';
   for (let i = 0; i < n; i += 4096) {
     s += String.fromCharCode.apply(null, bytes.subarray(i, Math.min(n, i + 4096)) as unknown as number[]);

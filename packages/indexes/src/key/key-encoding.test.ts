@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { isDbError, SqlState, T } from '@quiverdb/common';
 import { encodeKey, decodeKey, encodeKeyFromColumns, keyColumnFor, type KeyColumn, type KeyColumnType, type KeyValue } from './key-encoding.js';
 import { compareBytes, prefixSuccessor, toBinary, fromBinary } from './binary-string.js';
+import { getBinary } from '../page/page-codec.js';
 import { Rng } from '../testing/rng.js';
 
 const TYPES: KeyColumnType[] = ['bool', 'int16', 'int32', 'int64', 'float32', 'float64', 'date32', 'timestamp_us', 'utf8', 'numeric', 'json'];
@@ -211,5 +212,26 @@ describe('encodeKey', () => {
     expect(prefixSuccessor(Uint8Array.from([0xff]))).toBeUndefined();
     const b = Uint8Array.from([0, 1, 200, 255, 128]);
     expect(fromBinary(toBinary(b))).toEqual(b);
+  });
+});
+
+describe('binary strings', () => {
+  it('getBinary and toBinary give the bytes as flat strings at every length and offset (naive model)', () => {
+    const r = new Rng(20261126);
+    const buf = new Uint8Array(200);
+    for (let i = 0; i < buf.length; i++) buf[i] = r.int(256);
+    const naive = (pos: number, len: number): string => {
+      let s = '';
+      for (let i = 0; i < len; i++) s += String.fromCharCode(buf[pos + i]!);
+      return s;
+    };
+    for (let len = 0; len <= 80; len++) {
+      for (const pos of [0, 1, 7, 200 - len]) {
+        const s = getBinary(buf, pos, len);
+        expect(s).toBe(naive(pos, len));
+        expect(toBinary(buf.subarray(pos, pos + len))).toBe(s);
+        expect(fromBinary(s)).toEqual(buf.subarray(pos, pos + len));
+      }
+    }
   });
 });
