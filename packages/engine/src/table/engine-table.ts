@@ -201,7 +201,7 @@ export class EngineTable implements TableSource {
       (child) => new EngineTable(this.#db, this.#txn, child, st.indexesOf(child.id)));
   }
 
-  async update(rowIds: Float64Array, batch: ColumnBatch): Promise<number> {
+  async update(rowIds: Float64Array, batch: ColumnBatch, assigned?: readonly boolean[]): Promise<number> {
     if (rowIds.length === 0) return 0;
     await this.#lockForWrite();
     const keep = await this.#recheckTargets(rowIds);
@@ -213,7 +213,7 @@ export class EngineTable implements TableSource {
     // PostgreSQL: an update takes FOR NO KEY UPDATE, or FOR UPDATE when it changes a unique key
     // (so it conflicts with the FOR KEY SHARE of a foreign key check); only rows of tables that
     // carry row locks need the distinction
-    const keyChanged = isRowLocked(this.#db, this.#meta.id) ? await this.#keyChanges(rowIds, batch) : undefined;
+    const keyChanged = isRowLocked(this.#db, this.#meta.id) && !this.#keepsKeys((ix) => ix.unique, assigned) ? await this.#keyChanges(rowIds, batch) : undefined;
     // SSI: the indexes whose key each row keeps (its versions then meet no range read of them)
     const kept = this.#ssi ? await this.#keptIndexKeys(rowIds, batch) : undefined;
     const deleted = await this.#deleteRows(rowIds, (i) => (keyChanged?.[i] ? 'FOR UPDATE' : 'FOR NO KEY UPDATE'), kept);
@@ -223,10 +223,17 @@ export class EngineTable implements TableSource {
     // without a primary key, the row's identity (row locks, READ COMMITTED re-check) is its version chain
     if (!this.#indexes.some((ix) => ix.primary)) this.#txn.noteNewVersions(this.#meta.id, deleted.map((i) => rowIds[i]!), newIds);
     this.#recordWrites(newIds, rows, undefined, kept && ((i) => kept[deleted[i]!]!));
-    await this.#indexRows(rows, newIds);
+    await this.#indexRows(rows, newIds, assigned);
     if (this.#meta.foreignKeys?.length) await checkReferences(this.#db, this.#txn, this.#meta, rows, this.#lockParentRows);
     await this.#parentKeysRemoved(rowIds, deleted, rows);
     return deleted.length;
+  }
+
+  /** Does an update that assigned `assigned` keep the keys of every index `which` selects? */
+  #keepsKeys(which: (ix: IndexMeta) => boolean, assigned: readonly boolean[] | undefined): boolean {
+    if (assigned === undefined) return false;
+    for (const ix of this.#indexes) if (which(ix) && ix.columns.some((c) => assigned[c] === true)) return false;
+    return true;
   }
 
   async fetch(rowIds: Float64Array, columns: readonly number[]): Promise<ColumnBatch> {
@@ -598,7 +605,13 @@ export class EngineTable implements TableSource {
     return keep;
   }
 
-  async #indexRows(batch: ColumnBatch, rowIds: Float64Array): Promise<void> {
+  /**
+   * Index entries for new row versions. `assigned` (an UPDATE's assigned columns): a unique index
+   * none of whose columns was assigned keeps each row's key, and needs no unique check: the
+   * version this update replaced held the key while live, and the check of any other writer of
+   * the key saw it (23505) or waits for this transaction.
+   */
+  async #indexRows(batch: ColumnBatch, rowIds: Float64Array, assigned?: readonly boolean[]): Promise<void> {
     for (const ix of this.#indexes) {
       const idx = this.#db.indexes.get(ix, this.#meta);
       const cols = ix.columns.map((c) => batch.columns[c]!);
@@ -606,9 +619,10 @@ export class EngineTable implements TableSource {
       // nothing to check or wait for
       if (idx.appendBatch(cols, rowIds, batch.length)) continue;
       const nullable = cols.some((c) => c.validity !== null);
+      const check = ix.unique && (assigned === undefined || ix.columns.some((c) => assigned[c] === true));
       for (let i = 0; i < batch.length; i++) {
         const key = encodeKeyFromColumns(idx.spec, cols, i);
-        if (ix.unique && !(nullable && cols.some((c) => c.validity !== null && c.validity[i] === 0))) {
+        if (check && !(nullable && cols.some((c) => c.validity !== null && c.validity[i] === 0))) {
           // synchronous unless a running transaction holds the key (then wait and re-check)
           if (this.#uniqueHolder(ix, idx, key, rowIds[i]!) !== undefined) await this.#checkUnique(ix, idx, key, rowIds[i]!);
         }

@@ -119,8 +119,12 @@ export interface TableSource {
   insert(batch: ColumnBatch): Promise<number>;
   /** Delete rows by id. Returns how many were deleted (rows already gone to this txn are skipped). */
   delete(rowIds: Float64Array): Promise<number>;
-  /** Replace whole rows: `batch` holds all table columns for each row id in order. */
-  update(rowIds: Float64Array, batch: ColumnBatch): Promise<number>;
+  /**
+   * Replace whole rows: `batch` holds all table columns for each row id in order. `assigned`, when
+   * given, tells which columns the statement assigned (`assigned[c]`); the others hold each row's
+   * old value, so an index on them only keeps its keys (no unique check needed for them).
+   */
+  update(rowIds: Float64Array, batch: ColumnBatch, assigned?: readonly boolean[]): Promise<number>;
   /** Indexes on this table (for planning). */
   indexes(): readonly IndexDef[];
   /**

@@ -1102,7 +1102,8 @@ async function execUpdate(s: Extract<SqlStatement, { kind: 'update' }>, sctx: Se
   await validateRows(def, rules, newRows, () => ctx);
   const ids = Float64Array.from(cols[0]! as number[]);
   const types = def.columns.map((c) => c.type);
-  const count = newRows.n > 0 ? await writeInChunks(newRows, types, (b, from, to) => table.update(ids.subarray(from, to), b)) : 0;
+  const assigned = def.columns.map((_, i) => { const e = exprs[i + 1]!; return !(e.k === 'col' && e.i === i); });
+  const count = newRows.n > 0 ? await writeInChunks(newRows, types, (b, from, to) => table.update(ids.subarray(from, to), b, assigned)) : 0;
   return returning(n.returningClause?.exprs ?? n.returningList, def, rel, newRows, bctx, () => ctx, 'UPDATE', count);
 }
 
