@@ -72,6 +72,8 @@ export const SETTINGS: Readonly<Record<string, SettingSpec>> = {
 
 export class Settings {
   readonly #values = new Map<string, string>();
+  /** the last `snapshot()`, until a value changes (handed out read-only, never changed after) */
+  #snapshot: ReadonlyMap<string, string> | undefined;
 
   get(name: string): string {
     const n = name.toLowerCase();
@@ -89,20 +91,25 @@ export class Settings {
     if (!spec && !n.includes('.') && !n.startsWith('disable_rule_') && !n.startsWith('enable_')) {
       throw new DbError(SqlState.UndefinedObject, `unrecognized configuration parameter "${name}"`);
     }
+    this.#snapshot = undefined;
     if (value === null) { this.#values.delete(n); return; }
     this.#values.set(n, spec?.check ? spec.check(value) : value);
   }
 
   reset(name: string): void {
-    if (name.toLowerCase() === 'all') { this.#values.clear(); return; }
+    if (name.toLowerCase() === 'all') { this.#values.clear(); this.#snapshot = undefined; return; }
     this.set(name, null);
   }
 
-  /** All explicitly set values plus defaults, for the SQL stack. */
+  /**
+   * All explicitly set values plus defaults, for the SQL stack: one map per change of a value,
+   * not per statement (every statement takes one).
+   */
   snapshot(): ReadonlyMap<string, string> {
+    if (this.#snapshot !== undefined) return this.#snapshot;
     const m = new Map<string, string>();
     for (const [k, s] of Object.entries(SETTINGS)) m.set(k, s.default);
     for (const [k, v] of this.#values) m.set(k, v);
-    return m;
+    return (this.#snapshot = m);
   }
 }

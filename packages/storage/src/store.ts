@@ -2,10 +2,11 @@
  * `openStore`: the Store of api.ts over Env + WAL + delta + Parquet segments + buffer pool.
  *
  * Layout of a database directory: see api.ts. Write path: `insert`/`delete`/DDL/meta apply to
- * memory at once with the txn id as stamp and are kept in the txn's write list (inserts already
- * encoded as whole WAL records, header included); `prepareCommit` appends the list (the deletes of
- * a run of data writes merged into one record per table) + COMMIT to the WAL and awaits the group
- * fsync; `finishCommit` re-stamps synchronously.
+ * memory at once with the txn id as stamp and are kept in the txn's write list (a large insert
+ * already encoded as a whole WAL record, header included; small ones encoded at commit from the
+ * delta, see InsertWrite); `prepareCommit` appends the list (the deletes of a run of data writes
+ * merged into one record per table, and so are the small inserts of a run into one table) +
+ * COMMIT to the WAL and awaits the group fsync; `finishCommit` re-stamps synchronously.
  *
  * Checkpoint (one at a time, also serializes compaction):
  *  0. the hook's `prepare` (optional, commits keep running): index pages written ahead.
@@ -88,13 +89,43 @@ import { decodeOp, encodeOpRecord, RecordType, type WalOp } from './wal/records.
 import { Wal } from './wal/wal.js';
 
 type Write =
-  /** `rec`: the whole WAL record, encoded at insert time (the batch is not kept) */
-  | { readonly k: 'insert'; readonly table: TableId; readonly firstRowId: number; readonly n: number; readonly rec: Uint8Array }
+  | InsertWrite
   | { readonly k: 'delete'; readonly table: TableId; readonly rowIds: Float64Array }
   | { readonly k: 'meta'; readonly key: string; readonly value: string | undefined }
   | { readonly k: 'create'; readonly spec: StoredTableSpec }
   | { readonly k: 'drop'; readonly table: TableId }
   | { readonly k: 'alter'; readonly spec: StoredTableSpec; readonly prev: StoredTableSpec };
+
+/**
+ * The rows [firstRowId, firstRowId + n) one insert call added to the delta. `rec`: their whole WAL
+ * record. A large batch is encoded at once (the batch is not kept); a small one (up to
+ * DEFER_ROWS rows: a single-row INSERT) is left undefined and encoded at prepareCommit from the
+ * delta (the rows stay there, unchanged, until the txn ends), with the small inserts that
+ * continue it as one record: a transaction of 100k single-row INSERTs writes a few records, not
+ * 100k, and encodes no record per statement. `colIds` / `types`: the columns at insert time.
+ */
+interface InsertWrite {
+  readonly k: 'insert';
+  readonly table: TableId;
+  readonly firstRowId: number;
+  readonly n: number;
+  rec: Uint8Array | undefined;
+  readonly colIds: readonly number[];
+  readonly types: readonly StoredColumn['type'][];
+}
+
+/** Inserts of at most this many rows defer their WAL record (see InsertWrite). */
+const DEFER_ROWS = 64;
+/** A deferred run's record holds at most this many rows (bounds one record's size). */
+const RUN_ROWS = 65_536;
+
+/** Column ids and types of a column list (specs are immutable: cached per list, for every insert). */
+const columnListsOf = new WeakMap<readonly StoredColumn[], { colIds: readonly number[]; types: readonly StoredColumn['type'][] }>();
+function columnLists(cols: readonly StoredColumn[]): { colIds: readonly number[]; types: readonly StoredColumn['type'][] } {
+  let l = columnListsOf.get(cols);
+  if (l === undefined) columnListsOf.set(cols, (l = { colIds: cols.map((c) => c.id), types: cols.map((c) => c.type) }));
+  return l;
+}
 
 interface TxnState {
   writes: Write[];
@@ -401,12 +432,14 @@ export class QuiverStore implements Store {
 
   createTable(txn: TxnId, spec: StoredTableSpec): void {
     if (this.tables.has(spec.id)) throw new DbError(SqlState.DuplicateTable, `storage: table ${spec.id} exists`);
+    this.encodeDeferred(txn);
     this.txn(txn).writes.push({ k: 'create', spec });
     this.tables.set(spec.id, new TableState(spec, txn));
   }
 
   dropTable(txn: TxnId, id: TableId): void {
     const t = this.table(id);
+    this.encodeDeferred(txn);
     this.txn(txn).writes.push({ k: 'drop', table: id });
     t.droppedBy = txn;
   }
@@ -414,11 +447,30 @@ export class QuiverStore implements Store {
   alterTable(txn: TxnId, spec: StoredTableSpec): void {
     const t = this.table(spec.id);
     const merged = mergeConversions(t.spec, spec);
+    this.encodeDeferred(txn);
     this.txn(txn).writes.push({ k: 'alter', spec: merged, prev: t.spec });
     t.setSpec(merged);
   }
 
   hasTable(id: TableId): boolean { return this.tables.has(id); }
+
+  /**
+   * Before DDL of `txn`: encode its deferred insert records now, one per write (a later ROLLBACK
+   * TO SAVEPOINT may still remove some of those writes, so none covers another), while the rows
+   * are in the columns they were inserted under.
+   */
+  private encodeDeferred(txn: TxnId): void {
+    const s = this.txns.get(txn);
+    if (s === undefined) return;
+    for (const w of s.writes) if (w.k === 'insert' && w.rec === undefined) w.rec = this.encodeInsertRun(txn, w, w.n);
+  }
+
+  /** The WAL record of the `n` delta rows from `w.firstRowId` on (`w` and the writes continuing it). */
+  private encodeInsertRun(txn: TxnId, w: InsertWrite, n: number): Uint8Array {
+    const t = this.table(w.table);
+    const batch = t.delta.gather(w.firstRowId, n, w.colIds, w.types);
+    return encodeOpRecord(txn, { t: 'insert', table: w.table, firstRowId: w.firstRowId, colIds: w.colIds, types: w.types, batch });
+  }
 
   // ---------------------------------------------------------------- writes
 
@@ -430,11 +482,11 @@ export class QuiverStore implements Store {
     const n = batch.length;
     const first = t.nextRowId;
     t.nextRowId += n;
-    const colIds = cols.map((c) => c.id);
-    const rec = encodeOpRecord(txn, { t: 'insert', table: tableId, firstRowId: first, colIds, types: cols.map((c) => c.type), batch });
+    const { colIds, types } = columnLists(cols);
+    const rec = n <= DEFER_ROWS ? undefined : encodeOpRecord(txn, { t: 'insert', table: tableId, firstRowId: first, colIds, types, batch });
     t.delta.append(batch, colIds, first, txn);
     this.reserveDelta(batch);
-    s.writes.push({ k: 'insert', table: tableId, firstRowId: first, n, rec });
+    s.writes.push({ k: 'insert', table: tableId, firstRowId: first, n, rec, colIds, types });
     const ids = new Float64Array(n);
     for (let i = 0; i < n; i++) ids[i] = first + i;
     return ids;
@@ -546,15 +598,36 @@ export class QuiverStore implements Store {
         for (const [table, parts] of dels) this.wal.appendRecord(encodeOpRecord(txn, { t: 'delete', table, rowIds: concatIds(parts) }));
         dels.clear();
       };
+      // deferred inserts (InsertWrite): a run of them into one table with consecutive row ids
+      // (deletes between them, as an UPDATE's, do not end it) goes out as one record; nothing can
+      // roll part of it back any more
+      let run: InsertWrite | undefined;
+      let runN = 0;
+      const flushRun = (): void => {
+        if (run !== undefined) this.wal.appendRecord(this.encodeInsertRun(txn, run, runN));
+        run = undefined;
+      };
       for (const w of s.writes) {
         if (w.k === 'delete') {
           const l = dels.get(w.table);
           if (l === undefined) dels.set(w.table, [w.rowIds]); else l.push(w.rowIds);
           continue;
         }
+        if (w.k === 'insert' && w.rec === undefined) {
+          if (run !== undefined && run.table === w.table && run.colIds === w.colIds && run.firstRowId + runN === w.firstRowId && runN + w.n <= RUN_ROWS) {
+            runN += w.n;
+          } else {
+            flushRun();
+            run = w;
+            runN = w.n;
+          }
+          continue;
+        }
+        flushRun();
         if (w.k !== 'insert') flushDeletes();
         this.wal.appendRecord(this.encodeWrite(txn, w));
       }
+      flushRun();
       flushDeletes();
       const lsn = this.wal.appendRecord(encodeOpRecord(txn, { t: 'commit' }));
       await this.wal.sync(lsn, opts?.openTxns ?? 0);
@@ -570,7 +643,7 @@ export class QuiverStore implements Store {
   /** One write as a whole WAL record. */
   private encodeWrite(txn: TxnId, w: Write): Uint8Array {
     switch (w.k) {
-      case 'insert': return w.rec;
+      case 'insert': return w.rec ?? this.encodeInsertRun(txn, w, w.n);
       case 'delete': return encodeOpRecord(txn, { t: 'delete', table: w.table, rowIds: w.rowIds });
       case 'meta': return encodeOpRecord(txn, { t: 'meta', key: w.key, value: w.value });
       case 'create': return encodeOpRecord(txn, { t: 'create', spec: w.spec });
@@ -583,12 +656,29 @@ export class QuiverStore implements Store {
     const s = this.txns.get(txn);
     if (s === undefined) return;
     invariant(commitTs < TXN_ID_START, 'commit timestamp in the txn id range');
+    // consecutive rows of inserts into one table (single-row INSERTs, an UPDATE's new versions)
+    // are stamped in one pass: one locate, not one per write
+    let runTable: TableState | undefined;
+    let runFirst = 0;
+    let runN = 0;
+    const stampRun = (): void => {
+      if (runTable !== undefined) runTable.forInsertedRows(runFirst, runN, (c, i) => { c.ins[i] = commitTs; });
+      runTable = undefined;
+    };
     for (const w of s.writes) {
+      if (w.k !== 'insert' && w.k !== 'delete') stampRun();
       switch (w.k) {
         case 'insert': {
           const t = this.tables.get(w.table);
           if (t === undefined) break;
-          t.forInsertedRows(w.firstRowId, w.n, (c, i) => { c.ins[i] = commitTs; });
+          if (runTable === t && runFirst + runN === w.firstRowId) {
+            runN += w.n;
+          } else {
+            stampRun();
+            runTable = t;
+            runFirst = w.firstRowId;
+            runN = w.n;
+          }
           t.liveRows += w.n;
           break;
         }
@@ -621,6 +711,7 @@ export class QuiverStore implements Store {
         }
       }
     }
+    stampRun();
     if (commitTs > this.maxCommitTs) this.maxCommitTs = commitTs;
     this.txns.delete(txn);
     if (s.preparing) this.donePreparing();

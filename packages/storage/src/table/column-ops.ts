@@ -7,13 +7,18 @@ export function isTyped(d: VectorData): d is Uint8Array | Int32Array | BigInt64A
   return !Array.isArray(d);
 }
 
+/** Slots up to which `copyData` copies value by value (cheaper than a typed-array view). */
+const SMALL_COPY = 8;
+
 /** Copy `n` slots of `src` from `from` into `dst` at `to`. */
 export function copyData(dst: VectorData, to: number, src: VectorData, from: number, n: number): void {
-  if (isTyped(dst)) {
-    (dst as Float64Array).set((src as Float64Array).subarray(from, from + n), to);
+  if (n <= SMALL_COPY || !isTyped(dst)) {
+    // a few values (single-row writes), or plain arrays: element copies, no subarray view
+    const d = dst as unknown[];
+    const s = src as ArrayLike<unknown>;
+    for (let i = 0; i < n; i++) d[to + i] = s[from + i];
   } else {
-    const s = src as unknown[];
-    for (let i = 0; i < n; i++) dst[to + i] = s[from + i];
+    (dst as Float64Array).set((src as Float64Array).subarray(from, from + n), to);
   }
 }
 

@@ -11,7 +11,7 @@
  *  4. Chunks are never shared between two Delta objects once `rebuild` ran: a scan that captured
  *     the old chunk list keeps a consistent view.
  */
-import { allocateData, NOT_DELETED, type ColumnBatch, type ColumnVector, type PhysicalType, type VectorData } from '@quiverdb/common';
+import { allocateData, invariant, NOT_DELETED, type ColumnBatch, type ColumnVector, type PhysicalType, type VectorData } from '@quiverdb/common';
 import type { StoredColumn } from '../api.js';
 import { copyData } from './column-ops.js';
 
@@ -54,14 +54,7 @@ export class DeltaChunk {
       const col = this.cols.get(colIds[c]!);
       if (col === undefined) continue;
       const src: ColumnVector = batch.columns[c]!;
-      if (take <= SMALL_COPY) {
-        // a few rows (single-row writes): element copies, no subarray views
-        const d = col.data as unknown[];
-        const sd = src.data as ArrayLike<unknown>;
-        for (let i = 0; i < take; i++) d[at + i] = sd[from + i];
-      } else {
-        copyData(col.data, at, src.data, from, take);
-      }
+      copyData(col.data, at, src.data, from, take); // (single-row writes: element copies)
       if (src.validity !== null) {
         if (col.validity === null) { col.validity = new Uint8Array(this.cap); col.validity.fill(1, 0, at); }
         if (take <= SMALL_COPY) for (let i = 0; i < take; i++) col.validity[at + i] = src.validity[from + i]!;
@@ -165,6 +158,44 @@ export class Delta {
       }
     }
     return undefined;
+  }
+
+  /**
+   * The `n` rows with consecutive row ids from `first` on (one transaction's inserts, all in the
+   * delta) as a batch of columns `colIds` of `types`, copied. A chunk lacking a column (created
+   * under another spec) gives NULLs, as a scan reads it. Throws if a row is missing.
+   */
+  gather(first: number, n: number, colIds: readonly number[], types: readonly PhysicalType[]): ColumnBatch {
+    const columns: { data: VectorData; validity: Uint8Array | null }[] = colIds.map((_, j) => ({ data: allocateData(types[j]!, n), validity: null }));
+    const loc = this.locate(first);
+    invariant(loc !== undefined || n === 0, () => `delta gather: row ${first} is not in the delta`);
+    let ci = loc === undefined ? this.chunks.length : this.chunks.indexOf(loc.chunk);
+    let i = loc?.i ?? 0;
+    let done = 0;
+    while (done < n) {
+      const c = this.chunks[ci];
+      invariant(c !== undefined, () => `delta gather: rows ${first}..${first + n - 1} end early`);
+      const take = Math.min(n - done, c.length - i);
+      invariant(take > 0 && c.rowIds[i] === first + done && c.rowIds[i + take - 1] === first + done + take - 1,
+        () => `delta gather: rows ${first}..${first + n - 1} are not consecutive in the delta`);
+      for (let j = 0; j < colIds.length; j++) {
+        const dst = columns[j]!;
+        const src = c.cols.get(colIds[j]!);
+        const srcValidity = src === undefined ? null : src.validity;
+        if (src !== undefined) copyData(dst.data, done, src.data, i, take);
+        if (src === undefined || srcValidity !== null) {
+          if (dst.validity === null) { dst.validity = new Uint8Array(n); dst.validity.fill(1, 0, done); }
+          if (srcValidity === null) dst.validity.fill(0, done, done + take);
+          else dst.validity.set(srcValidity.subarray(i, i + take), done);
+        } else if (dst.validity !== null) {
+          dst.validity.fill(1, done, done + take);
+        }
+      }
+      done += take;
+      ci++;
+      i = 0;
+    }
+    return { length: n, columns };
   }
 
   isSorted(): boolean {
