@@ -2,6 +2,34 @@ import { describe, expect, it } from 'vitest';
 import { Database } from '../src/index.js';
 import { normalizeStatement } from '../src/stats/statement-stats.js';
 
+/** The regular-expression normalization `normalizeStatement` replaces (its naive model). */
+function modelNormalize(sql: string): string {
+  const text = sql.length > 1000 ? `${sql.slice(0, 1000)}…` : sql;
+  let n = 0;
+  if (text.includes('$')) for (const m of text.matchAll(/\$(\d+)/g)) n = Math.max(n, Number(m[1]));
+  return text
+    .trim()
+    .replace(/;\s*$/, '')
+    .replace(/\$\d+|'(?:[^']|'')*'|\b\d+(?:\.\d+)?(?:e[+-]?\d+)?\b/gi, (m) => (m.startsWith('$') ? m : `$${++n}`))
+    .replace(/\s+/g, ' ');
+}
+
+describe('normalizeStatement', () => {
+  it('gives what the regular expressions give, on random texts of the tricky characters (fixed seed)', () => {
+    const parts = ["'", "''", '$', '$1', '$12', '1', '23', '.', '.5', 'e', 'E', 'e+', '-', '+', 'a', '_', 'x1', ' ', '  ', '\t', '\n', ';', '; ', 'é', '\u00a0', '\u3000', 'SELECT ', ' = ', ',', '(', ')'];
+    let seed = 20261126;
+    const rnd = (k: number): number => { seed = (Math.imul(seed, 1103515245) + 12345) >>> 0; return seed % k; };
+    for (let t = 0; t < 20000; t++) {
+      let sql = '';
+      const len = rnd(14);
+      for (let i = 0; i < len; i++) sql += parts[rnd(parts.length)];
+      expect(normalizeStatement(sql), JSON.stringify(sql)).toBe(modelNormalize(sql));
+    }
+    const long = `INSERT INTO t VALUES ${Array.from({ length: 400 }, (_, i) => `(${i}, 'v${i}', ${i}.5e3)`).join(', ')};`;
+    expect(normalizeStatement(long)).toBe(modelNormalize(long));
+  });
+});
+
 describe('pg_stat_statements and OPTIMIZE', () => {
   it('counts calls and rows per normalized statement', async () => {
     expect(normalizeStatement("SELECT * FROM t WHERE a = 1 AND b = 'x';")).toBe('SELECT * FROM t WHERE a = $1 AND b = $2');
