@@ -48,23 +48,16 @@ export function normalizeStatement(sql: string): string {
       while (i < end && isDigit(text.charCodeAt(i))) i++;
       continue;
     }
-    if (c === QUOTE) {
-      const close = stringEnd(text, i, end);
-      if (close > 0) {
-        flush(i);
-        out += `$${++n}`;
-        i = from = close;
-        continue;
-      }
-    } else if (isDigit(c) && (i === 0 || !isWord(text.charCodeAt(i - 1)))) {
-      const close = numberEnd(text, i, end);
-      if (close > 0) {
-        flush(i);
-        out += `$${++n}`;
-        i = from = close;
-        continue;
-      }
-    } else if (isSpace(c)) {
+    // a literal: a string, or a number starting at a word boundary
+    const close = c === QUOTE ? stringEnd(text, i, end)
+      : isDigit(c) && (i === 0 || !isWord(text.charCodeAt(i - 1))) ? numberEnd(text, i, end) : -1;
+    if (close > 0) {
+      flush(i);
+      out += `$${++n}`;
+      i = from = close;
+      continue;
+    }
+    if (isSpace(c)) {
       let j = i + 1;
       while (j < end && isSpace(text.charCodeAt(j))) j++;
       if (j - i > 1 || c !== SPACE) {
