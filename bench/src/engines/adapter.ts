@@ -78,6 +78,12 @@ export interface EngineAdapter extends Session {
   load(data: TableData): Promise<void>;
   /** A further connection to the same database. Throws `NotApplicable` where there is none. */
   connect(): Promise<Session>;
+  /**
+   * Make the engine's write-ahead log content part of its main storage now (CHECKPOINT; SQLite:
+   * `wal_checkpoint(TRUNCATE)`), as pgbench does before a run: a timed workload then does not
+   * pay for the checkpoint of what the workloads before it wrote. Nothing where there is no log.
+   */
+  checkpoint(): Promise<void>;
 }
 
 /** The default `Session.transaction`: BEGIN, prepared steps, COMMIT. */

@@ -60,6 +60,10 @@ export class AlasqlAdapter implements EngineAdapter {
     this.#ala.exec(createTableSql(def, 'alasql'));
   }
 
+  async checkpoint(): Promise<void> {
+    // in memory: no log
+  }
+
   async load(data: TableData): Promise<void> {
     await this.createTable(data.def);
     const names = data.def.columns.map((c) => c.name);

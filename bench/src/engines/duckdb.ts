@@ -62,6 +62,10 @@ export class DuckDbAdapter extends DuckSession implements EngineAdapter {
     await this.exec(createTableSql(def, 'duckdb'));
   }
 
+  async checkpoint(): Promise<void> {
+    await this.exec('CHECKPOINT');
+  }
+
   async load(data: TableData): Promise<void> {
     await this.createTable(data.def);
     const app = await this.conn.createAppender(data.def.name);

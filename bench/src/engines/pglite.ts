@@ -62,6 +62,10 @@ export class PgliteAdapter implements EngineAdapter {
     await this.exec(createTableSql(def, 'postgres'));
   }
 
+  async checkpoint(): Promise<void> {
+    await this.exec('CHECKPOINT');
+  }
+
   async load(data: TableData): Promise<void> {
     await this.createTable(data.def);
     const kinds = data.def.columns.map((c) => c.kind);

@@ -105,6 +105,10 @@ export class QuiverAdapter extends QuiverSession implements EngineAdapter {
     await this.exec(createTableSql(def, 'postgres'));
   }
 
+  async checkpoint(): Promise<void> {
+    await this.exec('CHECKPOINT');
+  }
+
   async load(data: TableData): Promise<void> {
     await this.createTable(data.def);
     const width = data.def.columns.length;

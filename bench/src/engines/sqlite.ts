@@ -114,6 +114,10 @@ export class SqliteAdapter extends SqliteSession implements EngineAdapter {
     this.db.exec(createTableSql(def, 'sqlite'));
   }
 
+  async checkpoint(): Promise<void> {
+    this.db.pragma('wal_checkpoint(TRUNCATE)');
+  }
+
   async load(data: TableData): Promise<void> {
     await this.createTable(data.def);
     const kinds = data.def.columns.map((c) => c.kind);
