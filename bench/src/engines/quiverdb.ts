@@ -24,7 +24,8 @@ export interface QuiverResult {
   readonly command: string;
 }
 export interface QuiverConnection {
-  query(sql: string, params?: unknown[]): Promise<QuiverResult>;
+  /** (the engine reads `params`, never changes them: passed as they are, no copy per call) */
+  query(sql: string, params?: readonly unknown[]): Promise<QuiverResult>;
   close(): Promise<void>;
 }
 export interface QuiverDatabase {
@@ -64,12 +65,12 @@ class QuiverSession implements Session {
   constructor(protected conn: QuiverConnection) {}
 
   async query(sql: string, params: readonly unknown[] = []): Promise<Row[]> {
-    const r = await this.conn.query(sql, params.length > 0 ? [...params] : undefined);
+    const r = await this.conn.query(sql, params.length > 0 ? params : undefined);
     return r.rows;
   }
 
   async exec(sql: string, params: readonly unknown[] = []): Promise<void> {
-    await this.conn.query(sql, params.length > 0 ? [...params] : undefined);
+    await this.conn.query(sql, params.length > 0 ? params : undefined);
   }
 
   transaction(steps: readonly TxnStep[], opts?: TxnOptions): Promise<void> {
