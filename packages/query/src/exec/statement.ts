@@ -22,6 +22,7 @@ import { splitAnd } from '../plan/plan.js';
 import type { PgNode, SqlStatement, Statement } from '../sql/statement.js';
 import { isEngineStatement, statementTag } from '../sql/statement.js';
 import { parseRaw, rangeVarName } from '../sql/parse.js';
+import { fastValuesOf, Tag, type FastValues } from '../sql/fast-insert-parse.js';
 import { Scope } from '../bind/scope.js';
 import type { BindCtx, Frame, ScopeCol } from '../bind/scope.js';
 import { bindExpr, finalizeUnknown } from '../bind/expr.js';
@@ -484,6 +485,29 @@ function plainLiteralValues(valuesLists: PgNode[], targets: readonly number[], d
     }
   }
   return plainColumns(values, at, n, targets, def);
+}
+
+/** `plainLiteralValues` of a fast-parsed VALUES list (fast-insert-parse.ts FastValues), read from its compact values. */
+function fastLiteralValues(v: FastValues, targets: readonly number[], def: TableDef): Rel | null {
+  const w = targets.length;
+  if (v.width !== w) return null;
+  const m = v.rows * w;
+  const values = new Array<unknown>(m);
+  const at = new Int32Array(m);
+  for (let i = 0; i < m; i++) {
+    switch (v.tags[i]) {
+      case Tag.Int: case Tag.Str: values[i] = v.vals[i]; break;
+      case Tag.Dec: {
+        const x = decimalToDouble(v.vals[i] as string);
+        if (x === undefined) return null;
+        values[i] = x + 0;
+        break;
+      }
+      default: return null;
+    }
+    at[i] = i;
+  }
+  return plainColumns(values, at, v.rows, targets, def);
 }
 
 /**
@@ -985,8 +1009,11 @@ async function execInsert(n: PgNode, sctx: SessionContext, bctx: BindCtx): Promi
   const sel = n.selectStmt ? unwrapSelect(n.selectStmt) : null;
   let src: Rel | null = null;
   let isDefault: boolean[][] | undefined;
-  if (sel && sel.valuesLists && !sel.sortClause && !sel.limitCount && !sel.withClause && !n.onConflictClause) {
-    src = plainParamValues(sel.valuesLists, targets, def, bctx, sctx.params) ?? plainLiteralValues(sel.valuesLists, targets, def);
+  if (sel && !sel.sortClause && !sel.limitCount && !sel.withClause && !n.onConflictClause) {
+    // a fast-parsed list of literals is read without its nodes (made only if the general path runs)
+    const fast = fastValuesOf(sel);
+    if (fast !== undefined && !fast.params) src = fastLiteralValues(fast, targets, def);
+    else if (sel.valuesLists) src = plainParamValues(sel.valuesLists, targets, def, bctx, sctx.params) ?? plainLiteralValues(sel.valuesLists, targets, def);
   }
   if (src === null) ({ src, isDefault } = await insertSource(n, sel, targets, def, bctx, execCtx));
   // full rows in table order: src itself when it has every column in order and no DEFAULT markers

@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { parseSync } from 'libpg-query';
 import { seededRandom } from '@quiverdb/common';
 import { initSql, parseSql, parseWithLibpg } from './parse.js';
-import { fastParseInsert } from './fast-insert-parse.js';
+import { fastParseInsert, fastValuesOf } from './fast-insert-parse.js';
 import type { PgNode } from './statement.js';
 
 const raw = parseSync as (sql: string) => PgNode;
@@ -122,5 +122,24 @@ describe('fast literal INSERT parse', () => {
       if (inSubset.has(sql)) expect(fastParseInsert(sql, raw), sql).toEqual(parseWithLibpg(sql)[0]);
       else expect(fastParseInsert(sql, raw), sql).toBeUndefined();
     }
+  });
+});
+
+describe('fast VALUES list (compact values)', () => {
+  it('keeps the values compact, and makes the nodes only when read (then the same as libpg-query)', () => {
+    const sql = "INSERT INTO t VALUES (1, -2.5e3, 'x''y', NULL, true), (2147483648, .5, '', false, -0)";
+    const s = fastParseInsert(sql, raw)!;
+    const sel = s.node.selectStmt.SelectStmt;
+    const v = fastValuesOf(sel)!;
+    expect(v.rows).toBe(2);
+    expect(v.width).toBe(5);
+    expect(v.params).toBe(false);
+    expect(v.vals).toEqual([1, '-2.5e3', "x'y", null, true, '2147483648', '.5', '', false, -0]);
+    expect(Object.getOwnPropertyDescriptor(sel, 'valuesLists')!.get).toBeDefined(); // not made yet
+    expect(s).toEqual(parseWithLibpg(sql)[0]); // reading makes them
+    expect(Object.getOwnPropertyDescriptor(sel, 'valuesLists')!.value).toBe(sel.valuesLists);
+    // rows of different lengths: width -1 (the general path reports 42601)
+    expect(fastValuesOf(fastParseInsert('INSERT INTO t VALUES (1, 2), (3)', raw)!.node.selectStmt.SelectStmt)!.width).toBe(-1);
+    expect(fastValuesOf(fastParseInsert('INSERT INTO t VALUES ($1, 2)', raw)!.node.selectStmt.SelectStmt)!.params).toBe(true);
   });
 });
