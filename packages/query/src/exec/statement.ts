@@ -1120,7 +1120,9 @@ async function execUpdate(s: Extract<SqlStatement, { kind: 'update' }>, sctx: Se
   let rows = await execPlan(plan, ctx);
   rows = await retryTargets(table, dedupeByRowId(rows, nc), nc);
   const cols: unknown[][] = [];
-  for (const e of exprs) cols.push(await evalExpr(e, rows, ctx));
+  // (a column reference is the column itself: no evaluation, no promise, for the row ids and
+  // every column the statement does not assign)
+  for (const e of exprs) cols.push(e.k === 'col' ? rows.cols[e.i]! : await evalExpr(e, rows, ctx));
   // a column not assigned (its own value) needs no assignment cast
   const newRows: Rel = { n: rows.n, cols: def.columns.map((c, i) => {
     const e = exprs[i + 1]!;
