@@ -213,7 +213,7 @@ export class EngineTable implements TableSource {
     // PostgreSQL: an update takes FOR NO KEY UPDATE, or FOR UPDATE when it changes a unique key
     // (so it conflicts with the FOR KEY SHARE of a foreign key check); only rows of tables that
     // carry row locks need the distinction
-    const keyChanged = isRowLocked(this.#db, this.#meta.id) && !this.#keepsKeys((ix) => ix.unique, assigned) ? await this.#keyChanges(rowIds, batch) : undefined;
+    const keyChanged = isRowLocked(this.#db, this.#meta.id) && !this.#keepsKeys(IS_UNIQUE, assigned) ? await this.#keyChanges(rowIds, batch) : undefined;
     // SSI: the indexes whose key each row keeps (its versions then meet no range read of them)
     const kept = this.#ssi ? await this.#keptIndexKeys(rowIds, batch) : undefined;
     const deleted = await this.#deleteRows(rowIds, (i) => (keyChanged?.[i] ? 'FOR UPDATE' : 'FOR NO KEY UPDATE'), kept);
@@ -250,20 +250,21 @@ export class EngineTable implements TableSource {
     opts: { lowInclusive: boolean; highInclusive: boolean; reverse?: boolean; limit?: number },
   ): Promise<Float64Array> {
     if (!this.#tryLockForRead()) await this.#lockForRead(false);
-    const ix = this.#indexes.find((i) => i.name === index);
+    let ix: IndexMeta | undefined;
+    for (const i of this.#indexes) if (i.name === index) { ix = i; break; }
     if (!ix) throw new DbError(SqlState.UndefinedObject, `index "${index}" does not exist`);
     const idx = this.#db.indexes.get(ix, this.#meta);
-    const enc = (vals: readonly unknown[] | undefined) => {
-      if (!vals) return undefined;
-      const cols: ColumnVector[] = vals.map((v) => ({ data: [v], validity: v === null ? new Uint8Array(1) : null }));
-      return encodeKeyFromColumns(vals.length === idx.spec.length ? idx.spec : idx.spec.slice(0, vals.length), cols, 0);
-    };
     let candidates: readonly number[];
     if (low !== undefined && low.length === idx.spec.length && !opts.reverse && opts.lowInclusive && opts.highInclusive && sameValues(low, high)) {
       // a point lookup on the whole key: encoded into the shared scratch buffer, which the tree
       // reads before anything else encodes
       candidates = idx.lookup(encodeKeyScratch(idx.spec, low));
     } else {
+      const enc = (vals: readonly unknown[] | undefined): Uint8Array | undefined => {
+        if (!vals) return undefined;
+        const cols: ColumnVector[] = vals.map((v) => ({ data: [v], validity: v === null ? new Uint8Array(1) : null }));
+        return encodeKeyFromColumns(vals.length === idx.spec.length ? idx.spec : idx.spec.slice(0, vals.length), cols, 0);
+      };
       const lowKey = enc(low);
       if (low !== undefined && opts.lowInclusive && opts.highInclusive && sameValues(low, high)) {
         // equality on a key prefix: one encoding
@@ -283,18 +284,18 @@ export class EngineTable implements TableSource {
       });
     }
     const snapshot = this.#txn.snapshot;
-    const out: number[] = [];
-    for (const id of candidates) {
+    // the visible candidates, in a buffer of their count (a point lookup: one row id, no copy)
+    let ids = new Float64Array(opts.limit === undefined ? candidates.length : Math.min(candidates.length, opts.limit));
+    let m = 0;
+    for (let c = 0; c < candidates.length && m < ids.length; c++) {
+      const id = candidates[c]!;
       const st = this.#db.store.rowStamps(this.#meta.id, id);
       if (!st) continue;
       const ins = st.insert < snapshot.startTs || st.insert === snapshot.txnId;
       const del = st.delete < snapshot.startTs || st.delete === snapshot.txnId;
-      if (ins && !del) {
-        out.push(id);
-        if (opts.limit !== undefined && out.length >= opts.limit) break;
-      }
+      if (ins && !del) ids[m++] = id;
     }
-    let ids = Float64Array.from(out);
+    if (m < ids.length) ids = ids.slice(0, m);
     const rowLock = this.#rowLockOf();
     if (rowLock) {
       await this.#lockForRead(true);
@@ -681,6 +682,8 @@ export class EngineTable implements TableSource {
     });
   }
 }
+
+const IS_UNIQUE = (ix: IndexMeta): boolean => ix.unique;
 
 const ROW_MODES: Readonly<Record<NonNullable<ScanRequest['lockMode']>, RowLockMode>> = {
   update: 'FOR UPDATE',

@@ -1073,6 +1073,7 @@ function targetRows(n: PgNode, fromItems: PgNode[] | undefined, sctx: SessionCon
 }
 
 function dedupeByRowId(r: Rel, idCol: number): Rel {
+  if (r.n <= 1) return r;
   const seen = new Set<unknown>();
   const idx: number[] = [];
   const ids = r.cols[idCol]!;
@@ -1086,7 +1087,15 @@ function dedupeByRowId(r: Rel, idCol: number): Rel {
  * with the parts bound together with it, so a repeated `UPDATE ... WHERE id = $1` skips bind and
  * optimize (tables are resolved by name at execution, as for SELECT).
  */
-interface DmlParts { readonly exprs: readonly BExpr[]; readonly rules: TableRules; readonly rel: string; readonly nc: number }
+interface DmlParts {
+  readonly exprs: readonly BExpr[];
+  readonly rules: TableRules;
+  readonly rel: string;
+  readonly nc: number;
+  /** UPDATE: the column types, and which columns the SET list assigns (see TableSource.update) */
+  readonly types?: readonly SqlType[];
+  readonly assigned?: readonly boolean[];
+}
 const dmlParts = new WeakMap<Plan, DmlParts>();
 
 async function execUpdate(s: Extract<SqlStatement, { kind: 'update' }>, sctx: SessionContext, bctx: BindCtx): Promise<QueryResult> {
@@ -1110,7 +1119,9 @@ async function execUpdate(s: Extract<SqlStatement, { kind: 'update' }>, sctx: Se
     }
     const exprs: BExpr[] = [{ k: 'col', t: T.double, i: nc }];
     def.columns.forEach((c, i) => exprs.push(sets.get(i) ?? { k: 'col', t: c.type, i }));
-    dmlParts.set(plan, { exprs, rules, rel, nc });
+    const types = def.columns.map((c) => c.type);
+    const assigned = def.columns.map((_, i) => sets.has(i));
+    dmlParts.set(plan, { exprs, rules, rel, nc, types, assigned });
     return plan;
   };
   let plan = cachedPlan(s, sctx.catalog, sctx.settings, build);
@@ -1129,10 +1140,13 @@ async function execUpdate(s: Extract<SqlStatement, { kind: 'update' }>, sctx: Se
     return e.k === 'col' && e.i === i ? cols[i + 1]! : assignColumn(cols[i + 1]!, e.t, c);
   }) };
   await validateRows(def, rules, newRows, () => ctx);
-  const ids = Float64Array.from(cols[0]! as number[]);
-  const types = def.columns.map((c) => c.type);
-  const assigned = def.columns.map((_, i) => { const e = exprs[i + 1]!; return !(e.k === 'col' && e.i === i); });
-  const count = newRows.n > 0 ? await writeInChunks(newRows, types, (b, from, to) => table.update(ids.subarray(from, to), b, assigned)) : 0;
+  const idCol = cols[0]!;
+  const ids = idCol instanceof Float64Array ? idCol : Float64Array.from(idCol as number[]);
+  const types = parts.types!;
+  const assigned = parts.assigned!;
+  const count = newRows.n === 0 ? 0 : newRows.n <= WRITE_CHUNK
+    ? await table.update(ids, valuesToBatch(newRows.cols, types, newRows.n), assigned) // (one chunk, as writeInChunks, without its closure)
+    : await writeInChunks(newRows, types, (b, from, to) => table.update(ids.subarray(from, to), b, assigned));
   return returning(n.returningClause?.exprs ?? n.returningList, def, rel, newRows, bctx, () => ctx, 'UPDATE', count);
 }
 

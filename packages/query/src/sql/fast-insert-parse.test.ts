@@ -125,11 +125,14 @@ describe('fast literal INSERT parse', () => {
   });
 });
 
+/** The VALUES SelectStmt of a fast-parsed INSERT. */
+const selectOf = (st: unknown): PgNode => (st as { node: PgNode }).node.selectStmt.SelectStmt;
+
 describe('fast VALUES list (compact values)', () => {
   it('keeps the values compact, and makes the nodes only when read (then the same as libpg-query)', () => {
     const sql = "INSERT INTO t VALUES (1, -2.5e3, 'x''y', NULL, true), (2147483648, .5, '', false, -0)";
     const s = fastParseInsert(sql, raw)!;
-    const sel = s.node.selectStmt.SelectStmt;
+    const sel = selectOf(s);
     const v = fastValuesOf(sel)!;
     expect(v.rows).toBe(2);
     expect(v.width).toBe(5);
@@ -139,7 +142,7 @@ describe('fast VALUES list (compact values)', () => {
     expect(s).toEqual(parseWithLibpg(sql)[0]); // reading makes them
     expect(Object.getOwnPropertyDescriptor(sel, 'valuesLists')!.value).toBe(sel.valuesLists);
     // rows of different lengths: width -1 (the general path reports 42601)
-    expect(fastValuesOf(fastParseInsert('INSERT INTO t VALUES (1, 2), (3)', raw)!.node.selectStmt.SelectStmt)!.width).toBe(-1);
-    expect(fastValuesOf(fastParseInsert('INSERT INTO t VALUES ($1, 2)', raw)!.node.selectStmt.SelectStmt)!.params).toBe(true);
+    expect(fastValuesOf(selectOf(fastParseInsert('INSERT INTO t VALUES (1, 2), (3)', raw)))!.width).toBe(-1);
+    expect(fastValuesOf(selectOf(fastParseInsert('INSERT INTO t VALUES ($1, 2)', raw)))!.params).toBe(true);
   });
 });
