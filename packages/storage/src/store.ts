@@ -591,44 +591,7 @@ export class QuiverStore implements Store {
     s.preparing = true;
     this.preparingCount++;
     try {
-      // deletes of a run of data writes go out as one record per table at the run's end (replay
-      // applies a txn's deletes after every insert anyway; DDL / meta writes end a run)
-      const dels = new Map<TableId, Float64Array[]>();
-      const flushDeletes = (): void => {
-        for (const [table, parts] of dels) this.wal.appendRecord(encodeOpRecord(txn, { t: 'delete', table, rowIds: concatIds(parts) }));
-        dels.clear();
-      };
-      // deferred inserts (InsertWrite): a run of them into one table with consecutive row ids
-      // (deletes between them, as an UPDATE's, do not end it) goes out as one record; nothing can
-      // roll part of it back any more
-      let run: InsertWrite | undefined;
-      let runN = 0;
-      const flushRun = (): void => {
-        if (run !== undefined) this.wal.appendRecord(this.encodeInsertRun(txn, run, runN));
-        run = undefined;
-      };
-      for (const w of s.writes) {
-        if (w.k === 'delete') {
-          const l = dels.get(w.table);
-          if (l === undefined) dels.set(w.table, [w.rowIds]); else l.push(w.rowIds);
-          continue;
-        }
-        if (w.k === 'insert' && w.rec === undefined) {
-          if (run !== undefined && run.table === w.table && run.colIds === w.colIds && run.firstRowId + runN === w.firstRowId && runN + w.n <= RUN_ROWS) {
-            runN += w.n;
-          } else {
-            flushRun();
-            run = w;
-            runN = w.n;
-          }
-          continue;
-        }
-        flushRun();
-        if (w.k !== 'insert') flushDeletes();
-        this.wal.appendRecord(this.encodeWrite(txn, w));
-      }
-      flushRun();
-      flushDeletes();
+      this.appendWrites(txn, s.writes);
       const lsn = this.wal.appendRecord(encodeOpRecord(txn, { t: 'commit' }));
       await this.wal.sync(lsn, opts?.openTxns ?? 0);
     } catch (e) {
@@ -638,6 +601,48 @@ export class QuiverStore implements Store {
       this.donePreparing();
       throw e instanceof DbError ? e : DbError.wrap('commit', e);
     }
+  }
+
+  /**
+   * Append `writes` as WAL records. Deletes of a run of data writes go out as one record per table
+   * at the run's end (replay applies a txn's deletes after every insert anyway; DDL / meta writes
+   * end a run). Deferred inserts (InsertWrite): a run of them into one table with consecutive row
+   * ids (deletes between them, as an UPDATE's, do not end it) goes out as one record; nothing can
+   * roll part of it back any more. (No closures and no map unless there are deletes: this runs
+   * once per commit.)
+   */
+  private appendWrites(txn: TxnId, writes: readonly Write[]): void {
+    let dels: Map<TableId, Float64Array[]> | undefined;
+    let run: InsertWrite | undefined;
+    let runN = 0;
+    for (const w of writes) {
+      if (w.k === 'delete') {
+        dels ??= new Map();
+        const l = dels.get(w.table);
+        if (l === undefined) dels.set(w.table, [w.rowIds]); else l.push(w.rowIds);
+        continue;
+      }
+      if (w.k === 'insert' && w.rec === undefined) {
+        if (run !== undefined && run.table === w.table && run.colIds === w.colIds && run.firstRowId + runN === w.firstRowId && runN + w.n <= RUN_ROWS) {
+          runN += w.n;
+          continue;
+        }
+        if (run !== undefined) this.wal.appendRecord(this.encodeInsertRun(txn, run, runN));
+        run = w;
+        runN = w.n;
+        continue;
+      }
+      if (run !== undefined) this.wal.appendRecord(this.encodeInsertRun(txn, run, runN));
+      run = undefined;
+      if (w.k !== 'insert' && dels !== undefined) { this.appendDeletes(txn, dels); dels = undefined; }
+      this.wal.appendRecord(this.encodeWrite(txn, w));
+    }
+    if (run !== undefined) this.wal.appendRecord(this.encodeInsertRun(txn, run, runN));
+    if (dels !== undefined) this.appendDeletes(txn, dels);
+  }
+
+  private appendDeletes(txn: TxnId, dels: ReadonlyMap<TableId, Float64Array[]>): void {
+    for (const [table, parts] of dels) this.wal.appendRecord(encodeOpRecord(txn, { t: 'delete', table, rowIds: concatIds(parts) }));
   }
 
   /** One write as a whole WAL record. */
@@ -661,12 +666,8 @@ export class QuiverStore implements Store {
     let runTable: TableState | undefined;
     let runFirst = 0;
     let runN = 0;
-    const stampRun = (): void => {
-      if (runTable !== undefined) runTable.forInsertedRows(runFirst, runN, (c, i) => { c.ins[i] = commitTs; });
-      runTable = undefined;
-    };
     for (const w of s.writes) {
-      if (w.k !== 'insert' && w.k !== 'delete') stampRun();
+      if (w.k !== 'insert' && w.k !== 'delete' && runTable !== undefined) { runTable.stampInserted(runFirst, runN, commitTs); runTable = undefined; }
       switch (w.k) {
         case 'insert': {
           const t = this.tables.get(w.table);
@@ -674,7 +675,7 @@ export class QuiverStore implements Store {
           if (runTable === t && runFirst + runN === w.firstRowId) {
             runN += w.n;
           } else {
-            stampRun();
+            if (runTable !== undefined) runTable.stampInserted(runFirst, runN, commitTs);
             runTable = t;
             runFirst = w.firstRowId;
             runN = w.n;
@@ -711,7 +712,7 @@ export class QuiverStore implements Store {
         }
       }
     }
-    stampRun();
+    if (runTable !== undefined) runTable.stampInserted(runFirst, runN, commitTs);
     if (commitTs > this.maxCommitTs) this.maxCommitTs = commitTs;
     this.txns.delete(txn);
     if (s.preparing) this.donePreparing();

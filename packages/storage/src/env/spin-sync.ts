@@ -146,7 +146,7 @@ export class SpinSync {
     const t0 = performance.now();
     let n = 0;
     while (Atomics.load(s, DONE) !== seq) {
-      if ((++n & 255) !== 0) continue;
+      if ((++n & 4095) !== 0) continue; // (the clock is read rarely: each read is a heap number)
       const waited = performance.now() - t0;
       if (waited < CALLER_SPIN_MS) continue;
       if (waited > WAIT_FALLBACK_MS) { fs.fdatasyncSync(fd); return; }

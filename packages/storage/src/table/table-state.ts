@@ -92,6 +92,22 @@ export class TableState {
     else loc.seg.setDel(loc.off, stamp);
   }
 
+  /** Set the insert stamp of `n` consecutive delta rows from row id `first` on (`forInsertedRows`, without a callback). */
+  stampInserted(first: number, n: number, stamp: number): void {
+    const loc = this.delta.locate(first);
+    if (loc === undefined) return;
+    const chunks = this.delta.chunks;
+    let left = n;
+    let expect = first;
+    for (let ci = chunks.indexOf(loc.chunk), i = loc.i; left > 0 && ci < chunks.length; ci++, i = 0) {
+      const c = chunks[ci]!;
+      for (; i < c.length && left > 0; i++, expect++, left--) {
+        if (c.rowIds[i] !== expect) return;
+        c.ins[i] = stamp;
+      }
+    }
+  }
+
   /** Visit `n` consecutive delta rows starting at row id `first` (one insert's rows). */
   forInsertedRows(first: number, n: number, f: (c: DeltaChunk, i: number) => void): void {
     const loc = this.delta.locate(first);
