@@ -544,7 +544,7 @@ export class QuiverStore implements Store {
     switch (w.k) {
       case 'insert': {
         const t = this.tables.get(w.table);
-        t?.forInsertedRows(w.firstRowId, w.n, (c, i) => { c.ins[i] = ABORTED; });
+        t?.stampInserted(w.firstRowId, w.n, ABORTED);
         return;
       }
       case 'delete': {

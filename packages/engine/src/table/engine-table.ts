@@ -213,7 +213,7 @@ export class EngineTable implements TableSource {
     // PostgreSQL: an update takes FOR NO KEY UPDATE, or FOR UPDATE when it changes a unique key
     // (so it conflicts with the FOR KEY SHARE of a foreign key check); only rows of tables that
     // carry row locks need the distinction
-    const keyChanged = isRowLocked(this.#db, this.#meta.id) && !this.#keepsKeys(IS_UNIQUE, assigned) ? await this.#keyChanges(rowIds, batch) : undefined;
+    const keyChanged = isRowLocked(this.#db, this.#meta.id) && !this.#keepsUniqueKeys(assigned) ? await this.#keyChanges(rowIds, batch) : undefined;
     // SSI: the indexes whose key each row keeps (its versions then meet no range read of them)
     const kept = this.#ssi ? await this.#keptIndexKeys(rowIds, batch) : undefined;
     const deleted = await this.#deleteRows(rowIds, (i) => (keyChanged?.[i] ? 'FOR UPDATE' : 'FOR NO KEY UPDATE'), kept);
@@ -229,10 +229,9 @@ export class EngineTable implements TableSource {
     return deleted.length;
   }
 
-  /** Does an update that assigned `assigned` keep the keys of every index `which` selects? */
-  #keepsKeys(which: (ix: IndexMeta) => boolean, assigned: readonly boolean[] | undefined): boolean {
-    if (assigned === undefined) return false;
-    for (const ix of this.#indexes) if (which(ix) && ix.columns.some((c) => assigned[c] === true)) return false;
+  /** Does an UPDATE that assigned `assigned` keep the key of every unique index (`keepsKey`)? */
+  #keepsUniqueKeys(assigned: readonly boolean[] | undefined): boolean {
+    for (const ix of this.#indexes) if (ix.unique && !keepsKey(ix, assigned)) return false;
     return true;
   }
 
@@ -620,7 +619,7 @@ export class EngineTable implements TableSource {
       // nothing to check or wait for
       if (idx.appendBatch(cols, rowIds, batch.length)) continue;
       const nullable = cols.some((c) => c.validity !== null);
-      const check = ix.unique && (assigned === undefined || ix.columns.some((c) => assigned[c] === true));
+      const check = ix.unique && !keepsKey(ix, assigned);
       for (let i = 0; i < batch.length; i++) {
         const key = encodeKeyFromColumns(idx.spec, cols, i);
         if (check && !(nullable && cols.some((c) => c.validity !== null && c.validity[i] === 0))) {
@@ -683,7 +682,13 @@ export class EngineTable implements TableSource {
   }
 }
 
-const IS_UNIQUE = (ix: IndexMeta): boolean => ix.unique;
+/**
+ * Does an UPDATE that assigned the columns `assigned` (TableSource.update; undefined: not known)
+ * keep `ix`'s key in every row: none of the index's columns assigned?
+ */
+function keepsKey(ix: IndexMeta, assigned: readonly boolean[] | undefined): boolean {
+  return assigned !== undefined && !ix.columns.some((c) => assigned[c] === true);
+}
 
 const ROW_MODES: Readonly<Record<NonNullable<ScanRequest['lockMode']>, RowLockMode>> = {
   update: 'FOR UPDATE',

@@ -1144,9 +1144,7 @@ async function execUpdate(s: Extract<SqlStatement, { kind: 'update' }>, sctx: Se
   const ids = idCol instanceof Float64Array ? idCol : Float64Array.from(idCol as number[]);
   const types = parts.types!;
   const assigned = parts.assigned!;
-  const count = newRows.n === 0 ? 0 : newRows.n <= WRITE_CHUNK
-    ? await table.update(ids, valuesToBatch(newRows.cols, types, newRows.n), assigned) // (one chunk, as writeInChunks, without its closure)
-    : await writeInChunks(newRows, types, (b, from, to) => table.update(ids.subarray(from, to), b, assigned));
+  const count = await writeInChunks(newRows, types, (b, from, to) => table.update(from === 0 && to === ids.length ? ids : ids.subarray(from, to), b, assigned));
   return returning(n.returningClause?.exprs ?? n.returningList, def, rel, newRows, bctx, () => ctx, 'UPDATE', count);
 }
 

@@ -92,7 +92,7 @@ export class TableState {
     else loc.seg.setDel(loc.off, stamp);
   }
 
-  /** Set the insert stamp of `n` consecutive delta rows from row id `first` on (`forInsertedRows`, without a callback). */
+  /** Set the insert stamp of `n` consecutive delta rows from row id `first` on (one insert's rows, or a run of them). */
   stampInserted(first: number, n: number, stamp: number): void {
     const loc = this.delta.locate(first);
     if (loc === undefined) return;
@@ -105,28 +105,6 @@ export class TableState {
         if (c.rowIds[i] !== expect) return;
         c.ins[i] = stamp;
       }
-    }
-  }
-
-  /** Visit `n` consecutive delta rows starting at row id `first` (one insert's rows). */
-  forInsertedRows(first: number, n: number, f: (c: DeltaChunk, i: number) => void): void {
-    const loc = this.delta.locate(first);
-    if (loc === undefined) return;
-    const chunks = this.delta.chunks;
-    let ci = chunks.indexOf(loc.chunk);
-    let i = loc.i;
-    let left = n;
-    let expect = first;
-    while (left > 0 && ci < chunks.length) {
-      const c = chunks[ci]!;
-      for (; i < c.length && left > 0; i++) {
-        if (c.rowIds[i] !== expect) return;
-        f(c, i);
-        expect++;
-        left--;
-      }
-      ci++;
-      i = 0;
     }
   }
 
