@@ -8,6 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { TXN_ID_START, type TableId, type Timestamp, type TxnId } from '@quiverdb/common';
 import { MemEnv } from './env/mem-env.js';
+import { EncodeWorker } from './segment/encode-worker.js';
 import { openStore } from './store.js';
 import { Clock, ModelTable, NOT_DELETED, randomRow, rng, rowsToBatch, scanAll, SPEC, type Row } from './test-support.js';
 
@@ -77,5 +78,52 @@ describe('checkpoint cut into row groups', () => {
     expect(after).toEqual(model.visible(snapAfter));
     expect(after.length).toBe(key - 1);
     await s.close();
+  });
+});
+
+describe('checkpoint encode on the encode worker', () => {
+  it('writes the files the in-thread encoder writes, while commits go on; they read back after a reopen', async () => {
+    const files = async (encodeWorker: boolean): Promise<Map<string, Buffer>> => {
+      const env = new MemEnv();
+      const open = () => openStore({ env, dir: '/db', durable: true, rowGroupSize: 1000 }, { encodeWorker });
+      let s = await open();
+      const clock = new Clock();
+      const model = new ModelTable();
+      const r = rng(77);
+      const a = clock.begin();
+      s.createTable(a.txn, SPEC(T));
+      await clock.commit(s, a.txn);
+      let key = 0;
+      const batch = async (n: number): Promise<void> => {
+        const t = clock.begin();
+        const rows = Array.from({ length: n }, () => randomRow(r, key++));
+        const ids = s.insert(t.txn, T, rowsToBatch(rows));
+        const ts = await clock.commit(s, t.txn);
+        rows.forEach((row, i) => model.versions.set(ids[i]!, { row, ins: ts, del: NOT_DELETED }));
+      };
+      for (let i = 0; i < 6; i++) await batch(3_000 + i * 7);
+      // commits while the checkpoint encodes (they stay in the delta)
+      const jobs = EncodeWorker.get()?.started ?? 0;
+      const ck = s.checkpoint();
+      for (let i = 0; i < 5; i++) await batch(13);
+      await ck;
+      if (EncodeWorker.get() !== undefined) expect((EncodeWorker.get()?.started ?? 0) > jobs).toBe(encodeWorker);
+      expect(await scanAll(s, T, clock.readSnap())).toEqual(model.visible(clock.readSnap()));
+      await s.checkpoint();
+      await s.close();
+      s = await open();
+      model.recover();
+      const snap = { txnId: (TXN_ID_START + 1_000_000) as TxnId, startTs: (s.recoveredCommitTs + 1) as Timestamp };
+      expect(await scanAll(s, T, snap)).toEqual(model.visible(snap));
+      await s.close();
+      const out = new Map<string, Buffer>();
+      for (const name of await env.list(`/db/data/${T}`)) out.set(name, Buffer.from(await env.readFile(`/db/data/${T}/${name}`)));
+      return out;
+    };
+    const viaWorker = await files(true);
+    const here = await files(false);
+    expect([...viaWorker.keys()]).toEqual([...here.keys()]);
+    expect([...viaWorker.values()].some((b) => b.length > 100_000)).toBe(true);
+    for (const [name, bytes] of here) expect(viaWorker.get(name)!.equals(bytes), name).toBe(true);
   });
 });

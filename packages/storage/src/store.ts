@@ -76,7 +76,8 @@ import { BufferPool } from './buffer/buffer-pool.js';
 import { dirname, type Env } from './env/env.js';
 import { NodeEnv } from './env/node-env.js';
 import { decodeManifest, decodeOffsets, emptyManifest, encodeManifest, encodeOffsets, flattenManifest, segmentPath, unflattenManifest, type Manifest, type ManifestSegment, type ManifestTable } from './segment/manifest.js';
-import { encodeRowGroupsAsync, encodeRowGroupsTo, openParquet, readRowGroup, readRowGroupFromBytes, splitRowGroups, type RowGroupData, type SegmentCodec } from './segment/parquet-io.js';
+import { EncodeWorker, type EncodeJob } from './segment/encode-worker.js';
+import { encodeRowGroupsTo, openParquet, readRowGroup, readRowGroupFromBytes, splitRowGroups, type RowGroupData, type SegmentCodec } from './segment/parquet-io.js';
 import { Segment, runsOf, type RowGroupMeta } from './segment/segment.js';
 import { canMatch, computeZone, zoneFromJson, type Zone } from './segment/zone-map.js';
 import { absentVector, vectorBytes } from './table/column-ops.js';
@@ -145,7 +146,15 @@ export interface StoreTuning {
   deleteHeavyFraction?: number;
   /** checkpoint when the in-memory delta holds more than this fraction of the buffer pool budget */
   deltaShare?: number;
+  /**
+   * encode segments of at least ENCODE_WORKER_MIN_ROWS rows to Parquet on the helper thread of
+   * segment/encode-worker.ts (default on; it is not started with one CPU or `QUIVER_ENCODE_WORKER=0`)
+   */
+  encodeWorker?: boolean;
 }
+
+/** Segments smaller than this are encoded in the store's thread: the hand-over would cost more than it saves. */
+const ENCODE_WORKER_MIN_ROWS = 8192;
 
 const VALID_TYPES = new Set<number>(Object.values(RecordType));
 /** segment files up to this size are read whole and decoded with the sync reader */
@@ -228,6 +237,8 @@ export class QuiverStore implements Store {
   private closed = false;
   private readonly knownDirs = new Set<string>();
   private backgroundError: unknown;
+  /** the last checkpoint's WAL trim, while it runs (see doCheckpoint) */
+  private walTrim: Promise<void> | undefined;
   recoveredCommitTs: Timestamp = 0 as Timestamp;
   readonly rowGroupSize: number;
   private readonly checkpointWalBytes: number;
@@ -251,6 +262,7 @@ export class QuiverStore implements Store {
       smallSegmentRows: tuning.smallSegmentRows ?? Math.max(1, Math.floor(this.rowGroupSize / 2)),
       deleteHeavyFraction: tuning.deleteHeavyFraction ?? 0.3,
       deltaShare: tuning.deltaShare ?? 0.5,
+      encodeWorker: tuning.encodeWorker ?? true,
     };
   }
 
@@ -1139,11 +1151,11 @@ export class QuiverStore implements Store {
   private async doCheckpoint(): Promise<void> {
     if (this.closed) return;
     let cut: ReturnType<QuiverStore['captureCut']> | 'retry';
-    // delta rows written before an ALTER COLUMN TYPE are converted (async) before the cut, which
-    // is synchronous; an ALTER committed meanwhile makes the cut ask again
     // the participant's early work (index pages written ahead): the cut then only adds what
     // changed since, instead of stalling commits for all of it
     await this.checkpointHook?.prepare?.();
+    // delta rows written before an ALTER COLUMN TYPE are converted (async) before the cut, which
+    // is synchronous; an ALTER committed meanwhile makes the cut ask again
     for (let attempt = 0; ; attempt++) {
       await this.prepareDeltaConversions();
       cut = await this.withCut(() => (this.deltaConversionsReady() ? this.captureCut() : 'retry' as const));
@@ -1170,6 +1182,7 @@ export class QuiverStore implements Store {
       }
       hookRecord = await hookFlush;
     } catch (err) {
+      for (const w of cut.writes) w.job?.cancel();
       // a failed checkpoint ends only once the flush settled (the next one's prepare must not overlap it)
       await hookFlush?.catch(() => undefined);
       throw err;
@@ -1204,7 +1217,11 @@ export class QuiverStore implements Store {
     this.lastCutLsn = cut.manifest.walStartLsn;
     this.checkpoints++;
     this.wal.requestRotate();
-    await this.wal.trim(cut.manifest.walStartLsn);
+    // the WAL segments the new manifest no longer needs go in the background (unlinking a
+    // preallocated segment takes ~10 ms): one trim at a time, the next checkpoint and close wait
+    // for it; a failed unlink is retried by the next trim (a leftover segment is harmless)
+    const trimTo = cut.manifest.walStartLsn;
+    this.walTrim = (this.walTrim ?? Promise.resolve()).then(() => this.wal.trim(trimTo)).catch(() => undefined);
     await this.removeUnreferenced(false);
     await hookDone;
   }
@@ -1295,10 +1312,14 @@ export class QuiverStore implements Store {
           rows: Math.min(R, n - g * R),
           vectors: vs.map((v) => (v.validity !== null && !v.validity.includes(0) ? { data: v.data, validity: null } : v)),
         }));
-        writes.push({ table: t, id, spec, groups: rowGroups, n, ids, deleted, mt, ins, masks });
+        const worker = this.tuning.encodeWorker && n >= ENCODE_WORKER_MIN_ROWS ? EncodeWorker.get() : undefined;
+        const job = worker?.start(spec.columns.map((c) => ({ name: c.name, type: c.type })), rowGroups, this.rowGroupSize, this.tuning.codec, true);
+        writes.push({ table: t, id, spec, groups: rowGroups, n, ids, deleted, mt, ins, masks, ...(job !== undefined ? { job } : {}) });
       }
       m.tables.push(mt);
     }
+    // the encode worker starts on the first row groups while the participants capture
+    for (const w of writes) w.job?.pump();
     const hookFlush = this.checkpointHook?.capture();
     return { manifest: m, writes, ...(hookFlush !== undefined ? { hookFlush } : {}) };
   }
@@ -1306,8 +1327,35 @@ export class QuiverStore implements Store {
   /** Zone maps + Parquet bytes of `n` rows (row ids ascending; in row groups of `rowGroupSize`, the last may be shorter) as segment `id`. */
   private async buildSegment(table: TableId, id: number, spec: StoredTableSpec, groups: readonly RowGroupData[], n: number, ids: Float64Array): Promise<{ meta: Segment['meta']; bytes: Uint8Array }> {
     const rowGroups = zoneMapsOf(spec, groups, n);
-    const bytes = await encodeRowGroupsAsync(spec.columns.map((c) => ({ name: c.name, type: c.type })), groups, this.rowGroupSize, this.tuning.codec);
+    const chunks: Uint8Array[] = [];
+    const size = await this.encodeTo(spec, groups, n, (c) => chunks.push(c));
+    let bytes = chunks[0] ?? new Uint8Array(0);
+    if (chunks.length > 1) {
+      bytes = new Uint8Array(size);
+      let o = 0;
+      for (const c of chunks) { bytes.set(c, o); o += c.length; }
+    }
     return { meta: { id, file: segmentPath(table, id), rows: n, bytes: bytes.length, columns: spec.columns, runs: runsOf(ids, n), rowGroups }, bytes };
+  }
+
+  /**
+   * The Parquet file of `n` rows in `groups` to `sink`, chunk by chunk in order; returns its size.
+   * Large segments are encoded on the encode worker; if that helper is gone before it produced a
+   * byte (it failed to start), here instead.
+   */
+  private async encodeTo(spec: StoredTableSpec, groups: readonly RowGroupData[], n: number, sink: (chunk: Uint8Array) => void, started?: EncodeJob): Promise<number> {
+    const cols = spec.columns.map((c) => ({ name: c.name, type: c.type }));
+    const worker = started === undefined && this.tuning.encodeWorker && n >= ENCODE_WORKER_MIN_ROWS ? EncodeWorker.get() : undefined;
+    const job = started ?? worker?.start(cols, groups, this.rowGroupSize, this.tuning.codec, true);
+    if (job !== undefined) {
+      let produced = false;
+      try {
+        return await job.run((c) => { produced = true; sink(c); });
+      } catch (err) {
+        if (produced || EncodeWorker.get() !== undefined) throw err;
+      }
+    }
+    return encodeRowGroupsTo(cols, groups, this.rowGroupSize, this.tuning.codec, true, sink);
   }
 
   /**
@@ -1323,10 +1371,10 @@ export class QuiverStore implements Store {
       await this.env.writeFile(this.p(meta.file), bytes);
       return meta;
     }
-    const rowGroups = zoneMapsOf(w.spec, w.groups, w.n);
     const file = segmentPath(w.table.id, w.id);
     const f = await this.env.open(this.p(file), { create: true, truncate: true });
     let size: number;
+    let rowGroups: RowGroupMeta[];
     let at = 0;
     let writing: Promise<void> = Promise.resolve();
     try {
@@ -1336,7 +1384,12 @@ export class QuiverStore implements Store {
         writing = writing.then(() => f.write(off, chunk));
         writing.catch(() => undefined); // taken where it is awaited
       };
-      size = await encodeRowGroupsTo(w.spec.columns.map((c) => ({ name: c.name, type: c.type })), w.groups, this.rowGroupSize, this.tuning.codec, true, sink);
+      // the encode starts (chunks the worker made during the cut go to the file at once), and the
+      // zone maps are computed while those writes run
+      const encoding = this.encodeTo(w.spec, w.groups, w.n, sink, w.job);
+      encoding.catch(() => undefined); // taken where it is awaited
+      rowGroups = zoneMapsOf(w.spec, w.groups, w.n);
+      size = await encoding;
       await writing;
       await f.sync();
     } catch (err) {
@@ -1829,6 +1882,7 @@ export class QuiverStore implements Store {
       try { await this.checkpoint(); } catch { /* the WAL still holds everything */ }
     }
     await this.maintenance;
+    await this.walTrim;
     this.closed = true;
     await this.wal.close();
     await this.metadata?.close();
@@ -1924,6 +1978,8 @@ interface CutWrite {
   readonly mt: ManifestTable;
   readonly ins: Float64Array;
   readonly masks: Map<DeltaChunk, Uint8Array>;
+  /** the Parquet encode, started on the encode worker at the cut (large segments) */
+  readonly job?: EncodeJob;
 }
 
 // (the per-row loops of the checkpoint cut live in small functions called per chunk: V8 optimizes

@@ -207,11 +207,18 @@ function putEntryKey(img: Uint8Array, pfx: Uint32Array, i: number, p: number, k:
   img[p + 1] = len & 0xff;
   const q = p + 2;
   for (let j = 0; j < len; j++) img[q + j] = k.charCodeAt(j);
-  const c = (j: number): number => (j < len ? k.charCodeAt(j) : 0);
-  pfx[3 * i] = c(0) * 0x1000000 + ((c(1) << 16) | (c(2) << 8) | c(3));
-  pfx[3 * i + 1] = c(4) * 0x1000000 + ((c(5) << 16) | (c(6) << 8) | c(7));
+  // the words from the bytes just written (no closure, no second read of the string)
+  pfx[3 * i] = len >= 4 ? ((img[q]! << 24) | (img[q + 1]! << 16) | (img[q + 2]! << 8) | img[q + 3]!) >>> 0 : shortWord(k, 0, len);
+  pfx[3 * i + 1] = len >= 8 ? ((img[q + 4]! << 24) | (img[q + 5]! << 16) | (img[q + 6]! << 8) | img[q + 7]!) >>> 0 : shortWord(k, 4, len);
   pfx[3 * i + 2] = p;
   return q + len;
+}
+
+/** Big-endian word of key chars `from .. from + 3`, zero past `len` (a key shorter than `from + 4`). */
+function shortWord(k: string, from: number, len: number): number {
+  let w = 0;
+  for (let j = from; j < from + 4; j++) w = w * 256 + (j < len ? k.charCodeAt(j) : 0);
+  return w;
 }
 
 const f64 = new Float64Array(1);
@@ -1263,6 +1270,16 @@ export class BTree implements OrderedIndex {
     const walk = (n: BNode, lo: string | undefined, hi: string | undefined, depth: number, isRoot: boolean): void => {
       if (n.dirty !== (n.page === 0)) fail(`dirty=${n.dirty} but page=${n.page}`);
       addPage(n.page, 'node');
+      // invariant 7: a clean node's search table holds each key's first 8 bytes and its offset
+      if (n.pfx !== null && n.img !== null) {
+        const img = n.img;
+        const pfx = n.pfx;
+        for (let i = 0; i < pfx.length / 3; i++) {
+          const o = pfx[3 * i + 2]!;
+          const key = img.subarray(o + 2, o + 2 + ((img[o]! << 8) | img[o + 1]!));
+          if (pfx[3 * i] !== prefixWord(key, 0) || pfx[3 * i + 1] !== prefixWord(key, 4)) fail(`search table row ${i} does not match its key`);
+        }
+      }
       if (n.bytes > this.#pageSize) fail(`node of ${n.bytes} bytes > page size`);
       if (!isRoot && n.bytes < this.#minBytes) fail(`non-root node of ${n.bytes} bytes < ${this.#minBytes}`);
       for (let i = 0; i < n.keys.length; i++) {

@@ -84,7 +84,7 @@ function toArrowData(t: PhysicalType, v: ColumnVector, n: number): arrow.Data {
   }
 }
 
-function compression(c: SegmentCodec): pw.Compression {
+export function compression(c: SegmentCodec): pw.Compression {
   switch (c) {
     case 'uncompressed': return pw.Compression.UNCOMPRESSED;
     case 'snappy': return pw.Compression.SNAPPY;
@@ -127,28 +127,33 @@ function wantsDictionaryIn(groups: readonly RowGroupData[], col: number): boolea
   return seen.size * 4 <= sampled;
 }
 
-function writerProps(cols: readonly SegmentColumn[], rowGroupSize: number, codec: SegmentCodec, dictionary: boolean, groups?: readonly RowGroupData[]): pw.WriterProperties {
+/** Names of the string columns written with a dictionary (see `wantsDictionaryIn`); none when `dictionary` is false. */
+export function dictionaryColumns(cols: readonly SegmentColumn[], dictionary: boolean, groups?: readonly RowGroupData[]): string[] {
+  if (!dictionary) return [];
+  return cols.filter((c, i) => c.type === 'utf8' && (groups === undefined || wantsDictionaryIn(groups, i))).map((c) => c.name);
+}
+
+/**
+ * The writer's settings. No Parquet min/max statistics: the zone maps in the manifest are ours
+ * (computed before the encode, zone-map.ts), and the writer's own page and chunk statistics were a
+ * second pass over every value (measured: 1 M kv rows encoded in 203 ms without, 262 ms with;
+ * README). Dictionary encoding costs ~4x in write time on numeric columns for little gain
+ * (README): only the `dictionary` columns (strings that repeat their values) get it. The encode
+ * worker (encode-worker.ts) builds the same settings from the same arguments.
+ */
+export function writerProps(rowGroupSize: number, compression: pw.Compression, dictionary: readonly string[]): pw.WriterProperties {
   let b = new pw.WriterPropertiesBuilder()
     .setMaxRowGroupSize(rowGroupSize)
-    .setCompression(compression(codec))
+    .setCompression(compression)
     .setCreatedBy('quiverdb')
-    // no Parquet min/max statistics: the zone maps in the manifest are ours (computed before the
-    // encode, zone-map.ts), and the writer's own page and chunk statistics were a second pass over
-    // every value (measured: 1 M kv rows encoded in 203 ms without, 262 ms with; README)
     .setStatisticsEnabled(pw.EnabledStatistics.None)
     .setDictionaryEnabled(false);
-  // dictionary encoding costs ~4x in write time on numeric columns for little gain (README):
-  // only string columns that repeat their values get it
-  if (dictionary) {
-    cols.forEach((c, i) => {
-      if (c.type === 'utf8' && (groups === undefined || wantsDictionaryIn(groups, i))) b = b.setColumnDictionaryEnabled(c.name, true);
-    });
-  }
+  for (const name of dictionary) b = b.setColumnDictionaryEnabled(name, true);
   return b.build();
 }
 
 /** Arrow IPC stream of `n` rows of `vectors`. */
-function toIpc(cols: readonly SegmentColumn[], vectors: readonly ColumnVector[], n: number): Uint8Array {
+export function toIpc(cols: readonly SegmentColumn[], vectors: readonly ColumnVector[], n: number): Uint8Array {
   const fields: arrow.Field[] = [];
   const children: arrow.Data[] = [];
   cols.forEach((c, i) => {
@@ -163,7 +168,7 @@ function toIpc(cols: readonly SegmentColumn[], vectors: readonly ColumnVector[],
 
 /** Encode `n` rows as a Parquet file with row groups of `rowGroupSize` (synchronous). */
 export function encodeSegment(cols: readonly SegmentColumn[], vectors: readonly ColumnVector[], n: number, rowGroupSize: number, codec: SegmentCodec = 'snappy', dictionary = true): Uint8Array {
-  return pw.writeParquet(pw.Table.fromIPCStream(toIpc(cols, vectors, n)), writerProps(cols, rowGroupSize, codec, dictionary, [{ rows: n, vectors }]));
+  return pw.writeParquet(pw.Table.fromIPCStream(toIpc(cols, vectors, n)), writerProps(rowGroupSize, compression(codec), dictionaryColumns(cols, dictionary, [{ rows: n, vectors }])));
 }
 
 /** One row group's rows: `vectors[c]` holds column c's values in slots 0 .. rows - 1. */
@@ -228,7 +233,7 @@ export async function encodeRowGroupsTo(cols: readonly SegmentColumn[], groups: 
       ctrl.enqueue(rb);
     },
   });
-  const out = await pw.transformParquetStream(input, writerProps(cols, rowGroupSize, codec, dictionary, groups));
+  const out = await pw.transformParquetStream(input, writerProps(rowGroupSize, compression(codec), dictionaryColumns(cols, dictionary, groups)));
   let total = 0;
   const reader = (out as ReadableStream<Uint8Array>).getReader();
   for (;;) {
