@@ -747,7 +747,9 @@ export class QuiverStore implements Store {
   private maybeAutoCheckpoint(): void {
     if (this.closed || this.maintenanceRunning || this.wal.isFailed) return;
     if (this.wal.appendedLsn - this.lastCutLsn < this.checkpointWalBytes && !this.deltaOverShare()) return;
-    this.checkpoint()
+    // from the next turn of the event loop: the commit that triggered it is acknowledged first
+    // (its caller's continuation runs before the cut, which may take a while for a large delta)
+    this.exclusive(async () => { await yieldToEventLoop(); await this.doCheckpoint(); })
       .then(() => (this.needsCompaction() ? this.compact() : undefined))
       .catch((e: unknown) => { this.backgroundError = e; });
   }

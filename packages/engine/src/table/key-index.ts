@@ -21,6 +21,9 @@ import { BTree, EnvPageFile, FractalIndex, MemPageStore, encodeKeyFromColumnsScr
 
 export type IndexMethod = 'btree' | 'fractal';
 
+/** Appends of at least this many keys write the nodes they completed ahead (see `appendBatch`). */
+const APPEND_WRITE_AHEAD_MIN = 256;
+
 export class KeyIndex {
   readonly spec: KeySpec;
   readonly unique: boolean;
@@ -63,7 +66,13 @@ export class KeyIndex {
     const tree = this.tree;
     if (!(tree instanceof BTree)) return false;
     const spec = this.spec;
-    return tree.appendBatch((i) => encodeKeyFromColumnsScratch(spec, columns, i), rowIds, n);
+    if (!tree.appendBatch((i) => encodeKeyFromColumnsScratch(spec, columns, i), rowIds, n)) return false;
+    // A persisted tree writes the leaves (and inner nodes) a large append completed ahead of the
+    // checkpoint, while their key strings are young: they leave the heap in the young generation
+    // instead of being promoted and kept until the checkpoint serializes them anyway (the
+    // checkpoint's prepare then has little left to write). The right edge stays in memory.
+    if (this.file !== undefined && n >= APPEND_WRITE_AHEAD_MIN) tree.writeAhead(Math.ceil(n / 64) + 4);
+    return true;
   }
 
   lookup(key: Uint8Array): readonly number[] {
