@@ -15,7 +15,11 @@ export interface BenchOptions {
   readonly runs: number;
   /** A run longer than this ends that engine's further runs of the workload. */
   readonly budgetMs: number;
-  /** Run each engine's TPC-H phase in a worker thread, so a query can be stopped at `queryTimeoutMs`. */
+  /**
+   * Run each engine in a worker thread of its own (built CLI only): its TPC-H phase, so a query
+   * can be stopped at `queryTimeoutMs`, and its OLTP and concurrency groups, so its figures come
+   * from a heap that holds only its own data.
+   */
   readonly isolate: boolean;
   readonly queryTimeoutMs: number;
   readonly kvRows: number;

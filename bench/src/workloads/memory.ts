@@ -1,4 +1,4 @@
-/** Process memory readings (one process runs every engine: figures are indicative). */
+/** Process memory readings (one process runs every engine, each in a worker thread of it: figures are indicative). */
 export function rssMb(): number {
   return Math.round(process.memoryUsage().rss / 1048576);
 }
