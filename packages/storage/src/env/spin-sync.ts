@@ -16,7 +16,9 @@
  *   FD    the file descriptor to fdatasync
  *   ERR   0, or the negative errno of the failed request
  *   READY 1 once the helper runs its loop
- *   SYNC_US how long the helper's last fdatasync took (µs; written before DONE)
+ * and one Float64 after them (byte 24):
+ *   STARTED when the helper took the last request (performance.timeOrigin + now(), ms;
+ *           written before its fdatasync, read after DONE)
  *
  * The WAL's group flush uses it too when every open transaction waits for that fsync (nothing
  * else could use the thread meanwhile). Polling for it between microtasks instead, so other
@@ -48,8 +50,9 @@ const DONE = 1;
 const FD = 2;
 const ERR = 3;
 const READY = 4;
-const SYNC_US = 5;
 const WORDS = 6;
+/** byte offset of the STARTED Float64 */
+const STARTED_AT = 24;
 
 /** How long the helper polls for the next request before it sleeps (ms). */
 const IDLE_SPIN_MS = 2;
@@ -62,7 +65,8 @@ const WAIT_FALLBACK_MS = 2_000;
 const HELPER_SOURCE = `
 const { workerData } = require('node:worker_threads');
 const fs = require('node:fs');
-const s = new Int32Array(workerData.sab);
+const s = new Int32Array(workerData.sab, 0, ${WORDS});
+const started = new Float64Array(workerData.sab, ${STARTED_AT}, 1);
 const idleMs = workerData.idleMs;
 let seen = Atomics.load(s, ${REQ});
 Atomics.store(s, ${READY}, 1);
@@ -78,9 +82,8 @@ for (;;) {
   }
   seen = req;
   let err = 0;
-  const t1 = performance.now();
+  started[0] = performance.timeOrigin + performance.now();
   try { fs.fdatasyncSync(Atomics.load(s, ${FD})); } catch (e) { err = typeof e.errno === 'number' && e.errno < 0 ? e.errno : -5; }
-  Atomics.store(s, ${SYNC_US}, Math.min(2147483647, Math.round((performance.now() - t1) * 1000)));
   Atomics.store(s, ${ERR}, err);
   Atomics.store(s, ${DONE}, req);
   Atomics.notify(s, ${DONE});
@@ -91,21 +94,23 @@ for (;;) {
  * Is the helper worth using? The hand-over costs the caller a few µs when both threads have a CPU
  * each. When other work competes for the CPUs (another process, the engine's own worker
  * threads), the two polling threads and the rest take turns in scheduler time slices, and a
- * hand-over can cost milliseconds (measured with one CPU-bound process beside a committing
- * client, 2 vCPUs: 290-1,600 µs a commit through the helper, 170-350 µs calling fdatasync
- * directly; SQLite 120-190). The monitor keeps a moving average of each request's hand-over
- * cost (round trip minus the helper's own fdatasync time); past `CONTENDED_US`, or one hand-over
- * past `LATE_US`, the caller makes its calls itself for `BACKOFF_MS`, then tries the helper again.
+ * request can wait milliseconds for the helper to run (measured with one CPU-bound process beside
+ * a committing client, 2 vCPUs: 290-1,600 µs a commit through the helper, 170-350 µs calling
+ * fdatasync directly; SQLite 120-190). A request is late when the helper took it more than
+ * `LATE_US` after it was posted (a pause of the caller itself, such as a garbage collection
+ * while it polls, does not count: the caller would pay it without the helper too). A decaying
+ * count of late requests (weight 31/32 per request) past `LATE_LIMIT`, about one in eight of the
+ * recent ones, makes the caller sync directly for `BACKOFF_MS`, then try the helper again. A
+ * single late one (the helper woken from its sleep) does not.
  */
 export class ContentionMonitor {
-  /** moving average of the hand-over cost (µs), weight 1/8 */
-  private overheadUs = 0;
+  private lateScore = 0;
   private backoffUntil = -Infinity;
   /** times the monitor backed off */
   backoffs = 0;
 
-  static readonly CONTENDED_US = 100;
-  static readonly LATE_US = 2_000;
+  static readonly LATE_US = 250;
+  static readonly LATE_LIMIT = 4;
   static readonly BACKOFF_MS = 1_000;
 
   /** May the next request go to the helper (at time `nowMs`)? */
@@ -113,13 +118,12 @@ export class ContentionMonitor {
     return nowMs >= this.backoffUntil;
   }
 
-  /** A request through the helper took `roundTripUs`, of which `syncUs` in the helper's fdatasync. */
-  record(roundTripUs: number, syncUs: number, nowMs: number): void {
-    const over = Math.max(0, roundTripUs - syncUs);
-    this.overheadUs += (over - this.overheadUs) / 8;
-    if (over > ContentionMonitor.LATE_US || this.overheadUs > ContentionMonitor.CONTENDED_US) {
+  /** A request posted at `nowMs` waited `startDelayUs` for the helper to take it. */
+  record(startDelayUs: number, nowMs: number): void {
+    this.lateScore = this.lateScore * (31 / 32) + (startDelayUs > ContentionMonitor.LATE_US ? 1 : 0);
+    if (this.lateScore > ContentionMonitor.LATE_LIMIT) {
       this.backoffUntil = nowMs + ContentionMonitor.BACKOFF_MS;
-      this.overheadUs = 0;
+      this.lateScore = 0;
       this.backoffs++;
     }
   }
@@ -136,7 +140,8 @@ export class SpinSync {
     return SpinSync.instance;
   }
 
-  private readonly state = new Int32Array(new SharedArrayBuffer(WORDS * 4));
+  private readonly state = new Int32Array(new SharedArrayBuffer(STARTED_AT + 8), 0, WORDS);
+  private readonly started = new Float64Array(this.state.buffer, STARTED_AT, 1);
   private seq = 0;
   private dead = false;
   readonly contention = new ContentionMonitor();
@@ -198,8 +203,8 @@ export class SpinSync {
       if (waited > WAIT_FALLBACK_MS) { fs.fdatasyncSync(fd); return; }
       Atomics.wait(s, DONE, prev, 50);
     }
-    const t1 = performance.now();
-    this.contention.record((t1 - t0) * 1000, Atomics.load(s, SYNC_US), t1);
+    // how long the request waited for the helper to take it (both clocks as absolute times)
+    this.contention.record((this.started[0]! - (performance.timeOrigin + t0)) * 1000, t0);
     this.result();
   }
 }
