@@ -111,7 +111,7 @@ export class ContentionMonitor {
 
   static readonly LATE_US = 250;
   static readonly LATE_LIMIT = 4;
-  static readonly BACKOFF_MS = 1_000;
+  static readonly BACKOFF_MS = 250;
 
   /** May the next request go to the helper (at time `nowMs`)? */
   useHelper(nowMs: number): boolean {
