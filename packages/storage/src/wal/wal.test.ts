@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { EnvFile } from '../env/env.js';
 import { MemEnv } from '../env/mem-env.js';
 import { crc32c } from './crc32c.js';
-import { encodeRecord, Wal } from './wal.js';
+import { encodeRecord, joinSmall, Wal } from './wal.js';
 
 const payload = (i: number, len = 20): Uint8Array => {
   const b = new Uint8Array(len);
@@ -36,6 +36,24 @@ describe('crc32c', () => {
         const cut = len >> 1;
         expect(crc32c(v.subarray(cut), crc32c(v.subarray(0, cut)))).toBe(model(v));
       }
+    }
+  });
+});
+
+describe('joinSmall', () => {
+  it('keeps order and bytes, large buffers alone and uncopied, small runs joined up to the limit (random model check)', () => {
+    let seed = 99;
+    const rnd = (n: number): number => { seed = (seed * 1103515245 + 12345) >>> 0; return seed % n; };
+    for (let t = 0; t < 200; t++) {
+      const bufs = Array.from({ length: rnd(12) }, (_, i) => new Uint8Array(rnd(4) === 0 ? 200 + rnd(400) : 1 + rnd(60)).fill(i + 1));
+      const max = 256;
+      const out = joinSmall(bufs, max);
+      expect(Buffer.concat(out).equals(Buffer.concat(bufs))).toBe(true);
+      for (const o of out) {
+        if (o.length >= max / 4 && bufs.includes(o)) continue; // a large one, as it was
+        expect(o.length).toBeLessThanOrEqual(max);
+      }
+      for (const b of bufs) if (b.length >= max / 4) expect(out).toContain(b);
     }
   });
 });

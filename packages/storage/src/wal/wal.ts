@@ -82,6 +82,35 @@ function parseAt(buf: Uint8Array, off: number, validTypes?: ReadonlySet<number>)
   return { type, payload: buf.subarray(off + HEADER, off + HEADER + len), end: off + HEADER + len };
 }
 
+/**
+ * `bufs` as write units in order: a buffer of at least `max / 4` bytes alone (not copied), runs of
+ * smaller ones joined into arrays of at most `max` bytes. Their concatenation is that of `bufs`.
+ */
+export function joinSmall(bufs: readonly Uint8Array[], max: number): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  let run: Uint8Array[] = [];
+  let runBytes = 0;
+  const endRun = (): void => {
+    if (run.length === 1) out.push(run[0]!);
+    else if (run.length > 1) {
+      const data = new Uint8Array(runBytes);
+      let o = 0;
+      for (const b of run) { data.set(b, o); o += b.length; }
+      out.push(data);
+    }
+    run = [];
+    runBytes = 0;
+  };
+  for (const b of bufs) {
+    if (b.length >= max / 4) { endRun(); out.push(b); continue; }
+    if (runBytes + b.length > max) endRun();
+    run.push(b);
+    runBytes += b.length;
+  }
+  endRun();
+  return out;
+}
+
 export function encodeRecord(type: number, payload: Uint8Array): Uint8Array {
   const out = new Uint8Array(HEADER + payload.length);
   out.set(payload, HEADER);
@@ -366,10 +395,17 @@ export class Wal {
   private async writePending(): Promise<void> {
     if (this.rotationDue()) await this.rotate();
     if (this.pendingBytes <= WRITE_NOW_MAX) { this.writePendingNow(); return; }
-    const data = this.takePending();
-    await this.file!.write(this.fileSize, data);
-    this.fileSize += data.length;
-    this.writtenLsn += data.length;
+    // a large transaction's records (each insert of many rows is one record of its own) are
+    // written as they are, runs of small ones joined: no copy of the whole buffer (15 MB of
+    // records, one 500k-row commit: 47 ms of copying)
+    const bufs = this.pending;
+    this.pending = [];
+    this.pendingBytes = 0;
+    for (const data of joinSmall(bufs, WRITE_NOW_MAX)) {
+      await this.file!.write(this.fileSize, data);
+      this.fileSize += data.length;
+      this.writtenLsn += data.length;
+    }
   }
 
   /** Write the buffered records with a blocking `writeNow` (no rotation: the caller checked). */
