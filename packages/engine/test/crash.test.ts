@@ -1,6 +1,7 @@
 /**
  * SIGKILL crash test (issue 2 / issue 4): a child process runs a random mixed workload (inserts,
- * updates, deletes, checkpoints, compactions) on a real directory and is killed with SIGKILL at a
+ * updates, deletes, now and then a bulk insert of up to 12,300 rows in key order, checkpoints,
+ * compactions) on a real directory and is killed with SIGKILL at a
  * random moment; after every kill the directory is reopened and must hold exactly the
  * acknowledged commits (the one in-flight commit wholly present or wholly absent).
  *
@@ -20,11 +21,12 @@ const child = join(here, 'fixtures', 'crash-child.mjs');
 const built = existsSync(join(here, '..', 'dist', 'index.js'));
 const ITERATIONS = Number(process.env.QUIVER_CRASH_ITERATIONS ?? 50);
 
-type Op = ['i', number, number] | ['u', number, number] | ['d', number];
+type Op = ['i', number, number] | ['u', number, number] | ['d', number] | ['b', number, number, number];
 
 function apply(model: Map<number, number>, ops: Op[]): void {
   for (const op of ops) {
     if (op[0] === 'i') model.set(op[1], op[2]);
+    else if (op[0] === 'b') { for (let i = 0; i < op[2]; i++) model.set(op[1] + i, (op[3] + i) % 1000); }
     else if (op[0] === 'u') { if (model.has(op[1])) model.set(op[1], op[2]); }
     else model.delete(op[1]);
   }
