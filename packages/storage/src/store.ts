@@ -86,6 +86,7 @@ import { deltaVisibility } from './table/delta-visibility.js';
 import { TableState, type RowLoc } from './table/table-state.js';
 import { emit, manifestSegment, rowGroupOf, segmentSelection } from './segment/segment-scan.js';
 import { defaultHeapBudget, defaultMemoryLimit } from './buffer/memory-budget.js';
+import { concatBytes } from './wal/bytes.js';
 import { decodeOp, encodeOpRecord, RecordType, type WalOp } from './wal/records.js';
 import { Wal } from './wal/wal.js';
 
@@ -1314,8 +1315,7 @@ export class QuiverStore implements Store {
           rows: Math.min(R, n - g * R),
           vectors: vs.map((v) => (v.validity !== null && !v.validity.includes(0) ? { data: v.data, validity: null } : v)),
         }));
-        const worker = this.tuning.encodeWorker && n >= ENCODE_WORKER_MIN_ROWS ? EncodeWorker.get() : undefined;
-        const job = worker?.start(spec.columns.map((c) => ({ name: c.name, type: c.type })), rowGroups, this.rowGroupSize, this.tuning.codec, true);
+        const job = this.startEncode(spec, rowGroups, n);
         writes.push({ table: t, id, spec, groups: rowGroups, n, ids, deleted, mt, ins, masks, ...(job !== undefined ? { job } : {}) });
       }
       m.tables.push(mt);
@@ -1330,13 +1330,7 @@ export class QuiverStore implements Store {
   private async buildSegment(table: TableId, id: number, spec: StoredTableSpec, groups: readonly RowGroupData[], n: number, ids: Float64Array): Promise<{ meta: Segment['meta']; bytes: Uint8Array }> {
     const rowGroups = zoneMapsOf(spec, groups, n);
     const chunks: Uint8Array[] = [];
-    const size = await this.encodeTo(spec, groups, n, (c) => chunks.push(c));
-    let bytes = chunks[0] ?? new Uint8Array(0);
-    if (chunks.length > 1) {
-      bytes = new Uint8Array(size);
-      let o = 0;
-      for (const c of chunks) { bytes.set(c, o); o += c.length; }
-    }
+    const bytes = concatBytes(chunks, await this.encodeTo(spec, groups, n, (c) => chunks.push(c)));
     return { meta: { id, file: segmentPath(table, id), rows: n, bytes: bytes.length, columns: spec.columns, runs: runsOf(ids, n), rowGroups }, bytes };
   }
 
@@ -1346,9 +1340,7 @@ export class QuiverStore implements Store {
    * byte (it failed to start), here instead.
    */
   private async encodeTo(spec: StoredTableSpec, groups: readonly RowGroupData[], n: number, sink: (chunk: Uint8Array) => void, started?: EncodeJob): Promise<number> {
-    const cols = spec.columns.map((c) => ({ name: c.name, type: c.type }));
-    const worker = started === undefined && this.tuning.encodeWorker && n >= ENCODE_WORKER_MIN_ROWS ? EncodeWorker.get() : undefined;
-    const job = started ?? worker?.start(cols, groups, this.rowGroupSize, this.tuning.codec, true);
+    const job = started ?? this.startEncode(spec, groups, n);
     if (job !== undefined) {
       let produced = false;
       try {
@@ -1357,7 +1349,13 @@ export class QuiverStore implements Store {
         if (produced || EncodeWorker.get() !== undefined) throw err;
       }
     }
-    return encodeRowGroupsTo(cols, groups, this.rowGroupSize, this.tuning.codec, true, sink);
+    return encodeRowGroupsTo(spec.columns, groups, this.rowGroupSize, this.tuning.codec, true, sink);
+  }
+
+  /** The encode of `n` rows on the encode worker, or undefined (a small segment, or no worker). */
+  private startEncode(spec: StoredTableSpec, groups: readonly RowGroupData[], n: number): EncodeJob | undefined {
+    if (!this.tuning.encodeWorker || n < ENCODE_WORKER_MIN_ROWS) return undefined;
+    return EncodeWorker.get()?.start(spec.columns, groups, this.rowGroupSize, this.tuning.codec, true);
   }
 
   /**

@@ -111,9 +111,17 @@ describe('EncodeWorker', () => {
     expect(Buffer.concat(chunks).equals(Buffer.from(want))).toBe(true);
   });
 
-  maybe('a sink that throws fails the job with its error', async () => {
+  maybe('a sink that throws fails the job with its error (also on chunks made before run)', async () => {
     const groups = makeGroups(41, 3, 2000);
     await expect(worker!.start(COLS, groups, 2000, 'snappy', true).run(() => { throw new Error('disk full'); })).rejects.toThrow('disk full');
     expect(EncodeWorker.get()).toBe(worker);
+    const early = worker!.start(COLS, groups, 2000, 'snappy', true);
+    early.pump(Infinity);
+    for (let i = 0; i < 100 && (early as unknown as { early: Uint8Array[] }).early.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    await expect(early.run(() => { throw new Error('disk full early'); })).rejects.toThrow('disk full early');
+    const want = await inThread(groups, 2000);
+    const chunks: Uint8Array[] = [];
+    await worker!.start(COLS, groups, 2000, 'snappy', true).run((c) => chunks.push(c));
+    expect(Buffer.concat(chunks).equals(Buffer.from(want))).toBe(true);
   });
 });

@@ -149,11 +149,9 @@ export class EncodeJob {
     });
     done.catch(() => undefined); // (awaited below; it may settle before)
     this.sink = sink;
-    try {
-      for (const c of this.early) this.deliver(c);
-    } finally {
-      this.early = [];
-    }
+    const early = this.early;
+    this.early = [];
+    for (const c of early) this.chunk(c); // (a throwing sink fails the job, as for later chunks)
     if (this.finished || this.failure !== undefined) this.settle!(this.failure);
     while (this.next <= this.groups.length && this.failure === undefined) {
       // let I/O callbacks and other statements run between row groups, as the in-thread encoder does
@@ -165,24 +163,26 @@ export class EncodeJob {
     return this.size;
   }
 
-  private deliver(c: Uint8Array): void {
-    this.size += c.length;
-    this.sink!(c);
-  }
-
-  /** From the helper: a row group was taken. */
-  taken(): void {
-    this.inFlight--;
+  /** Wake `run` waiting for a row group to be taken. */
+  private wakeRoom(): void {
     const room = this.room;
     this.room = undefined;
     room?.();
   }
 
-  /** From the helper: the next chunk of the file. */
+  /** From the helper: a row group was taken. */
+  taken(): void {
+    this.inFlight--;
+    this.wakeRoom();
+  }
+
+  /** From the helper: the next chunk of the file (kept until `run` gives a sink). */
   chunk(c: Uint8Array): void {
     if (this.sink === undefined) { this.early.push(c); return; }
+    if (this.failure !== undefined) return;
     try {
-      this.deliver(c);
+      this.size += c.length;
+      this.sink(c);
     } catch (e) {
       this.fail(e instanceof Error ? e : new Error(String(e)));
     }
@@ -202,16 +202,17 @@ export class EncodeJob {
 
   /** The job failed (or was given up): its run rejects with `err`; the helper is told to finish it. */
   fail(err: Error): void {
-    if (this.failure !== undefined || this.finished) return;
+    if (this.failure !== undefined) return;
     this.failure = err;
-    if (this.next <= this.groups.length) {
-      this.next = this.groups.length + 1;
-      this.owner.post({ t: 'end', id: this.id });
+    // (a finished job fails only through its sink, on chunks delivered late by `run`)
+    if (!this.finished) {
+      if (this.next <= this.groups.length) {
+        this.next = this.groups.length + 1;
+        this.owner.post({ t: 'end', id: this.id });
+      }
+      this.owner.forget(this.id);
     }
-    this.owner.forget(this.id);
-    const room = this.room;
-    this.room = undefined;
-    room?.();
+    this.wakeRoom();
     this.settle?.(err);
   }
 }

@@ -17,6 +17,7 @@ import type { ColumnVector, PhysicalType } from '@quiverdb/common';
 import { jsonDecode, jsonEncode } from '../table/json-value.js';
 import { decodeStrings, encodeStrings } from '../table/utf8.js';
 import { sliceVector } from '../table/column-ops.js';
+import { concatBytes } from '../wal/bytes.js';
 
 export type SegmentCodec = 'uncompressed' | 'snappy' | 'zstd' | 'lz4';
 
@@ -204,11 +205,7 @@ export async function encodeSegmentAsync(cols: readonly SegmentColumn[], vectors
 export async function encodeRowGroupsAsync(cols: readonly SegmentColumn[], groups: readonly RowGroupData[], rowGroupSize: number, codec: SegmentCodec = 'snappy', dictionary = true): Promise<Uint8Array> {
   const chunks: Uint8Array[] = [];
   const total = await encodeRowGroupsTo(cols, groups, rowGroupSize, codec, dictionary, (c) => chunks.push(c));
-  if (chunks.length === 1) return chunks[0]!;
-  const bytes = new Uint8Array(total);
-  let o = 0;
-  for (const c of chunks) { bytes.set(c, o); o += c.length; }
-  return bytes;
+  return concatBytes(chunks, total);
 }
 
 /**

@@ -17,6 +17,15 @@ const dec = new TextDecoder('utf-8', { fatal: false });
 const SCRATCH_BYTES = 16 << 10;
 let scratchWriter: ByteWriter | undefined;
 
+/** `parts` end to end (`total`: their summed length); the only part itself when there is one. */
+export function concatBytes(parts: readonly Uint8Array[], total: number): Uint8Array {
+  if (parts.length === 1) return parts[0]!;
+  const out = new Uint8Array(total);
+  let o = 0;
+  for (const p of parts) { out.set(p, o); o += p.length; }
+  return out;
+}
+
 export class ByteWriter {
   private buf: Uint8Array;
   private dv: DataView;

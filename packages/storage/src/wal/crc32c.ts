@@ -20,6 +20,20 @@ const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 /** From this many bytes on, the aligned middle is read as 32-bit words (a view costs more below). */
 const WORDS_FROM = 256;
 
+/** One slicing-by-8 step: `lo` = the CRC xor bytes 0-3 (little-endian), `hi` = bytes 4-7. */
+function step8(lo: number, hi: number): number {
+  return (
+    T[7 * 256 + (lo & 0xff)]! ^
+    T[6 * 256 + ((lo >>> 8) & 0xff)]! ^
+    T[5 * 256 + ((lo >>> 16) & 0xff)]! ^
+    T[4 * 256 + (lo >>> 24)]! ^
+    T[3 * 256 + (hi & 0xff)]! ^
+    T[2 * 256 + ((hi >>> 8) & 0xff)]! ^
+    T[1 * 256 + ((hi >>> 16) & 0xff)]! ^
+    T[hi >>> 24]!
+  );
+}
+
 /** CRC32C of `data`, continuing from `prev` (the CRC of the bytes before it). */
 export function crc32c(data: Uint8Array, prev = 0): number {
   let crc = ~prev >>> 0;
@@ -32,33 +46,14 @@ export function crc32c(data: Uint8Array, prev = 0): number {
     for (; i < lead; i++) crc = T[(crc ^ data[i]!) & 0xff]! ^ (crc >>> 8);
     const pairs = (n - i) >>> 3;
     const w = new Int32Array(data.buffer, data.byteOffset + i, pairs * 2);
-    for (let j = 0; j < pairs * 2; j += 2) {
-      const lo = crc ^ w[j]!;
-      const hi = w[j + 1]!;
-      crc =
-        T[7 * 256 + (lo & 0xff)]! ^
-        T[6 * 256 + ((lo >>> 8) & 0xff)]! ^
-        T[5 * 256 + ((lo >>> 16) & 0xff)]! ^
-        T[4 * 256 + (lo >>> 24)]! ^
-        T[3 * 256 + (hi & 0xff)]! ^
-        T[2 * 256 + ((hi >>> 8) & 0xff)]! ^
-        T[1 * 256 + ((hi >>> 16) & 0xff)]! ^
-        T[hi >>> 24]!;
-    }
+    for (let j = 0; j < pairs * 2; j += 2) crc = step8(crc ^ w[j]!, w[j + 1]!);
     i += pairs * 8;
   } else {
-    const end8 = n - (n % 8);
-    for (; i < end8; i += 8) {
-      const lo = (crc ^ (data[i]! | (data[i + 1]! << 8) | (data[i + 2]! << 16) | (data[i + 3]! << 24))) >>> 0;
-      crc =
-        T[7 * 256 + (lo & 0xff)]! ^
-        T[6 * 256 + ((lo >>> 8) & 0xff)]! ^
-        T[5 * 256 + ((lo >>> 16) & 0xff)]! ^
-        T[4 * 256 + (lo >>> 24)]! ^
-        T[3 * 256 + data[i + 4]!]! ^
-        T[2 * 256 + data[i + 5]!]! ^
-        T[1 * 256 + data[i + 6]!]! ^
-        T[data[i + 7]!]!;
+    for (const end8 = n - (n % 8); i < end8; i += 8) {
+      crc = step8(
+        crc ^ (data[i]! | (data[i + 1]! << 8) | (data[i + 2]! << 16) | (data[i + 3]! << 24)),
+        data[i + 4]! | (data[i + 5]! << 8) | (data[i + 6]! << 16) | (data[i + 7]! << 24),
+      );
     }
   }
   for (; i < n; i++) crc = T[(crc ^ data[i]!) & 0xff]! ^ (crc >>> 8);

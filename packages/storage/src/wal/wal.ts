@@ -41,6 +41,7 @@
  */
 import { DataCorrupted, IoError, invariant } from '@quiverdb/common';
 import type { Env, EnvFile } from '../env/env.js';
+import { concatBytes } from './bytes.js';
 import { crc32c } from './crc32c.js';
 
 const HEADER = 9;
@@ -91,13 +92,7 @@ export function joinSmall(bufs: readonly Uint8Array[], max: number): Uint8Array[
   let run: Uint8Array[] = [];
   let runBytes = 0;
   const endRun = (): void => {
-    if (run.length === 1) out.push(run[0]!);
-    else if (run.length > 1) {
-      const data = new Uint8Array(runBytes);
-      let o = 0;
-      for (const b of run) { data.set(b, o); o += b.length; }
-      out.push(data);
-    }
+    if (run.length > 0) out.push(concatBytes(run, runBytes));
     run = [];
     runBytes = 0;
   };
@@ -423,11 +418,7 @@ export class Wal {
     const total = this.pendingBytes;
     this.pending = [];
     this.pendingBytes = 0;
-    if (bufs.length === 1) return bufs[0]!;
-    const data = new Uint8Array(total);
-    let o = 0;
-    for (const b of bufs) { data.set(b, o); o += b.length; }
-    return data;
+    return concatBytes(bufs, total);
   }
 
   /** fsync the current segment: everything written so far becomes durable. */
