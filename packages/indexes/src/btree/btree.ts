@@ -166,9 +166,8 @@ export interface OrderedIndex {
   drop(): void;
 }
 
-/** Bytes `at`..`at + 3` of `b` as a big-endian u32, zero-padded past the end. */
-function prefixWord(b: Uint8Array, at: number): number {
-  const n = b.length;
+/** Bytes `at`..`at + 3` of `b` as a big-endian u32, zero-padded from `n` on (default: the end of `b`). */
+function prefixWord(b: Uint8Array, at: number, n = b.length): number {
   return (
     ((at < n ? b[at]! : 0) * 0x1000000) +
     ((at + 1 < n ? b[at + 1]! : 0) << 16) +
@@ -186,10 +185,9 @@ function attachImage(n: BNode, page: Uint8Array, offs: Int32Array, p: number): v
   img.set(page.subarray(0, p));
   for (let i = 0; i < count; i++) {
     const o = offs[i]!;
-    const len = (img[o]! << 8) | img[o + 1]!;
-    const key = img.subarray(o + 2, o + 2 + len);
-    pfx[3 * i] = prefixWord(key, 0);
-    pfx[3 * i + 1] = prefixWord(key, 4);
+    const end = o + 2 + ((img[o]! << 8) | img[o + 1]!);
+    pfx[3 * i] = prefixWord(img, o + 2, end);
+    pfx[3 * i + 1] = prefixWord(img, o + 6, end);
     pfx[3 * i + 2] = o;
   }
   n.img = img;
@@ -208,17 +206,10 @@ function putEntryKey(img: Uint8Array, pfx: Uint32Array, i: number, p: number, k:
   const q = p + 2;
   for (let j = 0; j < len; j++) img[q + j] = k.charCodeAt(j);
   // the words from the bytes just written (no closure, no second read of the string)
-  pfx[3 * i] = len >= 4 ? ((img[q]! << 24) | (img[q + 1]! << 16) | (img[q + 2]! << 8) | img[q + 3]!) >>> 0 : shortWord(k, 0, len);
-  pfx[3 * i + 1] = len >= 8 ? ((img[q + 4]! << 24) | (img[q + 5]! << 16) | (img[q + 6]! << 8) | img[q + 7]!) >>> 0 : shortWord(k, 4, len);
+  pfx[3 * i] = prefixWord(img, q, q + len);
+  pfx[3 * i + 1] = prefixWord(img, q + 4, q + len);
   pfx[3 * i + 2] = p;
   return q + len;
-}
-
-/** Big-endian word of key chars `from .. from + 3`, zero past `len` (a key shorter than `from + 4`). */
-function shortWord(k: string, from: number, len: number): number {
-  let w = 0;
-  for (let j = from; j < from + 4; j++) w = w * 256 + (j < len ? k.charCodeAt(j) : 0);
-  return w;
 }
 
 const f64 = new Float64Array(1);
@@ -1276,8 +1267,8 @@ export class BTree implements OrderedIndex {
         const pfx = n.pfx;
         for (let i = 0; i < pfx.length / 3; i++) {
           const o = pfx[3 * i + 2]!;
-          const key = img.subarray(o + 2, o + 2 + ((img[o]! << 8) | img[o + 1]!));
-          if (pfx[3 * i] !== prefixWord(key, 0) || pfx[3 * i + 1] !== prefixWord(key, 4)) fail(`search table row ${i} does not match its key`);
+          const end = o + 2 + ((img[o]! << 8) | img[o + 1]!);
+          if (pfx[3 * i] !== prefixWord(img, o + 2, end) || pfx[3 * i + 1] !== prefixWord(img, o + 6, end)) fail(`search table row ${i} does not match its key`);
         }
       }
       if (n.bytes > this.#pageSize) fail(`node of ${n.bytes} bytes > page size`);
