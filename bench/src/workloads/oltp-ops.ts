@@ -21,23 +21,18 @@ import {
 } from '../engines/adapter.js';
 import { dialectOf, multiRowInsert } from '../engines/dialect.js';
 import { createAdapter } from '../engines/registry.js';
+import type { BenchOptions } from '../harness/context.js';
 import { now } from '../harness/measure.js';
 import { generateKv, kvKey } from '../kv.js';
 import { Rng } from '../rng.js';
 import { rssMb } from './memory.js';
 
+/** The bench options the OLTP operations read. */
+export const OLTP_OPTION_KEYS = ['seed', 'kvRows', 'budgetMs', 'pointLookups', 'rangeScans', 'durableInserts', 'bulkRows', 'updates', 'txnsPerRun'] as const;
+
 /** What an engine's host needs to know (plain data: it is the worker's `workerData`). */
-export interface OltpParams {
+export interface OltpParams extends Pick<BenchOptions, (typeof OLTP_OPTION_KEYS)[number]> {
   readonly engine: EngineName;
-  readonly seed: number;
-  readonly kvRows: number;
-  readonly budgetMs: number;
-  readonly pointLookups: number;
-  readonly rangeScans: number;
-  readonly durableInserts: number;
-  readonly bulkRows: number;
-  readonly updates: number;
-  readonly txnsPerRun: number;
   /** The engine's database directory (durable engines). */
   readonly dir: string;
 }

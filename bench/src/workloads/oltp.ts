@@ -24,11 +24,11 @@
 import { join } from 'node:path';
 import { errorMessage, type EngineName, type Row } from '../engines/adapter.js';
 import { compareAnswers } from '../harness/answers.js';
-import type { BenchContext } from '../harness/context.js';
+import type { BenchContext, BenchOptions } from '../harness/context.js';
 import { classifyFailure, failed, interleave, toMeasurement, type RunOutcome } from '../harness/measure.js';
 import type { Measurement } from '../harness/results.js';
 import { createOltpHost, type OltpHost } from './oltp-host.js';
-import { CONCURRENT_INSERT_CONNECTIONS, concurrentInsertTotal, RANGE } from './oltp-ops.js';
+import { CONCURRENT_INSERT_CONNECTIONS, concurrentInsertTotal, OLTP_OPTION_KEYS, RANGE } from './oltp-ops.js';
 
 interface Live {
   readonly name: EngineName;
@@ -66,11 +66,8 @@ export async function runOltp(ctx: BenchContext): Promise<void> {
   const loadName = `load kv ${n.toLocaleString('en-US')} rows (file)`;
   const watchdogMs = Math.max(WATCHDOG_MIN_MS, 10 * opts.budgetMs);
   for (const name of opts.engines) {
-    const host = createOltpHost({
-      engine: name, seed: opts.seed, kvRows: n, budgetMs: opts.budgetMs, pointLookups: opts.pointLookups,
-      rangeScans: opts.rangeScans, durableInserts: opts.durableInserts, bulkRows: opts.bulkRows, updates: opts.updates,
-      txnsPerRun: opts.txnsPerRun, dir: join(opts.tmpDir, 'oltp', name),
-    }, { isolate: opts.isolate, watchdogMs });
+    const options = Object.fromEntries(OLTP_OPTION_KEYS.map((k) => [k, opts[k]])) as Pick<BenchOptions, (typeof OLTP_OPTION_KEYS)[number]>;
+    const host = createOltpHost({ ...options, engine: name, dir: join(opts.tmpDir, 'oltp', name) }, { isolate: opts.isolate, watchdogMs });
     try {
       const { loadMs: ms, durable, rssMb, deltaMb } = await host.call('load');
       ctx.add(toMeasurement({ group: 'load', workload: loadName, engine: name }, { samples: [ms] }, {
