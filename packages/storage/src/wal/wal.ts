@@ -25,6 +25,17 @@
  * segment is fsync'ed. A committer that is alone (no other transaction open, nothing being
  * flushed: `sync(lsn, 1)`) writes and fdatasyncs at once on the calling thread instead.
  *
+ * Pipelined flushes: with many sessions committing, their statements run one after the other
+ * on this thread, and a group flush at the end of the turn leaves the thread idle for its fsync
+ * (in lock step: all statements, then one fsync). When the statements of such a round take
+ * longer than its fsync (`cycleMs`, one blocking group flush to the next, above 2 x `fsyncMs`),
+ * a flush starts as soon as about half of the sessions recently committing together (`peers`,
+ * the most open transactions a committer saw lately) have queued: its fsync (thread pool) then
+ * overlaps the other half's statements. When a round's fsync returns, the next round's write
+ * and fsync start before the sessions it covered are woken (`syncRounds`), so the two halves
+ * keep alternating while commits keep arriving during the fsyncs. Measured (16 connections, 2
+ * vCPUs, 1M-row table): 35-40k commits/s against 32-36k in lock step.
+ *
  * Preallocation (`preallocate`): after the first fsync, a spare segment file `spare.tmp` is
  * written with zeros and fsync'ed in the background; the next segment is renamed from it (a new
  * or reopened log switches to it as soon as it is ready). Appends then overwrite allocated
@@ -36,8 +47,10 @@
  *  1. durableLsn <= writtenLsn <= appendedLsn.
  *  2. Segments are contiguous: each starts where the previous ends; no record spans two.
  *  3. After a write or fsync error the WAL is failed: every later sync rejects with that error.
- *  4. Only the flush loop writes, fsyncs and rotates, one round at a time; `fileSize` (logical)
- *     <= the segment's physical size, the rest being zeros of a spare.
+ *  4. Only the flush loop writes, fsyncs and rotates, one round at a time (and `sync` while no
+ *     loop runs: a sole committer's write and fsync, or a pipelined round's write before it
+ *     starts the loop); one fsync at a time, and nothing written during one. `fileSize`
+ *     (logical) <= the segment's physical size, the rest being zeros of a spare.
  */
 import { DataCorrupted, IoError, invariant } from '@quiverdb/common';
 import type { Env, EnvFile } from '../env/env.js';
@@ -127,6 +140,9 @@ export function sealRecord(rec: Uint8Array, type: number): Uint8Array {
   return rec;
 }
 
+/** An fsync round of `syncRounds`: when it started, and its fsync (resolves with the LSN it makes durable). */
+interface Round { readonly at: number; readonly sync: Promise<number> }
+
 /** `open`: the open transactions its committer saw (0: not known) */
 interface Waiter { lsn: number; open: number; resolve: () => void; reject: (e: unknown) => void }
 
@@ -157,6 +173,17 @@ export class Wal {
   private spareReady = false;
   /** when a sole committer's sync last resolved through a turn of the event loop */
   private lastTurn = 0;
+  /** waiters whose records are not written yet (a write takes every pending record) */
+  private unwritten = 0;
+  /** recent most open transactions a committer saw (decaying): the sessions committing together */
+  private peers = 0;
+  /** when the last commit was queued for a flush */
+  private lastArrival = 0;
+  /** mean time an fsync of the log takes (ms, moving average; 0 until the first one) */
+  private fsyncMs = 0;
+  /** mean time from one lock-step group flush to the next under load (ms, moving average) */
+  private cycleMs = 0;
+  private lastBlockingEnd = 0;
   private failed: unknown;
   private closing = false;
   private closed = false;
@@ -318,18 +345,45 @@ export class Wal {
     }
     return new Promise<void>((resolve, reject) => {
       this.waiters.push({ lsn, open: openTxns, resolve, reject });
-      this.scheduleFlush();
+      if (this.pipelineNow(openTxns) && this.flushing === undefined && this.pendingBytes <= WRITE_NOW_MAX && !this.rotationDue()) {
+        // the round starts here, not in a later microtask: the other sessions' commits are due
+        // in the microtasks already queued
+        try {
+          this.writePendingNow();
+          this.flushing = this.flushLoop({ at: performance.now(), sync: this.startSync() });
+        } catch (e) {
+          this.fail(e);
+        }
+      } else {
+        this.scheduleFlush();
+      }
     });
   }
 
-  /** Does every open transaction wait for the flush (see `sync`)? */
+  /**
+   * A commit was just queued (`openTxns` open, as `sync` takes it): start the flush now rather
+   * than at the end of the turn (see "Pipelined flushes" above)?
+   */
+  private pipelineNow(openTxns: number): boolean {
+    this.lastArrival = performance.now();
+    this.unwritten++;
+    this.peers = Math.max(openTxns, this.peers * 0.98);
+    const queued = this.unwritten;
+    // statements of a round take longer than its fsync: overlapping the two pays
+    return this.durable && queued >= 2 && queued * 2 >= this.peers && this.fsyncMs > 0 && this.cycleMs > 2 * this.fsyncMs;
+  }
+
+  /**
+   * Does every open transaction wait for the flush (see `sync`)? Not while more of the sessions
+   * that recently committed together are expected (`peers`): their statements can run meanwhile.
+   */
   private everyOpenTxnWaits(): boolean {
     let open = 0;
     for (const w of this.waiters) {
       if (w.open === 0) return false;
       if (w.open > open) open = w.open;
     }
-    return this.waiters.length >= open;
+    return this.waiters.length >= open && this.waiters.length >= Math.floor(this.peers);
   }
 
   /**
@@ -358,17 +412,22 @@ export class Wal {
    * fsync covers it and wakes every waiter it covers. Records buffered during a round go out in
    * the next, at once.
    */
-  private async flushLoop(): Promise<void> {
+  private async flushLoop(first?: Round): Promise<void> {
     await undefined; // the caller sets `flushing` before the body runs (and its finally clears it)
     try {
+      if (first !== undefined) await this.syncRounds(first);
       while (this.failed === undefined) {
         if (this.pending.length > 0) await this.writePending();
         if (!this.durable) {
           this.durableLsn = this.writtenLsn;
           this.wake();
         } else if (this.writtenLsn > this.durableLsn && this.waiting()) {
-          if (this.everyOpenTxnWaits()) this.syncFileNow();
-          else await this.syncFile();
+          if (this.everyOpenTxnWaits()) {
+            this.syncFileNow();
+            this.lockStepRound();
+          } else {
+            await this.syncRounds({ at: performance.now(), sync: this.startSync() });
+          }
         }
         if (this.pending.length === 0) break;
       }
@@ -378,6 +437,51 @@ export class Wal {
       this.flushing = undefined;
     }
     if (this.failed === undefined && (this.pending.length > 0 || this.waiting())) this.scheduleFlush();
+  }
+
+  /**
+   * fsync rounds through the thread pool, from what is written now. When a round's fsync
+   * returns, the records buffered meanwhile are written and the next round's fsync started
+   * before the waiters it covered are woken, so the fsync overlaps their sessions' next
+   * statements (see "Pipelined flushes"). Ends when nothing written waits for an fsync, or the
+   * next write is a large one or needs a segment switch (the flush loop does those).
+   */
+  private async syncRounds(first: Round): Promise<void> {
+    let started = first.at;
+    let inflight: Promise<number> | undefined = first.sync;
+    while (inflight !== undefined) {
+      const target = await inflight;
+      inflight = undefined;
+      this.durableLsn = Math.max(this.durableLsn, target);
+      this.syncs++;
+      // overlap again only while commits kept coming during the fsync (else the thread idled:
+      // the sessions it wakes are better joined by the others, in one round)
+      const busy = this.lastArrival - started >= this.fsyncMs / 2;
+      if (busy && this.pending.length > 0 && this.pendingBytes <= WRITE_NOW_MAX && !this.rotationDue()) {
+        try {
+          this.writePendingNow();
+          if (this.waiting()) {
+            started = performance.now();
+            inflight = this.startSync();
+          }
+        } catch (e) {
+          this.wake(); // what the last round made durable is acknowledged
+          throw e;
+        }
+      }
+      this.wake();
+      this.prepareSpare();
+    }
+  }
+
+  /** Start an fsync of the current segment (thread pool); resolves with the LSN it makes durable. */
+  private startSync(): Promise<number> {
+    const target = this.writtenLsn;
+    const t0 = performance.now();
+    return this.file!.sync().then(() => {
+      this.timed(t0);
+      return target;
+    });
   }
 
   /** Is a segment switch due before the next write? */
@@ -396,6 +500,7 @@ export class Wal {
     const bufs = this.pending;
     this.pending = [];
     this.pendingBytes = 0;
+    this.unwritten = 0;
     for (const data of joinSmall(bufs, WRITE_NOW_MAX)) {
       await this.file!.write(this.fileSize, data);
       this.fileSize += data.length;
@@ -407,6 +512,7 @@ export class Wal {
   private writePendingNow(): void {
     if (this.pending.length === 0) return;
     const data = this.takePending();
+    this.unwritten = 0;
     this.file!.writeNow(this.fileSize, data);
     this.fileSize += data.length;
     this.writtenLsn += data.length;
@@ -424,15 +530,33 @@ export class Wal {
   /** fsync the current segment: everything written so far becomes durable. */
   private async syncFile(): Promise<void> {
     const target = this.writtenLsn;
+    const t0 = performance.now();
     await this.file!.sync();
+    this.timed(t0);
     this.synced(target);
   }
 
   /** `syncFile`, blocking this thread (NodeEnv: through the helper of env/spin-sync.ts). */
   private syncFileNow(): void {
     const target = this.writtenLsn;
+    const t0 = performance.now();
     this.file!.syncNow();
+    this.timed(t0);
     this.synced(target);
+  }
+
+  /** A group flush every open transaction waited for just ended: update `cycleMs` (under load only). */
+  private lockStepRound(): void {
+    const end = performance.now();
+    const ms = end - this.lastBlockingEnd;
+    if (ms < 20) this.cycleMs = this.cycleMs === 0 ? ms : this.cycleMs + (ms - this.cycleMs) / 8;
+    this.lastBlockingEnd = end;
+  }
+
+  /** An fsync started at `t0` just returned: update `fsyncMs`. */
+  private timed(t0: number): void {
+    const ms = performance.now() - t0;
+    this.fsyncMs = this.fsyncMs === 0 ? ms : this.fsyncMs + (ms - this.fsyncMs) / 8;
   }
 
   /** An fsync made the log durable up to `target`: wake the waiters it covers. */
