@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { EnvFile } from '../env/env.js';
+import type { Env, EnvFile } from '../env/env.js';
+import { FaultEnv } from '../env/fault-env.js';
 import { MemEnv } from '../env/mem-env.js';
 import { crc32c } from './crc32c.js';
 import { encodeRecord, joinSmall, Wal } from './wal.js';
@@ -21,7 +22,7 @@ const spin = (ms: number): void => {
  * `syncNow` keeps the thread busy. `inSync` counts fsyncs running; `writesDuringSync` the writes
  * that started while one ran.
  */
-function slowSyncs(env: MemEnv, ms: number): { inSync: number; writesDuringSync: number } {
+function slowSyncs(env: Env, ms: number): { inSync: number; writesDuringSync: number } {
   const io = { inSync: 0, writesDuringSync: 0 };
   const open = env.open.bind(env);
   env.open = async (path, opts) => {
@@ -296,6 +297,63 @@ describe('Wal', () => {
     expect(new Set(r.records.map((x) => x.payload[0]))).toEqual(new Set(acked.map((i) => payload(i)[0])));
     expect(r.records.length).toBe(commits);
     await r.wal.close();
+  });
+
+  it('pipelined flushes with a fault at every I/O call, then a power loss: every acknowledged commit recovered, nothing never committed', async () => {
+    const idOf = (p: Uint8Array): number => new DataView(p.buffer, p.byteOffset).getUint32(0, true);
+    const record = (i: number): Uint8Array => {
+      const p = new Uint8Array(12);
+      new DataView(p.buffer).setUint32(0, i, true);
+      return encodeRecord(1, p);
+    };
+    // 16 sessions of single-record commits whose statements outlast the fsync (pipelined rounds)
+    const run = async (env: FaultEnv, acked: Set<number>): Promise<Wal | undefined> => {
+      slowSyncs(env, 0.5);
+      let wal: Wal;
+      try {
+        ({ wal } = await Wal.open(env, '/w', 0, { segmentBytes: 1 << 16 }));
+      } catch {
+        return undefined; // the fault hit the open: nothing was committed
+      }
+      let openTxns = 0;
+      await Promise.all(Array.from({ length: 16 }, async (_x, c) => {
+        for (let k = 0; k < 12; k++) {
+          const i = c * 12 + k;
+          openTxns++;
+          await undefined;
+          spin(0.1);
+          try {
+            await wal.sync(wal.appendRecord(record(i)), openTxns);
+            acked.add(i);
+          } catch {
+            return; // the WAL failed: this session's commit is not acknowledged
+          } finally {
+            openTxns--;
+          }
+        }
+      }));
+      return wal;
+    };
+    const probe = new FaultEnv(new MemEnv());
+    const probeWal = await run(probe, new Set());
+    expect(probeWal!.syncs).toBeGreaterThan(12 * 1.5); // pipelined: rounds of about half the sessions
+    const total = probe.ops;
+    let fired = 0;
+    for (let n = 1; n <= total; n++) {
+      const env = new FaultEnv(new MemEnv());
+      env.setPlan({ faultAt: n, mode: n % 2 === 1 ? 'cut' : 'fail', cutFraction: 0.5 });
+      const acked = new Set<number>();
+      await run(env, acked);
+      if (env.fired) fired++;
+      env.crash();
+      const r = await Wal.open(env, '/w', 0);
+      const got = r.records.map((x) => idOf(x.payload));
+      expect(new Set(got).size, `fault at call ${n}: a record twice`).toBe(got.length);
+      for (const i of acked) expect(got.includes(i), `fault at call ${n}: acknowledged commit ${i} lost`).toBe(true);
+      for (const i of got) expect(i < 16 * 12, `fault at call ${n}: unknown record ${i}`).toBe(true);
+      await r.wal.close();
+    }
+    expect(fired).toBeGreaterThan(total / 2);
   });
 
   it('a sole committer writes and syncs at once; with a flush pending it joins the group', async () => {
