@@ -43,7 +43,7 @@ export function defaultOptions(quick: boolean, overrides: Partial<BenchOptions> 
     }
     : {
       quick, sf: 0.1, seed: 20_260_101, warmup: 1, runs: 5, budgetMs: 60_000, isolate: true, queryTimeoutMs: 300_000,
-      kvRows: 1_000_000, pointLookups: 20_000, rangeScans: 2_000, durableInserts: 2_000, bulkRows: 100_000, updates: 10_000,
+      kvRows: 1_000_000, pointLookups: 20_000, rangeScans: 2_000, durableInserts: 5_000, bulkRows: 100_000, updates: 10_000,
       txnsPerRun: 320, connections: [1, 4, 16],
     };
   return {
