@@ -365,12 +365,15 @@ export class Wal {
    * than at the end of the turn (see "Pipelined flushes" above)?
    */
   private pipelineNow(openTxns: number): boolean {
-    this.lastArrival = performance.now();
+    const now = performance.now();
+    this.lastArrival = now;
     this.unwritten++;
     this.peers = Math.max(openTxns, this.peers * 0.98);
     const queued = this.unwritten;
-    // statements of a round take longer than its fsync: overlapping the two pays
-    return this.durable && queued >= 2 && queued * 2 >= this.peers && this.fsyncMs > 0 && this.cycleMs > 2 * this.fsyncMs;
+    // in the turn after a lock-step round whose statements took longer than its fsync:
+    // overlapping the two pays
+    return this.durable && queued >= 2 && queued * 2 >= this.peers && this.fsyncMs > 0
+      && this.cycleMs > 2 * this.fsyncMs && now - this.lastBlockingEnd < this.cycleMs;
   }
 
   /**
