@@ -322,8 +322,10 @@ export class Wal {
    *    resolves at the next turn of the event loop, so a client committing in a loop does not
    *    starve other work);
    *  - the group flush makes its fdatasync on this thread too (blocking, `syncNow`) when it covers
-   *    as many waiters as any of them saw open transactions: every open transaction waits for it,
-   *    so no statement could run meanwhile; else through the thread pool, so other sessions run.
+   *    as many waiters as any of them saw open transactions, and as the sessions recently
+   *    committing together (`peers`): every open transaction waits for it, so no statement could
+   *    run meanwhile; else through the thread pool, so other sessions run;
+   *  - under load, a flush may start here, before the end of the turn (see "Pipelined flushes").
    */
   sync(lsn = this.appendedLsn, openTxns = 0): Promise<void> {
     if (this.failed !== undefined) return Promise.reject(this.failed);
