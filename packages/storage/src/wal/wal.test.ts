@@ -45,6 +45,37 @@ function slowSyncs(env: Env, ms: number): { inSync: number; writesDuringSync: nu
   return io;
 }
 
+/**
+ * `sessions` sessions each commit `perSession` single-record transactions (record `record(i)`,
+ * i = session * perSession + k), each open from its start, its statement keeping this thread busy
+ * `statementMs`; the sessions interleave at their awaits, as the engine's statements do.
+ * `beforeStatement` runs as a statement starts. A session stops at its first failed commit.
+ * Returns the acknowledged i, in order.
+ */
+async function commitFromSessions(wal: Wal, sessions: number, perSession: number, statementMs: number,
+  record: (i: number) => Uint8Array, beforeStatement: () => void = () => {}): Promise<number[]> {
+  let openTxns = 0;
+  const acked: number[] = [];
+  await Promise.all(Array.from({ length: sessions }, async (_x, c) => {
+    for (let k = 0; k < perSession; k++) {
+      const i = c * perSession + k;
+      openTxns++;
+      await undefined;
+      beforeStatement();
+      spin(statementMs);
+      try {
+        await wal.sync(wal.appendRecord(record(i)), openTxns);
+        acked.push(i);
+      } catch {
+        return; // the WAL failed: this commit is not acknowledged
+      } finally {
+        openTxns--;
+      }
+    }
+  }));
+  return acked;
+}
+
 describe('crc32c', () => {
   it('check value and streaming', () => {
     const b = new TextEncoder().encode('123456789');
@@ -270,20 +301,9 @@ describe('Wal', () => {
     // against a 1 ms fsync, slack for a loaded machine), its transaction open from its start
     const sessions = 16;
     const perSession = 40;
-    let openTxns = 0;
-    const acked: number[] = [];
-    await Promise.all(Array.from({ length: sessions }, async (_x, c) => {
-      for (let k = 0; k < perSession; k++) {
-        const i = c * perSession + k;
-        openTxns++;
-        await undefined; // the sessions' statements interleave, as the engine's do at their awaits
-        if (io.inSync > 0) statementsDuringSync++;
-        spin(0.5);
-        await wal.sync(wal.appendRecord(encodeRecord(1, payload(i))), openTxns);
-        openTxns--;
-        acked.push(i);
-      }
-    }));
+    const acked = await commitFromSessions(wal, sessions, perSession, 0.5, (i) => encodeRecord(1, payload(i)), () => {
+      if (io.inSync > 0) statementsDuringSync++;
+    });
     const commits = sessions * perSession;
     expect(acked.length).toBe(commits);
     expect(wal.durableLsn).toBe(wal.appendedLsn);
@@ -317,23 +337,7 @@ describe('Wal', () => {
       } catch {
         return undefined; // the fault hit the open: nothing was committed
       }
-      let openTxns = 0;
-      await Promise.all(Array.from({ length: 16 }, async (_x, c) => {
-        for (let k = 0; k < 10; k++) {
-          const i = c * 10 + k;
-          openTxns++;
-          await undefined;
-          spin(0.3);
-          try {
-            await wal.sync(wal.appendRecord(record(i)), openTxns);
-            acked.add(i);
-          } catch {
-            return; // the WAL failed: this session's commit is not acknowledged
-          } finally {
-            openTxns--;
-          }
-        }
-      }));
+      for (const i of await commitFromSessions(wal, 16, 10, 0.3, record)) acked.add(i);
       return wal;
     };
     const probe = new FaultEnv(new MemEnv());

@@ -457,25 +457,17 @@ export class Wal {
     while (inflight !== undefined) {
       const target = await inflight;
       inflight = undefined;
-      this.durableLsn = Math.max(this.durableLsn, target);
-      this.syncs++;
       // overlap again only while commits kept coming during the fsync (else the thread idled:
       // the sessions it wakes are better joined by the others, in one round)
       const busy = this.lastArrival - started >= this.fsyncMs / 2;
-      if (busy && this.pending.length > 0 && this.pendingBytes <= WRITE_NOW_MAX && !this.rotationDue()) {
-        try {
-          this.writePendingNow();
-          if (this.waiting()) {
-            started = performance.now();
-            inflight = this.startSync();
-          }
-        } catch (e) {
-          this.wake(); // what the last round made durable is acknowledged
-          throw e;
+      this.synced(target, () => {
+        if (!busy || this.pending.length === 0 || this.pendingBytes > WRITE_NOW_MAX || this.rotationDue()) return;
+        this.writePendingNow();
+        if (this.waiting()) {
+          started = performance.now();
+          inflight = this.startSync();
         }
-      }
-      this.wake();
-      this.prepareSpare();
+      });
     }
   }
 
@@ -502,11 +494,7 @@ export class Wal {
     // a large transaction's records (each insert of many rows is one record of its own) are
     // written as they are, runs of small ones joined: no copy of the whole buffer (15 MB of
     // records, one 500k-row commit: 47 ms of copying)
-    const bufs = this.pending;
-    this.pending = [];
-    this.pendingBytes = 0;
-    this.unwritten = 0;
-    for (const data of joinSmall(bufs, WRITE_NOW_MAX)) {
+    for (const data of joinSmall(this.takeBuffers(), WRITE_NOW_MAX)) {
       await this.file!.write(this.fileSize, data);
       this.fileSize += data.length;
       this.writtenLsn += data.length;
@@ -516,29 +504,25 @@ export class Wal {
   /** Write the buffered records with a blocking `writeNow` (no rotation: the caller checked). */
   private writePendingNow(): void {
     if (this.pending.length === 0) return;
-    const data = this.takePending();
-    this.unwritten = 0;
+    const total = this.pendingBytes;
+    const data = concatBytes(this.takeBuffers(), total);
     this.file!.writeNow(this.fileSize, data);
     this.fileSize += data.length;
     this.writtenLsn += data.length;
   }
 
-  /** The buffered records as one byte array; the buffer is emptied. */
-  private takePending(): Uint8Array {
+  /** The buffered records, in order; the buffer is emptied (their waiters' records are being written). */
+  private takeBuffers(): Uint8Array[] {
     const bufs = this.pending;
-    const total = this.pendingBytes;
     this.pending = [];
     this.pendingBytes = 0;
-    return concatBytes(bufs, total);
+    this.unwritten = 0;
+    return bufs;
   }
 
   /** fsync the current segment: everything written so far becomes durable. */
   private async syncFile(): Promise<void> {
-    const target = this.writtenLsn;
-    const t0 = performance.now();
-    await this.file!.sync();
-    this.timed(t0);
-    this.synced(target);
+    this.synced(await this.startSync());
   }
 
   /** `syncFile`, blocking this thread (NodeEnv: through the helper of env/spin-sync.ts). */
@@ -564,11 +548,18 @@ export class Wal {
     this.fsyncMs = this.fsyncMs === 0 ? ms : this.fsyncMs + (ms - this.fsyncMs) / 8;
   }
 
-  /** An fsync made the log durable up to `target`: wake the waiters it covers. */
-  private synced(target: number): void {
+  /**
+   * An fsync made the log durable up to `target`: wake the waiters it covers (after `beforeWake`,
+   * which may start the next round; they are woken even when it throws).
+   */
+  private synced(target: number, beforeWake?: () => void): void {
     this.syncs++;
     this.durableLsn = Math.max(this.durableLsn, target);
-    this.wake();
+    try {
+      beforeWake?.();
+    } finally {
+      this.wake();
+    }
     this.prepareSpare(); // a log that commits (not one only opened to read) keeps a spare ready
   }
 
