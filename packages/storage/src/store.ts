@@ -87,7 +87,7 @@ import { TableState, type RowLoc } from './table/table-state.js';
 import { emit, manifestSegment, rowGroupOf, segmentSelection } from './segment/segment-scan.js';
 import { defaultHeapBudget, defaultMemoryLimit } from './buffer/memory-budget.js';
 import { concatBytes } from './wal/bytes.js';
-import { decodeOp, encodeOpRecord, RecordType, type WalOp } from './wal/records.js';
+import { appendOp, decodeOp, encodeOpRecord, RecordType, type WalOp } from './wal/records.js';
 import { Wal } from './wal/wal.js';
 
 type Write =
@@ -480,9 +480,17 @@ export class QuiverStore implements Store {
 
   /** The WAL record of the `n` delta rows from `w.firstRowId` on (`w` and the writes continuing it). */
   private encodeInsertRun(txn: TxnId, w: InsertWrite, n: number): Uint8Array {
-    const t = this.table(w.table);
-    const batch = t.delta.gather(w.firstRowId, n, w.colIds, w.types);
-    return encodeOpRecord(txn, { t: 'insert', table: w.table, firstRowId: w.firstRowId, colIds: w.colIds, types: w.types, batch });
+    return encodeOpRecord(txn, this.insertRunOp(w, n));
+  }
+
+  /** `wal.appendRecord(this.encodeInsertRun(txn, w, n))` (a small record without an array of its own). */
+  private appendInsertRun(txn: TxnId, w: InsertWrite, n: number): void {
+    appendOp(this.wal, txn, this.insertRunOp(w, n));
+  }
+
+  private insertRunOp(w: InsertWrite, n: number): WalOp {
+    const batch = this.table(w.table).delta.gather(w.firstRowId, n, w.colIds, w.types);
+    return { t: 'insert', table: w.table, firstRowId: w.firstRowId, colIds: w.colIds, types: w.types, batch };
   }
 
   // ---------------------------------------------------------------- writes
@@ -605,7 +613,7 @@ export class QuiverStore implements Store {
     this.preparingCount++;
     try {
       this.appendWrites(txn, s.writes);
-      const lsn = this.wal.appendRecord(encodeOpRecord(txn, { t: 'commit' }));
+      const lsn = appendOp(this.wal, txn, { t: 'commit' });
       await this.wal.sync(lsn, opts?.openTxns ?? 0);
     } catch (e) {
       // not acknowledged (its records may or may not have reached the disk): the WAL is failed,
@@ -640,33 +648,36 @@ export class QuiverStore implements Store {
           runN += w.n;
           continue;
         }
-        if (run !== undefined) this.wal.appendRecord(this.encodeInsertRun(txn, run, runN));
+        if (run !== undefined) this.appendInsertRun(txn, run, runN);
         run = w;
         runN = w.n;
         continue;
       }
-      if (run !== undefined) this.wal.appendRecord(this.encodeInsertRun(txn, run, runN));
+      if (run !== undefined) this.appendInsertRun(txn, run, runN);
       run = undefined;
       if (w.k !== 'insert' && dels !== undefined) { this.appendDeletes(txn, dels); dels = undefined; }
-      this.wal.appendRecord(this.encodeWrite(txn, w));
+      this.appendWrite(txn, w);
     }
-    if (run !== undefined) this.wal.appendRecord(this.encodeInsertRun(txn, run, runN));
+    if (run !== undefined) this.appendInsertRun(txn, run, runN);
     if (dels !== undefined) this.appendDeletes(txn, dels);
   }
 
   private appendDeletes(txn: TxnId, dels: ReadonlyMap<TableId, Float64Array[]>): void {
-    for (const [table, parts] of dels) this.wal.appendRecord(encodeOpRecord(txn, { t: 'delete', table, rowIds: concatIds(parts) }));
+    for (const [table, parts] of dels) appendOp(this.wal, txn, { t: 'delete', table, rowIds: concatIds(parts) });
   }
 
   /** One write as a whole WAL record. */
-  private encodeWrite(txn: TxnId, w: Write): Uint8Array {
+  private appendWrite(txn: TxnId, w: Write): void {
     switch (w.k) {
-      case 'insert': return w.rec ?? this.encodeInsertRun(txn, w, w.n);
-      case 'delete': return encodeOpRecord(txn, { t: 'delete', table: w.table, rowIds: w.rowIds });
-      case 'meta': return encodeOpRecord(txn, { t: 'meta', key: w.key, value: w.value });
-      case 'create': return encodeOpRecord(txn, { t: 'create', spec: w.spec });
-      case 'drop': return encodeOpRecord(txn, { t: 'drop', table: w.table });
-      case 'alter': return encodeOpRecord(txn, { t: 'alter', spec: w.spec });
+      case 'insert':
+        if (w.rec !== undefined) this.wal.appendRecord(w.rec);
+        else this.appendInsertRun(txn, w, w.n);
+        return;
+      case 'delete': appendOp(this.wal, txn, { t: 'delete', table: w.table, rowIds: w.rowIds }); return;
+      case 'meta': appendOp(this.wal, txn, { t: 'meta', key: w.key, value: w.value }); return;
+      case 'create': appendOp(this.wal, txn, { t: 'create', spec: w.spec }); return;
+      case 'drop': appendOp(this.wal, txn, { t: 'drop', table: w.table }); return;
+      case 'alter': appendOp(this.wal, txn, { t: 'alter', spec: w.spec }); return;
     }
   }
 

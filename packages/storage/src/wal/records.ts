@@ -26,7 +26,7 @@ import { DataCorrupted, type ColumnBatch, type ColumnVector, type PhysicalType, 
 import type { StoredTableSpec } from '../api.js';
 import { jsonDecode, jsonEncode } from '../table/json-value.js';
 import { ByteReader, ByteWriter } from './bytes.js';
-import { RECORD_HEADER, sealRecord } from './wal.js';
+import { RECORD_HEADER, sealRecord, type Wal } from './wal.js';
 
 export const RecordType = {
   Insert: 1,
@@ -106,6 +106,17 @@ export function encodeOpRecord(txn: TxnId, op: WalOp): Uint8Array {
   const w = small ? ByteWriter.scratch(RECORD_HEADER) : new ByteWriter(size, RECORD_HEADER);
   const type = writeOp(w, txn, op);
   return sealRecord(small ? w.finishCopy() : w.finish(), type);
+}
+
+/**
+ * `wal.appendRecord(encodeOpRecord(txn, op))` without the record's own array when it is small:
+ * encoded in the scratch buffer and copied into the WAL's stage. Returns the LSN past it.
+ */
+export function appendOp(wal: Wal, txn: TxnId, op: WalOp): number {
+  if (initialSize(op) > SCRATCH_RECORD) return wal.appendRecord(encodeOpRecord(txn, op));
+  const w = ByteWriter.scratch(RECORD_HEADER);
+  const type = writeOp(w, txn, op);
+  return wal.appendRecordCopy(sealRecord(w.finish(), type));
 }
 
 /** records estimated up to this size go through ByteWriter.scratch */

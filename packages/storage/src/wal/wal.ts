@@ -15,7 +15,9 @@
  *    corruption: DbError XX001, never skipped.
  *
  * Group commit: `append` only buffers (synchronously, so a txn's records are contiguous and in
- * call order); `sync(lsn)` resolves once the log is fsync'ed up to `lsn`. It schedules a flush
+ * call order; small ones, such as a single-row commit's, as copies in one reused stage buffer,
+ * written from there: no allocation per commit); `sync(lsn)` resolves once the log is fsync'ed
+ * up to `lsn`. It schedules a flush
  * for the next turn of the event loop (setImmediate), so every session that commits in this turn
  * joins it. One flush loop at a time writes everything buffered (up to 256 KB with a blocking
  * `writeNow`: a page-cache copy costs less than a thread-pool round trip on a commit's critical
@@ -51,6 +53,8 @@
  *     loop runs: a sole committer's write and fsync, or a pipelined round's write before it
  *     starts the loop); one fsync at a time, and nothing written during one. `fileSize`
  *     (logical) <= the segment's physical size, the rest being zeros of a spare.
+ *  5. Buffered records are `pending` then the stage, in append order: a whole record appended
+ *     after staged ones first moves them (copied) to `pending`; `pendingBytes` counts both.
  */
 import { DataCorrupted, IoError, invariant } from '@quiverdb/common';
 import type { Env, EnvFile } from '../env/env.js';
@@ -133,11 +137,18 @@ export const RECORD_HEADER = HEADER;
  * reserved bytes (no copy of the payload); returns `rec`.
  */
 export function sealRecord(rec: Uint8Array, type: number): Uint8Array {
-  const dv = new DataView(rec.buffer, rec.byteOffset, HEADER);
-  dv.setUint32(0, rec.length - HEADER, true);
   rec[8] = type;
-  dv.setUint32(4, crc32c(rec.subarray(8)), true);
+  putU32(rec, 0, rec.length - HEADER);
+  putU32(rec, 4, crc32c(rec.subarray(8)));
   return rec;
+}
+
+/** `v` as a little-endian u32 at `rec[at]` (no DataView for a record header). */
+function putU32(rec: Uint8Array, at: number, v: number): void {
+  rec[at] = v & 0xff;
+  rec[at + 1] = (v >>> 8) & 0xff;
+  rec[at + 2] = (v >>> 16) & 0xff;
+  rec[at + 3] = v >>> 24;
 }
 
 /** An fsync round of `syncRounds`: when it started, and its fsync (resolves with the LSN it makes durable). */
@@ -148,6 +159,8 @@ interface Waiter { lsn: number; open: number; resolve: () => void; reject: (e: u
 
 /** Buffered bytes up to this size are written with a blocking `writeNow`; larger ones through the thread pool. */
 const WRITE_NOW_MAX = 256 << 10;
+/** Size of the stage small records are copied into (`appendRecordCopy`); larger ones are appended whole. */
+const STAGE_BYTES = 64 << 10;
 /** Name of the zero-filled, synced file the next segment is renamed from (not a segment: no LSN name). */
 const SPARE = 'spare.tmp';
 const ZERO_CHUNK = 1 << 20;
@@ -161,7 +174,12 @@ export class Wal {
   private fileSize = 0;
   /** physical size when it was opened: above fileSize, the rest is preallocated zeros */
   private fileAllocated = 0;
+  /** buffered records not written yet: `pending` (whole arrays, in order), then the `stage` bytes */
   private pending: Uint8Array[] = [];
+  /** copies of small records (`appendRecordCopy`), end to end: they follow every `pending` array */
+  private stage = new Uint8Array(STAGE_BYTES);
+  private stageLen = 0;
+  /** bytes of `pending` and the stage */
   private pendingBytes = 0;
   private waiters: Waiter[] = [];
   /** a flush is scheduled (setImmediate) */
@@ -307,10 +325,35 @@ export class Wal {
   appendRecord(rec: Uint8Array): number {
     if (this.failed !== undefined) throw this.failed;
     invariant(!this.closed, 'WAL append after close');
+    this.sealStage();
     this.pending.push(rec);
     this.pendingBytes += rec.length;
     this.appendedLsn += rec.length;
     return this.appendedLsn;
+  }
+
+  /**
+   * `appendRecord` of a copy of `rec`, which the caller may then reuse (a view of a scratch
+   * buffer): a small record is copied into the stage, so a commit's records cost no allocation
+   * and are written from there without joining them.
+   */
+  appendRecordCopy(rec: Uint8Array): number {
+    if (rec.length > STAGE_BYTES / 4) return this.appendRecord(rec.slice());
+    if (this.failed !== undefined) throw this.failed;
+    invariant(!this.closed, 'WAL append after close');
+    if (this.stageLen + rec.length > STAGE_BYTES) this.sealStage();
+    this.stage.set(rec, this.stageLen);
+    this.stageLen += rec.length;
+    this.pendingBytes += rec.length;
+    this.appendedLsn += rec.length;
+    return this.appendedLsn;
+  }
+
+  /** Move the staged bytes (a copy) to the end of `pending`, emptying the stage. */
+  private sealStage(): void {
+    if (this.stageLen === 0) return;
+    this.pending.push(this.stage.slice(0, this.stageLen));
+    this.stageLen = 0;
   }
 
   /**
@@ -422,7 +465,7 @@ export class Wal {
     try {
       if (first !== undefined) await this.syncRounds(first);
       while (this.failed === undefined) {
-        if (this.pending.length > 0) await this.writePending();
+        if (this.pendingBytes > 0) await this.writePending();
         if (!this.durable) {
           this.durableLsn = this.writtenLsn;
           this.wake();
@@ -434,14 +477,14 @@ export class Wal {
             await this.syncRounds({ at: performance.now(), sync: this.startSync() });
           }
         }
-        if (this.pending.length === 0) break;
+        if (this.pendingBytes === 0) break;
       }
     } catch (e) {
       this.fail(e);
     } finally {
       this.flushing = undefined;
     }
-    if (this.failed === undefined && (this.pending.length > 0 || this.waiting())) this.scheduleFlush();
+    if (this.failed === undefined && (this.pendingBytes > 0 || this.waiting())) this.scheduleFlush();
   }
 
   /**
@@ -461,7 +504,7 @@ export class Wal {
       // the sessions it wakes are better joined by the others, in one round)
       const busy = this.lastArrival - started >= this.fsyncMs / 2;
       this.synced(target, () => {
-        if (!busy || this.pending.length === 0 || this.pendingBytes > WRITE_NOW_MAX || this.rotationDue()) return;
+        if (!busy || this.pendingBytes === 0 || this.pendingBytes > WRITE_NOW_MAX || this.rotationDue()) return;
         this.writePendingNow();
         if (this.waiting()) {
           started = performance.now();
@@ -503,9 +546,19 @@ export class Wal {
 
   /** Write the buffered records with a blocking `writeNow` (no rotation: the caller checked). */
   private writePendingNow(): void {
-    if (this.pending.length === 0) return;
-    const total = this.pendingBytes;
-    const data = concatBytes(this.takeBuffers(), total);
+    if (this.pendingBytes === 0) return;
+    let data: Uint8Array;
+    if (this.pending.length === 0) {
+      // staged records only (a commit's): written from the stage, which a blocking write is done
+      // with when it returns
+      data = this.stage.subarray(0, this.stageLen);
+      this.stageLen = 0;
+      this.pendingBytes = 0;
+      this.unwritten = 0;
+    } else {
+      const total = this.pendingBytes;
+      data = concatBytes(this.takeBuffers(), total);
+    }
     this.file!.writeNow(this.fileSize, data);
     this.fileSize += data.length;
     this.writtenLsn += data.length;
@@ -513,6 +566,7 @@ export class Wal {
 
   /** The buffered records, in order; the buffer is emptied (their waiters' records are being written). */
   private takeBuffers(): Uint8Array[] {
+    this.sealStage();
     const bufs = this.pending;
     this.pending = [];
     this.pendingBytes = 0;
