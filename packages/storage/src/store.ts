@@ -488,8 +488,12 @@ export class QuiverStore implements Store {
     appendOp(this.wal, txn, this.insertRunOp(w, n));
   }
 
+  /** The insert op of the run: the delta's own columns where it lies in one chunk, else a copy. */
   private insertRunOp(w: InsertWrite, n: number): WalOp {
-    const batch = this.table(w.table).delta.gather(w.firstRowId, n, w.colIds, w.types);
+    const delta = this.table(w.table).delta;
+    const view = delta.view(w.firstRowId, n, w.colIds, w.types);
+    if (view !== undefined) return { t: 'insert', table: w.table, firstRowId: w.firstRowId, colIds: w.colIds, types: w.types, batch: view.batch, from: view.from, rows: n };
+    const batch = delta.gather(w.firstRowId, n, w.colIds, w.types);
     return { t: 'insert', table: w.table, firstRowId: w.firstRowId, colIds: w.colIds, types: w.types, batch };
   }
 

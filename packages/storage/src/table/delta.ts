@@ -161,6 +161,25 @@ export class Delta {
   }
 
   /**
+   * The `n` rows with consecutive row ids from `first` on, when they lie in one chunk holding
+   * every column of `colIds` with its type of `types`: that chunk's columns (not copied; valid
+   * until the next write to the delta) and the index of the first row. Else undefined (`gather`).
+   */
+  view(first: number, n: number, colIds: readonly number[], types: readonly PhysicalType[]): { batch: ColumnBatch; from: number } | undefined {
+    const loc = this.locate(first);
+    if (loc === undefined) return undefined;
+    const c = loc.chunk;
+    if (c.length - loc.i < n || c.rowIds[loc.i + n - 1] !== first + n - 1) return undefined;
+    const columns: ColumnVector[] = new Array(colIds.length);
+    for (let j = 0; j < colIds.length; j++) {
+      const col = c.cols.get(colIds[j]!);
+      if (col === undefined || col.type !== types[j]) return undefined;
+      columns[j] = col;
+    }
+    return { batch: { length: c.length, columns }, from: loc.i };
+  }
+
+  /**
    * The `n` rows with consecutive row ids from `first` on (one transaction's inserts, all in the
    * delta) as a batch of columns `colIds` of `types`, copied. A chunk lacking a column (created
    * under another spec) gives NULLs, as a scan reads it. Throws if a row is missing.

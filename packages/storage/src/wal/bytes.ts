@@ -66,8 +66,8 @@ export class ByteWriter {
   /** length-prefixed raw bytes */
   bytes(b: Uint8Array): void { this.u32(b.length); this.raw(b); }
   raw(b: Uint8Array): void { this.ensure(b.length); this.buf.set(b, this.len); this.len += b.length; }
-  /** typed array contents, 8-byte aligned within the payload so the reader can view them */
-  typed(a: Int32Array | Float64Array | BigInt64Array | Uint8Array, n: number): void {
+  /** `a[from, from + n)`, 8-byte aligned within the payload so the reader can view them */
+  typed(a: Int32Array | Float64Array | BigInt64Array | Uint8Array, n: number, from = 0): void {
     const bytesPer = a.BYTES_PER_ELEMENT;
     this.u32(n);
     const pad = (8 - ((this.len - this.base) % 8)) % 8;
@@ -78,12 +78,13 @@ export class ByteWriter {
       // a few values (single-row writes): no view allocation
       const dv = this.dv;
       let o = this.len;
-      if (a instanceof Float64Array) for (let i = 0; i < n; i++, o += 8) dv.setFloat64(o, a[i]!, true);
-      else if (a instanceof Int32Array) for (let i = 0; i < n; i++, o += 4) dv.setInt32(o, a[i]!, true);
-      else if (a instanceof BigInt64Array) for (let i = 0; i < n; i++, o += 8) dv.setBigInt64(o, a[i]!, true);
-      else for (let i = 0; i < n; i++) this.buf[o++] = a[i]!;
+      const end = from + n;
+      if (a instanceof Float64Array) for (let i = from; i < end; i++, o += 8) dv.setFloat64(o, a[i]!, true);
+      else if (a instanceof Int32Array) for (let i = from; i < end; i++, o += 4) dv.setInt32(o, a[i]!, true);
+      else if (a instanceof BigInt64Array) for (let i = from; i < end; i++, o += 8) dv.setBigInt64(o, a[i]!, true);
+      else for (let i = from; i < end; i++) this.buf[o++] = a[i]!;
     } else {
-      this.buf.set(new Uint8Array(a.buffer, a.byteOffset, n * bytesPer), this.len);
+      this.buf.set(new Uint8Array(a.buffer, a.byteOffset + from * bytesPer, n * bytesPer), this.len);
     }
     this.len += n * bytesPer;
   }
@@ -91,10 +92,10 @@ export class ByteWriter {
     const b = enc.encode(s);
     this.bytes(b);
   }
-  /** many strings: n, offsets (n+1), then one utf8 blob (a missing value is written as '') */
-  strings(ss: readonly string[], n: number): void {
+  /** `ss[from, from + n)`: n, offsets (n+1), then one utf8 blob (a missing value is written as '') */
+  strings(ss: readonly string[], n: number, from = 0): void {
     if (n > SMALL) {
-      const { bytes, offsets } = encodeStrings(ss, n);
+      const { bytes, offsets } = encodeStrings(from === 0 ? ss : ss.slice(from, from + n), n);
       this.u32(n);
       this.typed(offsets, n + 1);
       this.bytes(bytes);
@@ -113,7 +114,7 @@ export class ByteWriter {
     this.len += 4;
     let o = 0;
     for (let i = 0; i < n; i++) {
-      const x = ss[i] as unknown;
+      const x = ss[from + i] as unknown;
       const str = typeof x === 'string' ? x : String(x ?? '');
       this.ensure(str.length * 3);
       this.dv.setInt32(offAt + i * 4, o, true);

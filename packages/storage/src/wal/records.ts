@@ -40,7 +40,11 @@ export const RecordType = {
 export type RecordType = (typeof RecordType)[keyof typeof RecordType];
 
 export type WalOp =
-  | { readonly t: 'insert'; readonly table: TableId; readonly firstRowId: number; readonly colIds: readonly number[]; readonly types: readonly PhysicalType[]; readonly batch: ColumnBatch }
+  | {
+    readonly t: 'insert'; readonly table: TableId; readonly firstRowId: number; readonly colIds: readonly number[]; readonly types: readonly PhysicalType[];
+    /** the rows are `batch`'s [from, from + rows) when `rows` is given (encoding only; decoded: the whole batch) */
+    readonly batch: ColumnBatch; readonly from?: number; readonly rows?: number;
+  }
   | { readonly t: 'delete'; readonly table: TableId; readonly rowIds: Float64Array }
   | { readonly t: 'meta'; readonly key: string; readonly value: string | undefined }
   | { readonly t: 'create'; readonly spec: StoredTableSpec }
@@ -50,21 +54,22 @@ export type WalOp =
 
 const TYPES: readonly PhysicalType[] = ['bool', 'int16', 'int32', 'int64', 'float32', 'float64', 'date32', 'timestamp_us', 'utf8', 'json'];
 
-export function encodeColumn(w: ByteWriter, colId: number, type: PhysicalType, v: ColumnVector, n: number): void {
+/** Rows [from, from + n) of `v`. */
+export function encodeColumn(w: ByteWriter, colId: number, type: PhysicalType, v: ColumnVector, n: number, from = 0): void {
   w.u32(colId);
   w.u8(TYPES.indexOf(type));
   if (v.validity === null) w.u8(0);
-  else { w.u8(1); w.typed(v.validity, n); }
+  else { w.u8(1); w.typed(v.validity, n, from); }
   switch (type) {
-    case 'bool': w.typed(v.data as Uint8Array, n); break;
-    case 'int16': case 'int32': case 'date32': w.typed(v.data as Int32Array, n); break;
-    case 'int64': w.typed(v.data as BigInt64Array, n); break;
-    case 'float32': case 'float64': case 'timestamp_us': w.typed(v.data as Float64Array, n); break;
-    case 'utf8': w.strings(v.data as string[], n); break;
+    case 'bool': w.typed(v.data as Uint8Array, n, from); break;
+    case 'int16': case 'int32': case 'date32': w.typed(v.data as Int32Array, n, from); break;
+    case 'int64': w.typed(v.data as BigInt64Array, n, from); break;
+    case 'float32': case 'float64': case 'timestamp_us': w.typed(v.data as Float64Array, n, from); break;
+    case 'utf8': w.strings(v.data as string[], n, from); break;
     case 'json': {
       const d = v.data as unknown[];
       const ss = new Array<string>(n);
-      for (let i = 0; i < n; i++) ss[i] = jsonEncode(d[i]);
+      for (let i = 0; i < n; i++) ss[i] = jsonEncode(d[from + i]);
       w.strings(ss, n);
       break;
     }
@@ -124,7 +129,7 @@ const SCRATCH_RECORD = 4096;
 
 function initialSize(op: WalOp): number {
   // per column ~24 bytes of header, counts and alignment; ~12 bytes a value (a short string)
-  if (op.t === 'insert') return 64 + op.colIds.length * (24 + op.batch.length * 12);
+  if (op.t === 'insert') return 64 + op.colIds.length * (24 + (op.rows ?? op.batch.length) * 12);
   if (op.t === 'delete') return 64 + op.rowIds.length * 8;
   return 64;
 }
@@ -133,11 +138,13 @@ function writeOp(w: ByteWriter, txn: TxnId, op: WalOp): RecordType {
   w.f64(txn);
   switch (op.t) {
     case 'insert': {
+      const rows = op.rows ?? op.batch.length;
+      const from = op.rows === undefined ? 0 : op.from ?? 0;
       w.f64(op.table);
       w.f64(op.firstRowId);
-      w.u32(op.batch.length);
+      w.u32(rows);
       w.u32(op.colIds.length);
-      for (let i = 0; i < op.colIds.length; i++) encodeColumn(w, op.colIds[i]!, op.types[i]!, op.batch.columns[i]!, op.batch.length);
+      for (let i = 0; i < op.colIds.length; i++) encodeColumn(w, op.colIds[i]!, op.types[i]!, op.batch.columns[i]!, rows, from);
       return RecordType.Insert;
     }
     case 'delete':
