@@ -168,6 +168,19 @@ export async function rowGroupsSkipped(s: OltpState, sql: string): Promise<strin
   }
 }
 
+/** A WAL's activity so far, from PostgreSQL's `pg_stat_wal` view (times in ms). */
+export interface WalActivity { readonly syncs: number; readonly syncMs: number; readonly writes: number; readonly writeMs: number }
+
+/** QuiverDB: its WAL's fsyncs and writes so far (`pg_stat_wal`); undefined where the build has no such view. */
+export async function walActivity(s: OltpState): Promise<WalActivity | undefined> {
+  try {
+    const r = (await s.adapter.query('SELECT wal_sync, wal_sync_time, wal_write, wal_write_time FROM pg_stat_wal'))[0];
+    return r === undefined ? undefined : { syncs: Number(r[0]), syncMs: Number(r[1]), writes: Number(r[2]), writeMs: Number(r[3]) };
+  } catch {
+    return undefined;
+  }
+}
+
 /** Close and reopen the database (untimed), then time the first full scan and check its count. */
 export async function coldScan(s: OltpState, sql: string): Promise<number> {
   const { adapter, params } = s;
@@ -340,7 +353,7 @@ export async function close(s: OltpState): Promise<void> {
 
 /** Every operation by name: the request vocabulary of the worker protocol. */
 export const OLTP_OPS = {
-  load, pointLookups, rangeScans, scan, rowGroupsSkipped, coldScan, checkpoint, durableInserts, bulkInsert, updatesByKey,
+  load, pointLookups, rangeScans, scan, rowGroupsSkipped, walActivity, coldScan, checkpoint, durableInserts, bulkInsert, updatesByKey,
   openSessions, closeSessions, concurrentInserts, transferTxns, close,
 } as const;
 

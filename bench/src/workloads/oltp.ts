@@ -28,7 +28,7 @@ import type { BenchContext, BenchOptions } from '../harness/context.js';
 import { classifyFailure, failed, interleave, toMeasurement, type RunOutcome } from '../harness/measure.js';
 import type { Measurement } from '../harness/results.js';
 import { createOltpHost, type OltpHost } from './oltp-host.js';
-import { CONCURRENT_INSERT_CONNECTIONS, concurrentInsertTotal, OLTP_OPTION_KEYS, RANGE } from './oltp-ops.js';
+import { CONCURRENT_INSERT_CONNECTIONS, concurrentInsertTotal, OLTP_OPTION_KEYS, RANGE, type WalActivity } from './oltp-ops.js';
 
 interface Live {
   readonly name: EngineName;
@@ -88,6 +88,36 @@ export async function runOltp(ctx: BenchContext): Promise<void> {
     await runWorkloads(ctx, live, dead);
   } finally {
     for (const e of live) await e.host.close();
+  }
+}
+
+/** QuiverDB's WAL activity so far (`pg_stat_wal`), untimed. */
+async function walActivityOf(live: readonly Live[]): Promise<Map<EngineName, WalActivity>> {
+  const out = new Map<EngineName, WalActivity>();
+  for (const e of live) {
+    if (e.name !== 'quiverdb') continue;
+    const a = await e.host.call('walActivity').catch(() => undefined);
+    if (a !== undefined) out.set(e.name, a);
+  }
+  return out;
+}
+
+/**
+ * Note on QuiverDB's outcome of a commit workload what its WAL did over all its runs (warm-up
+ * included): the fsyncs, the mean time of one, and of one write: how much of a commit is the disk.
+ */
+async function noteWalActivity(live: readonly Live[], before: ReadonlyMap<EngineName, WalActivity>, outcomes: Map<EngineName, RunOutcome>): Promise<void> {
+  const after = await walActivityOf(live);
+  for (const [name, a] of after) {
+    const b = before.get(name);
+    const o = outcomes.get(name);
+    if (b === undefined || o === undefined || o.failure) continue;
+    const syncs = a.syncs - b.syncs, writes = a.writes - b.writes;
+    if (syncs <= 0 || writes <= 0) continue;
+    const us = (ms: number, n: number): string => ((ms / n) * 1000).toFixed(0);
+    const note = `WAL (pg_stat_wal, all runs): ${syncs.toLocaleString('en-US')} fsyncs of ${us(a.syncMs - b.syncMs, syncs)} µs on average, ` +
+      `${writes.toLocaleString('en-US')} writes of ${us(a.writeMs - b.writeMs, writes)} µs`;
+    o.note = o.note ? `${o.note}; ${note}` : note;
   }
 }
 
@@ -159,7 +189,9 @@ async function runWorkloads(ctx: BenchContext, live: readonly Live[], dead: Read
   if (ctx.opts.groups.has('oltp')) {
     // Single-row insert transactions with durability on.
     await checkpointAll(ctx, live);
+    const walBefore = await walActivityOf(live);
     const ins = await interleave(live, iopts, (e) => e.host.call('durableInserts'));
+    await noteWalActivity(live, walBefore, ins);
     report('oltp', 'durable single-row insert (autocommit)', ins, {
       unit: 'us/op', scale: 1000 / opts.durableInserts, ops: opts.durableInserts, throughputUnit: 'commits/s',
     });
@@ -189,11 +221,13 @@ async function runWorkloads(ctx: BenchContext, live: readonly Live[], dead: Read
       }
     }
     await checkpointAll(ctx, live);
+    const concWalBefore = await walActivityOf(live);
     const concIns = await interleave(live, iopts, async (e) => {
       const err = insSetup.get(e.name);
       if (err !== undefined) throw err;
       return e.host.call('concurrentInserts');
     });
+    await noteWalActivity(live, concWalBefore, concIns);
     const concName = `durable single-row INSERT (autocommit), ${conc} connections`;
     for (const [name, err] of dead) ctx.add(failed({ group: 'concurrency', workload: concName, engine: name }, err));
     for (const e of live) {

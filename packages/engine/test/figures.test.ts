@@ -59,4 +59,38 @@ describe('per-table and per-index figures', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('pg_stat_wal counts the records, writes and fsyncs of commits (file-backed)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'quiver-figures-'));
+    try {
+      const db = await Database.open(dir);
+      const c = db.connect();
+      await c.query('CREATE TABLE w (id INTEGER PRIMARY KEY, v TEXT)');
+      const q = 'SELECT wal_records, wal_bytes, wal_write, wal_sync, wal_write_time, wal_sync_time, wal_fpi, wal_buffers_full, stats_reset FROM pg_stat_wal';
+      const before = (await c.query(q)).rows;
+      expect(before.length).toBe(1);
+      const [r0, b0, w0, s0, wt0, st0] = before[0] as [bigint, bigint, bigint, bigint, number, number];
+      for (let i = 0; i < 10; i++) await c.query('INSERT INTO w VALUES ($1, $2)', [i, 'x']);
+      const after = (await c.query(q)).rows[0] as [bigint, bigint, bigint, bigint, number, number, bigint, bigint, unknown];
+      const [r1, b1, w1, s1, wt1, st1, fpi, full, reset] = after;
+      // a lone single-row commit: its insert record and its COMMIT, one write, one fsync (give or
+      // take a background commit of an automatic ANALYZE, and the fsync of a segment switch to
+      // the preallocated spare)
+      const within = (d: bigint, lo: bigint, hi: bigint): void => { expect(d >= lo && d <= hi, `${d} in [${lo}, ${hi}]`).toBe(true); };
+      within(r1 - r0, 20n, 26n);
+      expect(b1 - b0).toBeGreaterThan(20n * 9n); // each record at least its header
+      within(w1 - w0, 10n, 12n);
+      within(s1 - s0, 10n, 13n);
+      expect(wt1).toBeGreaterThanOrEqual(wt0);
+      expect(st1).toBeGreaterThan(st0);
+      expect([fpi, full]).toEqual([0n, 0n]);
+      expect(reset).not.toBeNull();
+      // a read-only statement writes nothing
+      await c.query('SELECT count(*) FROM w');
+      expect(((await c.query(q)).rows[0] as bigint[])[0]).toBe(r1);
+      await db.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

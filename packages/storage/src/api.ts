@@ -139,6 +139,14 @@ export interface StoreStats {
   }[];
   /** bytes of delta rows (in-memory, not yet in a segment), reserved in the buffer pool's budget */
   readonly deltaBytes?: number;
+  /**
+   * WAL activity since open (PostgreSQL's pg_stat_wal): records appended and their bytes, writes
+   * and fsyncs of the log, the ms spent in them, and when counting began (ms since the epoch).
+   */
+  readonly wal?: {
+    readonly records: number; readonly bytes: number; readonly writes: number; readonly syncs: number;
+    readonly writeMs: number; readonly syncMs: number; readonly since: number;
+  };
 }
 
 export interface Store {

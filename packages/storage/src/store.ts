@@ -1839,6 +1839,7 @@ export class QuiverStore implements Store {
     return {
       walBytes: this.wal.bytes,
       walSyncs: this.wal.syncs,
+      wal: { ...this.wal.activity, syncs: this.wal.syncs },
       checkpoints: this.checkpoints,
       deltaBytes: this.deltaBytes,
       compactions: this.compactions,

@@ -1,6 +1,7 @@
 /**
- * System catalogs: `information_schema` and the part of `pg_catalog` that psql and ORMs read, plus
- * QuiverDB's own figures (`quiver_tables`, `quiver_indexes`, `pg_locks`). Each is a read-only
+ * System catalogs: `information_schema` and the part of `pg_catalog` that psql and ORMs read, the
+ * statistics views (`pg_stat_user_tables`, `pg_stat_statements`, `pg_stat_wal`), plus QuiverDB's
+ * own figures (`quiver_tables`, `quiver_indexes`, `pg_locks`). Each is a read-only
  * `TableSource` whose rows are computed from the transaction's catalog view when scanned.
  *
  * Unqualified names resolve to `pg_catalog` relations after the user's tables, as PostgreSQL's
@@ -475,6 +476,19 @@ const RELATIONS: Record<string, SystemRelation> = {
     columns: [['query', txt], ['calls', big], ['total_exec_time', dbl], ['mean_exec_time', dbl], ['min_exec_time', dbl],
       ['max_exec_time', dbl], ['rows', big]],
     rows: ({ db }) => db.statementStats.entries().map((e) => [e.query, BigInt(e.calls), e.totalMs, e.totalMs / e.calls, e.minMs, e.maxMs, BigInt(e.rows)]),
+  },
+  'pg_catalog.pg_stat_wal': {
+    // PostgreSQL 14-17's one row; since this database was opened (stats_reset). No full-page images
+    // (wal_fpi 0) and no WAL buffers to fill (wal_buffers_full 0); wal_bytes is bigint, not numeric;
+    // the times (ms) are always tracked, as with track_wal_io_timing on
+    schema: 'pg_catalog',
+    columns: [['wal_records', big], ['wal_fpi', big], ['wal_bytes', big], ['wal_buffers_full', big], ['wal_write', big], ['wal_sync', big],
+      ['wal_write_time', dbl], ['wal_sync_time', dbl], ['stats_reset', ts]],
+    rows: ({ db }) => {
+      const w = db.store.stats().wal;
+      if (w === undefined) return [];
+      return [[BigInt(w.records), 0n, BigInt(w.bytes), 0n, BigInt(w.writes), BigInt(w.syncs), w.writeMs, w.syncMs, w.since * 1000]];
+    },
   },
   'pg_catalog.quiver_tables': {
     schema: 'pg_catalog',

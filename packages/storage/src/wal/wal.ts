@@ -212,6 +212,8 @@ export class Wal {
   writtenLsn = 0;
   durableLsn = 0;
   syncs = 0;
+  /** Activity since open (PostgreSQL's pg_stat_wal): records appended, writes, and the ms spent writing and fsyncing. */
+  readonly activity = { records: 0, bytes: 0, writes: 0, writeMs: 0, syncMs: 0, since: Date.now() };
 
   private constructor(private readonly env: Env, private readonly dir: string, private readonly segmentBytes: number,
     private readonly durable: boolean, private readonly preallocate: boolean) {}
@@ -329,6 +331,8 @@ export class Wal {
     this.pending.push(rec);
     this.pendingBytes += rec.length;
     this.appendedLsn += rec.length;
+    this.activity.records++;
+    this.activity.bytes += rec.length;
     return this.appendedLsn;
   }
 
@@ -346,6 +350,8 @@ export class Wal {
     this.stageLen += rec.length;
     this.pendingBytes += rec.length;
     this.appendedLsn += rec.length;
+    this.activity.records++;
+    this.activity.bytes += rec.length;
     return this.appendedLsn;
   }
 
@@ -538,7 +544,9 @@ export class Wal {
     // written as they are, runs of small ones joined: no copy of the whole buffer (15 MB of
     // records, one 500k-row commit: 47 ms of copying)
     for (const data of joinSmall(this.takeBuffers(), WRITE_NOW_MAX)) {
+      const t0 = performance.now();
       await this.file!.write(this.fileSize, data);
+      this.wrote(t0);
       this.fileSize += data.length;
       this.writtenLsn += data.length;
     }
@@ -559,7 +567,9 @@ export class Wal {
       const total = this.pendingBytes;
       data = concatBytes(this.takeBuffers(), total);
     }
+    const t0 = performance.now();
     this.file!.writeNow(this.fileSize, data);
+    this.wrote(t0);
     this.fileSize += data.length;
     this.writtenLsn += data.length;
   }
@@ -596,10 +606,17 @@ export class Wal {
     this.lastBlockingEnd = end;
   }
 
-  /** An fsync started at `t0` just returned: update `fsyncMs`. */
+  /** An fsync started at `t0` just returned: update `fsyncMs` and the activity figures. */
   private timed(t0: number): void {
     const ms = performance.now() - t0;
     this.fsyncMs = this.fsyncMs === 0 ? ms : this.fsyncMs + (ms - this.fsyncMs) / 8;
+    this.activity.syncMs += ms;
+  }
+
+  /** A write of records started at `t0` just returned. */
+  private wrote(t0: number): void {
+    this.activity.writes++;
+    this.activity.writeMs += performance.now() - t0;
   }
 
   /**
