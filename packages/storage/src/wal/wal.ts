@@ -325,15 +325,10 @@ export class Wal {
    * it; not copied, so the caller must not change it); returns the LSN just past it.
    */
   appendRecord(rec: Uint8Array): number {
-    if (this.failed !== undefined) throw this.failed;
-    invariant(!this.closed, 'WAL append after close');
+    this.assertAppendable();
     this.sealStage();
     this.pending.push(rec);
-    this.pendingBytes += rec.length;
-    this.appendedLsn += rec.length;
-    this.activity.records++;
-    this.activity.bytes += rec.length;
-    return this.appendedLsn;
+    return this.buffered(rec.length);
   }
 
   /**
@@ -343,15 +338,24 @@ export class Wal {
    */
   appendRecordCopy(rec: Uint8Array): number {
     if (rec.length > STAGE_BYTES / 4) return this.appendRecord(rec.slice());
-    if (this.failed !== undefined) throw this.failed;
-    invariant(!this.closed, 'WAL append after close');
+    this.assertAppendable();
     if (this.stageLen + rec.length > STAGE_BYTES) this.sealStage();
     this.stage.set(rec, this.stageLen);
     this.stageLen += rec.length;
-    this.pendingBytes += rec.length;
-    this.appendedLsn += rec.length;
+    return this.buffered(rec.length);
+  }
+
+  private assertAppendable(): void {
+    if (this.failed !== undefined) throw this.failed;
+    invariant(!this.closed, 'WAL append after close');
+  }
+
+  /** A record of `len` bytes was just buffered: count it; returns the LSN just past it. */
+  private buffered(len: number): number {
+    this.pendingBytes += len;
+    this.appendedLsn += len;
     this.activity.records++;
-    this.activity.bytes += rec.length;
+    this.activity.bytes += len;
     return this.appendedLsn;
   }
 
@@ -560,9 +564,7 @@ export class Wal {
       // staged records only (a commit's): written from the stage, which a blocking write is done
       // with when it returns
       data = this.stage.subarray(0, this.stageLen);
-      this.stageLen = 0;
-      this.pendingBytes = 0;
-      this.unwritten = 0;
+      this.emptyBuffer();
     } else {
       const total = this.pendingBytes;
       data = concatBytes(this.takeBuffers(), total);
@@ -578,10 +580,16 @@ export class Wal {
   private takeBuffers(): Uint8Array[] {
     this.sealStage();
     const bufs = this.pending;
-    this.pending = [];
+    this.emptyBuffer();
+    return bufs;
+  }
+
+  /** The one place the buffer is emptied (its records are being written), with the count of their waiters. */
+  private emptyBuffer(): void {
+    if (this.pending.length > 0) this.pending = [];
+    this.stageLen = 0;
     this.pendingBytes = 0;
     this.unwritten = 0;
-    return bufs;
   }
 
   /** fsync the current segment: everything written so far becomes durable. */
