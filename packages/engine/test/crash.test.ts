@@ -67,7 +67,10 @@ describe.skipIf(!built)('SIGKILL crash recovery', () => {
     let inflightSeen = 0;
     try {
       for (let it = 0; it < ITERATIONS; it++) {
-        const lines = await runChild(dir, 1000 + it, it % 6, (it * 7919) % 60);
+        // every third child lives longer: past the switch to a preallocated WAL segment (its spare
+        // written in the background), where a lone committer writes with O_DIRECT | O_DSYNC
+        const killAfterMs = it % 3 === 2 ? 100 + ((it * 7919) % 500) : (it * 7919) % 60;
+        const lines = await runChild(dir, 1000 + it, it % 6, killAfterMs);
         let pending: Op[] | undefined;
         const burstPending = new Map<number, number>(); // a burst's INSERTs not acknowledged: id -> v
         for (const line of lines) {
