@@ -67,8 +67,9 @@ describe.skipIf(!built)('SIGKILL crash recovery', () => {
     let inflightSeen = 0;
     try {
       for (let it = 0; it < ITERATIONS; it++) {
-        // every third child lives longer: past the switch to a preallocated WAL segment (its spare
-        // written in the background), where a lone committer writes with O_DIRECT | O_DSYNC
+        // every third child lives longer, 100-600 ms: past the switch to a preallocated WAL segment
+        // (its spare is written in the background, ~100 ms after the first commit), which the
+        // shorter lives seldom reach
         const killAfterMs = it % 3 === 2 ? 100 + ((it * 7919) % 500) : (it * 7919) % 60;
         const lines = await runChild(dir, 1000 + it, it % 6, killAfterMs);
         let pending: Op[] | undefined;

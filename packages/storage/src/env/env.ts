@@ -12,7 +12,7 @@
  *
  * Invariants:
  *  1. `append` writes at the end of the file; `write` / `writeNow` write at an offset; none is
- *     durable before `sync` (`writeSyncedNow` is a `writeNow` and a `syncNow`).
+ *     durable before `sync`.
  *  2. `rename` replaces the target atomically (readers see the old or the new file, never a mix).
  */
 
@@ -33,13 +33,6 @@ export interface EnvFile {
   sync(): Promise<void>;
   /** `sync`, done before returning (on NodeEnv a blocking fdatasync; see spin-sync.ts). */
   syncNow(): void;
-  /**
-   * `writeNow` then `syncNow`: `data` is durable on return. `offset + data.length` must be the
-   * end of the file's content: the bytes after it, up to the next 4 KiB boundary, may be
-   * overwritten with zeros (NodeEnv, inside the file's size: one O_DIRECT | O_DSYNC write of the
-   * pages, see direct-io.ts).
-   */
-  writeSyncedNow(offset: number, data: Uint8Array): void;
   close(): Promise<void>;
 }
 

@@ -2,8 +2,7 @@
  * FaultEnv: wraps an Env and injects faults at the Nth mutating I/O call, for crash tests.
  *
  * Counted calls: open with create, writeFile, rename, remove, mkdir, syncDir, and on files
- * append / write / writeNow (counted as a write) / truncate / sync / syncNow (as a sync) /
- * writeSyncedNow (as a write, then a sync)
+ * append / write / writeNow (counted as a write) / truncate / sync / syncNow (as a sync)
  * (writeFileDurable counts as its open, write, sync and syncDir).
  * At call number `faultAt` (1-based):
  *   mode 'fail': the call throws IoError (58030) without effect;
@@ -51,8 +50,6 @@ class FaultFile implements EnvFile {
   async truncate(length: number): Promise<void> { this.env.step('truncate', this.path); await this.inner.truncate(length); }
   async sync(): Promise<void> { this.env.step('sync', this.path); await this.inner.sync(); }
   syncNow(): void { this.env.step('sync', this.path); this.inner.syncNow(); }
-  /** a write and a sync, each a counted call (a fault in the write leaves the sync undone) */
-  writeSyncedNow(offset: number, data: Uint8Array): void { this.writeNow(offset, data); this.syncNow(); }
   close(): Promise<void> { return this.inner.close(); }
 }
 

@@ -78,7 +78,6 @@ class MemHandle implements EnvFile {
   async truncate(length: number): Promise<void> { this.check(); this.f.truncate(length); }
   async sync(): Promise<void> { this.syncNow(); }
   syncNow(): void { this.check(); this.env.syncs++; this.f.sync(); }
-  writeSyncedNow(offset: number, data: Uint8Array): void { this.writeNow(offset, data); this.syncNow(); }
   async close(): Promise<void> { /* nothing */ }
 }
 

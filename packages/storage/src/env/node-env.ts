@@ -9,7 +9,6 @@ import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import { IoError } from '@quiverdb/common';
 import { dirname, type Env, type EnvFile } from './env.js';
-import { DirectTail } from './direct-io.js';
 import { SpinSync } from './spin-sync.js';
 
 function ioError(op: string, path: string, err: unknown): IoError {
@@ -19,14 +18,8 @@ function ioError(op: string, path: string, err: unknown): IoError {
 
 class NodeFile implements EnvFile {
   private end: number;
-  /** `writeSyncedNow`'s O_DIRECT | O_DSYNC writes (direct-io.ts), once used */
-  private direct: DirectTail | undefined;
   constructor(readonly path: string, private readonly fh: fsp.FileHandle, size: number) {
     this.end = size;
-  }
-  /** Another write or a truncate: a direct write reads its head back first. */
-  private touched(): void {
-    this.direct?.forget();
   }
   async size(): Promise<number> { return this.end; }
   async read(offset: number, length: number): Promise<Uint8Array> {
@@ -40,18 +33,15 @@ class NodeFile implements EnvFile {
     return done === length ? buf : buf.subarray(0, done);
   }
   async append(data: Uint8Array): Promise<void> {
-    this.touched();
     const at = this.end;
     this.end += data.length;
     try { await this.writeAll(at, data); } catch (e) { throw ioError('append', this.path, e); }
   }
   async write(offset: number, data: Uint8Array): Promise<void> {
-    this.touched();
     this.end = Math.max(this.end, offset + data.length);
     try { await this.writeAll(offset, data); } catch (e) { throw ioError('write', this.path, e); }
   }
   writeNow(offset: number, data: Uint8Array): void {
-    this.touched();
     this.end = Math.max(this.end, offset + data.length);
     try {
       let done = 0;
@@ -66,7 +56,6 @@ class NodeFile implements EnvFile {
     }
   }
   async truncate(length: number): Promise<void> {
-    this.touched();
     try { await this.fh.truncate(length); } catch (e) { throw ioError('truncate', this.path, e); }
     this.end = length;
   }
@@ -85,18 +74,7 @@ class NodeFile implements EnvFile {
       else fs.fdatasyncSync(this.fh.fd);
     } catch (e) { throw ioError('fdatasync', this.path, e); }
   }
-  writeSyncedNow(offset: number, data: Uint8Array): void {
-    // inside the file's size (a preallocated WAL segment): one O_DIRECT | O_DSYNC write
-    try {
-      if ((this.direct ??= new DirectTail(this.fh.fd)).write(offset, data, this.end)) return;
-    } catch (e) { throw ioError('write', this.path, e); }
-    this.writeNow(offset, data);
-    this.syncNow();
-  }
-  async close(): Promise<void> {
-    this.direct?.close();
-    await this.fh.close();
-  }
+  async close(): Promise<void> { await this.fh.close(); }
 }
 
 export class NodeEnv implements Env {

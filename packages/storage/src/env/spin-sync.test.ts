@@ -30,25 +30,6 @@ describe.skipIf(availableParallelism() < 2 || process.env.QUIVER_SPIN_SYNC === '
     }
   });
 
-  it('pwrite: the bytes of the shared memory land at the offset, through the helper and after it slept; errors carry their code', async () => {
-    await readyHelper();
-    const dir = mkdtempSync(join(tmpdir(), 'quiver-spin-'));
-    const fd = openSync(join(dir, 'f'), 'w+');
-    const mem = new Uint8Array(SpinSync.memory());
-    try {
-      for (let i = 0; i < 20; i++) {
-        mem.fill(65 + i, 100, 110);
-        SpinSync.pwrite(fd, 100, 10, i * 10);
-        if (i % 5 === 4) await new Promise((r) => setTimeout(r, 5));
-      }
-      expect(readFileSync(join(dir, 'f'), 'latin1')).toBe(Array.from({ length: 20 }, (_, i) => String.fromCharCode(65 + i).repeat(10)).join(''));
-    } finally {
-      closeSync(fd);
-    }
-    expect(() => SpinSync.pwrite(fd, 0, 10, 0)).toThrow(expect.objectContaining({ code: 'EBADF' }));
-    rmSync(dir, { recursive: true, force: true });
-  });
-
   it('a failed fdatasync is an error with its code, and the helper keeps working', async () => {
     const spin = await readyHelper();
     const dir = mkdtempSync(join(tmpdir(), 'quiver-spin-'));

@@ -10,21 +10,15 @@
  * `IDLE_SPIN_MS` after each one, then sleeps on a futex. So a client committing in a loop pays no
  * thread wake-up, and an idle database burns no CPU.
  *
- * It also makes a sole committer's O_DIRECT | O_DSYNC write (direct-io.ts), from `memory()`, a
- * SharedArrayBuffer both threads see.
- *
  * Protocol, on one Int32Array over a SharedArrayBuffer:
- *   REQ   sequence number of the last request (written by the caller, after the arguments)
+ *   REQ   sequence number of the last request (written by the caller, after FD)
  *   DONE  sequence number of the last completed request (written by the helper, after ERR)
- *   FD    the file descriptor
+ *   FD    the file descriptor to fdatasync
  *   ERR   0, or the negative errno of the failed request
  *   READY 1 once the helper runs its loop
- *   OP    OP_SYNC: fdatasync FD; OP_WRITE: write LEN bytes of `memory()` from MEM_AT to FD at POS
- *   MEM_AT, LEN
- * and two Float64 after them (byte 32):
+ * and one Float64 after them (byte 24):
  *   STARTED when the helper took the last request (performance.timeOrigin + now(), ms;
- *           written before its system call, read after DONE)
- *   POS     the file offset of an OP_WRITE
+ *           written before its fdatasync, read after DONE)
  *
  * The WAL's group flush uses it too when every open transaction waits for that fsync (nothing
  * else could use the thread meanwhile). Polling for it between microtasks instead, so other
@@ -38,12 +32,9 @@
  *  2. Only used with at least 2 CPUs (`availableParallelism()`): on one CPU the two threads would
  *     take turns and the polling would delay the helper. Until the helper is ready, or after it
  *     died, the caller runs `fs.fdatasyncSync` itself.
- *  3. An fdatasync not done within `WAIT_FALLBACK_MS` (the helper stuck or gone) is also done by
+ *  3. A request not done within `WAIT_FALLBACK_MS` (the helper stuck or gone) is also done by
  *     the caller. Two fdatasyncs of one descriptor are harmless; the caller returns only after
- *     its own one. A write is never made twice (a late copy of an older page could land after a
- *     newer one): the caller waits for it up to `WRITE_GIVE_UP_MS`, then throws ETIMEDOUT and
- *     makes no more writes through the helper, nor from `memory()`, which the helper may still
- *     read (`stuck`).
+ *     its own one.
  *  4. The helper is unref'ed: it never keeps the process alive.
  *  5. When the hand-over itself gets slow (the CPUs are contended: see ContentionMonitor), the
  *     caller makes its calls itself for a while; it never spins longer than CALLER_SPIN_MS
@@ -59,15 +50,9 @@ const DONE = 1;
 const FD = 2;
 const ERR = 3;
 const READY = 4;
-const OP = 5;
-const MEM_AT = 6;
-const LEN = 7;
-const WORDS = 8;
-/** byte offsets of the STARTED and POS Float64s */
-const STARTED_AT = 32;
-const POS_AT = 40;
-const OP_SYNC = 0;
-const OP_WRITE = 1;
+const WORDS = 6;
+/** byte offset of the STARTED Float64 */
+const STARTED_AT = 24;
 
 /** How long the helper polls for the next request before it sleeps (ms). */
 const IDLE_SPIN_MS = 2;
@@ -75,10 +60,6 @@ const IDLE_SPIN_MS = 2;
 const CALLER_SPIN_MS = 2;
 /** See invariant 3 (ms). */
 const WAIT_FALLBACK_MS = 2_000;
-/** See invariant 3 (ms). */
-const WRITE_GIVE_UP_MS = 60_000;
-/** Bytes of `memory()` (direct-io.ts: the largest direct write and its alignment slack). */
-const MEMORY_BYTES = (64 << 10) + 3 * 4096;
 
 /** The helper's loop (CommonJS, evaluated by the worker). Checks the clock every 256 polls. */
 const HELPER_SOURCE = `
@@ -86,8 +67,6 @@ const { workerData } = require('node:worker_threads');
 const fs = require('node:fs');
 const s = new Int32Array(workerData.sab, 0, ${WORDS});
 const started = new Float64Array(workerData.sab, ${STARTED_AT}, 1);
-const pos = new Float64Array(workerData.sab, ${POS_AT}, 1);
-const mem = new Uint8Array(workerData.mem);
 const idleMs = workerData.idleMs;
 let seen = Atomics.load(s, ${REQ});
 Atomics.store(s, ${READY}, 1);
@@ -104,14 +83,7 @@ for (;;) {
   seen = req;
   let err = 0;
   started[0] = performance.timeOrigin + performance.now();
-  try {
-    const fd = Atomics.load(s, ${FD});
-    if (Atomics.load(s, ${OP}) === ${OP_SYNC}) fs.fdatasyncSync(fd);
-    else {
-      const at = Atomics.load(s, ${MEM_AT}), len = Atomics.load(s, ${LEN}), p = pos[0];
-      for (let done = 0; done < len;) done += fs.writeSync(fd, mem, at + done, len - done, p + done);
-    }
-  } catch (e) { err = typeof e.errno === 'number' && e.errno < 0 ? e.errno : -5; }
+  try { fs.fdatasyncSync(Atomics.load(s, ${FD})); } catch (e) { err = typeof e.errno === 'number' && e.errno < 0 ? e.errno : -5; }
   Atomics.store(s, ${ERR}, err);
   Atomics.store(s, ${DONE}, req);
   Atomics.notify(s, ${DONE});
@@ -159,9 +131,6 @@ export class ContentionMonitor {
 
 export class SpinSync {
   private static instance: SpinSync | undefined | null = null;
-  private static shared: SharedArrayBuffer | undefined;
-  /** a write through the helper was given up on (invariant 3): no more writes from `memory()` */
-  private static stuck = false;
 
   /** The thread's helper, started on first use; undefined where it is not used (one CPU, `QUIVER_SPIN_SYNC=0`). */
   static get(): SpinSync | undefined {
@@ -171,42 +140,15 @@ export class SpinSync {
     return SpinSync.instance;
   }
 
-  /** `pwrite` may be used (no write was given up on: invariant 3). */
-  static get canWrite(): boolean {
-    return !SpinSync.stuck;
-  }
-
-  /** Memory this thread and its helper share, for `pwrite` (direct-io.ts aligns its writes in it). */
-  static memory(): SharedArrayBuffer {
-    return (SpinSync.shared ??= new SharedArrayBuffer(MEMORY_BYTES));
-  }
-
-  /**
-   * Write `len` bytes of `memory()` from `at` to `fd` at file offset `pos`, all of them, before
-   * returning (through the helper where it is used, else on this thread). Throws the system error
-   * of a failed write, or ETIMEDOUT (invariant 3).
-   */
-  static pwrite(fd: number, at: number, len: number, pos: number): void {
-    if (SpinSync.stuck) throw systemError(-110, 'write'); // ETIMEDOUT: the memory may still be read
-    const spin = SpinSync.get();
-    if (spin !== undefined && spin.usable() && spin.contention.useHelper(performance.now())) {
-      spin.write(fd, at, len, pos);
-      return;
-    }
-    const mem = new Uint8Array(SpinSync.memory());
-    for (let done = 0; done < len;) done += fs.writeSync(fd, mem, at + done, len - done, pos + done);
-  }
-
-  private readonly state = new Int32Array(new SharedArrayBuffer(POS_AT + 8), 0, WORDS);
+  private readonly state = new Int32Array(new SharedArrayBuffer(STARTED_AT + 8), 0, WORDS);
   private readonly started = new Float64Array(this.state.buffer, STARTED_AT, 1);
-  private readonly pos = new Float64Array(this.state.buffer, POS_AT, 1);
   private seq = 0;
   private dead = false;
   readonly contention = new ContentionMonitor();
 
   private constructor() {
     try {
-      const worker = new Worker(HELPER_SOURCE, { eval: true, workerData: { sab: this.state.buffer, mem: SpinSync.memory(), idleMs: IDLE_SPIN_MS } });
+      const worker = new Worker(HELPER_SOURCE, { eval: true, workerData: { sab: this.state.buffer, idleMs: IDLE_SPIN_MS } });
       worker.unref();
       worker.on('error', () => { this.dead = true; });
       worker.on('exit', () => { this.dead = true; });
@@ -229,68 +171,40 @@ export class SpinSync {
     return this.ready && !this.busy();
   }
 
-  private post(op: number, fd: number): number {
+  private post(fd: number): number {
     const s = this.state;
     const seq = (this.seq = (this.seq + 1) | 0);
-    Atomics.store(s, OP, op);
     Atomics.store(s, FD, fd);
     Atomics.store(s, REQ, seq);
     Atomics.notify(s, REQ);
     return seq;
   }
 
-  /**
-   * Poll for request `seq` (posted at `t0`, after `prev`): true when done, false when not done
-   * within `limitMs` (it then stays outstanding).
-   */
-  private await(seq: number, prev: number, t0: number, limitMs: number): boolean {
-    const s = this.state;
-    let n = 0;
-    while (Atomics.load(s, DONE) !== seq) {
-      if ((++n & 4095) !== 0) continue; // (the clock is read rarely: each read is a heap number)
-      const waited = performance.now() - t0;
-      if (waited < CALLER_SPIN_MS) continue;
-      if (waited > limitMs) return false;
-      Atomics.wait(s, DONE, prev, 50);
-    }
-    // how long the request waited for the helper to take it (both clocks as absolute times)
-    this.contention.record((this.started[0]! - (performance.timeOrigin + t0)) * 1000, t0);
-    return true;
-  }
-
-  private result(op: string): void {
+  private result(): void {
     const err = Atomics.load(this.state, ERR);
-    if (err !== 0) throw systemError(err, op);
+    if (err !== 0) {
+      const name = getSystemErrorName(err);
+      throw Object.assign(new Error(`${name}: fdatasync failed`), { errno: err, code: name, syscall: 'fdatasync' });
+    }
   }
 
   /** Make `fd`'s written data durable (as `fs.fdatasyncSync`), the calling thread kept running. */
   fdatasync(fd: number): void {
     const t0 = performance.now();
     if (!this.usable() || !this.contention.useHelper(t0)) { fs.fdatasyncSync(fd); return; }
-    const prev = this.seq;
-    const seq = this.post(OP_SYNC, fd);
-    if (!this.await(seq, prev, t0, WAIT_FALLBACK_MS)) { fs.fdatasyncSync(fd); return; }
-    this.result('fdatasync');
-  }
-
-  private write(fd: number, at: number, len: number, pos: number): void {
-    const t0 = performance.now();
     const s = this.state;
-    Atomics.store(s, MEM_AT, at);
-    Atomics.store(s, LEN, len);
-    this.pos[0] = pos;
     const prev = this.seq;
-    const seq = this.post(OP_WRITE, fd);
-    if (!this.await(seq, prev, t0, WRITE_GIVE_UP_MS)) {
-      SpinSync.stuck = true;
-      throw systemError(-110, 'write');
+    const seq = this.post(fd);
+    let n = 0;
+    while (Atomics.load(s, DONE) !== seq) {
+      if ((++n & 4095) !== 0) continue; // (the clock is read rarely: each read is a heap number)
+      const waited = performance.now() - t0;
+      if (waited < CALLER_SPIN_MS) continue;
+      if (waited > WAIT_FALLBACK_MS) { fs.fdatasyncSync(fd); return; }
+      Atomics.wait(s, DONE, prev, 50);
     }
-    this.result('write');
+    // how long the request waited for the helper to take it (both clocks as absolute times)
+    this.contention.record((this.started[0]! - (performance.timeOrigin + t0)) * 1000, t0);
+    this.result();
   }
-}
-
-/** An Error as node:fs throws it for the negative errno `err` of system call `syscall`. */
-function systemError(err: number, syscall: string): Error {
-  const name = getSystemErrorName(err);
-  return Object.assign(new Error(`${name}: ${syscall} failed`), { errno: err, code: name, syscall });
 }

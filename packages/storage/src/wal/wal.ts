@@ -25,9 +25,7 @@
  * every open transaction waits for it, see `sync`) and wakes every waiter it covers; records
  * buffered during that fsync go out in its next round at once. Before a segment switch the old
  * segment is fsync'ed. A committer that is alone (no other transaction open, nothing being
- * flushed: `sync(lsn, 1)`) writes and fdatasyncs at once on the calling thread instead, in one
- * `writeSyncedNow` when everything written before is durable (NodeEnv: one O_DIRECT | O_DSYNC
- * write of the records' pages where the segment is preallocated, env/direct-io.ts).
+ * flushed: `sync(lsn, 1)`) writes and fdatasyncs at once on the calling thread instead.
  *
  * Pipelined flushes: with many sessions committing, their statements run one after the other
  * on this thread, and a group flush at the end of the turn leaves the thread idle for its fsync
@@ -388,7 +386,8 @@ export class Wal {
     if (openTxns === 1 && this.durable && this.flushing === undefined && !this.flushScheduled && this.waiters.length === 0
       && this.pendingBytes <= WRITE_NOW_MAX && !this.rotationDue()) {
       try {
-        this.writeSyncedNow();
+        this.writePendingNow();
+        this.syncFileNow();
         // a client committing in a loop must not starve I/O callbacks and timers (the spare's,
         // too): at least every YIELD_MS, resolve at the next turn of the event loop
         const now = performance.now();
@@ -560,47 +559,21 @@ export class Wal {
   /** Write the buffered records with a blocking `writeNow` (no rotation: the caller checked). */
   private writePendingNow(): void {
     if (this.pendingBytes === 0) return;
-    const data = this.takeForWriteNow();
+    let data: Uint8Array;
+    if (this.pending.length === 0) {
+      // staged records only (a commit's): written from the stage, which a blocking write is done
+      // with when it returns
+      data = this.stage.subarray(0, this.stageLen);
+      this.emptyBuffer();
+    } else {
+      const total = this.pendingBytes;
+      data = concatBytes(this.takeBuffers(), total);
+    }
     const t0 = performance.now();
     this.file!.writeNow(this.fileSize, data);
     this.wrote(t0);
     this.fileSize += data.length;
     this.writtenLsn += data.length;
-  }
-
-  /**
-   * A sole committer's write and fsync (no rotation: the caller checked): when everything written
-   * before is durable, one `writeSyncedNow` (on NodeEnv one O_DIRECT | O_DSYNC write where the
-   * segment is preallocated: it covers only its own pages, hence the condition). pg_stat_wal
-   * counts it as a write and a sync, its time as sync time.
-   */
-  private writeSyncedNow(): void {
-    if (this.pendingBytes === 0 || this.writtenLsn !== this.durableLsn) {
-      this.writePendingNow();
-      this.syncFileNow();
-      return;
-    }
-    const data = this.takeForWriteNow();
-    const target = this.writtenLsn + data.length;
-    const t0 = performance.now();
-    this.file!.writeSyncedNow(this.fileSize, data);
-    this.activity.writes++;
-    this.fileSize += data.length;
-    this.writtenLsn = target;
-    this.timed(t0);
-    this.synced(target);
-  }
-
-  /** Every buffered record, emptying the buffer, as one array for a blocking write, which is done with it when it returns. */
-  private takeForWriteNow(): Uint8Array {
-    if (this.pending.length === 0) {
-      // staged records only (a commit's): written from the stage
-      const data = this.stage.subarray(0, this.stageLen);
-      this.emptyBuffer();
-      return data;
-    }
-    const total = this.pendingBytes;
-    return concatBytes(this.takeBuffers(), total);
   }
 
   /** The buffered records, in order; the buffer is emptied (their waiters' records are being written). */
