@@ -31,12 +31,18 @@
  * on this thread, and a group flush at the end of the turn leaves the thread idle for its fsync
  * (in lock step: all statements, then one fsync). When the statements of such a round take
  * longer than its fsync (`cycleMs`, one blocking group flush to the next, above 2 x `fsyncMs`),
- * a flush starts as soon as about half of the sessions recently committing together (`peers`,
- * the most open transactions a committer saw lately) have queued: its fsync (thread pool) then
- * overlaps the other half's statements. When a round's fsync returns, the next round's write
- * and fsync start before the sessions it covered are woken (`syncRounds`), so the two halves
- * keep alternating while commits keep arriving during the fsyncs. Measured (16 connections, 2
- * vCPUs, 1M-row table): 35-40k commits/s against 32-36k in lock step.
+ * a round (a write of everything buffered, then an fsync through the thread pool) starts as soon
+ * as about half of the sessions recently committing together (`peers`, the most open
+ * transactions a committer saw lately) have queued: its fsync then overlaps the other half's
+ * statements. While rounds are in flight, the other half starts its own round the same way, its
+ * fsync beside the first (up to MAX_ROUNDS at once: concurrent fdatasyncs of one file overlap in
+ * the device, and the round need not wait for the thread to see the earlier one's end). When a
+ * round's fsync returns, the records buffered meanwhile are written and their round started
+ * before the sessions it covered are woken, so the halves keep alternating while commits keep
+ * arriving during the fsyncs. An fsync makes durable what was written before it started: a
+ * round's LSN is `writtenLsn` then, whichever round ends first. Measured (16 connections, 2
+ * vCPUs, 1M-row table): 35-40k commits/s against 32-36k in lock step; two rounds in flight
+ * against one (2026-11-26, a slower hour, 12 paired runs): 48 µs a commit against 53.
  *
  * Preallocation (`preallocate`): after the first fsync, a spare segment file `spare.tmp` is
  * written with zeros and fsync'ed in the background; the next segment is renamed from it (a new
@@ -49,10 +55,13 @@
  *  1. durableLsn <= writtenLsn <= appendedLsn.
  *  2. Segments are contiguous: each starts where the previous ends; no record spans two.
  *  3. After a write or fsync error the WAL is failed: every later sync rejects with that error.
- *  4. Only the flush loop writes, fsyncs and rotates, one round at a time (and `sync` while no
- *     loop runs: a sole committer's write and fsync, or a pipelined round's write before it
- *     starts the loop); one fsync at a time, and nothing written during one. `fileSize`
- *     (logical) <= the segment's physical size, the rest being zeros of a spare.
+ *  4. Only the flush loop writes, fsyncs and rotates (and `sync` while no loop runs: a sole
+ *     committer's write and fsync; and pipelined rounds, started by `sync` or by a round's end,
+ *     while no loop runs or the loop waits for them in `roundsPhase`). Writes are blocking, so
+ *     they never overlap; at most MAX_ROUNDS fsyncs are in flight, all pipelined rounds, and
+ *     records written during one are durable only by a later fsync. Nothing is rotated or
+ *     written through the thread pool while a round is in flight. `fileSize` (logical) <= the
+ *     segment's physical size, the rest being zeros of a spare.
  *  5. Buffered records are `pending` then the stage, in append order: a whole record appended
  *     after staged ones first moves them (copied) to `pending`; `pendingBytes` counts both.
  */
@@ -151,9 +160,6 @@ function putU32(rec: Uint8Array, at: number, v: number): void {
   rec[at + 3] = v >>> 24;
 }
 
-/** An fsync round of `syncRounds`: when it started, and its fsync (resolves with the LSN it makes durable). */
-interface Round { readonly at: number; readonly sync: Promise<number> }
-
 /** `open`: the open transactions its committer saw (0: not known) */
 interface Waiter { lsn: number; open: number; resolve: () => void; reject: (e: unknown) => void }
 
@@ -166,6 +172,12 @@ const SPARE = 'spare.tmp';
 const ZERO_CHUNK = 1 << 20;
 /** A sole committer's sync resolves at once, but lets the event loop turn at least this often (ms). */
 const YIELD_MS = 2;
+/**
+ * Pipelined rounds in flight at once at most. Concurrent fdatasyncs of one file overlap in the
+ * device (2 vCPUs, virtio disk, 2026-11-26: one every 220-270 µs with one in flight, 140-160 with
+ * two, 100-120 with three; each 200-230 µs, 250-280, 270-350).
+ */
+const MAX_ROUNDS = 2;
 
 export class Wal {
   private file: EnvFile | undefined;
@@ -184,8 +196,16 @@ export class Wal {
   private waiters: Waiter[] = [];
   /** a flush is scheduled (setImmediate) */
   private flushScheduled = false;
-  /** the flush loop, while it runs (the only writer, fsyncer and rotator of the log) */
+  /** the flush loop, while it runs (the only writer, fsyncer and rotator of the log, but for its pipelined rounds) */
   private flushing: Promise<void> | undefined;
+  /** pipelined rounds in flight (fsyncs through the thread pool; at most MAX_ROUNDS) */
+  private rounds = 0;
+  /** the flush loop waits for its pipelined rounds to end (`roundsPhase`): more may start */
+  private inRounds = false;
+  /** ends the flush loop's wait when the last round in flight ends */
+  private roundsIdle: (() => void) | undefined;
+  /** the LSN the latest round's fsync makes durable */
+  private syncingLsn = 0;
   /** preparing the spare segment, while it runs */
   private spareTask: Promise<void> | undefined;
   private spareReady = false;
@@ -400,12 +420,12 @@ export class Wal {
     }
     return new Promise<void>((resolve, reject) => {
       this.waiters.push({ lsn, open: openTxns, resolve, reject });
-      if (this.pipelineNow(openTxns) && this.flushing === undefined && this.pendingBytes <= WRITE_NOW_MAX && !this.rotationDue()) {
+      if (this.pipelineNow(openTxns) && this.canStartRound()) {
         // the round starts here, not in a later microtask: the other sessions' commits are due
         // in the microtasks already queued
         try {
-          this.writePendingNow();
-          this.flushing = this.flushLoop({ at: performance.now(), sync: this.startSync() });
+          this.startRound();
+          this.flushing ??= this.flushLoop(true);
         } catch (e) {
           this.fail(e);
         }
@@ -427,8 +447,10 @@ export class Wal {
     const queued = this.unwritten;
     // in the turn after a lock-step round whose statements took longer than its fsync:
     // overlapping the two pays
-    return this.durable && queued >= 2 && queued * 2 >= this.peers && this.fsyncMs > 0
-      && this.cycleMs > 2 * this.fsyncMs && now - this.lastBlockingEnd < this.cycleMs;
+    if (!this.durable || queued < 2 || queued * 2 < this.peers) return false;
+    // while rounds are in flight, another may overlap them (when the sessions committing
+    // together are known: halves of at least 2)
+    return (this.inRounds && this.peers >= 4) || (this.fsyncMs > 0 && this.cycleMs > 2 * this.fsyncMs && now - this.lastBlockingEnd < this.cycleMs);
   }
 
   /**
@@ -460,20 +482,24 @@ export class Wal {
 
   /** A waiter not yet covered by `durableLsn`? */
   private waiting(): boolean {
-    const durable = this.durableLsn;
-    for (const w of this.waiters) if (w.lsn > durable) return true;
+    return this.waitingPast(this.durableLsn);
+  }
+
+  /** A waiter for an LSN past `lsn`? */
+  private waitingPast(lsn: number): boolean {
+    for (const w of this.waiters) if (w.lsn > lsn) return true;
     return false;
   }
 
   /**
    * The one writer: each round writes everything buffered (rotating first when due), then one
    * fsync covers it and wakes every waiter it covers. Records buffered during a round go out in
-   * the next, at once.
+   * the next, at once. `rounds`: pipelined rounds were started (by `sync`) before the loop.
    */
-  private async flushLoop(first?: Round): Promise<void> {
+  private async flushLoop(rounds = false): Promise<void> {
     await undefined; // the caller sets `flushing` before the body runs (and its finally clears it)
     try {
-      if (first !== undefined) await this.syncRounds(first);
+      if (rounds) await this.roundsPhase();
       while (this.failed === undefined) {
         if (this.pendingBytes > 0) await this.writePending();
         if (!this.durable) {
@@ -484,7 +510,8 @@ export class Wal {
             this.syncFileNow();
             this.lockStepRound();
           } else {
-            await this.syncRounds({ at: performance.now(), sync: this.startSync() });
+            this.startRound();
+            await this.roundsPhase();
           }
         }
         if (this.pendingBytes === 0) break;
@@ -498,29 +525,70 @@ export class Wal {
   }
 
   /**
-   * fsync rounds through the thread pool, from what is written now. When a round's fsync
-   * returns, the records buffered meanwhile are written and the next round's fsync started
-   * before the waiters it covered are woken, so the fsync overlaps their sessions' next
-   * statements (see "Pipelined flushes"). Ends when nothing written waits for an fsync, or the
-   * next write is a large one or needs a segment switch (the flush loop does those).
+   * The flush loop waits while pipelined rounds (fsyncs through the thread pool) are in flight:
+   * meanwhile `sync` and each round's end start more (up to MAX_ROUNDS at once, see "Pipelined
+   * flushes"). Ends when none is in flight; nothing is rotated or written through the thread
+   * pool meanwhile.
    */
-  private async syncRounds(first: Round): Promise<void> {
-    let started = first.at;
-    let inflight: Promise<number> | undefined = first.sync;
-    while (inflight !== undefined) {
-      const target = await inflight;
-      inflight = undefined;
-      // overlap again only while commits kept coming during the fsync (else the thread idled:
-      // the sessions it wakes are better joined by the others, in one round)
+  private async roundsPhase(): Promise<void> {
+    if (this.rounds === 0) return;
+    this.inRounds = true;
+    try {
+      await new Promise<void>((resolve) => { this.roundsIdle = resolve; });
+    } finally {
+      this.inRounds = false;
+    }
+  }
+
+  /** May a pipelined round start now (with `startRound`)? */
+  private canStartRound(): boolean {
+    return (this.flushing === undefined || this.inRounds) && this.rounds < MAX_ROUNDS && this.failed === undefined
+      && this.pendingBytes <= WRITE_NOW_MAX && !this.rotationDue();
+  }
+
+  /**
+   * Write every buffered record (blocking) and start an fsync of the segment through the thread
+   * pool, beside those in flight: it makes durable what is written now. The caller checked
+   * `canStartRound`.
+   */
+  private startRound(): void {
+    this.writePendingNow();
+    const target = this.writtenLsn;
+    this.syncingLsn = target;
+    this.rounds++;
+    const t0 = performance.now();
+    this.file!.sync().then(() => {
+      this.timed(t0);
+      this.roundEnded(target, t0);
+    }, (e: unknown) => {
+      this.fail(e);
+      this.roundEnded(-1, t0);
+    });
+  }
+
+  /**
+   * A round started at `started` ended: its fsync made the log durable up to `target` (-1: it
+   * failed). Before its waiters are woken, the records buffered meanwhile are written and their
+   * round started, when commits kept coming during the fsync (else the thread idled: the
+   * sessions it wakes are better joined by the others, in one round).
+   */
+  private roundEnded(target: number, started: number): void {
+    this.rounds--;
+    if (target >= 0) {
       const busy = this.lastArrival - started >= this.fsyncMs / 2;
-      this.synced(target, () => {
-        if (!busy || this.pendingBytes === 0 || this.pendingBytes > WRITE_NOW_MAX || this.rotationDue()) return;
-        this.writePendingNow();
-        if (this.waiting()) {
-          started = performance.now();
-          inflight = this.startSync();
-        }
-      });
+      try {
+        this.synced(target, () => {
+          if (!busy || !this.canStartRound()) return;
+          if (this.pendingBytes > 0 || (this.writtenLsn > this.syncingLsn && this.waitingPast(this.syncingLsn))) this.startRound();
+        });
+      } catch (e) {
+        this.fail(e); // the next round's write failed (its waiters are rejected)
+      }
+    }
+    if (this.rounds === 0 && this.roundsIdle !== undefined) {
+      const resolve = this.roundsIdle;
+      this.roundsIdle = undefined;
+      resolve();
     }
   }
 
