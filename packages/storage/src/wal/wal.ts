@@ -503,12 +503,12 @@ export class Wal {
   /**
    * The one writer: each round writes everything buffered (rotating first when due), then one
    * fsync covers it and wakes every waiter it covers. Records buffered during a round go out in
-   * the next, at once. `rounds`: pipelined rounds were started (by `sync`) before the loop.
+   * the next, at once. `roundsStarted`: `sync` started pipelined rounds before the loop.
    */
-  private async flushLoop(rounds = false): Promise<void> {
+  private async flushLoop(roundsStarted = false): Promise<void> {
     await undefined; // the caller sets `flushing` before the body runs (and its finally clears it)
     try {
-      if (rounds) await this.roundsPhase();
+      if (roundsStarted) await this.roundsPhase();
       while (this.failed === undefined) {
         if (this.pendingBytes > 0) await this.writePending();
         if (!this.durable) {
@@ -562,14 +562,10 @@ export class Wal {
    */
   private startRound(): void {
     this.writePendingNow();
-    const target = this.writtenLsn;
-    this.syncingLsn = target;
+    this.syncingLsn = this.writtenLsn;
     this.rounds++;
     const t0 = performance.now();
-    this.file!.sync().then(() => {
-      this.timed(t0);
-      this.roundEnded(target, t0);
-    }, (e: unknown) => {
+    this.startSync().then((target) => this.roundEnded(target, t0), (e: unknown) => {
       this.fail(e);
       this.roundEnded(-1, t0);
     });
@@ -586,9 +582,9 @@ export class Wal {
     if (target >= 0) {
       const busy = this.lastArrival - started >= this.fsyncMs / 2;
       try {
+        // a waiter past the latest round's LSN: its records are still buffered
         this.synced(target, () => {
-          if (!busy || !this.canStartRound()) return;
-          if (this.pendingBytes > 0 || (this.writtenLsn > this.syncingLsn && this.waitingPast(this.syncingLsn))) this.startRound();
+          if (busy && this.canStartRound() && this.waitingPast(this.syncingLsn)) this.startRound();
         });
       } catch (e) {
         this.fail(e); // the next round's write failed (its waiters are rejected)
