@@ -24,6 +24,13 @@ describe('BTree', () => {
   it('matches a sorted model on 4 KiB pages', () => {
     differential(btree, 3, false, LONG ? 300_000 : 30_000, 4096, 5000);
   }, TIMEOUT);
+  // a checkpoint every 61 operations: most changes start from clean nodes (decoded from their
+  // page images, copied on write), and lookups mix nodes of both kinds on one path
+  it('matches a sorted model with frequent checkpoints (changes to clean nodes)', () => {
+    differential(btree, 4, false, LONG ? 300_000 : 30_000, 256, 300, 3000, { invariants: 29, checkpoint: 61 });
+    differential(btree, 5, true, LONG ? 300_000 : 30_000, 256, 600, 3000, { invariants: 29, checkpoint: 61 });
+    differential(btree, 6, false, LONG ? 100_000 : 10_000, 4096, 5000, 3000, { invariants: 101, checkpoint: 211 });
+  }, TIMEOUT);
 
   it('appendBatch appends ascending batches past the right edge and refuses the others, like a model', () => {
     const spec: KeyColumn[] = [{ type: 'int32' }, { type: 'utf8' }];

@@ -1,7 +1,8 @@
 /**
  * The seeded differential test shared by both row-id indexes (BTree, FractalIndex): random
  * inserts, deletes, lookups and range / prefix scans against SortedModel, with checkInvariants,
- * page accounting, checkpoint + reopen and unloading of clean pages along the way.
+ * page accounting, checkpoint + reopen and unloading of clean pages along the way (how often:
+ * `every`; frequent checkpoints keep most nodes clean, so changes start from page images).
  */
 import { expect } from 'vitest';
 import { rowId, type PageId } from '@quiverdb/common';
@@ -50,7 +51,10 @@ export interface IndexKind {
 }
 
 /** Seeded differential test of an OrderedIndex against the sorted model. */
-export function differential(kind: IndexKind, seed: number, unique: boolean, ops: number, pageSize: number, domain: number, target = 3000): void {
+export function differential(kind: IndexKind, seed: number, unique: boolean, ops: number, pageSize: number, domain: number, target = 3000,
+  every: { invariants?: number; checkpoint?: number } = {}): void {
+  const invariantsEvery = every.invariants ?? 997;
+  const checkpointEvery = every.checkpoint ?? 7919;
   const r = new Rng(seed);
   const store = new MemPageStore(pageSize);
   let t = kind.create(store, unique);
@@ -96,11 +100,11 @@ export function differential(kind: IndexKind, seed: number, unique: boolean, ops
       same(got, m.range(model, limit));
       same(t.rowIds(range, limit), got.map((e) => e.rowId));
     }
-    if (op % 997 === 0) {
+    if (op % invariantsEvery === 0) {
       const { pages } = t.checkInvariants();
       expect(pages).toBe(store.pagesInUse());
     }
-    if (op % 7919 === 7918) {
+    if (op % checkpointEvery === checkpointEvery - 1) {
       const meta = t.checkpoint();
       if (r.bool()) {
         t = kind.open(store, meta);
