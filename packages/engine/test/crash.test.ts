@@ -11,7 +11,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,6 +21,23 @@ const here = dirname(fileURLToPath(import.meta.url));
 const child = join(here, 'fixtures', 'crash-child.mjs');
 const built = existsSync(join(here, '..', 'dist', 'index.js'));
 const ITERATIONS = Number(process.env.QUIVER_CRASH_ITERATIONS ?? 50);
+/** Keep a copy of the directory as the kill left it (before recovery) for the post-mortem of a failure. */
+const FORENSICS = process.env.QUIVER_CRASH_FORENSICS === '1';
+
+/** What differs between the model and the reopened table (a few ids of each kind), for a failure's message. */
+function describeDiff(model: Map<number, number>, got: Map<number, number>): string {
+  const missing: string[] = [];
+  const extra: string[] = [];
+  const changed: string[] = [];
+  let nm = 0;
+  let ne = 0;
+  let nc = 0;
+  for (const [k, v] of model) {
+    if (!got.has(k)) { if (nm++ < 10) missing.push(`${k}=${v}`); } else if (got.get(k) !== v) { if (nc++ < 10) changed.push(`${k}: ${v} -> ${got.get(k)}`); }
+  }
+  for (const [k, v] of got) if (!model.has(k) && ne++ < 10) extra.push(`${k}=${v}`);
+  return `model ${model.size} rows, table ${got.size}; missing ${nm} [${missing.join(' ')}]; extra ${ne} [${extra.join(' ')}]; changed ${nc} [${changed.join(', ')}]`;
+}
 
 type Op = ['i', number, number] | ['u', number, number] | ['d', number] | ['b', number, number, number];
 
@@ -61,6 +78,7 @@ function runChild(dir: string, seed: number, afterAcks: number, killAfterMs: num
 describe.skipIf(!built)('SIGKILL crash recovery', () => {
   it(`keeps exactly the acknowledged commits over ${ITERATIONS} kills`, async () => {
     const dir = mkdtempSync(join(tmpdir(), 'quiver-crash-'));
+    let passed = false;
     const model = new Map<number, number>();
     let acked = 0;
     let burstAcked = 0;
@@ -90,6 +108,10 @@ describe.skipIf(!built)('SIGKILL crash recovery', () => {
             burstAcked++;
           }
         }
+        if (FORENSICS) {
+          rmSync(`${dir}.before`, { recursive: true, force: true });
+          cpSync(dir, `${dir}.before`, { recursive: true });
+        }
         const db = await Database.open(dir);
         const rows = (await db.connect().query('SELECT id, v, s FROM kv ORDER BY id')).rows as [number, number, string][];
         await db.close();
@@ -105,10 +127,14 @@ describe.skipIf(!built)('SIGKILL crash recovery', () => {
         }
         const same = (m: Map<number, number>) => m.size === got.size && [...m].every(([k, v]) => got.get(k) === v);
         if (!same(model)) {
+          const withInflight = new Map(model);
+          if (pending) apply(withInflight, pending);
+          if (pending === undefined || !same(withInflight)) {
+            console.log(`crash test, iteration ${it} (kill ${killAfterMs} ms after ${it % 6} acks): ${describeDiff(model, got)}; ` +
+              `with the in-flight commit: ${pending ? describeDiff(withInflight, got) : 'none'}\nlast lines of the child:\n${lines.slice(-40).join('\n')}`);
+          }
           // the in-flight commit may have become durable before the kill: then all of it is there
           expect(pending, `iteration ${it}: data differs from acknowledged commits`).toBeDefined();
-          const withInflight = new Map(model);
-          apply(withInflight, pending!);
           expect(same(withInflight), `iteration ${it}: neither without nor with the in-flight commit`).toBe(true);
           apply(model, pending!);
           inflightSeen++;
@@ -116,8 +142,12 @@ describe.skipIf(!built)('SIGKILL crash recovery', () => {
       }
       expect(acked).toBeGreaterThanOrEqual([...Array(ITERATIONS).keys()].reduce((n, it) => n + (it % 6), 0));
       console.log(`crash test: ${ITERATIONS} kills, ${acked} acknowledged transactions and ${burstAcked} acknowledged burst INSERTs verified, ${inflightSeen} in-flight commits found durable`);
+      passed = true;
     } finally {
-      rmSync(dir, { recursive: true, force: true });
+      if (passed) {
+        rmSync(dir, { recursive: true, force: true });
+        rmSync(`${dir}.before`, { recursive: true, force: true });
+      } else console.log(`crash test failed: directory kept at ${dir}${FORENSICS ? ` (as the last kill left it: ${dir}.before)` : ''}`);
     }
   }, Math.max(600_000, ITERATIONS * 4_000)); // long mode: about 1 s a kill on a loaded machine
 });
