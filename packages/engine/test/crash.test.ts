@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Database } from '../src/index.js';
+import { apply, describeDiff, type Op } from './crash-model.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const child = join(here, 'fixtures', 'crash-child.mjs');
@@ -24,31 +25,7 @@ const ITERATIONS = Number(process.env.QUIVER_CRASH_ITERATIONS ?? 50);
 /** Keep a copy of the directory as the kill left it (before recovery) for the post-mortem of a failure. */
 const FORENSICS = process.env.QUIVER_CRASH_FORENSICS === '1';
 
-/** What differs between the model and the reopened table (a few ids of each kind), for a failure's message. */
-function describeDiff(model: Map<number, number>, got: Map<number, number>): string {
-  const missing: string[] = [];
-  const extra: string[] = [];
-  const changed: string[] = [];
-  let nm = 0;
-  let ne = 0;
-  let nc = 0;
-  for (const [k, v] of model) {
-    if (!got.has(k)) { if (nm++ < 10) missing.push(`${k}=${v}`); } else if (got.get(k) !== v) { if (nc++ < 10) changed.push(`${k}: ${v} -> ${got.get(k)}`); }
-  }
-  for (const [k, v] of got) if (!model.has(k) && ne++ < 10) extra.push(`${k}=${v}`);
-  return `model ${model.size} rows, table ${got.size}; missing ${nm} [${missing.join(' ')}]; extra ${ne} [${extra.join(' ')}]; changed ${nc} [${changed.join(', ')}]`;
-}
 
-type Op = ['i', number, number] | ['u', number, number] | ['d', number] | ['b', number, number, number];
-
-function apply(model: Map<number, number>, ops: Op[]): void {
-  for (const op of ops) {
-    if (op[0] === 'i') model.set(op[1], op[2]);
-    else if (op[0] === 'b') { for (let i = 0; i < op[2]; i++) model.set(op[1] + i, (op[3] + i) % 1000); }
-    else if (op[0] === 'u') { if (model.has(op[1])) model.set(op[1], op[2]); }
-    else model.delete(op[1]);
-  }
-}
 
 /**
  * Run the child; SIGKILL it `killAfterMs` after it has acknowledged `afterAcks` commits (so every

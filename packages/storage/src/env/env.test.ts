@@ -43,6 +43,25 @@ describe('Env', () => {
   it('MemEnv basics', async () => { await basic(new MemEnv(), '/db'); });
   it('FaultEnv passes through', async () => { await basic(new FaultEnv(new MemEnv()), '/db'); });
 
+  it('MemEnv snapshot keeps every write, synced or not, and is independent of the original', async () => {
+    const env = new MemEnv();
+    await env.mkdir('/d');
+    const f = await env.open('/d/a', { create: true });
+    await f.append(bytes('one'));
+    await f.sync();
+    await f.append(bytes('two')); // not synced
+    await env.writeFile('/d/b', bytes('never synced'));
+    const s = env.snapshot();
+    expect(s.lockScope()).not.toBe(env.lockScope());
+    await f.append(bytes('three')); // after the copy
+    expect(new TextDecoder().decode(await s.readFile('/d/a'))).toBe('onetwo');
+    expect(new TextDecoder().decode(await s.readFile('/d/b'))).toBe('never synced');
+    expect(await s.list('/d')).toEqual(['a', 'b']);
+    s.crash(); // the copy's files count as synced
+    expect(new TextDecoder().decode(await s.readFile('/d/a'))).toBe('onetwo');
+    expect(new TextDecoder().decode(await env.readFile('/d/a'))).toBe('onetwothree');
+  });
+
   it('MemEnv crash keeps only synced content under synced names', async () => {
     const env = new MemEnv();
     await env.mkdir('/d');

@@ -64,6 +64,19 @@ export class FaultEnv implements Env {
 
   constructor(readonly inner: Env) {}
 
+  /** the faulting call (`<call number> <op> <path>`), once the fault fired */
+  lastFault: string | undefined;
+
+  /**
+   * A process kill at the `n`-th counted call from now (0: the next one): that call fails without
+   * effect and so does every later one (the count goes on; see MemEnv.snapshot for what is left).
+   */
+  killAfter(n: number): void {
+    this.plan = { faultAt: this.ops + 1 + n, mode: 'fail', dieOnFault: true };
+    this.fired = false;
+    this.dead = false;
+  }
+
   setPlan(plan: FaultPlan | undefined): void {
     this.plan = plan;
     this.ops = 0;
@@ -92,6 +105,7 @@ export class FaultEnv implements Env {
 
   fire(op: string, path: string): never {
     this.fired = true;
+    this.lastFault = `${this.ops} ${op} ${path}`;
     if (this.plan?.dieOnFault ?? true) this.dead = true;
     throw new IoError(`FaultEnv: injected fault at call ${this.ops} (${op} ${path})`);
   }

@@ -172,6 +172,25 @@ export class MemEnv implements Env {
     return `mem-boot-${this.generation}`;
   }
 
+  /**
+   * A copy of every file as it stands now, synced or not: what a killed process leaves behind (the
+   * OS keeps every completed write). The copy's files count as synced. `generation` sets its lock
+   * scope: a database open here and one open on the copy are two processes' databases.
+   */
+  snapshot(generation = this.generation + 1): MemEnv {
+    const s = new MemEnv();
+    s.generation = generation;
+    for (const d of this.dirs) s.dirs.add(d);
+    for (const [p, f] of this.files) {
+      const c = new MemFileData();
+      c.write(0, f.cur.view());
+      c.sync();
+      s.files.set(p, c);
+      s.durable.set(p, c);
+    }
+    return s;
+  }
+
   /** Simulated power loss: keep only synced content under durable names; open handles die. */
   crash(): void {
     this.generation++;
