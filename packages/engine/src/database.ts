@@ -17,7 +17,7 @@
  */
 import { DbError, SqlState, type TableId } from '@quiverdb/common';
 import { initSql } from '@quiverdb/query';
-import { openStore, NodeEnv, MemEnv, type Store, type Env } from '@quiverdb/storage';
+import { openStore, NodeEnv, MemEnv, type Store, type Env, type StoreTuning } from '@quiverdb/storage';
 import { TransactionManager } from '@quiverdb/txn';
 import { CatalogState } from './catalog/catalog-state.js';
 import { BetreeMetadata } from './catalog/betree-metadata.js';
@@ -44,6 +44,8 @@ export interface DatabaseOptions {
    * only `rewriteStep()` does it (tests drive it step by step).
    */
   readonly backgroundRewrite?: boolean;
+  /** storage tuning for tests and benchmarks (WAL segment size and preallocation, compaction thresholds) */
+  readonly storeTuning?: StoreTuning;
 }
 
 /** Persisted-index figures for /metrics (index-registry.ts). */
@@ -114,7 +116,7 @@ export class Database {
       ...(options.rowGroupSize !== undefined ? { rowGroupSize: options.rowGroupSize } : {}),
       // a directory keeps its committed metadata in a Bε-tree (catalog/betree-metadata.ts); ':memory:' inline
       ...(memory ? {} : { metadata: new BetreeMetadata(env, dir, { durable: options.durable ?? true }) }),
-    });
+    }, options.storeTuning);
     store.setColumnConverter?.(columnConverter());
     const txns = new TransactionManager();
     txns.restoreClock(store.recoveredCommitTs);

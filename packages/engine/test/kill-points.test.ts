@@ -12,7 +12,7 @@
  * keeps unsynced writes, across hundreds of reopen cycles.
  *
  * Iterations: QUIVER_KILL_POINTS (default 25), seed QUIVER_KILL_SEED (default 1); the table is kept
- * small (bulk inserts stop at 3,000 live rows) so that the default run takes seconds. The workload
+ * small (bulk inserts stop at QUIVER_KILL_ROWS live rows, default 3,000) so that the default run takes seconds. The workload
  * and the kill's call number are seeded; which call that is also depends on how the background
  * tasks (group commit, checkpoints, compaction) interleave, so two runs of a seed may differ.
  */
@@ -24,8 +24,12 @@ import { apply, describeDiff, type Op } from './crash-model.js';
 
 const ITERATIONS = Number(process.env.QUIVER_KILL_POINTS ?? 25);
 const SEED = Number(process.env.QUIVER_KILL_SEED ?? 1);
-const BULK_ROWS_LIMIT = 3_000;
-const OPTIONS = { checkpointWalBytes: 64 * 1024 };
+const BULK_ROWS_LIMIT = Number(process.env.QUIVER_KILL_ROWS ?? 3_000);
+/**
+ * As the crash child's database, plus what the real file system would turn on: a preallocated spare
+ * WAL segment (MemEnv alone has none), and segments of 32 KB so that kills land in rotations too.
+ */
+const OPTIONS = { checkpointWalBytes: 64 * 1024, storeTuning: { walPreallocate: true, walSegmentBytes: 32 * 1024 } };
 
 
 /** What the parent knows at the kill: acknowledged rows, the transaction in flight, burst INSERTs in flight. */
