@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Database } from '../src/index.js';
-import { apply, describeDiff, type Op } from './crash-model.js';
+import { apply, checkReopened, type Op } from './crash-model.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const child = join(here, 'fixtures', 'crash-child.mjs');
@@ -24,8 +24,6 @@ const built = existsSync(join(here, '..', 'dist', 'index.js'));
 const ITERATIONS = Number(process.env.QUIVER_CRASH_ITERATIONS ?? 50);
 /** Keep a copy of the directory as the kill left it (before recovery) for the post-mortem of a failure. */
 const FORENSICS = process.env.QUIVER_CRASH_FORENSICS === '1';
-
-
 
 /**
  * Run the child; SIGKILL it `killAfterMs` after it has acknowledged `afterAcks` commits (so every
@@ -92,30 +90,8 @@ describe.skipIf(!built)('SIGKILL crash recovery', () => {
         const db = await Database.open(dir);
         const rows = (await db.connect().query('SELECT id, v, s FROM kv ORDER BY id')).rows as [number, number, string][];
         await db.close();
-        const got = new Map(rows.map((r) => [r[0], r[1]]));
-        // (one expect for all rows: an expect per row cost seconds an iteration on large tables)
-        expect(rows.find((r) => r[2] !== `row ${r[0]}`), `iteration ${it}: a row's text`).toBeUndefined();
-        // each single-row INSERT of a burst in flight at the kill: present (with its value) or absent
-        for (const [id, v] of burstPending) {
-          if (!got.has(id)) continue;
-          expect(got.get(id), `iteration ${it}: in-flight burst row ${id}`).toBe(v);
-          model.set(id, v);
-          inflightSeen++;
-        }
-        const same = (m: Map<number, number>) => m.size === got.size && [...m].every(([k, v]) => got.get(k) === v);
-        if (!same(model)) {
-          const withInflight = new Map(model);
-          if (pending) apply(withInflight, pending);
-          if (pending === undefined || !same(withInflight)) {
-            console.log(`crash test, iteration ${it} (kill ${killAfterMs} ms after ${it % 6} acks): ${describeDiff(model, got)}; ` +
-              `with the in-flight commit: ${pending ? describeDiff(withInflight, got) : 'none'}\nlast lines of the child:\n${lines.slice(-40).join('\n')}`);
-          }
-          // the in-flight commit may have become durable before the kill: then all of it is there
-          expect(pending, `iteration ${it}: data differs from acknowledged commits`).toBeDefined();
-          expect(same(withInflight), `iteration ${it}: neither without nor with the in-flight commit`).toBe(true);
-          apply(model, pending!);
-          inflightSeen++;
-        }
+        inflightSeen += checkReopened(`iteration ${it} (kill ${killAfterMs} ms after ${it % 6} acks)`, rows, model, pending, burstPending,
+          `\nlast lines of the child:\n${lines.slice(-40).join('\n')}`);
       }
       expect(acked).toBeGreaterThanOrEqual([...Array(ITERATIONS).keys()].reduce((n, it) => n + (it % 6), 0));
       console.log(`crash test: ${ITERATIONS} kills, ${acked} acknowledged transactions and ${burstAcked} acknowledged burst INSERTs verified, ${inflightSeen} in-flight commits found durable`);
