@@ -15,7 +15,7 @@
  * Concurrency: one JS thread; connections interleave at awaits. A commit's durable step is async
  * (group commit); its visibility step (`finishCommit` + catalog switch) is synchronous.
  */
-import { DbError, SqlState, type TableId } from '@quiverdb/common';
+import { DbError, SqlState, type TableId, type TxnId } from '@quiverdb/common';
 import { initSql } from '@quiverdb/query';
 import { openStore, NodeEnv, MemEnv, type Store, type Env, type StoreTuning } from '@quiverdb/storage';
 import { TransactionManager } from '@quiverdb/txn';
@@ -180,6 +180,15 @@ export class Database {
         this.#rewriting = false;
       }
     })();
+  }
+
+  /**
+   * Check every index against its table (see IndexRegistry.verify): throws XX002 when an index
+   * lacks an entry for a committed row or its tree breaks an invariant.
+   */
+  async verifyIndexes(): Promise<{ indexes: number; rows: number }> {
+    this.#assertOpen();
+    return this.indexes.verify(this.store, this.#committedCatalog, (2 ** 50 + 2) as TxnId);
   }
 
   /** Write everything committed as Parquet segments and trim the WAL. */

@@ -11,6 +11,12 @@
  * the many of checkpoints and compactions, and needs no timing luck; unlike the FaultEnv suites it
  * keeps unsynced writes, across hundreds of reopen cycles.
  *
+ * The Env under the database runs its asynchronous calls a few event-loop turns late (JitterEnv), so
+ * that calls issued together take effect in any order and a kill finds some issued and not done, as
+ * on NodeEnv's thread pool; every second kill tears the write it lands on (a prefix written). After
+ * each reopen every index is checked against its table (Database.verifyIndexes): the next process
+ * finds the rows it updates and deletes through the primary key.
+ *
  * Iterations: QUIVER_KILL_POINTS (default 25), seed QUIVER_KILL_SEED (default 1); the table is kept
  * small (bulk inserts stop at QUIVER_KILL_ROWS live rows, default 3,000) so that the default run
  * takes seconds. The workload and the kill's call number are seeded; which call that is also
@@ -23,10 +29,15 @@ import { FaultEnv, MemEnv } from '@quiverdb/storage';
 import { Database } from '../src/index.js';
 import { apply, checkReopened, type Op } from './crash-model.js';
 import { runWorkload } from './fixtures/crash-workload.mjs';
+import { JitterEnv } from './jitter-env.js';
 
 const ITERATIONS = Number(process.env.QUIVER_KILL_POINTS ?? 25);
 const SEED = Number(process.env.QUIVER_KILL_SEED ?? 1);
 const BULK_ROWS_LIMIT = Number(process.env.QUIVER_KILL_ROWS ?? 3_000);
+/** asynchronous I/O calls a few turns late, in any order (jitter-env.ts): as on the thread pool; QUIVER_KILL_JITTER=0 turns it off */
+const JITTER = process.env.QUIVER_KILL_JITTER !== '0';
+/** every second kill tears the write it lands on (a prefix of its bytes written), as SIGKILL in a write(2) does; QUIVER_KILL_CUT=0: none */
+const CUT = process.env.QUIVER_KILL_CUT !== '0';
 /** the workload kept small: bulk inserts of up to half the row limit (the encode worker takes 8,192 rows or more), short bursts */
 const WORKLOAD = { bulkRowsLimit: BULK_ROWS_LIMIT, bulkMaxRows: Math.min(12_000, BULK_ROWS_LIMIT / 2), burstMaxRows: 10 };
 /**
@@ -43,15 +54,18 @@ interface Known { model: Map<number, number>; pending: Op[] | undefined; burst: 
  * acknowledged (read when the fault is seen: an acknowledgement after it is of a commit made
  * durable before it, which the copy must hold too).
  */
-async function child(env: FaultEnv, it: number, start: Map<number, number>, killAfter: { acks: number; calls: number }): Promise<Known> {
+async function child(env: FaultEnv, it: number, start: Map<number, number>, killAfter: { acks: number; calls: number; cut?: number }): Promise<Known> {
   const known: Known = { model: new Map(start), pending: undefined, burst: new Map() };
   let acks = 0;
   const arm = (): void => {
-    if (env.plan === undefined && acks >= killAfter.acks) env.killAfter(killAfter.calls);
+    if (env.plan === undefined && acks >= killAfter.acks) {
+      env.killAfter(killAfter.calls);
+      if (CUT && killAfter.cut !== undefined) env.plan = { ...env.plan!, mode: 'cut', cutFraction: killAfter.cut };
+    }
   };
   let failure: unknown;
   const run = (async () => {
-    const db = await Database.open('/db', { ...OPTIONS, env });
+    const db = await Database.open('/db', { ...OPTIONS, env: JITTER ? new JitterEnv(seededRandom(SEED * 7_919 + it), env) : env });
     await runWorkload(db, seededRandom(SEED * 100_003 + it), {
       ready: arm,
       pending: (ops) => { known.pending = ops; },
@@ -87,7 +101,7 @@ describe('process kills at I/O calls (in process)', () => {
       const env = new FaultEnv(mem);
       // as crash.test.ts: after 0-5 acknowledged transactions, then within a few or a few hundred calls
       const calls = it % 3 === 2 ? 20 + Math.floor(rand() * 400) : Math.floor(rand() * 40);
-      const known = await child(env, it, model, { acks: it % 6, calls });
+      const known = await child(env, it, model, { acks: it % 6, calls, cut: it % 2 === 1 ? rand() : undefined });
       const where = env.lastFault;
       // what the killed process left: every write before the faulting call
       mem = mem.snapshot(mem.generation + 1000 + it);
@@ -96,6 +110,7 @@ describe('process kills at I/O calls (in process)', () => {
       let rows: [number, number, string][];
       try {
         rows = (await db.connect().query('SELECT id, v, s FROM kv ORDER BY id')).rows as [number, number, string][];
+        await db.verifyIndexes(); // (the next process finds the rows it updates and deletes through the primary key)
       } finally {
         await db.close();
       }
