@@ -15,7 +15,7 @@
  * Concurrency: one JS thread; connections interleave at awaits. A commit's durable step is async
  * (group commit); its visibility step (`finishCommit` + catalog switch) is synchronous.
  */
-import { DbError, SqlState, type TableId, type TxnId } from '@quiverdb/common';
+import { DbError, SqlState, type TableId } from '@quiverdb/common';
 import { initSql } from '@quiverdb/query';
 import { openStore, NodeEnv, MemEnv, type Store, type Env, type StoreTuning } from '@quiverdb/storage';
 import { TransactionManager } from '@quiverdb/txn';
@@ -188,7 +188,13 @@ export class Database {
    */
   async verifyIndexes(): Promise<{ indexes: number; rows: number }> {
     this.#assertOpen();
-    return this.indexes.verify(this.store, this.#committedCatalog, (2 ** 50 + 2) as TxnId);
+    // an id no other transaction has (a virtual one): the check sees the latest committed rows
+    const txn = this.txns.beginVirtual('read committed');
+    try {
+      return await this.indexes.verify(this.store, this.#committedCatalog, txn.id);
+    } finally {
+      this.txns.endVirtual(txn);
+    }
   }
 
   /** Write everything committed as Parquet segments and trim the WAL. */
