@@ -57,7 +57,7 @@ export class ServerProcess {
     });
     child.stderr!.setEncoding('utf8');
     child.stderr!.on('data', (d: string) => { this.stderr += d; });
-    this.exited = new Promise((resolve) => child.on('exit', (code, signal) => {
+    this.exited = new Promise((resolve) => child.on('close', (code, signal) => { // (after the last output: 'exit' may come before it is read)
       for (const w of this.waiters.splice(0)) w();
       resolve({ code, signal });
     }));

@@ -206,7 +206,7 @@ describe('quiver CLI under kill -9', () => {
         child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
         let timer: NodeJS.Timeout | undefined;
         if (killAfterMs !== undefined) timer = setTimeout(() => child.kill('SIGKILL'), killAfterMs);
-        child.on('exit', (code, signal) => {
+        child.on('close', (code, signal) => { // (not 'exit': it may come before the last output is read)
           if (timer) clearTimeout(timer);
           resolve({ code, signal, stdout, stderr });
         });

@@ -62,7 +62,7 @@ function runChild(script: string, dir: string, seed: number, killAfterMs: number
         else if (m.t === 'bg-done') { bgRunning--; stats.bgDone++; }
       }
     });
-    child.on('exit', () => {
+    child.on('close', () => { // (not 'exit': it may come before the last output is read)
       if (bgRunning > 0) stats.killedDuringBg++;
       resolve({ acked, inflight, error });
     });
