@@ -58,10 +58,7 @@ async function child(env: FaultEnv, it: number, start: Map<number, number>, kill
   const known: Known = { model: new Map(start), pending: undefined, burst: new Map() };
   let acks = 0;
   const arm = (): void => {
-    if (env.plan === undefined && acks >= killAfter.acks) {
-      env.killAfter(killAfter.calls);
-      if (CUT && killAfter.cut !== undefined) env.plan = { ...env.plan!, mode: 'cut', cutFraction: killAfter.cut };
-    }
+    if (env.plan === undefined && acks >= killAfter.acks) env.killAfter(killAfter.calls, CUT ? killAfter.cut : undefined);
   };
   let failure: unknown;
   const run = (async () => {

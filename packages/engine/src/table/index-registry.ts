@@ -241,7 +241,7 @@ export class IndexRegistry {
       let nMissing = 0;
       if (store.hasTable(t.id)) {
         for await (const b of store.scan(t.id, latestSnapshot(txn), { columns: ix.columns, withRowIds: true })) {
-          const cols = ix.columns.map((_, i) => b.batch.columns[i]!);
+          const cols = b.batch.columns; // (the key columns, in key order)
           for (let i = 0; i < b.batch.length; i++) {
             const rowId = b.rowIds![i]!;
             if (!idx.lookup(encodeKeyFromColumns(idx.spec, cols, i)).includes(rowId)) {

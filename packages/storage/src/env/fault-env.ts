@@ -69,10 +69,14 @@ export class FaultEnv implements Env {
 
   /**
    * A process kill at the `n`-th counted call from now (0: the next one): that call fails without
-   * effect and so does every later one (the count goes on; see MemEnv.snapshot for what is left).
+   * effect, or with `cutFraction` a write it lands on puts that prefix of its bytes first (a kill
+   * inside write(2)); every later call fails too (the count goes on; see MemEnv.snapshot for what
+   * is left).
    */
-  killAfter(n: number): void {
-    this.plan = { faultAt: this.ops + 1 + n, mode: 'fail', dieOnFault: true };
+  killAfter(n: number, cutFraction?: number): void {
+    this.plan = cutFraction === undefined
+      ? { faultAt: this.ops + 1 + n, mode: 'fail', dieOnFault: true }
+      : { faultAt: this.ops + 1 + n, mode: 'cut', cutFraction, dieOnFault: true };
     this.fired = false;
     this.dead = false;
   }
